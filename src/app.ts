@@ -1,0 +1,142 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ulid } from 'ulid';
+import { campaignRoutes } from './campaigns/routes.ts';
+import { createCampaignService } from './campaigns/service.ts';
+import type { Env } from './config.ts';
+import type { Database } from './db/client.ts';
+import { registerAuth } from './http/auth.ts';
+import { errorHandlerPlugin } from './http/error-handler.ts';
+import { registerIdempotency } from './http/idempotency/plugin.ts';
+import { problems } from './http/problem.ts';
+import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
+import { opsRoutes } from './ops/routes.ts';
+import type { ProviderCatalog } from './providers/catalog.ts';
+import type { Queues } from './queue/registry.ts';
+import { tenantRoutes } from './tenants/routes.ts';
+import { createTenantService } from './tenants/service.ts';
+
+export type AppConfig = Pick<
+  Env,
+  | 'BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'IDEMPOTENCY_TTL_HOURS'
+  | 'DEFAULT_PROVIDER'
+  | 'PUBLIC_URL'
+>;
+
+export interface AppDeps {
+  config: AppConfig;
+  logger: Logger;
+  database: Database;
+  /** The producer connection: fails fast when Redis is down. */
+  redis: Redis;
+  queues: Queues;
+  registry: Registry;
+  catalog: ProviderCatalog;
+}
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+/** The whole HTTP application; entry points, tests and the OpenAPI script all build it here. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // A caller's own request id is kept, so its logs and ours can be joined.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given)
+        ? given
+        : `req_${ulid().toLowerCase()}`;
+    },
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  await app.register(errorHandlerPlugin);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'admatrix API',
+        version: '0.1.0',
+        description:
+          'One ad brief plus a matrix of variables in; generated, tracked and reported video variants out. Errors are RFC 9457 problem+json.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: config.PUBLIC_URL ?? 'http://localhost:3000' }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'amx_… API key' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await registerHttpMetrics(app, { registry: deps.registry });
+  registerQueueGauges({ registry: deps.registry, queues: deps.queues });
+  await app.register(opsRoutes, {
+    pool: database.pool,
+    redis: deps.redis,
+    registry: deps.registry,
+  });
+
+  const tenants = createTenantService({ db: database.db });
+  const campaigns = createCampaignService({
+    db: database.db,
+    catalog: deps.catalog,
+    defaultProvider: config.DEFAULT_PROVIDER,
+  });
+
+  await app.register(
+    async (api) => {
+      await registerAuth(api, { tenants });
+      if (config.RATE_LIMIT_PER_MINUTE > 0) {
+        await api.register(fastifyRateLimit, {
+          // After authentication, so the budget is per API key rather than per proxy address.
+          hook: 'preHandler',
+          max: config.RATE_LIMIT_PER_MINUTE,
+          timeWindow: 60_000,
+          redis: deps.redis,
+          nameSpace: 'amx-rl:',
+          skipOnError: true,
+          keyGenerator: (request) => request.auth?.keyId ?? request.ip,
+          errorResponseBuilder: (_request, ctx) =>
+            problems.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+        });
+      }
+      await registerIdempotency(api, { db: database.db, ttlHours: config.IDEMPOTENCY_TTL_HOURS });
+      await api.register(tenantRoutes);
+      await api.register(campaignRoutes, { campaigns });
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

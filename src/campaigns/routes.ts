@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { authOf } from '../http/auth.ts';
+import { decodeCursor, pageSchema, paginationQuery, toPage } from '../http/pagination.ts';
+import { errorResponses } from '../http/problem.ts';
+import {
+  campaignParams,
+  campaignSchema,
+  createCampaignBody,
+  updateCampaignBody,
+} from './schemas.ts';
+import { type CampaignService, toCampaignResponse } from './service.ts';
+
+export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: CampaignService }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['campaigns'];
+
+  r.post(
+    '/campaigns',
+    {
+      config: { scope: 'campaigns:write' },
+      schema: {
+        tags,
+        summary: 'Create a campaign (the base brief)',
+        body: createCampaignBody,
+        response: { 201: campaignSchema, ...errorResponses(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const row = await deps.campaigns.create(authOf(request).tenantId, request.body);
+      return reply.code(201).send(toCampaignResponse(row));
+    },
+  );
+
+  r.get(
+    '/campaigns',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'List campaigns',
+        querystring: paginationQuery,
+        response: { 200: pageSchema(campaignSchema), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const after = decodeCursor(cursor);
+      const rows = await deps.campaigns.list(authOf(request).tenantId, {
+        ...(after ? { after } : {}),
+        limit: limit + 1,
+      });
+      return toPage(rows, limit, toCampaignResponse);
+    },
+  );
+
+  r.get(
+    '/campaigns/:id',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'Get a campaign',
+        params: campaignParams,
+        response: { 200: campaignSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) =>
+      toCampaignResponse(await deps.campaigns.get(authOf(request).tenantId, request.params.id)),
+  );
+
+  r.patch(
+    '/campaigns/:id',
+    {
+      config: { scope: 'campaigns:write' },
+      schema: {
+        tags,
+        summary: 'Update a campaign (nested objects merge)',
+        params: campaignParams,
+        body: updateCampaignBody,
+        response: { 200: campaignSchema, ...errorResponses(400, 401, 403, 404, 422) },
+      },
+    },
+    async (request) =>
+      toCampaignResponse(
+        await deps.campaigns.update(authOf(request).tenantId, request.params.id, request.body),
+      ),
+  );
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/**
+ * The whole environment contract of admatrix. Parsed once by an entry point and passed down;
+ * no other module reads process.env.
+ */
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_:-]{1,40}$/)
+    .default('amx'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.default(false),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  UPLOAD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  STORAGE_DIR: z.string().min(1).default('./.data/storage'),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  FONT_PATH: z.string().min(1).optional(),
+  ADMIN_API_KEY: z.string().min(24).optional(),
+  DEFAULT_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_VIDEO_MODEL: z.string().min(1).default('sora-2'),
+  OPENAI_VIDEO_SECONDS: csv.default(['4', '8', '12']),
+  OPENAI_RPM: z.coerce.number().int().min(1).default(25),
+  OPENAI_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
+  LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
+});
+
+export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
+  if (env.DEFAULT_PROVIDER === 'openai' && !env.OPENAI_API_KEY) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OPENAI_API_KEY'],
+      message: 'required when DEFAULT_PROVIDER=openai',
+    });
+  }
+  if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OPENAI_API_KEY'],
+      message: 'required when OPENAI_BASE_URL is set',
+    });
+  }
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Empty strings count as unset, the way a blank line in a .env file is meant. */
+export function loadConfig(source: Record<string, string | undefined>): Env;
+export function loadConfig<S extends z.ZodType>(
+  source: Record<string, string | undefined>,
+  schema: S,
+): z.infer<S>;
+export function loadConfig(
+  source: Record<string, string | undefined>,
+  schema: z.ZodType = envSchema,
+) {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const missing = issue.code === 'invalid_type' && cleaned[name] === undefined;
+    return `${name}: ${missing ? 'is required' : issue.message}`;
+  });
+  throw new ConfigError(problems);
+}

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { authOf } from '../auth.ts';
+import { problems } from '../problem.ts';
+import * as repo from './repository.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** POST routes accept Idempotency-Key by default; 'required' makes it mandatory. */
+    idempotency?: 'required' | 'optional' | 'off';
+  }
+  interface FastifyRequest {
+    idempotency: IdempotencyHandle | null;
+  }
+}
+
+export interface IdempotencyHandle {
+  readonly key: string;
+  /**
+   * Stores the response inside the caller's own transaction, so the effect and the record
+   * commit together and a crash between them cannot lead to a second execution.
+   */
+  completeIn(tx: DbOrTx, status: number, body: unknown): Promise<void>;
+}
+
+type Handle = IdempotencyHandle & { completedInTx: boolean };
+
+const keyPattern = /^[\x21-\x7e]{1,255}$/;
+
+/** JSON with sorted keys, so the same body sent with another key order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return JSON.stringify(value) ?? 'null';
+}
+
+export async function registerIdempotency(
+  app: FastifyInstance,
+  deps: { db: Db; ttlHours: number; lockMs?: number },
+) {
+  const ttlMs = deps.ttlHours * 3_600_000;
+  const lockMs = deps.lockMs ?? 60_000;
+  app.decorateRequest('idempotency', null);
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const mode = request.routeOptions.config.idempotency ?? 'optional';
+    if (mode === 'off') return;
+    const raw = request.headers['idempotency-key'];
+    const key = Array.isArray(raw) ? raw[0] : raw;
+    if (key === undefined) {
+      if (mode === 'required') {
+        throw problems.badRequest('This endpoint requires an Idempotency-Key header.', [
+          { path: 'headers.idempotency-key', message: 'required' },
+        ]);
+      }
+      return;
+    }
+    if (!keyPattern.test(key)) {
+      throw problems.badRequest('Idempotency-Key must be 1–255 visible ASCII characters.', [
+        { path: 'headers.idempotency-key', message: 'invalid' },
+      ]);
+    }
+    const { tenantId } = authOf(request);
+    const route = request.routeOptions.url ?? request.url;
+    const requestHash = createHash('sha256')
+      .update(
+        `${request.method} ${route}\n${canonical(request.params)}\n${canonical(request.body)}`,
+      )
+      .digest('hex');
+    const claim = {
+      tenantId,
+      key,
+      method: request.method,
+      path: request.url,
+      requestHash,
+      lockMs,
+      ttlMs,
+    };
+    if (!(await repo.claimKey(deps.db, claim))) {
+      const existing = await repo.findKey(deps.db, { tenantId, key });
+      // Purged between the failed claim and the read: claim again rather than guess.
+      if (!existing) {
+        if (!(await repo.claimKey(deps.db, claim)))
+          throw problems.conflict('Idempotency-Key is in use; retry.');
+      } else if (existing.requestHash !== requestHash) {
+        throw problems.unprocessable(
+          'This Idempotency-Key was used with a different request (endpoint or body) in the last 24 h.',
+          [{ path: 'headers.idempotency-key', message: 'reused with a different request' }],
+        );
+      } else if (existing.state === 'in_flight') {
+        throw problems.conflict(
+          'A request with this Idempotency-Key is still being processed; retry shortly.',
+        );
+      } else {
+        reply
+          .headers({ ...(existing.responseHeaders ?? {}), 'idempotent-replayed': 'true' })
+          .code(existing.responseStatus ?? 200);
+        return reply.send(existing.responseBody ?? '');
+      }
+    }
+
+    const handle: Handle = {
+      key,
+      completedInTx: false,
+      async completeIn(tx, status, body) {
+        await repo.completeKey(tx, {
+          tenantId,
+          key,
+          status,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body: JSON.stringify(body),
+        });
+        handle.completedInTx = true;
+      },
+    };
+    request.idempotency = handle;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const handle = request.idempotency as Handle | null;
+    if (!handle) return payload;
+    request.idempotency = null;
+    const { tenantId } = authOf(request);
+    // A 5xx is our failure, not an answer: free the key so the client's retry runs again.
+    if (reply.statusCode >= 500) {
+      await repo.releaseKey(deps.db, { tenantId, key: handle.key });
+      return payload;
+    }
+    if (handle.completedInTx) return payload;
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) {
+      await repo.releaseKey(deps.db, { tenantId, key: handle.key });
+      return payload;
+    }
+    const contentType = reply.getHeader('content-type');
+    await repo.completeKey(deps.db, {
+      tenantId,
+      key: handle.key,
+      status: reply.statusCode,
+      headers: contentType ? { 'content-type': String(contentType) } : {},
+      body: payload.toString(),
+    });
+    return payload;
+  });
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import { type Queues, queueNames } from '../queue/registry.ts';
+
+/** HTTP latency by route template (not raw URL, which would explode the label set). */
+export async function registerHttpMetrics(app: FastifyInstance, deps: { registry: Registry }) {
+  const histogram = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [deps.registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    histogram.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+}
+
+/** Job counts per queue and state, read from Redis when Prometheus scrapes. */
+export function registerQueueGauges(deps: { registry: Registry; queues: Queues }) {
+  const states = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+  new Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [deps.registry],
+    async collect() {
+      this.reset();
+      for (const name of queueNames) {
+        try {
+          const counts = await deps.queues.get(name).getJobCounts(...states);
+          for (const state of states) this.set({ queue: name, state }, counts[state] ?? 0);
+        } catch {
+          // Redis down: leave the series absent rather than fail the whole scrape.
+        }
+      }
+    },
+  });
+}

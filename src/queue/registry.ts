@@ -1,0 +1,79 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { problems } from '../http/problem.ts';
+
+/**
+ * Every queue, its payload schema and its job defaults. Payloads carry ids only: prompts and
+ * secrets stay in Postgres, which is the source of truth.
+ */
+export const queueDefinitions = {
+  housekeeping: {
+    payload: z.object({ task: z.enum(['purge-idempotency-keys']) }),
+    defaultJobOptions: {
+      removeOnComplete: 100,
+      removeOnFail: 500,
+      attempts: 3,
+    } satisfies JobsOptions,
+  },
+} as const;
+
+export type QueueName = keyof typeof queueDefinitions;
+export type Payload<Q extends QueueName> = z.infer<(typeof queueDefinitions)[Q]['payload']>;
+export const queueNames = Object.keys(queueDefinitions) as QueueName[];
+
+export interface Queues {
+  readonly prefix: string;
+  get<Q extends QueueName>(name: Q): Queue<Payload<Q>>;
+  enqueue<Q extends QueueName>(name: Q, data: Payload<Q>, opts?: JobsOptions): Promise<void>;
+  enqueueBulk<Q extends QueueName>(
+    name: Q,
+    jobs: { data: Payload<Q>; opts?: JobsOptions }[],
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+function unavailable(err: unknown): never {
+  throw Object.assign(
+    problems.unavailable('The job queue (Redis) is unavailable; retry shortly.'),
+    {
+      cause: err,
+    },
+  );
+}
+
+export function createQueues(deps: { connection: Redis; prefix: string }): Queues {
+  const queues = new Map<QueueName, Queue>();
+  const get = <Q extends QueueName>(name: Q): Queue<Payload<Q>> => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        defaultJobOptions: queueDefinitions[name].defaultJobOptions,
+      });
+      // Errors surface on the calls themselves; this only stops an unhandled 'error' event.
+      queue.on('error', () => {});
+      queues.set(name, queue);
+    }
+    return queue as unknown as Queue<Payload<Q>>;
+  };
+  return {
+    prefix: deps.prefix,
+    get,
+    async enqueue(name, data, opts) {
+      const payload = queueDefinitions[name].payload.parse(data);
+      // biome-ignore lint/suspicious/noExplicitAny: BullMQ's name/data generics do not narrow per queue
+      await (get(name) as Queue<any>).add(name, payload, opts).catch(unavailable);
+    },
+    async enqueueBulk(name, jobs) {
+      const schema = queueDefinitions[name].payload;
+      const bulk = jobs.map((j) => ({ name, data: schema.parse(j.data), opts: j.opts }));
+      // biome-ignore lint/suspicious/noExplicitAny: as above
+      await (get(name) as Queue<any>).addBulk(bulk).catch(unavailable);
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { type Payload, type QueueName, queueDefinitions } from './registry.ts';
+
+export type Processor<Q extends QueueName> = (
+  data: Payload<Q>,
+  job: Job<Payload<Q>>,
+) => Promise<unknown>;
+
+export type ProcessorRegistry = {
+  [Q in QueueName]?: { process: Processor<Q>; concurrency?: number };
+};
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Stops taking jobs, lets active ones finish (or be released) and closes connections. */
+  close(): Promise<void>;
+}
+
+export function startWorkers(deps: {
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+  registry: ProcessorRegistry;
+}): RunningWorkers {
+  const workers: Worker[] = [];
+  for (const name of Object.keys(deps.registry) as QueueName[]) {
+    const entry = deps.registry[name] as { process: Processor<QueueName>; concurrency?: number };
+    const schema = queueDefinitions[name].payload;
+    const log = deps.logger.child({ queue: name });
+    const worker = new Worker(
+      name,
+      async (job: Job) => {
+        const parsed = schema.safeParse(job.data);
+        // A payload that does not match its schema will never succeed: do not burn retries on it.
+        if (!parsed.success)
+          throw new UnrecoverableError(`invalid ${name} payload: ${parsed.error.message}`);
+        return entry.process(parsed.data, job as Job<Payload<QueueName>>);
+      },
+      { connection: deps.connection, prefix: deps.prefix, concurrency: entry.concurrency ?? 1 },
+    );
+    worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err }, 'job failed'));
+    worker.on('error', (err) => log.error({ err }, 'worker error'));
+    workers.push(worker);
+  }
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

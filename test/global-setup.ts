@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { createDatabase } from '../src/db/client.ts';
+import { runMigrations } from '../src/db/migrate.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    adminDatabaseUrl: string;
+    templateDatabase: string;
+    redisUrl: string;
+  }
+}
+
+/** Swaps the database name in a connection URL. */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/**
+ * Uses DATABASE_URL/REDIS_URL when set (CI, these machines); otherwise starts throwaway
+ * containers, as on a developer's machine with Docker. Migrations run once, into a template
+ * database that every test file clones.
+ */
+export default async function setup(project: TestProject) {
+  const stops: (() => Promise<unknown>)[] = [];
+  let adminUrl = process.env.DATABASE_URL;
+  let redisUrl = process.env.REDIS_URL;
+  if (!adminUrl) {
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const container = await new PostgreSqlContainer('postgres:17-alpine').start();
+    adminUrl = container.getConnectionUri();
+    stops.push(() => container.stop());
+  }
+  if (!redisUrl) {
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const container = await new RedisContainer('redis:7-alpine').start();
+    redisUrl = container.getConnectionUrl();
+    stops.push(() => container.stop());
+  }
+
+  const template = `amx_tpl_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${template}`);
+  const database = createDatabase({ url: withDatabase(adminUrl, template), max: 1 });
+  await runMigrations(database.db);
+  await database.pool.end();
+
+  project.provide('adminDatabaseUrl', adminUrl);
+  project.provide('templateDatabase', template);
+  project.provide('redisUrl', redisUrl);
+
+  return async () => {
+    // Test files drop their own databases; this catches any a crashed file left behind.
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`,
+      [`${template}_%`, template],
+    );
+    for (const { datname } of rows)
+      await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    await admin.end();
+    for (const stop of stops.reverse()) await stop();
+  };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { type Env, loadConfig } from '../../src/config.ts';
+import { createInfra, type Infra, type Role } from '../../src/main/infra.ts';
+import type { Scope } from '../../src/tenants/scopes.ts';
+import { createTenantService } from '../../src/tenants/service.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  infra: Infra;
+  config: Env;
+  testDb: TestDatabase;
+  /** Creates a tenant (if new) and a key for it; returns the bearer header value. */
+  key(tenant: string, scopes?: Scope[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function testPrefix(): string {
+  return `t${randomBytes(5).toString('hex')}`;
+}
+
+export function testConfig(overrides: Record<string, string> & { DATABASE_URL: string }): Env {
+  return loadConfig({
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: testPrefix(),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...overrides,
+  });
+}
+
+/** The real app, real Postgres (a database of its own), real Redis (a queue prefix of its own). */
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  role: Role = 'api',
+): Promise<TestApp> {
+  const testDb = await createTestDatabase();
+  const config = testConfig({ DATABASE_URL: testDb.url, ...overrides });
+  const logger = pino({ level: config.LOG_LEVEL });
+  const infra = await createInfra(config, logger, role);
+  const app = await buildApp({ config, logger, ...infra });
+  await app.ready();
+  const tenants = createTenantService({ db: testDb.db });
+  return {
+    app,
+    infra,
+    config,
+    testDb,
+    async key(tenant, scopes) {
+      const created = await tenants.createKey({ tenant, ...(scopes ? { scopes } : {}) });
+      return `Bearer ${created.key}`;
+    },
+    async close() {
+      await app.close();
+      await infra.close();
+      await testDb.drop();
+    },
+  };
+}
+
+/** Polls until the check returns a value (not undefined), or fails at the deadline. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  opts: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const campaignBody = {
+  name: 'Summer soda',
+  brief: { product: 'Fizz soda', key_message: 'Cold refreshment', avoid: ['alcohol'] },
+  prompt_template: 'A {{tone}} ad for {{brief.product}} in {{setting}}',
+  video: { seconds: 4, size: '720x1280' },
+};
