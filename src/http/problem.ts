@@ -150,6 +150,12 @@ const errorDescriptions: Record<number, string> = {
 /** Documents error responses in OpenAPI; the handler sends the bodies as pre-serialized strings. */
 export function errorResponses(...codes: number[]) {
   return Object.fromEntries(
-    codes.map((code) => [code, problemSchema.describe(errorDescriptions[code] ?? 'Error')]),
+    codes.map((code) => [
+      code,
+      {
+        description: errorDescriptions[code] ?? 'Error',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
   );
 }

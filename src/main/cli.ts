@@ -5,8 +5,6 @@ import { createDatabase } from '../db/client.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { isScope, type Scope, scopes } from '../tenants/scopes.ts';
 import { createTenantService } from '../tenants/service.ts';
-import { startApi } from './api.ts';
-import { startWorker } from './worker.ts';
 
 const usage = `Usage: admatrix <command>
 
@@ -82,11 +80,12 @@ class UsageError extends Error {}
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   switch (command) {
+    // Loaded on demand: keys and migrate should not pay for Fastify and BullMQ at start-up.
     case 'api':
-      await startApi(loadConfig(process.env));
+      await (await import('./api.ts')).startApi(loadConfig(process.env));
       return;
     case 'worker':
-      await startWorker(loadConfig(process.env));
+      await (await import('./worker.ts')).startWorker(loadConfig(process.env));
       return;
     case 'migrate':
       await withDatabase(async ({ db }) => runMigrations(db));

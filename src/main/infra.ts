@@ -6,7 +6,7 @@ import type { Env } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { defaultCatalog } from '../providers/catalog.ts';
-import { createRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
+import { createRedis, waitForRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
 import { createQueues } from '../queue/registry.ts';
 
 export type Role = 'api' | 'worker';
@@ -25,6 +25,10 @@ export async function createInfra(config: Env, logger: Logger, role: Role) {
   const redis = createRedis(config.REDIS_URL, role === 'api' ? 'producer' : 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   redis.once('ready', () => void warnOnEvictionPolicy(redis, logger));
+  // The api starts without Redis (and answers 503 where it needs it), but gives it a moment first.
+  await waitForRedis(redis, role === 'api' ? 5_000 : 30_000).catch((err: Error) =>
+    logger.warn({ err: err.message }, 'starting without Redis'),
+  );
   const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
   const registry = new Registry();
   registry.setDefaultLabels({ service: `admatrix-${role}` });

@@ -43,6 +43,12 @@ function unavailable(err: unknown): never {
 }
 
 export function createQueues(deps: { connection: Redis; prefix: string }): Queues {
+  // BullMQ waits for a connection to come back; a request must not. The producer connection
+  // has no offline queue, so once it is ready a lost connection rejects commands at once.
+  const ensureConnected = () => {
+    if (deps.connection.status !== 'ready')
+      unavailable(new Error(`redis is ${deps.connection.status}`));
+  };
   const queues = new Map<QueueName, Queue>();
   const get = <Q extends QueueName>(name: Q): Queue<Payload<Q>> => {
     let queue = queues.get(name);
@@ -63,12 +69,14 @@ export function createQueues(deps: { connection: Redis; prefix: string }): Queue
     get,
     async enqueue(name, data, opts) {
       const payload = queueDefinitions[name].payload.parse(data);
+      ensureConnected();
       // biome-ignore lint/suspicious/noExplicitAny: BullMQ's name/data generics do not narrow per queue
       await (get(name) as Queue<any>).add(name, payload, opts).catch(unavailable);
     },
     async enqueueBulk(name, jobs) {
       const schema = queueDefinitions[name].payload;
       const bulk = jobs.map((j) => ({ name, data: schema.parse(j.data), opts: j.opts }));
+      ensureConnected();
       // biome-ignore lint/suspicious/noExplicitAny: as above
       await (get(name) as Queue<any>).addBulk(bulk).catch(unavailable);
     },

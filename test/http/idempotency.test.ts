@@ -32,10 +32,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('treats the same body with keys in another order as the same request', async () => {
-    const first = await create('k-order', {
-      prompt_template: campaignBody.prompt_template,
-      ...campaignBody,
-    });
+    const first = await create('k-order');
     const reordered = Object.fromEntries(Object.entries(campaignBody).reverse());
     const again = await create('k-order', reordered);
     expect(again.json().id).toBe(first.json().id);

@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# One image for every role: admatrix <api|worker|migrate|keys>.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24-slim AS runtime
+# Debian's ffmpeg rather than the static npm build: security updates come with the base image.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends ffmpeg tini \
+  && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production \
+    FFMPEG_PATH=/usr/bin/ffmpeg \
+    FFPROBE_PATH=/usr/bin/ffprobe \
+    STORAGE_DIR=/data/storage \
+    PORT=3000
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY migrations ./migrations
+RUN mkdir -p /data/storage && chown -R node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 3000
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/main/cli.js"]
+CMD ["api"]

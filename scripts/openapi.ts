@@ -1,0 +1,53 @@
+/**
+ * Writes openapi/openapi.json from the zod schemas of the real app, built without listening or
+ * connecting anywhere. `--check` fails when the committed file differs (CI's drift check).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createDatabase } from '../src/db/client.ts';
+import { defaultCatalog } from '../src/providers/catalog.ts';
+import { createQueues } from '../src/queue/registry.ts';
+
+const target = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url));
+
+const config = loadConfig({
+  DATABASE_URL: 'postgres://localhost/admatrix',
+  REDIS_URL: 'redis://localhost:6379',
+  PUBLIC_URL: 'http://localhost:3000',
+  LOG_LEVEL: 'silent',
+});
+const database = createDatabase({ url: config.DATABASE_URL });
+const redis = new Redis(config.REDIS_URL, { lazyConnect: true });
+const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
+const app = await buildApp({
+  config,
+  logger: pino({ level: 'silent' }),
+  database,
+  redis,
+  queues,
+  registry: new Registry(),
+  catalog: defaultCatalog({ openaiSeconds: [4, 8, 12], openaiModel: 'sora-2' }),
+});
+await app.ready();
+const spec = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+await app.close();
+await database.pool.end();
+
+if (process.argv.includes('--check')) {
+  const committed = await readFile(target, 'utf8').catch(() => '');
+  if (committed !== spec) {
+    process.stderr.write(
+      'openapi/openapi.json is stale: run `npm run openapi` and commit the result.\n',
+    );
+    process.exit(1);
+  }
+  process.stderr.write('openapi/openapi.json is up to date.\n');
+} else {
+  await writeFile(target, spec);
+  process.stderr.write(`wrote ${target}\n`);
+}

@@ -1,0 +1,116 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { createDatabase } from '../../src/db/client.ts';
+import { ProblemError } from '../../src/http/problem.ts';
+import { defaultCatalog } from '../../src/providers/catalog.ts';
+import { createRedis, waitForRedis } from '../../src/queue/redis.ts';
+import { createQueues } from '../../src/queue/registry.ts';
+import { createTestApp, type TestApp, testConfig } from '../helpers/app.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+/** An app whose Postgres or Redis points at a port where nothing listens. */
+async function appWithDeadBackend(dead: 'postgres' | 'redis') {
+  const deadPg = 'postgres://postgres@127.0.0.1:1/none';
+  const deadRedis = 'redis://127.0.0.1:1';
+  const config = testConfig({ DATABASE_URL: dead === 'postgres' ? deadPg : t.testDb.url });
+  const database = createDatabase({ url: config.DATABASE_URL, max: 1 });
+  const redis = createRedis(dead === 'redis' ? deadRedis : config.REDIS_URL, 'producer');
+  redis.on('error', () => {});
+  const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
+  if (dead !== 'redis') await waitForRedis(redis, 5_000);
+  const app = await buildApp({
+    config,
+    logger: pino({ level: 'silent' }),
+    database,
+    redis,
+    queues,
+    registry: new Registry(),
+    catalog: defaultCatalog({ openaiSeconds: [4], openaiModel: 'sora-2' }),
+  });
+  return {
+    app,
+    queues,
+    async close() {
+      await app.close();
+      await queues.close();
+      redis.disconnect();
+      await database.pool.end();
+    },
+  };
+}
+
+describe('health and readiness', () => {
+  it('is healthy and ready with both backends up', async () => {
+    expect((await t.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  for (const dead of ['redis', 'postgres'] as const) {
+    it(`is not ready when ${dead} is down, and says which`, async () => {
+      const broken = await appWithDeadBackend(dead);
+      try {
+        const res = await broken.app.inject('/readyz');
+        expect(res.statusCode).toBe(503);
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+        expect(res.json().errors).toEqual([{ path: dead, message: 'unreachable' }]);
+        expect((await broken.app.inject('/healthz')).statusCode).toBe(200);
+      } finally {
+        await broken.close();
+      }
+    });
+  }
+
+  it('fails a producer fast with a 503 problem when Redis is down', async () => {
+    const broken = await appWithDeadBackend('redis');
+    try {
+      const started = Date.now();
+      const err = await broken.queues
+        .enqueue('housekeeping', { task: 'purge-idempotency-keys' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProblemError);
+      expect((err as ProblemError).status).toBe(503);
+      // Not a timing assertion: a producer that waited for Redis would still be waiting.
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('metrics and docs', () => {
+  it('exposes request latency by route template and queue gauges', async () => {
+    const auth = await t.key('metrics');
+    await t.app.inject({
+      method: 'GET',
+      url: '/v1/campaigns/cmp_x',
+      headers: { authorization: auth },
+    });
+    const res = await t.app.inject('/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_count\{[^}]*method="GET",route="\/v1\/campaigns\/:id",status_code="404"/,
+    );
+    expect(res.body).toMatch(/queue_jobs\{queue="housekeeping",state="waiting"/);
+  });
+
+  it('serves the API reference and an OpenAPI 3.1 document', async () => {
+    const docs = await t.app.inject('/docs/');
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toMatch(/text\/html/);
+    const spec = (await t.app.inject('/openapi.json')).json();
+    expect(spec.openapi).toBe('3.1.0');
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/v1/campaigns', '/v1/campaigns/{id}', '/readyz']),
+    );
+    expect(spec.components.schemas.Problem).toBeDefined();
+  });
+});
