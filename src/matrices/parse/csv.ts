@@ -1,0 +1,120 @@
+import { CsvError, parse } from 'csv-parse/sync';
+import type { ConstraintInput } from './schema.ts';
+import { columnLetter, type TableRow, tableToMatrix } from './table.ts';
+import type { MatrixError, MatrixLimits, MatrixResult } from './types.ts';
+
+const DELIMITERS = [',', ';', '\t'] as const;
+
+/**
+ * Parses a matrix from CSV (long or wide layout, see tableToMatrix). Accepts UTF-8 with or
+ * without BOM, UTF-16 with BOM, CRLF/LF/CR, quoted fields; `,`, `;` or tab as the delimiter,
+ * chosen from the header line. Never throws.
+ */
+export function parseMatrixCsv(
+  input: string | Buffer,
+  limits: MatrixLimits,
+  constraints?: ConstraintInput[],
+): MatrixResult {
+  try {
+    const bytes = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+    if (bytes > limits.maxFileBytes) {
+      return failure('too_large', {
+        message: `the file is ${bytes} bytes; the limit is ${limits.maxFileBytes} bytes`,
+      });
+    }
+    const text = typeof input === 'string' ? input : decode(input);
+    if (typeof text !== 'string') return failure('malformed', text);
+    if (text.replace(/^\uFEFF/, '').trim() === '') {
+      return failure('malformed', { message: 'the file is empty' });
+    }
+    const rows = readRecords(text);
+    if (!Array.isArray(rows)) return failure('malformed', rows);
+    return tableToMatrix({ rows, limits, constraints, emptyMessage: 'the file is empty' });
+  } catch {
+    // Defensive: the result type is the contract, so a bug here must still become a 4xx.
+    return failure('malformed', { message: 'the CSV file could not be read' });
+  }
+}
+
+function failure(kind: 'malformed' | 'too_large', error: MatrixError): MatrixResult {
+  return { ok: false, kind, errors: [error] };
+}
+
+function decode(buf: Buffer): string | MatrixError {
+  if (buf.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
+    return { message: 'this is a ZIP/.xlsx file, not CSV; upload it as .xlsx' };
+  }
+  // Excel's "Unicode Text" export is UTF-16 with a BOM.
+  let encoding = 'utf-8';
+  if (buf[0] === 0xff && buf[1] === 0xfe) encoding = 'utf-16le';
+  else if (buf[0] === 0xfe && buf[1] === 0xff) encoding = 'utf-16be';
+  try {
+    const text = new TextDecoder(encoding, { fatal: true }).decode(buf);
+    if (text.includes('\u0000')) return { message: 'the file is binary, not CSV text' };
+    return text;
+  } catch {
+    // Mostly Windows-1252 exports from older Excel versions; guessing the code page would
+    // silently corrupt accented level keys.
+    return { message: 'the file is not UTF-8 text; save it as "CSV UTF-8"' };
+  }
+}
+
+function sniffDelimiter(text: string): string {
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) break;
+    else if (!quoted && counts.has(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  }
+  let best = ',';
+  for (const [d, n] of counts) if (n > (counts.get(best) ?? 0)) best = d;
+  return best;
+}
+
+function readRecords(text: string): TableRow[] | MatrixError {
+  const rows: TableRow[] = [];
+  try {
+    parse(text, {
+      bom: true,
+      delimiter: sniffDelimiter(text.replace(/^\uFEFF/, '')),
+      // Column counts are checked by the layout code, which can name the row and column.
+      relax_column_count: true,
+      // Blank lines are kept as records so that record numbers equal spreadsheet row numbers.
+      skip_empty_lines: false,
+      on_record: (record: string[], context) => {
+        rows.push({
+          row: context.records,
+          cells: record.map((cell) => cell.trim()),
+          fields: record.length,
+        });
+        return null;
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    // The failing record is the one after the last record emitted.
+    const row = rows.length + 1;
+    const index = err.index;
+    if (typeof index !== 'number') return { row, message: csvMessage(err) };
+    const column = rows[0]?.cells[index] || columnLetter(index);
+    return { row, column, message: csvMessage(err) };
+  }
+  return rows;
+}
+
+function csvMessage(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field starting in this row is never closed (missing ")';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote (") inside an unquoted field: quote the whole field and double the inner quotes';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'unexpected characters after a closing quote (")';
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'the row is too long';
+    default:
+      return 'the CSV is malformed in this row';
+  }
+}

@@ -1,0 +1,262 @@
+import type { ConstraintInput, MatrixInput } from './schema.ts';
+import type { MatrixError, MatrixLimits, MatrixResult } from './types.ts';
+import { capErrors, checkMatrix, formatPath, type Issue, type PathSegment } from './validate.ts';
+
+/** One spreadsheet row: trimmed cell texts by 0-based column, and its row number as shown. */
+export interface TableRow {
+  row: number;
+  cells: string[];
+  /** CSV only: fields in the record, to reject ragged long-form rows as the brief requires. */
+  fields?: number;
+}
+
+/** A cell that could not be turned into text (XLSX error values, formulas without a result). */
+export interface CellProblem {
+  row: number;
+  col: number;
+  message: string;
+}
+
+export interface TableInput {
+  rows: TableRow[];
+  limits: MatrixLimits;
+  constraints?: ConstraintInput[] | undefined;
+  emptyMessage: string;
+  cellProblems?: CellProblem[];
+}
+
+interface Loc {
+  row?: number;
+  col?: number;
+}
+
+/** Located error; `col` is kept for sorting and rendered through the header. */
+interface TableError extends Loc {
+  message: string;
+  path?: string;
+}
+
+interface Built {
+  doc: MatrixInput;
+  locate: (path: readonly PathSegment[]) => Loc | undefined;
+  malformed: TableError[];
+  invalid: TableError[];
+}
+
+const LONG_COLUMNS = ['dimension', 'level', 'label', 'prompt', 'asset_id'] as const;
+type LongColumn = (typeof LONG_COLUMNS)[number];
+
+export function columnLetter(col: number): string {
+  let n = col + 1;
+  let out = '';
+  while (n > 0) {
+    const rem = (n - 1) % 26;
+    out = String.fromCharCode(65 + rem) + out;
+    n = Math.floor((n - 1) / 26);
+  }
+  return out;
+}
+
+export function isBlankRow(cells: readonly string[]): boolean {
+  return cells.every((cell) => cell === '');
+}
+
+/**
+ * Shared by CSV and XLSX: detects the layout from the header row, builds the JSON document with
+ * a source map, validates it, and re-locates every issue to the row and column it came from.
+ */
+export function tableToMatrix(input: TableInput): MatrixResult {
+  const rows = input.rows.filter((r) => !isBlankRow(r.cells));
+  const [header, ...data] = rows;
+  if (!header) return fail('malformed', [{ message: input.emptyMessage }], []);
+  const names = header.cells;
+
+  const lower = names.map((n) => n.toLowerCase());
+  const built =
+    lower.includes('dimension') && lower.includes('level')
+      ? buildLong(header, data)
+      : buildWide(header, data);
+  if (built.malformed.length > 0) return fail('malformed', built.malformed, names);
+  if (data.length === 0) {
+    return fail('invalid', [{ message: 'the file has a header row but no data rows' }], names);
+  }
+
+  if (input.constraints !== undefined) built.doc.constraints = input.constraints;
+  const result = checkMatrix(built.doc, input.limits);
+  const problems: TableError[] = (input.cellProblems ?? []).map((p) => ({ ...p }));
+  if (result.ok && problems.length === 0 && built.invalid.length === 0) return result;
+
+  const issues = result.ok ? [] : result.issues;
+  const located = issues.map((issue) => locateIssue(issue, built.locate));
+  return fail('invalid', [...problems, ...built.invalid, ...located], names);
+}
+
+function fail(kind: 'malformed' | 'invalid', errors: TableError[], names: string[]): MatrixResult {
+  const sorted = [...errors].sort(
+    (a, b) =>
+      (a.row ?? Number.POSITIVE_INFINITY) - (b.row ?? Number.POSITIVE_INFINITY) ||
+      (a.col ?? -1) - (b.col ?? -1),
+  );
+  const out = sorted.map((e): MatrixError => {
+    // Built field by field so that absent locations are absent keys, not `undefined`.
+    const error: Partial<MatrixError> = {};
+    if (e.path !== undefined) error.path = e.path;
+    if (e.row !== undefined) error.row = e.row;
+    if (e.col !== undefined) error.column = names[e.col] || columnLetter(e.col);
+    return { ...error, message: e.message };
+  });
+  return { ok: false, kind, errors: capErrors(out) };
+}
+
+function locateIssue(issue: Issue, locate: Built['locate']): TableError {
+  const loc = locate(issue.path);
+  let message = issue.message;
+  if (issue.firstAt) {
+    const first = locate(issue.firstAt);
+    if (first?.row !== undefined && first.row !== loc?.row) {
+      message += ` (first at row ${first.row})`;
+    } else if (first?.col !== undefined) {
+      message += ` (first at column ${columnLetter(first.col)})`;
+    } else {
+      message += ` (first at ${formatPath(issue.firstAt)})`;
+    }
+  }
+  if (!loc) return { path: formatPath(issue.path), message };
+  return { ...loc, message };
+}
+
+function buildWide(header: TableRow, data: TableRow[]): Built {
+  const malformed: TableError[] = [];
+  const dimCols: number[] = [];
+  // Column → dimension index; a Map keeps wide sheets linear in their cell count.
+  const dimOfCol = new Map<number, number>();
+  const doc: MatrixInput = { dimensions: [] };
+  const levelRows: number[][] = [];
+  header.cells.forEach((name, col) => {
+    if (name === '') return;
+    dimOfCol.set(col, dimCols.length);
+    dimCols.push(col);
+    doc.dimensions.push({ key: name, levels: [] });
+    levelRows.push([]);
+  });
+  const headerless = new Set<number>();
+  for (const { row, cells } of data) {
+    cells.forEach((value, col) => {
+      if (value === '') return;
+      const d = dimOfCol.get(col);
+      if (d === undefined) {
+        // One error per column is enough to explain the problem.
+        if (!headerless.has(col)) {
+          headerless.add(col);
+          malformed.push({ row, col, message: headerlessMessage(col) });
+        }
+        return;
+      }
+      doc.dimensions[d]?.levels.push({ key: value });
+      levelRows[d]?.push(row);
+    });
+  }
+  const locate = (path: readonly PathSegment[]): Loc | undefined => {
+    const [top, d, field, l] = path;
+    if (top !== 'dimensions' || typeof d !== 'number') return undefined;
+    const col = dimCols[d];
+    if (col === undefined) return undefined;
+    if (field === 'levels' && typeof l === 'number') return { row: levelRows[d]?.[l], col };
+    return { row: header.row, col };
+  };
+  return { doc, locate, malformed, invalid: [] };
+}
+
+function buildLong(header: TableRow, data: TableRow[]): Built {
+  const malformed: TableError[] = [];
+  const invalid: TableError[] = [];
+  const cols = new Map<LongColumn, number>();
+  header.cells.forEach((name, col) => {
+    if (name === '') return;
+    const key = name.toLowerCase() as LongColumn;
+    const first = cols.get(key);
+    if (!LONG_COLUMNS.includes(key)) {
+      malformed.push({
+        row: header.row,
+        col,
+        message: `unknown column "${name}": the long form has the columns ${LONG_COLUMNS.join(', ')}`,
+      });
+    } else if (first !== undefined) {
+      malformed.push({
+        row: header.row,
+        col,
+        message: `duplicate column "${name}" (first at column ${columnLetter(first)})`,
+      });
+    } else {
+      cols.set(key, col);
+    }
+  });
+  const dimCol = cols.get('dimension') ?? 0;
+  const levelCol = cols.get('level') ?? 0;
+  const headerFields = header.fields;
+  const headerless = new Set<number>();
+  for (const { row, cells, fields } of data) {
+    if (headerFields !== undefined && fields !== undefined && fields !== headerFields) {
+      malformed.push({
+        row,
+        message: `row has ${fields} fields but the header has ${headerFields}`,
+      });
+      continue;
+    }
+    cells.forEach((value, col) => {
+      if (value === '' || header.cells[col] || headerless.has(col)) return;
+      headerless.add(col);
+      malformed.push({ row, col, message: headerlessMessage(col) });
+    });
+  }
+  if (malformed.length > 0)
+    return { doc: { dimensions: [] }, locate: () => undefined, malformed, invalid };
+
+  const doc: MatrixInput = { dimensions: [] };
+  const dimIndex = new Map<string, number>();
+  const dimRows: number[] = [];
+  const levelRows: number[][] = [];
+  const cell = (cells: string[], name: LongColumn) => {
+    const col = cols.get(name);
+    return col === undefined ? '' : (cells[col] ?? '');
+  };
+  for (const { row, cells } of data) {
+    const dimKey = cell(cells, 'dimension');
+    const levelKey = cell(cells, 'level');
+    if (dimKey === '') invalid.push({ row, col: dimCol, message: 'dimension is empty' });
+    if (levelKey === '') invalid.push({ row, col: levelCol, message: 'level is empty' });
+    if (dimKey === '' || levelKey === '') continue;
+    let d = dimIndex.get(dimKey);
+    if (d === undefined) {
+      d = doc.dimensions.length;
+      dimIndex.set(dimKey, d);
+      doc.dimensions.push({ key: dimKey, levels: [] });
+      dimRows.push(row);
+      levelRows.push([]);
+    }
+    const level: MatrixInput['dimensions'][number]['levels'][number] = { key: levelKey };
+    const label = cell(cells, 'label');
+    const prompt = cell(cells, 'prompt');
+    const assetId = cell(cells, 'asset_id');
+    if (label) level.label = label;
+    if (prompt) level.prompt = prompt;
+    if (assetId) level.asset_id = assetId;
+    doc.dimensions[d]?.levels.push(level);
+    levelRows[d]?.push(row);
+  }
+  const locate = (path: readonly PathSegment[]): Loc | undefined => {
+    const [top, d, field, l, attr] = path;
+    if (top !== 'dimensions' || typeof d !== 'number') return undefined;
+    if (field === 'levels' && typeof l === 'number') {
+      const col =
+        typeof attr === 'string' && attr !== 'key' ? cols.get(attr as LongColumn) : levelCol;
+      return { row: levelRows[d]?.[l], col: col ?? levelCol };
+    }
+    return { row: dimRows[d], col: dimCol };
+  };
+  return { doc, locate, malformed, invalid };
+}
+
+function headerlessMessage(col: number): string {
+  return `column ${columnLetter(col)} has values but no header`;
+}
