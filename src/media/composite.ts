@@ -1,0 +1,200 @@
+import {
+  type EncoderSettings,
+  fileArg,
+  h264Args,
+  inputArgs,
+  MediaError,
+  mp4MuxArgs,
+  type Runner,
+  writeAtomically,
+} from './ffmpeg.ts';
+import { type ProbeResult, probe } from './probe.ts';
+import {
+  charsThatFit,
+  drawtextFilters,
+  lineHeightFor,
+  withCaptionFiles,
+  wrapCaptions,
+} from './text.ts';
+
+export interface CompositeContext {
+  runner: Runner;
+  fontPath: string;
+  tmpDir: string;
+  encoder: EncoderSettings;
+}
+
+export type LogoPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+
+export interface LogoSpec {
+  /** PNG (alpha respected) or any image ffmpeg decodes. */
+  path: string;
+  position: LogoPosition;
+  /** Logo width as a share of the video width. */
+  widthShare?: number;
+  /** Gap to the frame edges as a share of the video width, used on both axes. */
+  marginShare?: number;
+}
+
+export interface TextSpec {
+  lines: readonly string[];
+  /** Horizontally centred either way, on a translucent band. */
+  position?: 'bottom' | 'top';
+  /** Font size as a share of the video's shorter side. */
+  sizeShare?: number;
+  /** Most lines kept after wrapping; the last kept one ends in an ellipsis. */
+  maxLines?: number;
+}
+
+export interface CompositeOptions {
+  input: string;
+  out: string;
+  /** null/undefined: no partner, no overlay. */
+  logo?: LogoSpec | null | undefined;
+  text?: TextSpec | null | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export const DEFAULT_LOGO_WIDTH_SHARE = 0.18;
+export const DEFAULT_LOGO_MARGIN_SHARE = 0.04;
+const MAX_LOGO_HEIGHT_SHARE = 0.4;
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+const MP4_AUDIO = new Set(['aac', 'mp3', 'ac3', 'eac3', 'opus', 'alac', 'flac']);
+
+function copyableAudio(codec: string | null): boolean {
+  return codec === null || MP4_AUDIO.has(codec);
+}
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+function share(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < 0 || v > 1) {
+    throw new MediaError(`${name} must be within 0..1, got ${v}`, { code: 'INVALID_INPUT' });
+  }
+  return v;
+}
+
+/**
+ * Where the logo lands. Exported so callers and tests agree on the geometry. `reserved`
+ * keeps the logo clear of a text band along that edge.
+ */
+export function logoRect(
+  video: { width: number; height: number },
+  logo: { width: number; height: number },
+  spec: Pick<LogoSpec, 'position' | 'widthShare' | 'marginShare'>,
+  reserved: { top: number; bottom: number } = { top: 0, bottom: 0 },
+): Rect {
+  const widthShare = share(spec.widthShare, DEFAULT_LOGO_WIDTH_SHARE, 'logo.widthShare');
+  const margin = Math.round(
+    video.width * share(spec.marginShare, DEFAULT_LOGO_MARGIN_SHARE, 'logo.marginShare'),
+  );
+  let w = even(video.width * widthShare);
+  let h = even((w * logo.height) / logo.width);
+  const maxH = video.height * MAX_LOGO_HEIGHT_SHARE;
+  if (h > maxH) {
+    // A tall logo at the requested width would swallow the frame; shrink it to fit instead.
+    w = even((w * maxH) / h);
+    h = even((w * logo.height) / logo.width);
+  }
+  const left = spec.position.endsWith('left');
+  const top = spec.position.startsWith('top');
+  return {
+    x: left ? margin : video.width - w - margin,
+    y: top ? margin + reserved.top : video.height - h - margin - reserved.bottom,
+    w,
+    h,
+  };
+}
+
+export async function composite(
+  ctx: CompositeContext,
+  opts: CompositeOptions,
+): Promise<ProbeResult> {
+  const { runner } = ctx;
+  const video = await probe(runner.ffprobe, opts.input, { signal: opts.signal });
+  const logoInfo = opts.logo
+    ? await probe(runner.ffprobe, opts.logo.path, { signal: opts.signal })
+    : null;
+  const { width: W, height: H } = video;
+
+  const text = opts.text;
+  const fontsize = Math.max(
+    10,
+    Math.round(Math.min(W, H) * share(text?.sizeShare, 0.04, 'text.sizeShare')),
+  );
+  const lineHeight = lineHeightFor(fontsize);
+  const lines = text
+    ? wrapCaptions(text.lines, charsThatFit(W * 0.9, fontsize), text.maxLines ?? 4)
+    : [];
+  const padding = Math.round(fontsize * 0.6);
+  const bandHeight = lines.length > 0 ? lines.length * lineHeight + 2 * padding : 0;
+  const bandTop = text?.position === 'top' ? 0 : H - bandHeight;
+
+  return withCaptionFiles(ctx.tmpDir, lines, async (paths) => {
+    const graph: string[] = [];
+    let current = '[0:v]';
+    if (paths.length > 0) {
+      const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
+      const texts = drawtextFilters(
+        paths.map((textPath, i) => ({ textPath, y: bandTop + padding + i * lineHeight })),
+        { fontPath: ctx.fontPath, fontsize, color: 'white' },
+      );
+      graph.push(`${current}${[band, ...texts].join(',')}[txt]`);
+      current = '[txt]';
+    }
+    if (opts.logo && logoInfo) {
+      const reserved =
+        bandHeight === 0
+          ? { top: 0, bottom: 0 }
+          : text?.position === 'top'
+            ? { top: bandHeight, bottom: 0 }
+            : { top: 0, bottom: bandHeight };
+      const r = logoRect({ width: W, height: H }, logoInfo, opts.logo, reserved);
+      // rgba before scaling so the PNG's transparency survives into overlay's blend.
+      graph.push(`[1:v]format=rgba,scale=${r.w}:${r.h}:flags=lanczos[logo]`);
+      graph.push(`${current}[logo]overlay=x=${r.x}:y=${r.y}:eof_action=repeat[ov]`);
+      current = '[ov]';
+    }
+    // x264 cannot store yuv420p at odd sizes; drop the odd row/column rather than fail.
+    const evenCrop = W % 2 || H % 2 ? 'crop=trunc(iw/2)*2:trunc(ih/2)*2,' : '';
+    graph.push(`${current}${evenCrop}format=yuv420p[v]`);
+
+    await writeAtomically(opts.out, (tmp) =>
+      runner.ffmpeg(
+        [
+          ...inputArgs(opts.input),
+          ...(opts.logo ? inputArgs(opts.logo.path) : []),
+          '-filter_complex',
+          graph.join(';'),
+          '-map',
+          '[v]',
+          // `?`: footage without sound is fine. Audio is copied bit for bit when MP4 can
+          // hold it; anything else (PCM from a .mov, say) is re-encoded to AAC.
+          '-map',
+          '0:a?',
+          ...(copyableAudio(video.audio_codec)
+            ? ['-c:a', 'copy']
+            : ['-c:a', 'aac', '-b:a', '160k']),
+          '-flags:a',
+          '+bitexact',
+          // No -vsync/-fps_mode: ffmpeg <5.1 lacks the latter and 9 dropped the former. The
+          // mp4 default (cfr at the source's rate) passes constant-rate footage through 1:1.
+          ...h264Args(ctx.encoder),
+          ...mp4MuxArgs(),
+          '-y',
+          fileArg(tmp),
+        ],
+        { signal: opts.signal },
+      ),
+    );
+    return probe(runner.ffprobe, opts.out, { signal: opts.signal });
+  });
+}

@@ -1,0 +1,91 @@
+import { tmpdir } from 'node:os';
+import type { MediaBinaries } from './binaries.ts';
+import { type CompositeOptions, composite } from './composite.ts';
+import { createRunner, DEFAULT_ENCODER, type EncoderSettings, type Runner } from './ffmpeg.ts';
+import {
+  type RenderCardOptions,
+  renderCard,
+  type ThumbnailOptions,
+  thumbnail,
+} from './local-render.ts';
+import { type ProbeResult, probe } from './probe.ts';
+
+export type { MediaBinaries } from './binaries.ts';
+export { defaultMediaBinaries } from './binaries.ts';
+export type {
+  CompositeOptions,
+  LogoPosition,
+  LogoSpec,
+  Rect,
+  TextSpec,
+} from './composite.ts';
+export { DEFAULT_LOGO_MARGIN_SHARE, DEFAULT_LOGO_WIDTH_SHARE, logoRect } from './composite.ts';
+export type {
+  EncoderSettings,
+  MediaErrorCode,
+  Run,
+  Runner,
+  RunOptions,
+  RunResult,
+} from './ffmpeg.ts';
+export { MediaError } from './ffmpeg.ts';
+export type { FsStorageOptions } from './fs-storage.ts';
+export { createFsStorage, FsStorage } from './fs-storage.ts';
+export type { RenderCardOptions, ThumbnailOptions } from './local-render.ts';
+export { colourFor } from './local-render.ts';
+export type { ProbeResult } from './probe.ts';
+export type {
+  ByteRange,
+  PutOptions,
+  PutResult,
+  Storage,
+  StorageErrorCode,
+} from './storage.ts';
+export { isStorageKey, keyForSha256, StorageError } from './storage.ts';
+
+export interface MediaDeps extends MediaBinaries {
+  /** Where caption text files go while ffmpeg runs; the OS temp dir by default. */
+  tmpDir?: string | undefined;
+  /** Per ffmpeg run; 10 minutes by default. */
+  timeoutMs?: number | undefined;
+  /** Per ffprobe run; 30 seconds by default. */
+  probeTimeoutMs?: number | undefined;
+  /**
+   * x264 settings. Output bytes depend on all three (threads included), so keep them
+   * fixed across machines that share a store if renders should deduplicate.
+   */
+  encoder?: Partial<EncoderSettings> | undefined;
+}
+
+export interface Media {
+  probe(file: string, opts?: { signal?: AbortSignal | undefined }): Promise<ProbeResult>;
+  /** Renders the local provider's title card; resolves with the probe of the result. */
+  renderCard(opts: RenderCardOptions): Promise<ProbeResult>;
+  /** Writes a JPEG frame from early in the clip. */
+  thumbnail(input: string, out: string, opts?: ThumbnailOptions): Promise<void>;
+  /** Burns logo and text into a video; resolves with the probe of the result. */
+  composite(opts: CompositeOptions): Promise<ProbeResult>;
+  /** Raw access for anything the helpers above do not cover. */
+  runner: Runner;
+}
+
+export function createMedia(deps: MediaDeps): Media {
+  const runner = createRunner(deps);
+  const ctx = {
+    runner,
+    fontPath: deps.fontPath,
+    tmpDir: deps.tmpDir ?? tmpdir(),
+    encoder: {
+      preset: deps.encoder?.preset ?? DEFAULT_ENCODER.preset,
+      crf: deps.encoder?.crf ?? DEFAULT_ENCODER.crf,
+      threads: deps.encoder?.threads ?? DEFAULT_ENCODER.threads,
+    },
+  };
+  return {
+    probe: (file, opts) => probe(runner.ffprobe, file, opts),
+    renderCard: (opts) => renderCard(ctx, opts),
+    thumbnail: (input, out, opts) => thumbnail(ctx, input, out, opts),
+    composite: (opts) => composite(ctx, opts),
+    runner,
+  };
+}
