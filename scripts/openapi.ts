@@ -4,14 +4,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createDatabase } from '../src/db/client.ts';
-import { defaultCatalog } from '../src/providers/catalog.ts';
-import { createQueues } from '../src/queue/registry.ts';
+import { createInfra } from '../src/main/infra.ts';
 
 const target = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url));
 
@@ -21,22 +17,13 @@ const config = loadConfig({
   PUBLIC_URL: 'http://localhost:3000',
   LOG_LEVEL: 'silent',
 });
-const database = createDatabase({ url: config.DATABASE_URL });
-const redis = new Redis(config.REDIS_URL, { lazyConnect: true });
-const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
-const app = await buildApp({
-  config,
-  logger: pino({ level: 'silent' }),
-  database,
-  redis,
-  queues,
-  registry: new Registry(),
-  catalog: defaultCatalog({ openaiSeconds: [4, 8, 12], openaiModel: 'sora-2' }),
-});
+const logger = pino({ level: 'silent' });
+const infra = await createInfra(config, logger, 'api', { verifySchema: false, lazyRedis: true });
+const app = await buildApp({ config, logger, ...infra });
 await app.ready();
 const spec = `${JSON.stringify(app.swagger(), null, 2)}\n`;
 await app.close();
-await database.pool.end();
+await infra.close();
 
 if (process.argv.includes('--check')) {
   const committed = await readFile(target, 'utf8').catch(() => '');

@@ -1,9 +1,9 @@
+import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
-  jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
@@ -12,6 +12,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ulid } from 'ulid';
+import { assetRoutes } from './assets/routes.ts';
+import { createAssetService } from './assets/service.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Env } from './config.ts';
@@ -19,7 +21,9 @@ import type { Database } from './db/client.ts';
 import { registerAuth } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
+import { openapiTransform } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
+import type { Media, Storage } from './media/index.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
@@ -30,6 +34,7 @@ import { createTenantService } from './tenants/service.ts';
 export type AppConfig = Pick<
   Env,
   | 'BODY_LIMIT_BYTES'
+  | 'UPLOAD_LIMIT_BYTES'
   | 'RATE_LIMIT_PER_MINUTE'
   | 'IDEMPOTENCY_TTL_HOURS'
   | 'DEFAULT_PROVIDER'
@@ -45,6 +50,8 @@ export interface AppDeps {
   queues: Queues;
   registry: Registry;
   catalog: ProviderCatalog;
+  media: Media;
+  storage: Storage;
 }
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
@@ -93,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openapiTransform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
@@ -114,9 +121,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     defaultProvider: config.DEFAULT_PROVIDER,
   });
 
+  const assets = createAssetService({ db: database.db, media: deps.media, storage: deps.storage });
+
   await app.register(
     async (api) => {
       await registerAuth(api, { tenants });
+      await api.register(fastifyMultipart, {
+        limits: { fileSize: config.UPLOAD_LIMIT_BYTES, files: 1 },
+      });
       if (config.RATE_LIMIT_PER_MINUTE > 0) {
         await api.register(fastifyRateLimit, {
           // After authentication, so the budget is per API key rather than per proxy address.
@@ -134,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await registerIdempotency(api, { db: database.db, ttlHours: config.IDEMPOTENCY_TTL_HOURS });
       await api.register(tenantRoutes);
       await api.register(campaignRoutes, { campaigns });
+      await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });
     },
     { prefix: '/v1' },
   );

@@ -60,6 +60,20 @@ export const baseEnvSchema = z.object({
   OPENAI_RPM: z.coerce.number().int().min(1).default(25),
   OPENAI_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
   LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
+  MATRIX_MAX_DIMENSIONS: z.coerce.number().int().min(1).max(64).default(12),
+  MATRIX_MAX_LEVELS: z.coerce.number().int().min(1).max(1000).default(50),
+  MATRIX_MAX_CONSTRAINTS: z.coerce.number().int().min(0).max(1000).default(100),
+  MATRIX_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
+  MAX_VARIANTS_PER_RUN: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  PROMPT_MAX_CHARS: z.coerce.number().int().min(100).max(32_000).default(2_000),
+  PRICES_JSON: z
+    .string()
+    .optional()
+    .describe('Overrides per-second prices: {"openai":{"sora-2":{"720x1280":0.1}}}'),
 });
 
 export const envSchema = baseEnvSchema.superRefine((env, ctx) => {

@@ -103,3 +103,50 @@ export const campaigns = pgTable(
   },
   (t) => [index('campaigns_tenant_id_idx').on(t.tenantId, t.id)],
 );
+
+export const assets = pgTable(
+  'assets',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    kind: text('kind', { enum: ['logo'] }).notNull(),
+    contentType: text('content_type').notNull(),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    storageKey: text('storage_key').notNull(),
+    filename: text('filename'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('assets_tenant_id_idx').on(t.tenantId, t.id),
+    // The same bytes uploaded twice by a tenant are the same asset: uploads are idempotent by content.
+    uniqueIndex('assets_tenant_sha256_idx').on(t.tenantId, t.sha256),
+  ],
+);
+
+export type MatrixDocument = import('../matrices/parse/index.ts').NormalizedMatrix;
+
+export const matrices = pgTable(
+  'matrices',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    name: text('name'),
+    source: text('source', { enum: ['json', 'csv', 'xlsx'] }).notNull(),
+    document: jsonb('document').$type<MatrixDocument>().notNull(),
+    // Counts can exceed 2^63 (20 dimensions of 10 levels), so they are stored as exact decimals.
+    fullFactorialCount: numeric('full_factorial_count', { precision: 40, scale: 0 }).notNull(),
+    allowedCount: numeric('allowed_count', { precision: 40, scale: 0 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('matrices_campaign_idx').on(t.tenantId, t.campaignId, t.id)],
+);

@@ -1,10 +1,9 @@
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
-import ffprobe from '@ffprobe-installer/ffprobe';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Env } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
+import { createFsStorage, createMedia, defaultMediaBinaries } from '../media/index.ts';
 import { defaultCatalog } from '../providers/catalog.ts';
 import { createRedis, waitForRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
 import { createQueues } from '../queue/registry.ts';
@@ -15,20 +14,39 @@ export type Role = 'api' | 'worker';
  * The composition root: every long-lived client is made here, once, and closed here in the
  * reverse order of dependence.
  */
-export async function createInfra(config: Env, logger: Logger, role: Role) {
+export interface InfraOptions {
+  /** Refuse to start on an older schema (default). The OpenAPI script connects to nothing. */
+  verifySchema?: boolean;
+  /** Do not connect to Redis until a command needs it. */
+  lazyRedis?: boolean;
+  /** How long to wait for Redis before starting without it. */
+  redisWaitMs?: number;
+}
+
+export async function createInfra(
+  config: Env,
+  logger: Logger,
+  role: Role,
+  opts: InfraOptions = {},
+) {
   const database = createDatabase({
     url: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
     applicationName: `admatrix-${role}`,
   });
-  await assertMigrated(database.pool);
-  const redis = createRedis(config.REDIS_URL, role === 'api' ? 'producer' : 'worker');
+  if (opts.verifySchema !== false) await assertMigrated(database.pool);
+  const redis = createRedis(config.REDIS_URL, role === 'api' ? 'producer' : 'worker', {
+    lazy: opts.lazyRedis ?? false,
+  });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   redis.once('ready', () => void warnOnEvictionPolicy(redis, logger));
   // The api starts without Redis (and answers 503 where it needs it), but gives it a moment first.
-  await waitForRedis(redis, role === 'api' ? 5_000 : 30_000).catch((err: Error) =>
-    logger.warn({ err: err.message }, 'starting without Redis'),
-  );
+  const redisWaitMs = opts.redisWaitMs ?? (role === 'api' ? 5_000 : 30_000);
+  if (redisWaitMs > 0 && !opts.lazyRedis) {
+    await waitForRedis(redis, redisWaitMs).catch((err: Error) =>
+      logger.warn({ err: err.message }, 'starting without Redis'),
+    );
+  }
   const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
   const registry = new Registry();
   registry.setDefaultLabels({ service: `admatrix-${role}` });
@@ -36,17 +54,21 @@ export async function createInfra(config: Env, logger: Logger, role: Role) {
     openaiSeconds: config.OPENAI_VIDEO_SECONDS.map(Number),
     openaiModel: config.OPENAI_VIDEO_MODEL,
   });
-  const binaries = {
-    ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path,
-    ffprobePath: config.FFPROBE_PATH ?? ffprobe.path,
-  };
+  const shipped = defaultMediaBinaries();
+  const media = createMedia({
+    ffmpegPath: config.FFMPEG_PATH ?? shipped.ffmpegPath,
+    ffprobePath: config.FFPROBE_PATH ?? shipped.ffprobePath,
+    fontPath: config.FONT_PATH ?? shipped.fontPath,
+  });
+  const storage = createFsStorage({ root: config.STORAGE_DIR });
   return {
     database,
     redis,
     queues,
     registry,
     catalog,
-    binaries,
+    media,
+    storage,
     async close() {
       await queues.close();
       redis.disconnect();

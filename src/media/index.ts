@@ -1,7 +1,13 @@
 import { tmpdir } from 'node:os';
 import type { MediaBinaries } from './binaries.ts';
 import { type CompositeOptions, composite } from './composite.ts';
-import { createRunner, DEFAULT_ENCODER, type EncoderSettings, type Runner } from './ffmpeg.ts';
+import {
+  createRunner,
+  DEFAULT_ENCODER,
+  type EncoderSettings,
+  inputArgs,
+  type Runner,
+} from './ffmpeg.ts';
 import {
   type RenderCardOptions,
   renderCard,
@@ -65,6 +71,11 @@ export interface Media {
   thumbnail(input: string, out: string, opts?: ThumbnailOptions): Promise<void>;
   /** Burns logo and text into a video; resolves with the probe of the result. */
   composite(opts: CompositeOptions): Promise<ProbeResult>;
+  /**
+   * Decodes every frame of an untrusted file, so a truncated or corrupt upload is refused when
+   * it arrives rather than failing a composite later.
+   */
+  decodeCheck(file: string, opts?: { signal?: AbortSignal | undefined }): Promise<void>;
   /** Raw access for anything the helpers above do not cover. */
   runner: Runner;
 }
@@ -86,6 +97,12 @@ export function createMedia(deps: MediaDeps): Media {
     renderCard: (opts) => renderCard(ctx, opts),
     thumbnail: (input, out, opts) => thumbnail(ctx, input, out, opts),
     composite: (opts) => composite(ctx, opts),
+    async decodeCheck(file, opts) {
+      await runner.ffmpeg(['-xerror', ...inputArgs(file), '-f', 'null', '-'], {
+        timeoutMs: 60_000,
+        signal: opts?.signal,
+      });
+    },
     runner,
   };
 }

@@ -5,9 +5,13 @@ import type { Logger } from 'pino';
  * Producers (the api) must fail fast when Redis is down so a request answers 503 at once;
  * workers block on Redis and must never give up on a command (BullMQ requires that).
  */
-export function createRedis(url: string, role: 'producer' | 'worker'): Redis {
+export function createRedis(
+  url: string,
+  role: 'producer' | 'worker',
+  opts: { lazy?: boolean } = {},
+): Redis {
   return new Redis(url, {
-    lazyConnect: false,
+    lazyConnect: opts.lazy ?? false,
     ...(role === 'producer'
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null }),

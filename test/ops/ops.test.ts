@@ -1,12 +1,8 @@
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { createDatabase } from '../../src/db/client.ts';
 import { ProblemError } from '../../src/http/problem.ts';
-import { defaultCatalog } from '../../src/providers/catalog.ts';
-import { createRedis, waitForRedis } from '../../src/queue/redis.ts';
-import { createQueues } from '../../src/queue/registry.ts';
+import { createInfra } from '../../src/main/infra.ts';
 import { createTestApp, type TestApp, testConfig } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -17,31 +13,22 @@ afterAll(() => t.close());
 
 /** An app whose Postgres or Redis points at a port where nothing listens. */
 async function appWithDeadBackend(dead: 'postgres' | 'redis') {
-  const deadPg = 'postgres://postgres@127.0.0.1:1/none';
-  const deadRedis = 'redis://127.0.0.1:1';
-  const config = testConfig({ DATABASE_URL: dead === 'postgres' ? deadPg : t.testDb.url });
-  const database = createDatabase({ url: config.DATABASE_URL, max: 1 });
-  const redis = createRedis(dead === 'redis' ? deadRedis : config.REDIS_URL, 'producer');
-  redis.on('error', () => {});
-  const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
-  if (dead !== 'redis') await waitForRedis(redis, 5_000);
-  const app = await buildApp({
-    config,
-    logger: pino({ level: 'silent' }),
-    database,
-    redis,
-    queues,
-    registry: new Registry(),
-    catalog: defaultCatalog({ openaiSeconds: [4], openaiModel: 'sora-2' }),
+  const config = testConfig({
+    DATABASE_URL: dead === 'postgres' ? 'postgres://postgres@127.0.0.1:1/none' : t.testDb.url,
+    ...(dead === 'redis' ? { REDIS_URL: 'redis://127.0.0.1:1' } : {}),
   });
+  const logger = pino({ level: 'silent' });
+  const infra = await createInfra(config, logger, 'api', {
+    verifySchema: false,
+    redisWaitMs: dead === 'redis' ? 0 : 5_000,
+  });
+  const app = await buildApp({ config, logger, ...infra });
   return {
     app,
-    queues,
+    queues: infra.queues,
     async close() {
       await app.close();
-      await queues.close();
-      redis.disconnect();
-      await database.pool.end();
+      await infra.close();
     },
   };
 }

@@ -1,0 +1,37 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
+import { assets } from '../db/schema.ts';
+
+export type AssetRow = typeof assets.$inferSelect;
+
+/** Returns the tenant's existing asset with the same bytes, if any, instead of a second row. */
+export async function insertOrGetAsset(db: DbOrTx, row: typeof assets.$inferInsert) {
+  const [created] = await db.insert(assets).values(row).onConflictDoNothing().returning();
+  if (created) return { row: created, created: true };
+  const [existing] = await db
+    .select()
+    .from(assets)
+    .where(and(eq(assets.tenantId, row.tenantId), eq(assets.sha256, row.sha256)));
+  return { row: existing!, created: false };
+}
+
+export async function findAsset(db: DbOrTx, p: { tenantId: string; id: string }) {
+  const [row] = await db
+    .select()
+    .from(assets)
+    .where(and(eq(assets.tenantId, p.tenantId), eq(assets.id, p.id)));
+  return row ?? null;
+}
+
+/** Which of these ids the tenant owns; the others are unknown to it, whoever owns them. */
+export async function ownedAssetIds(
+  db: DbOrTx,
+  p: { tenantId: string; ids: string[] },
+): Promise<Set<string>> {
+  if (!p.ids.length) return new Set();
+  const rows = await db
+    .select({ id: assets.id })
+    .from(assets)
+    .where(and(eq(assets.tenantId, p.tenantId), inArray(assets.id, p.ids)));
+  return new Set(rows.map((r) => r.id));
+}

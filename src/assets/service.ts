@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Db } from '../db/client.ts';
+import { problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import { type Media, MediaError, type Storage } from '../media/index.ts';
+import * as repo from './repository.ts';
+import { acceptedImageTypes, type ImageType, sniffImage } from './sniff.ts';
+
+export function toAssetResponse(row: repo.AssetRow) {
+  return {
+    id: row.id,
+    kind: row.kind,
+    content_type: row.contentType as ImageType,
+    width: row.width,
+    height: row.height,
+    bytes: row.bytes,
+    sha256: row.sha256,
+    filename: row.filename,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+const maxLogoSide = 4096;
+
+export function createAssetService(deps: {
+  db: Db;
+  media: Media;
+  storage: Storage;
+  tmpDir?: string;
+}) {
+  const tmpRoot = deps.tmpDir ?? tmpdir();
+
+  /** Every check happens on a private temp copy; only an accepted logo reaches storage. */
+  async function inspect(path: string) {
+    const handle = await open(path, 'r');
+    const head = Buffer.alloc(64);
+    try {
+      await handle.read(head, 0, 64, 0);
+    } finally {
+      await handle.close();
+    }
+    const sniffed = sniffImage(head);
+    if (!sniffed || !(acceptedImageTypes as readonly string[]).includes(sniffed)) {
+      throw problems.unsupportedMediaType(
+        `Logos must be PNG, JPEG or WebP; the file's bytes are ${sniffed ?? 'not a recognised image'}.`,
+      );
+    }
+    try {
+      // A full decode, not just the header: a truncated image would fail later, at compositing.
+      await deps.media.decodeCheck(path);
+      const probed = await deps.media.probe(path);
+      if (probed.width > maxLogoSide || probed.height > maxLogoSide) {
+        throw problems.unprocessable(`Logos may be at most ${maxLogoSide} px on a side.`, [
+          { path: 'file', message: `${probed.width}x${probed.height}` },
+        ]);
+      }
+      return { contentType: sniffed as ImageType, width: probed.width, height: probed.height };
+    } catch (err) {
+      if (err instanceof MediaError) {
+        throw problems.unprocessable('The image is corrupt or truncated.', [
+          { path: 'file', message: 'cannot be decoded' },
+        ]);
+      }
+      throw err;
+    }
+  }
+
+  return {
+    async upload(
+      tenantId: string,
+      file: { stream: Readable & { truncated?: boolean }; filename?: string; limitBytes: number },
+    ) {
+      await mkdir(tmpRoot, { recursive: true });
+      const tmp = join(tmpRoot, `amx-upload-${randomUUID()}`);
+      try {
+        await pipeline(file.stream, createWriteStream(tmp));
+        if (file.stream.truncated) {
+          throw problems.payloadTooLarge(`Logos may be at most ${file.limitBytes} bytes.`);
+        }
+        const facts = await inspect(tmp);
+        const stored = await deps.storage.putFile(tmp, { contentType: facts.contentType });
+        return await repo.insertOrGetAsset(deps.db, {
+          id: newId('asset'),
+          tenantId,
+          kind: 'logo',
+          contentType: facts.contentType,
+          width: facts.width,
+          height: facts.height,
+          bytes: stored.bytes,
+          sha256: stored.sha256,
+          storageKey: stored.key,
+          filename: file.filename?.slice(0, 255) ?? null,
+        });
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    },
+
+    async get(tenantId: string, id: string) {
+      const row = await repo.findAsset(deps.db, { tenantId, id });
+      if (!row) throw problems.notFound('asset');
+      return row;
+    },
+
+    ownedIds: (tenantId: string, ids: string[]) => repo.ownedAssetIds(deps.db, { tenantId, ids }),
+  };
+}
+
+export type AssetService = ReturnType<typeof createAssetService>;
