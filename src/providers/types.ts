@@ -1,0 +1,106 @@
+import type { Readable } from 'node:stream';
+import type { ProviderName } from './catalog.ts';
+
+export type { ProviderName } from './catalog.ts';
+
+export interface RenderSpec {
+  /** `var_…`: the unit that must never be paid for twice. */
+  variantId: string;
+  /** Final prompt, negative guidance already appended. */
+  prompt: string;
+  model: string;
+  seconds: number;
+  /** `WxH`. */
+  size: string;
+  /** Local provider: lines to draw (level labels, key words). */
+  captions?: readonly string[] | undefined;
+  /** Local provider: `#rrggbb`, usually `colourFor(level key)`. */
+  background?: string | undefined;
+}
+
+export type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
+
+export interface ProviderStatus {
+  state: ProviderState;
+  /** 0–100. */
+  progress: number;
+  /** Set when `state` is `failed`; `code` is kept on the variant (e.g. `moderation_blocked`). */
+  error?: { code: string; message: string } | undefined;
+}
+
+export type DownloadVariant = 'video' | 'thumbnail';
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface FindExistingOptions {
+  /** When the first submit attempt for this variant started (our clock). */
+  since: Date;
+  /** Job ids already attached to other variants: never adopt those. */
+  exclude?: ReadonlySet<string> | undefined;
+}
+
+export interface WebhookEvent {
+  jobId: string;
+  event: 'completed' | 'failed';
+}
+
+export interface VideoProvider {
+  readonly name: ProviderName;
+  /**
+   * Exactly one create call; never retried inside. A `ProviderError` with code
+   * `ambiguous_create` means the render may exist: call `findExisting` before submitting again.
+   */
+  submit(spec: RenderSpec, opts?: CallOptions): Promise<{ jobId: string }>;
+  /**
+   * After a crash between the provider accepting and us storing the job id: the render created
+   * for this spec since `since`, the oldest first, skipping `exclude`. Throws a permanent
+   * `ProviderError` when it cannot tell (see each adapter) rather than answer a null that would
+   * lead to a second paid render.
+   */
+  findExisting(spec: RenderSpec, opts: FindExistingOptions): Promise<{ jobId: string } | null>;
+  /** A failed render is a status, not a throw; only failures of the call itself throw. */
+  status(jobId: string, opts?: CallOptions): Promise<ProviderStatus>;
+  /** A stream, never a buffer. OpenAI-style thumbnails are WebP, local ones JPEG: sniff them. */
+  download(jobId: string, what: DownloadVariant, opts?: CallOptions): Promise<Readable>;
+  /** Verifies and parses an inbound webhook (raw body + headers); null when not ours or forged. */
+  verifyWebhook?(rawBody: string, headers: Record<string, string>): Promise<WebhookEvent | null>;
+}
+
+export type ProviderErrorKind = 'transient' | 'rate_limited' | 'permanent';
+
+/** Create may have gone through: look for the render before creating another. */
+export const AMBIGUOUS_CREATE = 'ambiguous_create';
+
+export interface ProviderErrorInit {
+  kind: ProviderErrorKind;
+  code: string;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
+  requestId?: string | undefined;
+  cause?: unknown;
+}
+
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  readonly kind: ProviderErrorKind;
+  readonly code: string;
+  /** HTTP status, when there was a response. */
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(message: string, init: ProviderErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.kind = init.kind;
+    this.code = init.code;
+    this.status = init.status;
+    this.retryAfterMs = init.retryAfterMs;
+    this.requestId = init.requestId;
+  }
+}
+
+export function isAmbiguousCreate(err: unknown): boolean {
+  return err instanceof ProviderError && err.code === AMBIGUOUS_CREATE;
+}
