@@ -1,0 +1,25 @@
+export {
+  type BinomialRow,
+  buildDesign,
+  type Design,
+  type DimensionSpec,
+  INTERCEPT,
+  type LogisticInput,
+} from './design.ts';
+export { bd0, binomialDeviance } from './deviance.ts';
+export {
+  type DimensionEffects,
+  type LevelEffect,
+  type LevelEffects,
+  levelEffects,
+} from './effects.ts';
+export { holm } from './holm.ts';
+export {
+  type Coefficient,
+  fitLogistic,
+  type LogisticFit,
+  type LogisticOptions,
+  RANK_TOL,
+} from './logistic.ts';
+export { normalCdf, normalPdf, normalQuantile, normalSf, twoSidedP } from './normal.ts';
+export { wilson, Z_95 } from './wilson.ts';
