@@ -23,13 +23,19 @@ import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { openapiTransform } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
+import { matrixRoutes } from './matrices/routes.ts';
+import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
 import type { Queues } from './queue/registry.ts';
+import { runRoutes } from './runs/routes.ts';
+import { createRunService } from './runs/service.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { createTenantService } from './tenants/service.ts';
+import { variantRoutes } from './variants/routes.ts';
+import { createVariantService } from './variants/service.ts';
 
 export type AppConfig = Pick<
   Env,
@@ -39,6 +45,12 @@ export type AppConfig = Pick<
   | 'IDEMPOTENCY_TTL_HOURS'
   | 'DEFAULT_PROVIDER'
   | 'PUBLIC_URL'
+  | 'MATRIX_MAX_DIMENSIONS'
+  | 'MATRIX_MAX_LEVELS'
+  | 'MATRIX_MAX_CONSTRAINTS'
+  | 'MATRIX_MAX_FILE_BYTES'
+  | 'MAX_VARIANTS_PER_RUN'
+  | 'PROMPT_MAX_CHARS'
 >;
 
 export interface AppDeps {
@@ -122,6 +134,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const assets = createAssetService({ db: database.db, media: deps.media, storage: deps.storage });
+  const matrices = createMatrixService({
+    db: database.db,
+    campaigns,
+    ownedAssetIds: assets.ownedIds,
+    catalog: deps.catalog,
+    config: {
+      limits: {
+        maxDimensions: config.MATRIX_MAX_DIMENSIONS,
+        maxLevelsPerDimension: config.MATRIX_MAX_LEVELS,
+        maxConstraints: config.MATRIX_MAX_CONSTRAINTS,
+        maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
+      },
+      maxVariantsPerRun: config.MAX_VARIANTS_PER_RUN,
+      maxPromptChars: config.PROMPT_MAX_CHARS,
+    },
+  });
+
+  const runs = createRunService({
+    db: database.db,
+    queues: deps.queues,
+    campaigns,
+    matrices,
+    catalog: deps.catalog,
+    config: {
+      maxVariantsPerRun: config.MAX_VARIANTS_PER_RUN,
+      maxPromptChars: config.PROMPT_MAX_CHARS,
+    },
+    onEnqueueError: (err) =>
+      deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
+  });
+  const variants = createVariantService({ db: database.db, storage: deps.storage });
 
   await app.register(
     async (api) => {
@@ -147,6 +190,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(tenantRoutes);
       await api.register(campaignRoutes, { campaigns });
       await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });
+      await api.register(matrixRoutes, { matrices, maxFileBytes: config.MATRIX_MAX_FILE_BYTES });
+      await api.register(runRoutes, { runs });
+      await api.register(variantRoutes, {
+        variants,
+        baseUrl: config.PUBLIC_URL?.replace(/\/$/, '') ?? '',
+      });
     },
     { prefix: '/v1' },
   );

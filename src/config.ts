@@ -70,6 +70,19 @@ export const baseEnvSchema = z.object({
     .default(2 * 1024 * 1024),
   MAX_VARIANTS_PER_RUN: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   PROMPT_MAX_CHARS: z.coerce.number().int().min(100).max(32_000).default(2_000),
+  WORK_DIR: z.string().min(1).default('./.data/work'),
+  RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  RENDER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(10_000),
+  RENDER_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(30 * 60_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
+  LOCAL_RPM: z.coerce.number().int().min(1).default(10_000),
   PRICES_JSON: z
     .string()
     .optional()

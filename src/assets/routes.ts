@@ -33,7 +33,7 @@ export async function assetRoutes(
       const part = await request.file({
         limits: { fileSize: deps.uploadLimitBytes, files: 1, fields: 5 },
       });
-      if (!part || part.fieldname !== 'file') {
+      if (part?.fieldname !== 'file') {
         throw problems.badRequest('Send the logo as a multipart field named "file".', [
           { path: 'file', message: 'required' },
         ]);

@@ -150,3 +150,150 @@ export const matrices = pgTable(
   },
   (t) => [index('matrices_campaign_idx').on(t.tenantId, t.campaignId, t.id)],
 );
+
+export const runStatuses = ['queued', 'running', 'completed', 'cancelled'] as const;
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    matrixId: text('matrix_id')
+      .notNull()
+      .references(() => matrices.id),
+    design: jsonb('design').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: runStatuses }).notNull(),
+    variantCount: integer('variant_count').notNull(),
+    newVariantCount: integer('new_variant_count').notNull(),
+    estimatedCostUsd: numeric('estimated_cost_usd', {
+      precision: 14,
+      scale: 4,
+      mode: 'number',
+    }).notNull(),
+    maxCostUsd: numeric('max_cost_usd', { precision: 14, scale: 4, mode: 'number' }),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('runs_campaign_idx').on(t.tenantId, t.campaignId, t.id)],
+);
+
+export const variantStatuses = [
+  'pending',
+  'queued',
+  'submitting',
+  'submitted',
+  'rendering',
+  'compositing',
+  'ready',
+  'approved',
+  'rejected',
+  'delivered',
+  'failed',
+  'blocked',
+  'cancelled',
+] as const;
+export type VariantStatus = (typeof variantStatuses)[number];
+
+export const variants = pgTable(
+  'variants',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    /** The run that first asked for it; later runs reuse it through run_variants. */
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
+    variantKey: text('variant_key').notNull(),
+    levels: jsonb('levels').$type<Record<string, string>>().notNull(),
+    prompt: text('prompt').notNull(),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    seconds: integer('seconds').notNull(),
+    size: text('size').notNull(),
+    status: text('status', { enum: variantStatuses }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    progress: integer('progress').notNull().default(0),
+    providerJobId: text('provider_job_id'),
+    submitStartedAt: timestamp('submit_started_at', { withTimezone: true }),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+    readyAt: timestamp('ready_at', { withTimezone: true }),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    costUsd: numeric('cost_usd', { precision: 12, scale: 4, mode: 'number' }).notNull(),
+    /** What the provider was paid: set when a render is accepted, added to on a paid retry. */
+    actualCostUsd: numeric('actual_cost_usd', { precision: 12, scale: 4, mode: 'number' })
+      .notNull()
+      .default(0),
+    rawKey: text('raw_key'),
+    videoKey: text('video_key'),
+    thumbnailKey: text('thumbnail_key'),
+    videoBytes: integer('video_bytes'),
+    videoSha256: text('video_sha256'),
+    durationS: numeric('duration_s', { precision: 10, scale: 3, mode: 'number' }),
+    width: integer('width'),
+    height: integer('height'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('variants_campaign_key_idx').on(t.campaignId, t.variantKey),
+    index('variants_tenant_idx').on(t.tenantId, t.id),
+    index('variants_run_idx').on(t.runId, t.status),
+    index('variants_status_idx').on(t.status, t.updatedAt),
+    // One render, one variant: two recovering variants can never adopt the same provider job.
+    uniqueIndex('variants_provider_job_idx').on(t.provider, t.providerJobId),
+  ],
+);
+
+export const runVariants = pgTable(
+  'run_variants',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
+    variantId: text('variant_id')
+      .notNull()
+      .references(() => variants.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.variantId] }),
+    index('run_variants_variant_idx').on(t.variantId),
+  ],
+);
+
+/** The outbox: written in the same transaction as the change it tells of. */
+export const events = pgTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('events_tenant_idx').on(t.tenantId, t.id)],
+);
+
+/** One row per create call to a provider: the sliding window its RPM limit is enforced on. */
+export const providerCalls = pgTable(
+  'provider_calls',
+  {
+    provider: text('provider').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    variantId: text('variant_id').notNull(),
+  },
+  (t) => [index('provider_calls_idx').on(t.provider, t.at)],
+);

@@ -1,9 +1,65 @@
 import closeWithGrace from 'close-with-grace';
+import OpenAI from 'openai';
 import type { Env } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
+import { createProviders } from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
-import { createInfra } from './infra.ts';
+import { renderProcessors } from '../render/jobs.ts';
+import { createReconciler } from '../render/reconciler.ts';
+import { createInfra, type Infra } from './infra.ts';
+
+/** Processors for every queue, built from the worker's clients; tests run the same set. */
+export function workerProcessors(
+  config: Env,
+  infra: Infra,
+  logger: ReturnType<typeof createLogger>,
+) {
+  const providers = createProviders({
+    local: { media: infra.media, workDir: config.WORK_DIR },
+    ...(config.OPENAI_API_KEY
+      ? {
+          openai: {
+            client: new OpenAI({
+              apiKey: config.OPENAI_API_KEY,
+              ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+              timeout: 60_000,
+            }),
+            ...(config.OPENAI_WEBHOOK_SECRET
+              ? { webhookSecret: config.OPENAI_WEBHOOK_SECRET }
+              : {}),
+          },
+        }
+      : {}),
+  });
+  const reconcile = createReconciler({
+    db: infra.database.db,
+    queues: infra.queues,
+    logger,
+    graceMs: config.RECONCILE_GRACE_MS,
+  });
+  return {
+    ...housekeepingProcessors({ db: infra.database.db, logger, reconcile }),
+    ...renderProcessors({
+      db: infra.database.db,
+      providers,
+      media: infra.media,
+      storage: infra.storage,
+      queues: infra.queues,
+      logger,
+      config: {
+        pollIntervalMs: config.RENDER_POLL_INTERVAL_MS,
+        renderDeadlineMs: config.RENDER_DEADLINE_MS,
+        concurrency: config.RENDER_CONCURRENCY,
+        workDir: config.WORK_DIR,
+        limits: {
+          local: { rpm: config.LOCAL_RPM, maxConcurrent: config.LOCAL_MAX_CONCURRENT },
+          openai: { rpm: config.OPENAI_RPM, maxConcurrent: config.OPENAI_MAX_CONCURRENT },
+        },
+      },
+    }),
+  };
+}
 
 export async function startWorker(config: Env) {
   const logger = createLogger(config, 'admatrix-worker');
@@ -21,9 +77,10 @@ export async function startWorker(config: Env) {
     connection: infra.redis,
     prefix: config.QUEUE_PREFIX,
     logger,
-    registry: { ...housekeepingProcessors({ db: infra.database.db, logger }) },
+    registry: workerProcessors(config, infra, logger),
+    timings: { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_LOCK_MS },
   });
-  await scheduleHousekeeping(infra.queues);
+  await scheduleHousekeeping(infra.queues, { reconcileEveryMs: config.RECONCILE_INTERVAL_MS });
   logger.info({ queues: running.workers.map((w) => w.name) }, 'worker started');
   return running;
 }

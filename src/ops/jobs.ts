@@ -3,8 +3,13 @@ import type { Db } from '../db/client.ts';
 import { purgeExpiredKeys } from '../http/idempotency/repository.ts';
 import type { Queues } from '../queue/registry.ts';
 import type { ProcessorRegistry } from '../queue/workers.ts';
+import { purgeProviderCalls } from '../render/claim.ts';
 
-export function housekeepingProcessors(deps: { db: Db; logger: Logger }): ProcessorRegistry {
+export function housekeepingProcessors(deps: {
+  db: Db;
+  logger: Logger;
+  reconcile: () => Promise<unknown>;
+}): ProcessorRegistry {
   return {
     housekeeping: {
       async process({ task }) {
@@ -14,6 +19,11 @@ export function housekeepingProcessors(deps: { db: Db; logger: Logger }): Proces
             deps.logger.info({ purged }, 'purged expired idempotency keys');
             return { purged };
           }
+          case 'purge-provider-calls':
+            await purgeProviderCalls(deps.db);
+            return {};
+          case 'reconcile':
+            return deps.reconcile();
         }
       },
     },
@@ -21,12 +31,24 @@ export function housekeepingProcessors(deps: { db: Db; logger: Logger }): Proces
 }
 
 /** Idempotent: every worker replica upserts the same schedulers at start. */
-export async function scheduleHousekeeping(queues: Queues): Promise<void> {
-  await queues
-    .get('housekeeping')
-    .upsertJobScheduler(
-      'purge-idempotency-keys',
-      { every: 60 * 60 * 1000 },
-      { name: 'housekeeping', data: { task: 'purge-idempotency-keys' } },
-    );
+export async function scheduleHousekeeping(
+  queues: Queues,
+  opts: { reconcileEveryMs: number },
+): Promise<void> {
+  const queue = queues.get('housekeeping');
+  const hourly = { every: 60 * 60 * 1000 };
+  await queue.upsertJobScheduler('purge-idempotency-keys', hourly, {
+    name: 'housekeeping',
+    data: { task: 'purge-idempotency-keys' },
+  });
+  await queue.upsertJobScheduler(
+    'purge-provider-calls',
+    { every: 5 * 60 * 1000 },
+    { name: 'housekeeping', data: { task: 'purge-provider-calls' } },
+  );
+  await queue.upsertJobScheduler(
+    'reconcile',
+    { every: opts.reconcileEveryMs },
+    { name: 'housekeeping', data: { task: 'reconcile' } },
+  );
 }

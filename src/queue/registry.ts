@@ -7,15 +7,31 @@ import { problems } from '../http/problem.ts';
  * Every queue, its payload schema and its job defaults. Payloads carry ids only: prompts and
  * secrets stay in Postgres, which is the source of truth.
  */
+const renderJob = {
+  payload: z.object({ variantId: z.string().regex(/^var_[0-9a-z]{26}$/) }),
+  // Attempts are spent only by errors: waiting for a render is a delayed re-run, and a 429
+  // pauses the queue instead. A job that has run out leaves its variant failed.
+  defaultJobOptions: {
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600 },
+  } satisfies JobsOptions,
+};
+
 export const queueDefinitions = {
   housekeeping: {
-    payload: z.object({ task: z.enum(['purge-idempotency-keys']) }),
+    payload: z.object({
+      task: z.enum(['purge-idempotency-keys', 'purge-provider-calls', 'reconcile']),
+    }),
     defaultJobOptions: {
       removeOnComplete: 100,
       removeOnFail: 500,
       attempts: 3,
     } satisfies JobsOptions,
   },
+  'render-local': renderJob,
+  'render-openai': renderJob,
 } as const;
 
 export type QueueName = keyof typeof queueDefinitions;

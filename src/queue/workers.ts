@@ -6,6 +6,7 @@ import { type Payload, type QueueName, queueDefinitions } from './registry.ts';
 export type Processor<Q extends QueueName> = (
   data: Payload<Q>,
   job: Job<Payload<Q>>,
+  token?: string,
 ) => Promise<unknown>;
 
 export type ProcessorRegistry = {
@@ -18,11 +19,19 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
+export interface WorkerTimings {
+  /** How long a job's lock lasts without renewal; a killed worker's jobs return after it. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (their worker died) are looked for. */
+  stalledIntervalMs?: number;
+}
+
 export function startWorkers(deps: {
   connection: Redis;
   prefix: string;
   logger: Logger;
   registry: ProcessorRegistry;
+  timings?: WorkerTimings;
 }): RunningWorkers {
   const workers: Worker[] = [];
   for (const name of Object.keys(deps.registry) as QueueName[]) {
@@ -31,14 +40,22 @@ export function startWorkers(deps: {
     const log = deps.logger.child({ queue: name });
     const worker = new Worker(
       name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const parsed = schema.safeParse(job.data);
         // A payload that does not match its schema will never succeed: do not burn retries on it.
         if (!parsed.success)
           throw new UnrecoverableError(`invalid ${name} payload: ${parsed.error.message}`);
-        return entry.process(parsed.data, job as Job<Payload<QueueName>>);
+        return entry.process(parsed.data, job as Job<Payload<QueueName>>, token);
       },
-      { connection: deps.connection, prefix: deps.prefix, concurrency: entry.concurrency ?? 1 },
+      {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        concurrency: entry.concurrency ?? 1,
+        lockDuration: deps.timings?.lockDurationMs ?? 30_000,
+        stalledInterval: deps.timings?.stalledIntervalMs ?? 30_000,
+        // The reconciler re-enqueues from Postgres anyway; stalls must not fail a variant.
+        maxStalledCount: 100,
+      },
     );
     worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err }, 'job failed'));
     worker.on('error', (err) => log.error({ err }, 'worker error'));

@@ -15,7 +15,7 @@ beforeAll(async () => {
     connection: createRedis(t.config.REDIS_URL, 'worker'),
     prefix: t.config.QUEUE_PREFIX,
     logger,
-    registry: housekeepingProcessors({ db: t.testDb.db, logger }),
+    registry: housekeepingProcessors({ db: t.testDb.db, logger, reconcile: async () => ({}) }),
   });
 });
 afterAll(async () => {

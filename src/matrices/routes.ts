@@ -1,0 +1,151 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { campaignParams } from '../campaigns/schemas.ts';
+import { authOf } from '../http/auth.ts';
+import { decodeCursor, pageSchema, paginationQuery, toPage } from '../http/pagination.ts';
+import { errorResponses, problems } from '../http/problem.ts';
+import type { ConstraintInput } from './parse/index.ts';
+import {
+  createMatrixBody,
+  matrixParams,
+  matrixSchema,
+  previewBody,
+  previewSchema,
+} from './schemas.ts';
+import { type MatrixService, type MatrixSource, toMatrixResponse } from './service.ts';
+
+const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const oleMagic = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
+
+/** A .csv or .xlsx file plus optional name and constraints fields, in any order. */
+async function readMultipart(request: FastifyRequest, maxFileBytes: number): Promise<MatrixSource> {
+  let file: Buffer | undefined;
+  let name: string | undefined;
+  let constraints: ConstraintInput[] | undefined;
+  for await (const part of request.parts({
+    limits: { fileSize: maxFileBytes, files: 1, fields: 5 },
+  })) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        continue;
+      }
+      file = await part.toBuffer();
+      if (part.file.truncated)
+        throw problems.payloadTooLarge(`Matrix files may be at most ${maxFileBytes} bytes.`);
+    } else if (part.fieldname === 'name') {
+      name = String(part.value).slice(0, 200);
+    } else if (part.fieldname === 'constraints') {
+      try {
+        constraints = JSON.parse(String(part.value)) as ConstraintInput[];
+      } catch {
+        throw problems.badRequest('The constraints field must be a JSON array.', [
+          { path: 'constraints', message: 'invalid JSON' },
+        ]);
+      }
+      if (!Array.isArray(constraints)) {
+        throw problems.badRequest('The constraints field must be a JSON array.', [
+          { path: 'constraints', message: 'not an array' },
+        ]);
+      }
+    }
+  }
+  if (!file)
+    throw problems.badRequest('Send the matrix as a multipart field named "file".', [
+      { path: 'file', message: 'required' },
+    ]);
+  const head = file.subarray(0, 4);
+  const extra = { ...(name ? { name } : {}), ...(constraints ? { constraints } : {}) };
+  // The bytes decide: an .xlsx is a ZIP, a legacy .xls an OLE file (which the XLSX reader names).
+  if (head.equals(zipMagic) || head.equals(oleMagic))
+    return { kind: 'xlsx', buffer: file, ...extra };
+  return { kind: 'csv', text: file, ...extra };
+}
+
+export async function matrixRoutes(
+  app: FastifyInstance,
+  deps: { matrices: MatrixService; maxFileBytes: number },
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['matrices'];
+
+  r.post(
+    '/campaigns/:id/matrices',
+    {
+      config: { scope: 'campaigns:write' },
+      bodyLimit: deps.maxFileBytes + 64 * 1024,
+      schema: {
+        tags,
+        summary: 'Add a variable matrix to a campaign (JSON, CSV, or a multipart .csv/.xlsx)',
+        params: campaignParams,
+        body: createMatrixBody,
+        response: { 201: matrixSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = authOf(request);
+      const source: MatrixSource = request.isMultipart()
+        ? await readMultipart(request, deps.maxFileBytes)
+        : typeof request.body === 'string'
+          ? { kind: 'csv', text: request.body }
+          : { kind: 'json', body: request.body };
+      const row = await deps.matrices.create(tenantId, request.params.id, source);
+      return reply.code(201).send(toMatrixResponse(row));
+    },
+  );
+
+  r.get(
+    '/campaigns/:id/matrices',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: "List a campaign's matrices",
+        params: campaignParams,
+        querystring: paginationQuery,
+        response: { 200: pageSchema(matrixSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const after = decodeCursor(cursor);
+      const rows = await deps.matrices.list(authOf(request).tenantId, request.params.id, {
+        ...(after ? { after } : {}),
+        limit: limit + 1,
+      });
+      return toPage(rows, limit, toMatrixResponse);
+    },
+  );
+
+  r.get(
+    '/matrices/:id',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'Get a matrix',
+        params: matrixParams,
+        response: { 200: matrixSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) =>
+      toMatrixResponse(await deps.matrices.get(authOf(request).tenantId, request.params.id)),
+  );
+
+  r.post(
+    '/matrices/:id/preview',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary:
+          'Quote a design: count, cost, design quality and rendered prompts. Writes nothing.',
+        params: matrixParams,
+        body: previewBody,
+        response: { 200: previewSchema, ...errorResponses(400, 401, 403, 404, 422) },
+      },
+    },
+    async (request) =>
+      deps.matrices.preview(authOf(request).tenantId, request.params.id, request.body),
+  );
+}

@@ -1,0 +1,185 @@
+import type { CampaignService } from '../campaigns/service.ts';
+import type { Db } from '../db/client.ts';
+import { type FieldError, ProblemError, problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import { countAllowed, designStats } from './designs/index.ts';
+import {
+  type ConstraintInput,
+  type MatrixLimits,
+  type MatrixResult,
+  type NormalizedMatrix,
+  parseMatrixCsv,
+  parseMatrixXlsx,
+  toDesignSpace,
+  validateMatrix,
+} from './parse/index.ts';
+import { bindMatrix, checkBudget, expandDesign, roundUsd, toDesign } from './plan.ts';
+import * as repo from './repository.ts';
+import type { DesignInput } from './schemas.ts';
+
+export type MatrixSource =
+  | { kind: 'json'; body: unknown }
+  | { kind: 'csv'; text: string | Buffer; name?: string; constraints?: ConstraintInput[] }
+  | { kind: 'xlsx'; buffer: Buffer; name?: string; constraints?: ConstraintInput[] };
+
+export interface MatrixServiceConfig {
+  limits: MatrixLimits;
+  maxVariantsPerRun: number;
+  maxPromptChars: number;
+}
+
+export function toMatrixResponse(row: repo.MatrixRow) {
+  return {
+    id: row.id,
+    campaign_id: row.campaignId,
+    name: row.name,
+    source: row.source,
+    dimensions: row.document.dimensions,
+    constraints: row.document.constraints,
+    full_factorial_count: row.fullFactorialCount,
+    allowed_count: row.allowedCount,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+const statusOf = { malformed: 400, invalid: 422, too_large: 413 } as const;
+
+function parseProblem(result: Extract<MatrixResult, { ok: false }>): ProblemError {
+  const detail =
+    result.kind === 'malformed'
+      ? 'The matrix cannot be read.'
+      : result.kind === 'too_large'
+        ? 'The matrix file is too large.'
+        : 'The matrix is not acceptable.';
+  return new ProblemError({
+    status: statusOf[result.kind],
+    slug:
+      result.kind === 'malformed'
+        ? 'malformed-request'
+        : result.kind === 'too_large'
+          ? 'payload-too-large'
+          : 'unprocessable',
+    title:
+      result.kind === 'malformed'
+        ? 'Malformed request'
+        : result.kind === 'too_large'
+          ? 'Payload too large'
+          : 'Unprocessable request',
+    detail,
+    errors: result.errors,
+  });
+}
+
+export function createMatrixService(deps: {
+  db: Db;
+  campaigns: Pick<CampaignService, 'get'>;
+  ownedAssetIds: (tenantId: string, ids: string[]) => Promise<Set<string>>;
+  catalog: ProviderCatalog;
+  config: MatrixServiceConfig;
+}) {
+  const { db, config } = deps;
+
+  async function parse(
+    source: MatrixSource,
+  ): Promise<{ matrix: NormalizedMatrix; name: string | null }> {
+    const result =
+      source.kind === 'json'
+        ? validateMatrix(source.body, config.limits)
+        : source.kind === 'csv'
+          ? parseMatrixCsv(source.text, config.limits, source.constraints)
+          : await parseMatrixXlsx(source.buffer, config.limits, source.constraints);
+    if (!result.ok) throw parseProblem(result);
+    const name = source.kind === 'json' ? (result.matrix.name ?? null) : (source.name ?? null);
+    return { matrix: result.matrix, name };
+  }
+
+  /** A partner level may only point at a logo of the same tenant; others' are "unknown". */
+  async function checkAssets(tenantId: string, matrix: NormalizedMatrix) {
+    const refs: { id: string; path: string }[] = [];
+    matrix.dimensions.forEach((dim, d) => {
+      dim.levels.forEach((level, l) => {
+        if (level.asset_id)
+          refs.push({ id: level.asset_id, path: `dimensions[${d}].levels[${l}].asset_id` });
+      });
+    });
+    if (!refs.length) return;
+    const owned = await deps.ownedAssetIds(tenantId, [...new Set(refs.map((r) => r.id))]);
+    const errors: FieldError[] = refs
+      .filter((r) => !owned.has(r.id))
+      .map((r) => ({ path: r.path, message: `unknown asset ${r.id}` }));
+    if (errors.length)
+      throw problems.unprocessable('Some levels point at assets that do not exist.', errors);
+  }
+
+  async function get(tenantId: string, id: string) {
+    const row = await repo.findMatrix(db, { tenantId, id });
+    if (!row) throw problems.notFound('matrix');
+    return row;
+  }
+
+  return {
+    get,
+
+    async create(tenantId: string, campaignId: string, source: MatrixSource) {
+      const campaign = await deps.campaigns.get(tenantId, campaignId);
+      const { matrix, name } = await parse(source);
+      await checkAssets(tenantId, matrix);
+      bindMatrix(matrix, campaign, config.maxPromptChars);
+      const space = toDesignSpace(matrix);
+      const full = space.levels.reduce((acc, n) => acc * BigInt(n), 1n);
+      return repo.insertMatrix(db, {
+        id: newId('matrix'),
+        tenantId,
+        campaignId,
+        name,
+        source: source.kind,
+        document: matrix,
+        fullFactorialCount: full.toString(),
+        allowedCount: countAllowed(space).toString(),
+      });
+    },
+
+    list: (tenantId: string, campaignId: string, page: { after?: string; limit: number }) =>
+      deps.campaigns
+        .get(tenantId, campaignId)
+        .then(() => repo.listMatrices(db, { tenantId, campaignId, ...page })),
+
+    /** Everything a run would do short of writing: count, price, stats and prompts. */
+    async preview(
+      tenantId: string,
+      id: string,
+      body: { design: DesignInput; sample_size: number },
+    ) {
+      const row = await get(tenantId, id);
+      const campaign = await deps.campaigns.get(tenantId, row.campaignId);
+      const matrix = row.document;
+      const renderer = bindMatrix(matrix, campaign, config.maxPromptChars);
+      const space = toDesignSpace(matrix);
+      const combinations = expandDesign(
+        space,
+        toDesign(matrix, body.design),
+        config.maxVariantsPerRun,
+      );
+      const unit = pricePerVariant(
+        deps.catalog,
+        campaign.video as { provider: ProviderName; model: string; seconds: number; size: string },
+      );
+      const cost = roundUsd(unit * combinations.length);
+      checkBudget({ cost, budget: campaign.budgetUsd, committed: 0 });
+      const stats = designStats(space, combinations);
+      return {
+        variant_count: combinations.length,
+        estimated_cost_usd: cost,
+        unit_cost_usd: roundUsd(unit),
+        design_stats: { pair_coverage: stats.pair_coverage, level_balance: stats.level_balance },
+        sample: combinations.slice(0, body.sample_size).map((combo) => ({
+          levels: renderer.levelsOf(combo),
+          prompt: renderer.render(combo),
+        })),
+      };
+    },
+  };
+}
+
+export type MatrixService = ReturnType<typeof createMatrixService>;

@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DelayedError, type Job, RateLimitError } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.ts';
+import { colourFor, type Media, type Storage } from '../media/index.ts';
+import type { ProviderName } from '../providers/catalog.ts';
+import type { Providers } from '../providers/registry.ts';
+import { ProviderError, type RenderSpec } from '../providers/types.ts';
+import type { Queues } from '../queue/registry.ts';
+import type { ProcessorRegistry } from '../queue/workers.ts';
+import { claimSubmit, type ProviderLimits } from './claim.ts';
+import { renderQueueOf } from './enqueue.ts';
+import { overlayText } from './overlay.ts';
+import { attachedJobIds, loadRenderVariant, type RenderVariant } from './repository.ts';
+import {
+  completeSettledRuns,
+  recordEvent,
+  type TransitionedVariant,
+  transition,
+  variantEventData,
+} from './transitions.ts';
+
+export interface RenderConfig {
+  pollIntervalMs: number;
+  renderDeadlineMs: number;
+  concurrency: number;
+  limits: Record<ProviderName, ProviderLimits>;
+  workDir: string;
+  logoWidthShare?: number;
+}
+
+export interface RenderDeps {
+  db: Db;
+  providers: Providers;
+  media: Media;
+  storage: Storage;
+  queues: Queues;
+  logger: Logger;
+  config: RenderConfig;
+}
+
+/** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
+class Waiting extends Error {}
+
+export function createRenderSteps(deps: RenderDeps) {
+  const { db, config } = deps;
+  const log = deps.logger.child({ component: 'render' });
+
+  function specOf(v: RenderVariant): RenderSpec {
+    const first = v.dimensions[0];
+    const firstLevel = first ? v.levels[first.key] : undefined;
+    return {
+      variantId: v.id,
+      prompt: v.prompt,
+      model: v.model,
+      seconds: v.seconds,
+      size: v.size,
+      captions: v.dimensions.map(
+        (d) => d.levels.find((l) => l.key === v.levels[d.key])?.label ?? v.levels[d.key] ?? '',
+      ),
+      background: colourFor(firstLevel ?? v.id),
+    };
+  }
+
+  async function settle(v: RenderVariant, to: 'failed' | 'blocked', code: string, message: string) {
+    await db.transaction(async (tx) => {
+      const done = await transition(tx, {
+        id: v.id,
+        from: ['pending', 'queued', 'submitting', 'submitted', 'rendering', 'compositing'],
+        to,
+        set: { errorCode: code, errorMessage: message.slice(0, 1000) },
+      });
+      if (!done) return;
+      await recordEvent(tx, {
+        tenantId: done.tenant_id,
+        type: 'variant.failed',
+        data: variantEventData(done),
+      });
+      await completeSettledRuns(tx, { variantId: v.id });
+    });
+  }
+
+  function failFor(err: ProviderError): { to: 'failed' | 'blocked'; code: string } {
+    return { to: err.code === 'moderation_blocked' ? 'blocked' : 'failed', code: err.code };
+  }
+
+  async function delay(job: Job, token: string | undefined, ms: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + ms, token);
+    throw new Waiting();
+  }
+
+  /** 429: pause this provider's queue for every worker, without spending an attempt. */
+  async function rateLimited(
+    v: RenderVariant,
+    err: ProviderError,
+    from: 'submitting' | null,
+  ): Promise<never> {
+    if (from) await transition(db, { id: v.id, from: [from], to: 'queued' });
+    await deps.queues
+      .get(renderQueueOf(v.provider))
+      .rateLimit(Math.max(err.retryAfterMs ?? 1_000, 100));
+    throw new RateLimitError();
+  }
+
+  async function submit(v: RenderVariant, job: Job, token: string | undefined): Promise<void> {
+    const provider = deps.providers.get(v.provider);
+    const spec = specOf(v);
+    const recovering = v.status === 'submitting';
+    if (recovering && v.submit_started_at) {
+      // The last attempt may have reached the provider before dying: adopt its render if so.
+      const exclude = await attachedJobIds(db, {
+        provider: v.provider,
+        since: v.submit_started_at,
+        exceptVariant: v.id,
+      });
+      let found: { jobId: string } | null;
+      try {
+        found = await provider.findExisting(spec, { since: v.submit_started_at, exclude });
+      } catch (err) {
+        // "Cannot tell" must never fall through to a second paid create: stop here instead.
+        if (err instanceof ProviderError && err.kind === 'permanent')
+          return settle(v, 'failed', err.code, err.message);
+        throw err;
+      }
+      if (found) {
+        log.info(
+          { variantId: v.id, jobId: found.jobId },
+          'adopted a render created before a crash',
+        );
+        await transition(db, {
+          id: v.id,
+          from: ['submitting'],
+          to: 'submitted',
+          set: { providerJobId: found.jobId, submittedAt: new Date() },
+          addPaid: true,
+        });
+        return;
+      }
+    }
+    const claim = await claimSubmit(db, {
+      variantId: v.id,
+      provider: v.provider,
+      from: recovering ? ['submitting'] : ['pending', 'queued'],
+      limits: config.limits[v.provider],
+      busyRetryMs: Math.min(config.pollIntervalMs, 5_000),
+    });
+    if (claim.kind === 'gone') return;
+    if (claim.kind === 'wait') await delay(job, token, claim.ms);
+    let jobId: string;
+    try {
+      ({ jobId } = await provider.submit(spec));
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      if (err.kind === 'permanent') {
+        const { to, code } = failFor(err);
+        await settle(v, to, code, err.message);
+        return;
+      }
+      if (err.kind === 'rate_limited') await rateLimited(v, err, 'submitting');
+      // Transient, maybe ambiguous: stay 'submitting' so the retry looks for the render first.
+      throw err;
+    }
+    const stored = await transition(db, {
+      id: v.id,
+      from: ['submitting'],
+      to: 'submitted',
+      set: { providerJobId: jobId, submittedAt: new Date() },
+      addPaid: true,
+    });
+    if (!stored) {
+      // Cancelled while the create was in flight: the render is paid for all the same.
+      await db.execute(sql`UPDATE variants SET provider_job_id = ${jobId}, actual_cost_usd = actual_cost_usd + cost_usd
+                           WHERE id = ${v.id} AND provider_job_id IS NULL`);
+      log.info({ variantId: v.id, jobId }, 'render accepted for a variant cancelled meanwhile');
+    }
+  }
+
+  async function poll(v: RenderVariant, job: Job, token: string | undefined): Promise<void> {
+    const provider = deps.providers.get(v.provider);
+    if (!v.provider_job_id)
+      return settle(v, 'failed', 'missing_job_id', 'submitted without a provider job id');
+    const status = await provider.status(v.provider_job_id).catch(async (err: unknown) => {
+      if (err instanceof ProviderError && err.kind === 'rate_limited')
+        return rateLimited(v, err, null);
+      if (err instanceof ProviderError && err.kind === 'permanent') {
+        await settle(v, 'failed', err.code, err.message);
+        return null;
+      }
+      throw err;
+    });
+    if (!status) return;
+    if (status.state === 'failed') {
+      const code = status.error?.code ?? 'provider_failed';
+      return settle(
+        v,
+        code === 'moderation_blocked' ? 'blocked' : 'failed',
+        code,
+        status.error?.message ?? 'the provider failed the render',
+      );
+    }
+    if (status.state === 'completed') return fetch(v);
+    const startedAt = v.submitted_at ?? v.submit_started_at ?? new Date();
+    if (Date.now() - new Date(startedAt).getTime() > config.renderDeadlineMs) {
+      return settle(
+        v,
+        'failed',
+        'deadline_exceeded',
+        `no result within ${Math.round(config.renderDeadlineMs / 1000)} s`,
+      );
+    }
+    const to = status.state === 'in_progress' ? 'rendering' : 'submitted';
+    await transition(db, {
+      id: v.id,
+      from: ['submitted', 'rendering'],
+      to,
+      set: { progress: Math.round(status.progress) },
+    });
+    await delay(job, token, config.pollIntervalMs);
+  }
+
+  /** Streams the render into storage at once: provider downloads expire within the hour. */
+  async function fetch(v: RenderVariant): Promise<void> {
+    const provider = deps.providers.get(v.provider);
+    const raw = await deps.storage.putStream(await provider.download(v.provider_job_id!, 'video'), {
+      contentType: 'video/mp4',
+    });
+    await transition(db, {
+      id: v.id,
+      from: ['submitted', 'rendering'],
+      to: 'compositing',
+      set: { rawKey: raw.key, progress: 100 },
+    });
+  }
+
+  async function composite(v: RenderVariant): Promise<void> {
+    if (!v.raw_key)
+      return settle(v, 'failed', 'missing_render', 'compositing without a stored render');
+    const dir = join(config.workDir, 'composite', randomUUID());
+    await mkdir(dir, { recursive: true });
+    try {
+      const input = await localPath(v.raw_key, dir, 'raw.mp4');
+      const logo = v.logo_key ? await localPath(v.logo_key, dir, 'logo') : null;
+      const lines = overlayText({
+        template: v.overlay.text_template,
+        dimensions: v.dimensions,
+        levels: v.levels,
+        brief: v.brief,
+      });
+      let videoKey = v.raw_key;
+      let facts = await deps.media.probe(input);
+      let finalPath = input;
+      if (logo || lines.length) {
+        finalPath = join(dir, 'final.mp4');
+        facts = await deps.media.composite({
+          input,
+          out: finalPath,
+          logo: logo
+            ? {
+                path: logo,
+                position: v.overlay.logo_position,
+                ...(config.logoWidthShare ? { widthShare: config.logoWidthShare } : {}),
+              }
+            : null,
+          text: lines.length ? { lines } : null,
+        });
+      }
+      const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });
+      videoKey = stored.key;
+      const thumbPath = join(dir, 'thumb.jpg');
+      await deps.media.thumbnail(finalPath, thumbPath);
+      const thumb = await deps.storage.putFile(thumbPath, { contentType: 'image/jpeg' });
+      await db.transaction(async (tx) => {
+        const ready = await transition(tx, {
+          id: v.id,
+          from: ['compositing'],
+          to: 'ready',
+          set: {
+            videoKey,
+            thumbnailKey: thumb.key,
+            videoBytes: stored.bytes,
+            videoSha256: stored.sha256,
+            durationS: facts.duration_s,
+            width: facts.width,
+            height: facts.height,
+            readyAt: new Date(),
+          },
+        });
+        if (!ready) return;
+        await recordEvent(tx, {
+          tenantId: ready.tenant_id,
+          type: 'variant.ready',
+          data: variantEventData(ready as TransitionedVariant),
+        });
+        await completeSettledRuns(tx, { variantId: v.id });
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** A filesystem store hands out its path; any other store is copied to the work dir. */
+  async function localPath(key: string, dir: string, name: string): Promise<string> {
+    const direct = deps.storage.path?.(key);
+    if (direct) return direct;
+    const target = join(dir, name);
+    const { createWriteStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    await pipeline(await deps.storage.open(key), createWriteStream(target));
+    return target;
+  }
+
+  /** Runs the variant forward as far as it can go now; waits by re-delaying the same job. */
+  async function run(variantId: string, job: Job, token: string | undefined): Promise<string> {
+    for (let steps = 0; steps < 10; steps++) {
+      const v = await loadRenderVariant(db, variantId);
+      if (!v) return 'missing';
+      const before = v.status;
+      try {
+        switch (v.status) {
+          case 'pending':
+          case 'queued':
+          case 'submitting':
+            await submit(v, job, token);
+            break;
+          case 'submitted':
+          case 'rendering':
+            await poll(v, job, token);
+            break;
+          case 'compositing':
+            await composite(v);
+            break;
+          default:
+            return v.status;
+        }
+      } catch (err) {
+        if (err instanceof Waiting) throw new DelayedError();
+        const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        if (last && !(err instanceof RateLimitError)) {
+          const code = err instanceof ProviderError ? err.code : 'render_error';
+          await settle(v, 'failed', code, err instanceof Error ? err.message : String(err));
+          return 'failed';
+        }
+        throw err;
+      }
+      const after = await loadRenderVariant(db, variantId);
+      if (!after || after.status === before) return after?.status ?? 'missing';
+    }
+    return 'stepped';
+  }
+
+  return { run };
+}
+
+export function renderProcessors(deps: RenderDeps): ProcessorRegistry {
+  const steps = createRenderSteps(deps);
+  const entry = {
+    concurrency: deps.config.concurrency,
+    process: (data: { variantId: string }, job: Job, token?: string) =>
+      steps.run(data.variantId, job, token),
+  };
+  return { 'render-local': entry, 'render-openai': entry };
+}

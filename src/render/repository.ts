@@ -1,0 +1,56 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
+import type { Brief, MatrixDocument, OverlaySettings, VariantStatus } from '../db/schema.ts';
+
+export type RenderVariant = {
+  id: string;
+  tenant_id: string;
+  campaign_id: string;
+  run_id: string;
+  status: VariantStatus;
+  levels: Record<string, string>;
+  prompt: string;
+  provider: 'local' | 'openai';
+  model: string;
+  seconds: number;
+  size: string;
+  provider_job_id: string | null;
+  submit_started_at: Date | null;
+  submitted_at: Date | null;
+  raw_key: string | null;
+  overlay: OverlaySettings;
+  brief: Brief;
+  dimensions: MatrixDocument['dimensions'];
+  logo_key: string | null;
+};
+
+/** Everything one render step needs, in one query: the variant, its campaign and its logo. */
+export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderVariant | null> {
+  const { rows } = await db.execute<RenderVariant>(sql`
+    SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider, v.model,
+           v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key,
+           c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
+           (SELECT a.storage_key FROM assets a
+             WHERE a.tenant_id = v.tenant_id AND a.id = (
+               SELECT l ->> 'asset_id' FROM jsonb_array_elements(m.document -> 'dimensions') d,
+                      jsonb_array_elements(d -> 'levels') l
+               WHERE d ->> 'key' = 'partner' AND l ->> 'key' = v.levels ->> 'partner' LIMIT 1)) AS logo_key
+    FROM variants v
+    JOIN campaigns c ON c.id = v.campaign_id
+    JOIN runs r ON r.id = v.run_id
+    JOIN matrices m ON m.id = r.matrix_id
+    WHERE v.id = ${id}`);
+  return rows[0] ?? null;
+}
+
+/** Job ids already attached to other variants of the provider: never adopt one of those. */
+export async function attachedJobIds(
+  db: DbOrTx,
+  p: { provider: string; since: Date; exceptVariant: string },
+) {
+  const { rows } = await db.execute<{ provider_job_id: string }>(sql`
+    SELECT provider_job_id FROM variants
+    WHERE provider = ${p.provider} AND provider_job_id IS NOT NULL AND id <> ${p.exceptVariant}
+      AND submit_started_at > ${p.since}::timestamptz - interval '10 minutes'`);
+  return new Set(rows.map((r) => r.provider_job_id));
+}

@@ -1,0 +1,140 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
+import { runs, type VariantStatus } from '../db/schema.ts';
+
+export type RunRow = typeof runs.$inferSelect;
+
+export interface NewVariants {
+  ids: string[];
+  keys: string[];
+  /** JSON text of dimension key → level key, one per variant. */
+  levels: string[];
+  prompts: string[];
+}
+
+/** Serialises fan-outs of one campaign, so two concurrent runs cannot both spend the budget. */
+export async function lockCampaign(tx: DbOrTx, campaignId: string) {
+  await tx.execute(sql`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
+}
+
+export async function findExistingVariants(tx: DbOrTx, p: { campaignId: string; keys: string[] }) {
+  const { rows } = await tx.execute<{ id: string; variant_key: string; status: VariantStatus }>(
+    sql`SELECT id, variant_key, status FROM variants
+        WHERE campaign_id = ${p.campaignId} AND variant_key = ANY(${sql.param(p.keys)}::text[])`,
+  );
+  return rows;
+}
+
+/** Paid so far plus reserved by variants not yet submitted. */
+export async function committedSpend(tx: DbOrTx, campaignId: string): Promise<number> {
+  const { rows } = await tx.execute<{ committed: string }>(
+    sql`SELECT coalesce(sum(actual_cost_usd), 0)
+             + coalesce(sum(cost_usd) FILTER (WHERE status IN ('pending', 'queued')), 0) AS committed
+        FROM variants WHERE campaign_id = ${campaignId}`,
+  );
+  return Number(rows[0]?.committed ?? 0);
+}
+
+export async function insertRun(tx: DbOrTx, row: typeof runs.$inferInsert) {
+  await tx.insert(runs).values(row);
+}
+
+/** One statement for any number of variants: the settings shared by all are constants. */
+export async function insertVariants(
+  tx: DbOrTx,
+  p: NewVariants & {
+    tenantId: string;
+    campaignId: string;
+    runId: string;
+    video: { provider: string; model: string; seconds: number; size: string };
+    costUsd: number;
+  },
+) {
+  if (!p.ids.length) return;
+  await tx.execute(sql`
+    INSERT INTO variants (id, tenant_id, campaign_id, run_id, variant_key, levels, prompt,
+                          provider, model, seconds, size, status, cost_usd)
+    SELECT v.id, ${p.tenantId}, ${p.campaignId}, ${p.runId}, v.key, v.levels::jsonb, v.prompt,
+           ${p.video.provider}, ${p.video.model}, ${p.video.seconds}, ${p.video.size}, 'pending', ${p.costUsd}
+    FROM unnest(${sql.param(p.ids)}::text[], ${sql.param(p.keys)}::text[],
+                ${sql.param(p.levels)}::text[], ${sql.param(p.prompts)}::text[]) AS v(id, key, levels, prompt)
+    ON CONFLICT (campaign_id, variant_key) DO NOTHING`);
+}
+
+/** A new run asking again for a failed or cancelled variant renders it again. */
+export async function resetForRetry(tx: DbOrTx, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const { rows } = await tx.execute<{ id: string }>(sql`
+    UPDATE variants SET status = 'pending', attempts = 0, progress = 0, error_code = NULL, error_message = NULL,
+                        provider_job_id = NULL, submit_started_at = NULL, submitted_at = NULL, updated_at = now()
+    WHERE id = ANY(${sql.param(ids)}::text[]) AND status IN ('failed', 'cancelled')
+    RETURNING id`);
+  return rows.map((r) => r.id);
+}
+
+export async function linkVariants(tx: DbOrTx, p: { runId: string; variantIds: string[] }) {
+  await tx.execute(sql`
+    INSERT INTO run_variants (run_id, variant_id)
+    SELECT ${p.runId}, unnest(${sql.param(p.variantIds)}::text[]) ON CONFLICT DO NOTHING`);
+}
+
+/** pending → queued once the jobs exist; the reconciler enqueues whatever stays pending. */
+export async function markQueued(db: DbOrTx, ids: string[]) {
+  if (!ids.length) return;
+  await db.execute(sql`
+    UPDATE variants SET status = 'queued', updated_at = now()
+    WHERE id = ANY(${sql.param(ids)}::text[]) AND status = 'pending'`);
+}
+
+export async function findRun(db: DbOrTx, p: { tenantId: string; id: string }) {
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.tenantId, p.tenantId), eq(runs.id, p.id)));
+  return row ?? null;
+}
+
+export async function listRuns(
+  db: DbOrTx,
+  p: { tenantId: string; campaignId: string; after?: string; limit: number },
+) {
+  return db
+    .select()
+    .from(runs)
+    .where(
+      and(
+        eq(runs.tenantId, p.tenantId),
+        eq(runs.campaignId, p.campaignId),
+        p.after ? gt(runs.id, p.after) : undefined,
+      ),
+    )
+    .orderBy(asc(runs.id))
+    .limit(p.limit);
+}
+
+export async function runCounts(db: DbOrTx, runId: string) {
+  const { rows } = await db.execute<{
+    status: VariantStatus;
+    n: string;
+    estimated: string;
+    actual: string;
+  }>(sql`
+    SELECT v.status, count(*) AS n, sum(v.cost_usd) AS estimated, sum(v.actual_cost_usd) AS actual
+    FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
+    WHERE rv.run_id = ${runId}
+    GROUP BY v.status`);
+  return rows.map((r) => ({
+    status: r.status,
+    n: Number(r.n),
+    estimated: Number(r.estimated),
+    actual: Number(r.actual),
+  }));
+}
+
+/** Variants of a run in the given states, for cancel and retry. */
+export async function runVariantIds(db: DbOrTx, p: { runId: string; statuses: VariantStatus[] }) {
+  const { rows } = await db.execute<{ id: string; cost_usd: string }>(sql`
+    SELECT v.id, v.cost_usd FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
+    WHERE rv.run_id = ${p.runId} AND v.status = ANY(${sql.param(p.statuses)}::text[])`);
+  return rows.map((r) => ({ id: r.id, cost: Number(r.cost_usd) }));
+}

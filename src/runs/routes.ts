@@ -1,0 +1,128 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { campaignParams } from '../campaigns/schemas.ts';
+import { authOf } from '../http/auth.ts';
+import { decodeCursor, pageSchema, paginationQuery } from '../http/pagination.ts';
+import { errorResponses } from '../http/problem.ts';
+import {
+  cancelRunBody,
+  createRunBody,
+  runAcceptedSchema,
+  runParams,
+  runSchema,
+} from './schemas.ts';
+import type { RunService } from './service.ts';
+
+export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['runs'];
+
+  r.post(
+    '/campaigns/:id/runs',
+    {
+      config: { scope: 'campaigns:write', idempotency: 'required' },
+      schema: {
+        tags,
+        summary:
+          'Fan a matrix out into variants and start rendering them (Idempotency-Key required)',
+        params: campaignParams,
+        body: createRunBody,
+        response: { 202: runAcceptedSchema, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const accepted = await deps.runs.create(
+        authOf(request).tenantId,
+        request.params.id,
+        request.body,
+        request.idempotency,
+      );
+      return reply.code(202).send(accepted);
+    },
+  );
+
+  r.get(
+    '/campaigns/:id/runs',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: "List a campaign's runs",
+        params: campaignParams,
+        querystring: paginationQuery,
+        response: { 200: pageSchema(runSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const after = decodeCursor(cursor);
+      const rows = await deps.runs.list(authOf(request).tenantId, request.params.id, {
+        ...(after ? { after } : {}),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      return {
+        data: await Promise.all(page.map((row) => deps.runs.describe(row))),
+        next_cursor:
+          rows.length > limit && page.length
+            ? Buffer.from(page.at(-1)!.id).toString('base64url')
+            : null,
+      };
+    },
+  );
+
+  r.get(
+    '/runs/:id',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'A run with its variant counts per status, cost and ETA',
+        params: runParams,
+        response: { 200: runSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) =>
+      deps.runs.describe(await deps.runs.get(authOf(request).tenantId, request.params.id)),
+  );
+
+  r.post(
+    '/runs/:id/cancel',
+    {
+      config: { scope: 'campaigns:write' },
+      schema: {
+        tags,
+        summary:
+          'Stop variants not yet paid for; renders already accepted are not fetched unless asked',
+        params: runParams,
+        body: cancelRunBody,
+        response: { 200: runSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) =>
+      deps.runs.describe(
+        await deps.runs.cancel(authOf(request).tenantId, request.params.id, request.body),
+      ),
+  );
+
+  r.post(
+    '/runs/:id/retry',
+    {
+      config: { scope: 'campaigns:write' },
+      schema: {
+        tags,
+        summary: 'Render the failed variants of a run again (not blocked ones)',
+        params: runParams,
+        response: {
+          202: runSchema.extend({ retried: z.number().int() }),
+          ...errorResponses(401, 403, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { run, retried } = await deps.runs.retry(authOf(request).tenantId, request.params.id);
+      return reply.code(202).send({ ...(await deps.runs.describe(run)), retried });
+    },
+  );
+}

@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authOf } from '../http/auth.ts';
+import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
+import { errorResponses, problems } from '../http/problem.ts';
+import { listVariantsQuery, variantParams, variantSchema } from './schemas.ts';
+import { toVariantResponse, type VariantService } from './service.ts';
+
+const levelFilter = /^levels\[([a-z][a-z0-9_]{0,31})\]$/;
+
+export async function variantRoutes(
+  app: FastifyInstance,
+  deps: { variants: VariantService; baseUrl: string },
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['variants'];
+  const respond = (row: Parameters<typeof toVariantResponse>[0]) =>
+    toVariantResponse(row, deps.baseUrl);
+
+  r.get(
+    '/variants',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'List variants by run, campaign, status and levels (levels[tone]=playful)',
+        querystring: listVariantsQuery,
+        response: { 200: pageSchema(variantSchema), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, run_id, campaign_id, status, ...rest } = request.query;
+      const levels: Record<string, string> = {};
+      for (const [key, value] of Object.entries(rest)) {
+        const m = levelFilter.exec(key);
+        if (!m?.[1])
+          throw problems.badRequest(`Unknown query parameter ${key}.`, [
+            { path: `query.${key}`, message: 'unknown parameter' },
+          ]);
+        levels[m[1]] = String(value);
+      }
+      const after = decodeCursor(cursor);
+      const rows = await deps.variants.list(authOf(request).tenantId, {
+        runId: run_id,
+        campaignId: campaign_id,
+        status,
+        levels,
+        after,
+        limit: limit + 1,
+      });
+      return toPage(rows, limit, respond);
+    },
+  );
+
+  r.get(
+    '/variants/:id',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary:
+          'A variant with its lineage: levels, prompt, provider job, attempts, cost and media',
+        params: variantParams,
+        response: { 200: variantSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) =>
+      respond(await deps.variants.get(authOf(request).tenantId, request.params.id)),
+  );
+
+  for (const what of ['video', 'thumbnail'] as const) {
+    r.get(
+      `/variants/:id/${what}`,
+      {
+        config: { scope: 'campaigns:read' },
+        schema: {
+          tags,
+          summary:
+            what === 'video' ? 'Stream the composited MP4 (supports Range)' : 'The JPEG thumbnail',
+          params: variantParams,
+          response: {
+            200: z.any().describe(what === 'video' ? 'video/mp4' : 'image/jpeg'),
+            ...(what === 'video' ? { 206: z.any().describe('The requested byte range') } : {}),
+            ...errorResponses(401, 403, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const media = await deps.variants.media(
+          authOf(request).tenantId,
+          request.params.id,
+          what,
+          request.headers.range,
+        );
+        reply
+          .header('content-type', media.contentType)
+          .header('accept-ranges', what === 'video' ? 'bytes' : 'none');
+        reply.header('cache-control', 'private, max-age=3600');
+        if (media.sha256) reply.header('etag', `"${media.sha256}"`);
+        if (media.range) {
+          reply
+            .code(206)
+            .header('content-range', `bytes ${media.range.start}-${media.range.end}/${media.size}`);
+          reply.header('content-length', media.range.end - media.range.start + 1);
+        } else {
+          reply.header('content-length', media.size);
+        }
+        return reply.send(media.stream);
+      },
+    );
+  }
+}

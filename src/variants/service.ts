@@ -1,0 +1,135 @@
+import type { Readable } from 'node:stream';
+import type { Db } from '../db/client.ts';
+import type { VariantStatus } from '../db/schema.ts';
+import { ProblemError, problems } from '../http/problem.ts';
+import { type Storage, StorageError } from '../media/index.ts';
+import * as repo from './repository.ts';
+
+export function toVariantResponse(row: repo.VariantRow, baseUrl: string) {
+  const self = `${baseUrl}/v1/variants/${row.id}`;
+  const hasVideo = row.video_key && row.video_bytes !== null;
+  return {
+    id: row.id,
+    run_id: row.run_id,
+    campaign_id: row.campaign_id,
+    levels: row.levels,
+    prompt: row.prompt,
+    status: row.status,
+    provider: row.provider,
+    model: row.model,
+    seconds: row.seconds,
+    size: row.size,
+    provider_job_id: row.provider_job_id,
+    attempts: row.attempts,
+    progress: row.progress,
+    error: row.error_code ? { code: row.error_code, message: row.error_message } : null,
+    cost_usd: Number(row.cost_usd),
+    actual_cost_usd: Number(row.actual_cost_usd),
+    video: hasVideo
+      ? {
+          url: `${self}/video`,
+          content_type: 'video/mp4' as const,
+          bytes: row.video_bytes!,
+          sha256: row.video_sha256!,
+          duration_s: Number(row.duration_s),
+          width: row.width!,
+          height: row.height!,
+        }
+      : null,
+    thumbnail_url: row.thumbnail_key ? `${self}/thumbnail` : null,
+    deliveries: [],
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export type ByteRange = { start: number; end: number };
+
+/** One `bytes=` range (the only form players send); multipart ranges are answered in full. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+export function createVariantService(deps: { db: Db; storage: Storage }) {
+  async function get(tenantId: string, id: string) {
+    const row = await repo.findVariant(deps.db, { tenantId, id });
+    if (!row) throw problems.notFound('variant');
+    return row;
+  }
+
+  return {
+    get,
+
+    list: (
+      tenantId: string,
+      q: {
+        runId?: string | undefined;
+        campaignId?: string | undefined;
+        status?: VariantStatus | undefined;
+        levels: Record<string, string>;
+        after?: string | undefined;
+        limit: number;
+      },
+    ) => repo.listVariants(deps.db, { tenantId, ...q }),
+
+    /** Streams stored media; never reads a whole video into memory. */
+    async media(
+      tenantId: string,
+      id: string,
+      what: 'video' | 'thumbnail',
+      rangeHeader: string | undefined,
+    ) {
+      const row = await get(tenantId, id);
+      const key = what === 'video' ? row.video_key : row.thumbnail_key;
+      if (!key)
+        throw new ProblemError({
+          status: 404,
+          slug: 'not-ready',
+          title: 'Not ready',
+          detail: `The variant has no ${what} yet (status ${row.status}).`,
+        });
+      const stat = await deps.storage.stat(key);
+      if (!stat) throw problems.notFound(what);
+      const range = what === 'video' ? parseRange(rangeHeader, stat.bytes) : null;
+      if (range === 'unsatisfiable') {
+        throw new ProblemError({
+          status: 416,
+          slug: 'range-not-satisfiable',
+          title: 'Range not satisfiable',
+          detail: `The video has ${stat.bytes} bytes.`,
+          headers: { 'content-range': `bytes */${stat.bytes}` },
+        });
+      }
+      let stream: Readable;
+      try {
+        stream = await deps.storage.open(key, range ?? undefined);
+      } catch (err) {
+        if (err instanceof StorageError) throw problems.notFound(what);
+        throw err;
+      }
+      return {
+        stream,
+        size: stat.bytes,
+        range,
+        contentType: what === 'video' ? 'video/mp4' : 'image/jpeg',
+        sha256: what === 'video' ? row.video_sha256 : null,
+      };
+    },
+  };
+}
+
+export type VariantService = ReturnType<typeof createVariantService>;

@@ -1,0 +1,93 @@
+import type { TestApp } from './app.ts';
+import { waitFor } from './app.ts';
+
+/** A campaign and matrix through the API, as a client would make them. */
+export async function setupCampaign(
+  t: TestApp,
+  auth: string,
+  opts: {
+    levels: Record<string, string[]>;
+    video?: { provider: 'local' | 'openai'; seconds: number; size: string };
+    template?: string;
+    budget_usd?: number;
+  },
+) {
+  const dims = Object.keys(opts.levels);
+  const headers = { authorization: auth };
+  const campaign = await t.app.inject({
+    method: 'POST',
+    url: '/v1/campaigns',
+    headers,
+    payload: {
+      name: 'Scenario',
+      brief: { product: 'Fizz', key_message: 'Cold' },
+      prompt_template:
+        opts.template ?? `Ad for {{brief.product}}: ${dims.map((d) => `{{${d}}}`).join(' / ')}`,
+      video: opts.video ?? { provider: 'openai', seconds: 4, size: '720x1280' },
+      ...(opts.budget_usd ? { budget_usd: opts.budget_usd } : {}),
+    },
+  });
+  if (campaign.statusCode !== 201) throw new Error(`campaign: ${campaign.body}`);
+  const matrix = await t.app.inject({
+    method: 'POST',
+    url: `/v1/campaigns/${campaign.json().id}/matrices`,
+    headers,
+    payload: {
+      dimensions: dims.map((key) => ({ key, levels: opts.levels[key]!.map((l) => ({ key: l })) })),
+    },
+  });
+  if (matrix.statusCode !== 201) throw new Error(`matrix: ${matrix.body}`);
+  return { campaignId: campaign.json().id as string, matrixId: matrix.json().id as string };
+}
+
+export async function startRun(
+  t: TestApp,
+  auth: string,
+  p: { campaignId: string; matrixId: string; key: string; design?: unknown },
+) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/v1/campaigns/${p.campaignId}/runs`,
+    headers: { authorization: auth, 'idempotency-key': p.key },
+    payload: { matrix_id: p.matrixId, design: p.design ?? { type: 'full' } },
+  });
+  if (res.statusCode !== 202) throw new Error(`run: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: string; variant_count: number };
+}
+
+export async function waitForRun(
+  t: TestApp,
+  auth: string,
+  runId: string,
+  status = 'completed',
+  timeoutMs = 60_000,
+) {
+  return waitFor(
+    async () => {
+      const run = (
+        await t.app.inject({
+          method: 'GET',
+          url: `/v1/runs/${runId}`,
+          headers: { authorization: auth },
+        })
+      ).json();
+      return run.status === status ? run : undefined;
+    },
+    { timeoutMs, what: `run ${runId} to be ${status}` },
+  );
+}
+
+export async function variantsOf(t: TestApp, runId: string) {
+  const { rows } = await t.testDb.pool.query(
+    `SELECT v.* FROM variants v JOIN run_variants rv ON rv.variant_id = v.id WHERE rv.run_id = $1 ORDER BY v.id`,
+    [runId],
+  );
+  return rows as {
+    id: string;
+    prompt: string;
+    status: string;
+    error_code: string | null;
+    attempts: number;
+    provider_job_id: string | null;
+  }[];
+}

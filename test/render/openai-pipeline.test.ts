@@ -1,0 +1,202 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
+import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
+import { startTestWorkers } from '../helpers/workers.ts';
+
+let t: TestApp;
+let fake: FakeVideoServer;
+let auth: string;
+let dir: string;
+let workers: ReturnType<typeof startTestWorkers>;
+
+/** Our own limits far above the fake's, so the fake's 429s are what the test exercises. */
+const workerEnv = () => ({
+  OPENAI_API_KEY: 'test',
+  OPENAI_BASE_URL: fake.baseURL,
+  OPENAI_RPM: '100000',
+  OPENAI_MAX_CONCURRENT: '50',
+  RENDER_CONCURRENCY: '16',
+  RENDER_POLL_INTERVAL_MS: '30',
+  RENDER_DEADLINE_MS: '5000',
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'amx-openai-'));
+  fake = await startFakeVideoServer({ defaults: { queuedMs: 5, renderMs: 20 } });
+  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  workers = startTestWorkers(t, workerEnv());
+  auth = await t.key('openai-co');
+});
+afterAll(async () => {
+  await workers.close();
+  await t.close();
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => fake.reset());
+
+const createdPerPrompt = () => {
+  const counts = new Map<string, number>();
+  for (const v of fake.videos.values()) counts.set(v.prompt, (counts.get(v.prompt) ?? 0) + 1);
+  return counts;
+};
+
+describe('runs on an OpenAI-compatible gateway', () => {
+  it('fans 200 variants out and renders each exactly once', { timeout: 120_000 }, async () => {
+    const tones = Array.from({ length: 20 }, (_, i) => `tone${i}`);
+    const settings = Array.from({ length: 10 }, (_, i) => `set${i}`);
+    const s = await setupCampaign(t, auth, { levels: { tone: tones, setting: settings } });
+    const run = await startRun(t, auth, { ...s, key: 'fanout-200' });
+    expect(run.variant_count).toBe(200);
+    const done = await waitForRun(t, auth, run.id, 'completed', 120_000);
+    expect(done.counts.ready).toBe(200);
+    expect(done.cost).toEqual({ estimated_usd: 80, actual_usd: 80 });
+    const perPrompt = createdPerPrompt();
+    expect(perPrompt.size).toBe(200);
+    expect([...perPrompt.values()].every((n) => n === 1)).toBe(true);
+    const variants = await variantsOf(t, run.id);
+    expect(new Set(variants.map((v) => v.provider_job_id)).size).toBe(200);
+  });
+
+  it('ends moderated renders as blocked with the provider code, without retries', async () => {
+    fake.when('tone0 / set0', { outcome: 'failed_moderation' });
+    fake.when('tone1 / set0', { outcome: 'reject_400' });
+    const s = await setupCampaign(t, auth, {
+      levels: { tone: ['tone0', 'tone1', 'tone2'], setting: ['set0'] },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'moderation' });
+    const done = await waitForRun(t, auth, run.id);
+    expect(done.counts).toMatchObject({ ready: 1, blocked: 2 });
+    const variants = await variantsOf(t, run.id);
+    const blocked = variants.filter((v) => v.status === 'blocked');
+    expect(blocked.map((v) => v.error_code)).toEqual(['moderation_blocked', 'moderation_blocked']);
+    expect(blocked.every((v) => v.attempts === 1)).toBe(true);
+    // Blocked at create was never paid for; blocked after rendering was.
+    expect(done.cost.actual_usd).toBe(0.8);
+  });
+
+  it('rides out a 429 storm: the queue pauses, every variant renders once', async () => {
+    await fake.close();
+    fake = await startFakeVideoServer({
+      rpm: 4,
+      rpmWindowMs: 300,
+      defaults: { queuedMs: 5, renderMs: 10 },
+    });
+    await workers.close();
+    workers = startTestWorkers(t, workerEnv());
+    const s = await setupCampaign(t, auth, {
+      levels: { tone: Array.from({ length: 12 }, (_, i) => `storm${i}`), setting: ['a'] },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'storm' });
+    const done = await waitForRun(t, auth, run.id, 'completed', 60_000);
+    expect(done.counts.ready).toBe(12);
+    expect(fake.count429).toBeGreaterThan(0);
+    expect([...createdPerPrompt().values()].every((n) => n === 1)).toBe(true);
+    // Every create call beyond one per variant was a refused 429, nothing else.
+    expect(fake.createCalls.length).toBe(12 + fake.count429);
+  });
+
+  it('fails a render that never finishes at its deadline', async () => {
+    fake.when('stuck', { outcome: 'never_finish' });
+    const s = await setupCampaign(t, auth, { levels: { tone: ['stuck'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'stuck' });
+    const done = await waitForRun(t, auth, run.id, 'completed', 30_000);
+    expect(done.counts.failed).toBe(1);
+    expect((await variantsOf(t, run.id))[0]).toMatchObject({
+      status: 'failed',
+      error_code: 'deadline_exceeded',
+    });
+  });
+
+  it('retries the failed variants of a run', async () => {
+    fake.when('flop', { outcome: 'failed' });
+    const s = await setupCampaign(t, auth, { levels: { tone: ['flop', 'fine'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'retry' });
+    await waitForRun(t, auth, run.id);
+    fake.reset();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/runs/${run.id}/retry`,
+      headers: { authorization: auth },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json().retried).toBe(1);
+    const done = await waitForRun(t, auth, run.id);
+    expect(done.counts).toMatchObject({ ready: 2, failed: 0 });
+  });
+
+  it('cancels what is not yet paid for', async () => {
+    fake.when('slow', { queuedMs: 60_000 });
+    const s = await setupCampaign(t, auth, {
+      levels: { tone: Array.from({ length: 6 }, (_, i) => `slow${i}`), setting: ['x'] },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'cancel' });
+    await waitFor(async () =>
+      (await variantsOf(t, run.id)).some((v) => v.status === 'submitted') ? true : undefined,
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/runs/${run.id}/cancel`,
+      headers: { authorization: auth },
+      payload: {},
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('cancelled');
+    expect(res.json().counts.cancelled).toBe(6);
+    const before = fake.createCalls.length;
+    // Nothing moves on afterwards: the workers see the guarded status and stop.
+    await waitFor(async () =>
+      (await variantsOf(t, run.id)).every((v) => v.status === 'cancelled') ? true : undefined,
+    );
+    expect(fake.createCalls.length).toBe(before);
+  });
+});
+
+describe('Idempotency-Key on runs', () => {
+  it('creates one run for duplicates and concurrent duplicates', async () => {
+    const s = await setupCampaign(t, auth, { levels: { tone: ['i1', 'i2'], setting: ['x'] } });
+    const send = () =>
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/campaigns/${s.campaignId}/runs`,
+        headers: { authorization: auth, 'idempotency-key': 'same-run' },
+        payload: { matrix_id: s.matrixId, design: { type: 'full' } },
+      });
+    const all = await Promise.all([send(), send(), send(), send(), send()]);
+    const accepted = all.filter((r) => r.statusCode === 202);
+    expect(all.every((r) => r.statusCode === 202 || r.statusCode === 409)).toBe(true);
+    expect(new Set(accepted.map((r) => r.json().id)).size).toBe(1);
+    const later = await send();
+    expect(later.statusCode).toBe(202);
+    expect(later.json().id).toBe(accepted[0]!.json().id);
+    expect(later.headers['idempotent-replayed']).toBe('true');
+    const runs = await t.testDb.pool.query(
+      'SELECT count(*)::int AS n FROM runs WHERE campaign_id = $1',
+      [s.campaignId],
+    );
+    expect(runs.rows[0].n).toBe(1);
+    const other = await t.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${s.campaignId}/runs`,
+      headers: { authorization: auth, 'idempotency-key': 'same-run' },
+      payload: { matrix_id: s.matrixId, design: { type: 'sample', n: 1 } },
+    });
+    expect(other.statusCode).toBe(422);
+  });
+
+  it('requires the header', async () => {
+    const s = await setupCampaign(t, auth, { levels: { tone: ['n1'], setting: ['x'] } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${s.campaignId}/runs`,
+      headers: { authorization: auth },
+      payload: { matrix_id: s.matrixId, design: { type: 'full' } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].path).toBe('headers.idempotency-key');
+  });
+});
