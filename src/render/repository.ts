@@ -40,7 +40,15 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
     JOIN runs r ON r.id = v.run_id
     JOIN matrices m ON m.id = r.matrix_id
     WHERE v.id = ${id}`);
-  return rows[0] ?? null;
+  const row = rows[0];
+  if (!row) return null;
+  // Raw queries through drizzle's pg driver return timestamps as strings.
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return {
+    ...row,
+    submit_started_at: date(row.submit_started_at),
+    submitted_at: date(row.submitted_at),
+  };
 }
 
 /** Job ids already attached to other variants of the provider: never adopt one of those. */
