@@ -83,6 +83,28 @@ export const baseEnvSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
   LOCAL_RPM: z.coerce.number().int().min(1).default(10_000),
+  SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64 (openssl rand -base64 32)')
+    .optional()
+    .describe('Encrypts webhook secrets at rest and signs download links'),
+  WEBHOOK_ALLOW_HOSTS: csv
+    .default([])
+    .describe('Hosts exempt from the SSRF filter (development, tests)'),
+  WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+  SIGNED_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
+  REPORT_MIN_IMPRESSIONS: z.coerce.number().int().min(0).default(1000),
+  REPORT_MIN_CLICKS: z.coerce.number().int().min(0).default(10),
   PRICES_JSON: z
     .string()
     .optional()
@@ -90,6 +112,9 @@ export const baseEnvSchema = z.object({
 });
 
 export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
+  if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'required in production' });
+  }
   if (env.DEFAULT_PROVIDER === 'openai' && !env.OPENAI_API_KEY) {
     ctx.addIssue({
       code: 'custom',

@@ -1,5 +1,7 @@
 import {
+  bigint,
   boolean,
+  date,
   index,
   integer,
   jsonb,
@@ -235,6 +237,9 @@ export const variants = pgTable(
     actualCostUsd: numeric('actual_cost_usd', { precision: 12, scale: 4, mode: 'number' })
       .notNull()
       .default(0),
+    reviewReason: text('review_reason'),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
     rawKey: text('raw_key'),
     videoKey: text('video_key'),
     thumbnailKey: text('thumbnail_key'),
@@ -296,4 +301,150 @@ export const providerCalls = pgTable(
     variantId: text('variant_id').notNull(),
   },
   (t) => [index('provider_calls_idx').on(t.provider, t.at)],
+);
+
+/** What reached which ad platform or tool; idempotent on (variant, destination, external id). */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    variantId: text('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    destination: text('destination').notNull(),
+    /** '' when the destination gave no id, so the uniqueness rule still holds. */
+    externalId: text('external_id').notNull().default(''),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }).notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('deliveries_unique_idx').on(t.variantId, t.destination, t.externalId),
+    index('deliveries_tenant_idx').on(t.tenantId, t.id),
+    index('deliveries_campaign_idx').on(t.tenantId, t.campaignId, t.id),
+  ],
+);
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    url: text('url').notNull(),
+    description: text('description'),
+    events: text('events').array().notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    /** AES-256-GCM under SECRETS_KEY: the secret must be usable to sign, so it cannot be hashed. */
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    previousSecretCiphertext: text('previous_secret_ciphertext'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    disabledReason: text('disabled_reason'),
+    failingSince: timestamp('failing_since', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_endpoints_tenant_idx').on(t.tenantId, t.id)],
+);
+
+/** One row per (event, endpoint): the unit that is retried and finally delivered or given up. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    eventId: text('event_id')
+      .notNull()
+      .references(() => events.id),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    status: text('status', { enum: ['pending', 'delivered', 'failed', 'cancelled'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    lastStatusCode: integer('last_status_code'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_unique_idx').on(t.eventId, t.endpointId),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
+);
+
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text('event_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    outcome: text('outcome', {
+      enum: ['delivered', 'failed', 'blocked', 'gone', 'throttled'],
+    }).notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    responseExcerpt: text('response_excerpt'),
+    error: text('error'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_attempts_endpoint_idx').on(t.endpointId, t.id)],
+);
+
+/** Inbound provider webhooks already handled: providers retry for days with the same id. */
+export const inboundWebhooks = pgTable(
+  'inbound_webhooks',
+  {
+    provider: text('provider').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.webhookId] })],
+);
+
+/** Daily performance per variant and platform; '' is "no platform given". */
+export const metrics = pgTable(
+  'metrics',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    variantId: text('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    date: date('date', { mode: 'string' }).notNull(),
+    platform: text('platform').notNull().default(''),
+    impressions: bigint('impressions', { mode: 'number' }).notNull(),
+    clicks: bigint('clicks', { mode: 'number' }).notNull(),
+    conversions: bigint('conversions', { mode: 'number' }).notNull().default(0),
+    spendUsd: numeric('spend_usd', { precision: 14, scale: 4, mode: 'number' })
+      .notNull()
+      .default(0),
+    videoViews: bigint('video_views', { mode: 'number' }).notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.variantId, t.date, t.platform] }),
+    index('metrics_campaign_idx').on(t.tenantId, t.campaignId),
+  ],
 );
