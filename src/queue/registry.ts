@@ -40,6 +40,8 @@ export const queueNames = Object.keys(queueDefinitions) as QueueName[];
 
 export interface Queues {
   readonly prefix: string;
+  /** The producer connection, for bulk reads that would be a script call per job otherwise. */
+  readonly connection: Redis;
   get<Q extends QueueName>(name: Q): Queue<Payload<Q>>;
   enqueue<Q extends QueueName>(name: Q, data: Payload<Q>, opts?: JobsOptions): Promise<void>;
   enqueueBulk<Q extends QueueName>(
@@ -82,6 +84,7 @@ export function createQueues(deps: { connection: Redis; prefix: string }): Queue
   };
   return {
     prefix: deps.prefix,
+    connection: deps.connection,
     get,
     async enqueue(name, data, opts) {
       const payload = queueDefinitions[name].payload.parse(data);

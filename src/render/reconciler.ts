@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import type { Queues } from '../queue/registry.ts';
-import { markQueued } from '../runs/repository.ts';
 import { enqueueRenders, renderQueueOf } from './enqueue.ts';
 import { completeSettledRuns } from './transitions.ts';
 
@@ -22,50 +21,48 @@ export function createReconciler(deps: {
   const { db, queues } = deps;
   const log = deps.logger.child({ component: 'reconciler' });
 
-  async function stale(statuses: string[], afterId: string) {
-    const { rows } = await db.execute<{ id: string; provider: string; status: string }>(sql`
-      SELECT id, provider, status FROM variants
-      WHERE status = ANY(${sql.param(statuses)}::text[])
+  async function stale(afterId: string) {
+    const { rows } = await db.execute<{ id: string; provider: string }>(sql`
+      SELECT id, provider FROM variants
+      WHERE status IN ('pending', 'queued', 'submitting', 'submitted', 'rendering', 'compositing')
         AND updated_at < now() - make_interval(secs => ${deps.graceMs / 1000})
         AND id > ${afterId}
       ORDER BY id LIMIT ${batch}`);
     return rows;
   }
 
-  return async function reconcile() {
-    let requeued = 0;
-    let revived = 0;
-    // The outbox: committed but never enqueued (or enqueued but never marked).
-    for (let after = ''; ; ) {
-      const rows = await stale(['pending'], after);
-      if (!rows.length) break;
-      await enqueueRenders(queues, rows);
-      await markQueued(
-        db,
-        rows.map((r) => r.id),
-      );
-      requeued += rows.length;
-      after = rows.at(-1)!.id;
+  /**
+   * Which of these variants have no job that will ever run: two pipelined commands per
+   * variant rather than a script call each, so a backlog of 100,000 queued variants costs a
+   * few round trips per cycle.
+   */
+  async function withoutLiveJob(rows: { id: string; provider: string }[]) {
+    const dead: { id: string; provider: string }[] = [];
+    const finished: { id: string; provider: string }[] = [];
+    const pipe = queues.connection.pipeline();
+    for (const r of rows) {
+      const key = queues.get(renderQueueOf(r.provider)).toKey(r.id);
+      pipe.exists(key);
+      pipe.hget(key, 'finishedOn');
     }
-    // In the pipeline, but nothing in Redis will ever move them on.
+    const replies = (await pipe.exec()) ?? [];
+    rows.forEach((r, i) => {
+      const exists = replies[2 * i]?.[1];
+      const finishedOn = replies[2 * i + 1]?.[1];
+      if (exists === 0) dead.push(r);
+      else if (finishedOn) finished.push(r);
+    });
+    // A finished job keeps its id: remove it, or the re-add would be ignored.
+    await Promise.all(finished.map((r) => queues.get(renderQueueOf(r.provider)).remove(r.id)));
+    return [...dead, ...finished];
+  }
+
+  return async function reconcile() {
+    let revived = 0;
     for (let after = ''; ; ) {
-      const rows = await stale(
-        ['queued', 'submitting', 'submitted', 'rendering', 'compositing'],
-        after,
-      );
+      const rows = await stale(after);
       if (!rows.length) break;
-      const dead: typeof rows = [];
-      await Promise.all(
-        rows.map(async (r) => {
-          const queue = queues.get(renderQueueOf(r.provider));
-          const state = await queue.getJobState(r.id);
-          if (state === 'unknown') dead.push(r);
-          else if (state === 'completed' || state === 'failed') {
-            await queue.remove(r.id);
-            dead.push(r);
-          }
-        }),
-      );
+      const dead = await withoutLiveJob(rows);
       if (dead.length) await enqueueRenders(queues, dead);
       revived += dead.length;
       after = rows.at(-1)!.id;
@@ -76,7 +73,7 @@ export function createReconciler(deps: {
     let completed = 0;
     for (const run of open)
       completed += await db.transaction((tx) => completeSettledRuns(tx, { runId: run.id }));
-    if (requeued || revived || completed) log.info({ requeued, revived, completed }, 'reconciled');
-    return { requeued, revived, completed };
+    if (revived || completed) log.info({ revived, completed }, 'reconciled');
+    return { revived, completed };
   };
 }

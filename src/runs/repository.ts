@@ -39,7 +39,11 @@ export async function insertRun(tx: DbOrTx, row: typeof runs.$inferInsert) {
   await tx.insert(runs).values(row);
 }
 
-/** One statement for any number of variants: the settings shared by all are constants. */
+/**
+ * One statement for any number of variants: the settings shared by all are constants. They
+ * start 'queued': if the process dies before the jobs are added, the reconciler finds queued
+ * variants without a job and adds them (the variant rows are the outbox).
+ */
 export async function insertVariants(
   tx: DbOrTx,
   p: NewVariants & {
@@ -55,7 +59,7 @@ export async function insertVariants(
     INSERT INTO variants (id, tenant_id, campaign_id, run_id, variant_key, levels, prompt,
                           provider, model, seconds, size, status, cost_usd)
     SELECT v.id, ${p.tenantId}, ${p.campaignId}, ${p.runId}, v.key, v.levels::jsonb, v.prompt,
-           ${p.video.provider}, ${p.video.model}, ${p.video.seconds}, ${p.video.size}, 'pending', ${p.costUsd}
+           ${p.video.provider}, ${p.video.model}, ${p.video.seconds}, ${p.video.size}, 'queued', ${p.costUsd}
     FROM unnest(${sql.param(p.ids)}::text[], ${sql.param(p.keys)}::text[],
                 ${sql.param(p.levels)}::text[], ${sql.param(p.prompts)}::text[]) AS v(id, key, levels, prompt)
     ON CONFLICT (campaign_id, variant_key) DO NOTHING`);
@@ -65,7 +69,7 @@ export async function insertVariants(
 export async function resetForRetry(tx: DbOrTx, ids: string[]): Promise<string[]> {
   if (!ids.length) return [];
   const { rows } = await tx.execute<{ id: string }>(sql`
-    UPDATE variants SET status = 'pending', attempts = 0, progress = 0, error_code = NULL, error_message = NULL,
+    UPDATE variants SET status = 'queued', attempts = 0, progress = 0, error_code = NULL, error_message = NULL,
                         provider_job_id = NULL, submit_started_at = NULL, submitted_at = NULL, updated_at = now()
     WHERE id = ANY(${sql.param(ids)}::text[]) AND status IN ('failed', 'cancelled')
     RETURNING id`);
@@ -76,14 +80,6 @@ export async function linkVariants(tx: DbOrTx, p: { runId: string; variantIds: s
   await tx.execute(sql`
     INSERT INTO run_variants (run_id, variant_id)
     SELECT ${p.runId}, unnest(${sql.param(p.variantIds)}::text[]) ON CONFLICT DO NOTHING`);
-}
-
-/** pending → queued once the jobs exist; the reconciler enqueues whatever stays pending. */
-export async function markQueued(db: DbOrTx, ids: string[]) {
-  if (!ids.length) return;
-  await db.execute(sql`
-    UPDATE variants SET status = 'queued', updated_at = now()
-    WHERE id = ANY(${sql.param(ids)}::text[]) AND status = 'pending'`);
 }
 
 export async function findRun(db: DbOrTx, p: { tenantId: string; id: string }) {

@@ -20,6 +20,8 @@ export interface RunServiceConfig {
   maxPromptChars: number;
 }
 
+const chunkSize = 10_000;
+
 const statusOrder = [
   'pending',
   'queued',
@@ -89,14 +91,13 @@ export function createRunService(deps: {
     };
   }
 
-  /** After commit: a failure here loses nothing, the reconciler enqueues what stays pending. */
+  /** After commit: a failure here loses nothing; the reconciler adds jobs for queued variants without one. */
   async function enqueue(ids: string[], provider: string) {
     try {
       await enqueueRenders(
         deps.queues,
         ids.map((id) => ({ id, provider })),
       );
-      await repo.markQueued(db, ids);
     } catch (err) {
       deps.onEnqueueError(err);
     }
@@ -134,17 +135,18 @@ export function createRunService(deps: {
       };
       const unit = pricePerVariant(deps.catalog, video);
 
+      // Pass 1 keeps only the keys: at 100,000 variants, holding every prompt and level set
+      // at once would triple the memory. Rendering again in pass 2 costs milliseconds.
       const n = combos.length;
-      const keys = new Array<string>(n);
-      const levels = new Array<string>(n);
-      const prompts = new Array<string>(n);
-      for (let i = 0; i < n; i++) {
+      const rowAt = (i: number) => {
         const combo = combos[i]!;
-        const lv = renderer.levelsOf(combo);
-        const prompt = renderer.render(combo);
-        prompts[i] = prompt;
-        levels[i] = JSON.stringify(lv);
-        keys[i] = variantKey({ campaignId, levels: lv, prompt, video });
+        const levels = renderer.levelsOf(combo);
+        return { levels, prompt: renderer.render(combo) };
+      };
+      const keys = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const { levels, prompt } = rowAt(i);
+        keys[i] = variantKey({ campaignId, levels, prompt, video });
       }
 
       const runId = newId('run');
@@ -152,18 +154,11 @@ export function createRunService(deps: {
         await repo.lockCampaign(tx, campaignId);
         const existing = await repo.findExistingVariants(tx, { campaignId, keys });
         const existingByKey = new Map(existing.map((e) => [e.variant_key, e]));
-        const fresh: repo.NewVariants = { ids: [], keys: [], levels: [], prompts: [] };
-        for (let i = 0; i < n; i++) {
-          if (existingByKey.has(keys[i]!)) continue;
-          fresh.ids.push(newId('variant'));
-          fresh.keys.push(keys[i]!);
-          fresh.levels.push(levels[i]!);
-          fresh.prompts.push(prompts[i]!);
-        }
         const again = existing
           .filter((e) => e.status === 'failed' || e.status === 'cancelled')
           .map((e) => e.id);
-        const cost = roundUsd(unit * (fresh.ids.length + again.length));
+        const freshCount = n - existingByKey.size;
+        const cost = roundUsd(unit * (freshCount + again.length));
         if (body.max_cost_usd !== undefined && cost > body.max_cost_usd) {
           throw problems.unprocessable(
             `The run costs $${cost.toFixed(2)}, $${roundUsd(cost - body.max_cost_usd).toFixed(2)} over max_cost_usd.`,
@@ -183,34 +178,51 @@ export function createRunService(deps: {
           design: body.design as Record<string, unknown>,
           status: 'queued',
           variantCount: n,
-          newVariantCount: fresh.ids.length,
+          newVariantCount: freshCount,
           estimatedCostUsd: cost,
           maxCostUsd: body.max_cost_usd ?? null,
         });
-        await repo.insertVariants(tx, {
-          ...fresh,
-          tenantId,
-          campaignId,
-          runId,
-          video,
-          costUsd: unit,
-        });
-        const reset = await repo.resetForRetry(tx, again);
-        await repo.linkVariants(tx, {
-          runId,
-          variantIds: [...fresh.ids, ...existing.map((e) => e.id)],
-        });
+        const toEnqueue: string[] = [];
+        for (let from = 0; from < n; from += chunkSize) {
+          const chunk: repo.NewVariants = { ids: [], keys: [], levels: [], prompts: [] };
+          const linked: string[] = [];
+          for (let i = from; i < Math.min(n, from + chunkSize); i++) {
+            const known = existingByKey.get(keys[i]!);
+            if (known) {
+              linked.push(known.id);
+              continue;
+            }
+            const { levels, prompt } = rowAt(i);
+            const id = newId('variant');
+            chunk.ids.push(id);
+            chunk.keys.push(keys[i]!);
+            chunk.levels.push(JSON.stringify(levels));
+            chunk.prompts.push(prompt);
+            linked.push(id);
+          }
+          await repo.insertVariants(tx, {
+            ...chunk,
+            tenantId,
+            campaignId,
+            runId,
+            video,
+            costUsd: unit,
+          });
+          await repo.linkVariants(tx, { runId, variantIds: linked });
+          toEnqueue.push(...chunk.ids);
+        }
+        toEnqueue.push(...(await repo.resetForRetry(tx, again)));
         // A run of variants that all exist already (and are settled) is complete at birth.
         await completeSettledRuns(tx, { runId });
         const response = {
           id: runId,
           status: 'queued' as const,
           variant_count: n,
-          new_variant_count: fresh.ids.length,
+          new_variant_count: freshCount,
           estimated_cost_usd: cost,
         };
         await idempotency?.completeIn(tx, 202, response);
-        return { response, toEnqueue: [...fresh.ids, ...reset] };
+        return { response, toEnqueue };
       });
       await enqueue(result.toEnqueue, video.provider);
       return result.response;
