@@ -11,6 +11,7 @@ const usage = `Usage: admatrix <command>
   api                                   start the HTTP API
   worker                                start the queue workers
   migrate                               apply database migrations
+  demo                                  render the example campaign on the local provider
   keys create --tenant NAME [--scopes a,b] [--name LABEL]
                                         create an API key (printed once)
   keys list [--tenant NAME]             list keys (never the secrets)
@@ -86,6 +87,9 @@ async function main(argv: string[]) {
       return;
     case 'worker':
       await (await import('./worker.ts')).startWorker(loadConfig(process.env));
+      return;
+    case 'demo':
+      await (await import('./demo.ts')).runDemo(loadConfig(process.env));
       return;
     case 'migrate':
       await withDatabase(async ({ db }) => runMigrations(db));
