@@ -1,0 +1,23 @@
+/**
+ * Every bench in turn (`npm run bench`, or `node bench/run.ts fanout pipeline`): figures are
+ * printed as ratios against floors measured in the same run, never asserted.
+ */
+const all = ['designs', 'fanout', 'pipeline', 'webhooks', 'reports'];
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
+
+for (const name of chosen) {
+  const url = new URL(`./${name}.ts`, import.meta.url);
+  let mod: { main?: () => Promise<void> | void };
+  try {
+    mod = await import(url.href);
+  } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      !process.argv.slice(2).length
+    )
+      continue;
+    throw err;
+  }
+  console.log(`\n=== ${name}`);
+  await mod.main?.();
+}
