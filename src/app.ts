@@ -26,6 +26,7 @@ import { problems } from './http/problem.ts';
 import { matrixRoutes } from './matrices/routes.ts';
 import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
+import { registerDashboard } from './ops/dashboard.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
@@ -45,6 +46,7 @@ export type AppConfig = Pick<
   | 'IDEMPOTENCY_TTL_HOURS'
   | 'DEFAULT_PROVIDER'
   | 'PUBLIC_URL'
+  | 'ADMIN_API_KEY'
   | 'MATRIX_MAX_DIMENSIONS'
   | 'MATRIX_MAX_LEVELS'
   | 'MATRIX_MAX_CONSTRAINTS'
@@ -125,6 +127,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     redis: deps.redis,
     registry: deps.registry,
   });
+  if (config.ADMIN_API_KEY) {
+    await registerDashboard(app, { queues: deps.queues, adminKey: config.ADMIN_API_KEY });
+  }
 
   const tenants = createTenantService({ db: database.db });
   const campaigns = createCampaignService({

@@ -3,7 +3,8 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { type FieldError, ProblemError, problems, problemTypeBase } from './problem.ts';
 
-function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemError) {
+/** Sends a problem as RFC 9457 problem+json; exported for hooks outside our error handler's reach. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemError) {
   const body = {
     type: `${problemTypeBase}${problem.slug}`,
     title: problem.title,
