@@ -83,6 +83,13 @@ export const baseEnvSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
   LOCAL_RPM: z.coerce.number().int().min(1).default(10_000),
+  WORKER_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(0)
+    .describe('Port for the Prometheus /metrics of a worker process (e.g. 9464); 0 = off'),
   SECRETS_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64 (openssl rand -base64 32)')

@@ -1,11 +1,14 @@
+import type { Server } from 'node:http';
 import closeWithGrace from 'close-with-grace';
 import OpenAI from 'openai';
 import type { Env } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
+import { serveMetrics } from '../ops/metrics.ts';
 import { createProviders } from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
+import { createRenderMetrics } from '../render/metrics.ts';
 import { createReconciler } from '../render/reconciler.ts';
 import { createInfra, type Infra } from './infra.ts';
 
@@ -41,6 +44,7 @@ export function workerProcessors(
   return {
     ...housekeepingProcessors({ db: infra.database.db, logger, reconcile }),
     ...renderProcessors({
+      metrics: createRenderMetrics(infra.registry),
       db: infra.database.db,
       providers,
       media: infra.media,
@@ -65,11 +69,13 @@ export async function startWorker(config: Env) {
   const logger = createLogger(config, 'admatrix-worker');
   const infra = await createInfra(config, logger, 'worker');
   let running: RunningWorkers | undefined;
+  let metricsServer: Server | undefined;
   // Installed before any worker starts, so a signal at any moment takes the graceful path:
   // workers finish their active jobs before the connections they use go away.
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ err, signal }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
+    metricsServer?.close();
     await running?.close();
     await infra.close();
   });
@@ -81,6 +87,12 @@ export async function startWorker(config: Env) {
     timings: { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_LOCK_MS },
   });
   await scheduleHousekeeping(infra.queues, { reconcileEveryMs: config.RECONCILE_INTERVAL_MS });
+  if (config.WORKER_METRICS_PORT > 0) {
+    metricsServer = await serveMetrics(infra.registry, {
+      host: config.HOST,
+      port: config.WORKER_METRICS_PORT,
+    });
+  }
   logger.info({ queues: running.workers.map((w) => w.name) }, 'worker started');
   return running;
 }

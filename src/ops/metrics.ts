@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { type Queues, queueNames } from '../queue/registry.ts';
@@ -43,4 +44,19 @@ export function registerQueueGauges(deps: { registry: Registry; queues: Queues }
       }
     },
   });
+}
+
+/** The worker has no HTTP server of its own; this one answers Prometheus scrapes only. */
+export function serveMetrics(
+  registry: Registry,
+  opts: { host: string; port: number },
+): Promise<Server> {
+  const server = createServer(async (request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+  });
+  return new Promise((resolve) => server.listen(opts.port, opts.host, () => resolve(server)));
 }

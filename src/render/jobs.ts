@@ -13,6 +13,7 @@ import type { Queues } from '../queue/registry.ts';
 import type { ProcessorRegistry } from '../queue/workers.ts';
 import { claimSubmit, type ProviderLimits } from './claim.ts';
 import { renderQueueOf } from './enqueue.ts';
+import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import { attachedJobIds, loadRenderVariant, type RenderVariant } from './repository.ts';
 import {
@@ -40,6 +41,7 @@ export interface RenderDeps {
   queues: Queues;
   logger: Logger;
   config: RenderConfig;
+  metrics?: RenderMetrics;
 }
 
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
@@ -74,6 +76,7 @@ export function createRenderSteps(deps: RenderDeps) {
         set: { errorCode: code, errorMessage: message.slice(0, 1000) },
       });
       if (!done) return;
+      deps.metrics?.settled(v.provider, to);
       await recordEvent(tx, {
         tenantId: done.tenant_id,
         type: 'variant.failed',
@@ -154,6 +157,7 @@ export function createRenderSteps(deps: RenderDeps) {
       ({ jobId } = await provider.submit(spec));
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
+      deps.metrics?.providerError(v.provider, err.code, err.kind);
       if (err.kind === 'permanent') {
         const { to, code } = failFor(err);
         await settle(v, to, code, err.message);
@@ -183,6 +187,7 @@ export function createRenderSteps(deps: RenderDeps) {
     if (!v.provider_job_id)
       return settle(v, 'failed', 'missing_job_id', 'submitted without a provider job id');
     const status = await provider.status(v.provider_job_id).catch(async (err: unknown) => {
+      if (err instanceof ProviderError) deps.metrics?.providerError(v.provider, err.code, err.kind);
       if (err instanceof ProviderError && err.kind === 'rate_limited')
         return rateLimited(v, err, null);
       if (err instanceof ProviderError && err.kind === 'permanent') {
@@ -289,6 +294,12 @@ export function createRenderSteps(deps: RenderDeps) {
           },
         });
         if (!ready) return;
+        const started = v.submit_started_at ?? v.submitted_at;
+        deps.metrics?.settled(
+          v.provider,
+          'ready',
+          started ? (Date.now() - started.getTime()) / 1000 : undefined,
+        );
         await recordEvent(tx, {
           tenantId: ready.tenant_id,
           type: 'variant.ready',

@@ -110,8 +110,16 @@ describe('the admatrix command', () => {
     const code = await api.exited();
     expect({ code, out: api.output() }).toMatchObject({ code: 0 });
 
-    const worker = runCli(['worker'], env(migrated));
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const worker = runCli(['worker'], {
+      ...env(migrated),
+      WORKER_METRICS_PORT: port,
+      HOST: '127.0.0.1',
+    });
     await worker.waitForOutput(/worker started/);
+    const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toContain('# TYPE render_duration_seconds histogram');
     worker.child.kill('SIGTERM');
     expect(await worker.exited()).toBe(0);
   });

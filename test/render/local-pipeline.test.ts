@@ -172,6 +172,13 @@ describe('a run on the local provider', () => {
     expect(thumb.headers['content-type']).toBe('image/jpeg');
     expect(thumb.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
 
+    // The worker's metrics (same registry as the app here): settled count and render time.
+    const metrics = (await t.app.inject('/metrics')).body;
+    expect(metrics).toMatch(
+      /variants_settled_total\{[^}]*provider="local",status="ready"[^}]*\} 4/,
+    );
+    expect(metrics).toMatch(/render_duration_seconds_count\{[^}]*provider="local"[^}]*\} 4/);
+
     const events = await t.testDb.pool.query(
       `SELECT type, count(*)::int AS n FROM events GROUP BY type ORDER BY type`,
     );
