@@ -13,8 +13,7 @@ import { runMigrations } from '../src/db/migrate.ts';
 import { createInfra } from '../src/main/infra.ts';
 import { createTenantService } from '../src/tenants/service.ts';
 
-export const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
-export const ms = (t: number) => `${t.toFixed(0)} ms`;
+export { mb, ms } from './format.ts';
 
 export async function scratchDatabase() {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

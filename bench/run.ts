@@ -2,7 +2,7 @@
  * Every bench in turn (`npm run bench`, or `node bench/run.ts fanout pipeline`): figures are
  * printed as ratios against floors measured in the same run, never asserted.
  */
-const all = ['designs', 'fanout', 'pipeline', 'webhooks', 'reports'];
+const all = ['designs', 'prompts', 'fanout', 'pipeline', 'webhooks', 'reports'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
 for (const name of chosen) {
