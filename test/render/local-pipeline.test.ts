@@ -88,7 +88,9 @@ async function frame(videoUrl: string, width: number, height: number) {
 }
 
 describe('a run on the local provider', () => {
-  it('renders, composites the partner logo and city text, and completes', async () => {
+  it('renders, composites the partner logo and city text, and completes', {
+    timeout: 120_000,
+  }, async () => {
     const logo = await redLogo();
     const campaign = (
       await api('POST', '/v1/campaigns', {
@@ -134,8 +136,14 @@ describe('a run on the local provider', () => {
         const r = (await api('GET', `/v1/runs/${runId}`)).json();
         return r.status === 'completed' ? r : undefined;
       },
-      { timeoutMs: 60_000, what: 'the run to complete' },
-    );
+      { timeoutMs: 90_000, what: 'the run to complete' },
+    ).catch(async (err: Error) => {
+      // Say where it stuck: a hang here once cost a CI run with nothing to go on.
+      const { rows } = await t.testDb.pool.query(
+        'SELECT status, attempts, error_code, updated_at FROM variants',
+      );
+      throw new Error(`${err.message}: ${JSON.stringify(rows)}`);
+    });
     expect(run.counts.ready).toBe(4);
     expect(run.cost).toEqual({ estimated_usd: 0, actual_usd: 0 });
 
