@@ -17,7 +17,11 @@ import { createAssetService } from './assets/service.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Env } from './config.ts';
+import { createSecretBox } from './crypto/secrets.ts';
 import type { Database } from './db/client.ts';
+import { createLinkService } from './deliveries/links.ts';
+import { deliveryRoutes } from './deliveries/routes.ts';
+import { createDeliveryService } from './deliveries/service.ts';
 import { registerAuth } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
@@ -31,12 +35,19 @@ import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
 import type { Queues } from './queue/registry.ts';
+import { reviewRoutes } from './reviews/routes.ts';
+import { createReviewService } from './reviews/service.ts';
 import { runRoutes } from './runs/routes.ts';
 import { createRunService } from './runs/service.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { createTenantService } from './tenants/service.ts';
 import { variantRoutes } from './variants/routes.ts';
 import { createVariantService } from './variants/service.ts';
+import { inboundWebhookRoutes } from './webhooks/inbound/routes.ts';
+import { createInboundWebhookService, type WebhookVerifiers } from './webhooks/inbound/service.ts';
+import { providerWebhookVerifiers } from './webhooks/inbound/verifiers.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
+import { createWebhookService } from './webhooks/service.ts';
 
 export type AppConfig = Pick<
   Env,
@@ -53,6 +64,13 @@ export type AppConfig = Pick<
   | 'MATRIX_MAX_FILE_BYTES'
   | 'MAX_VARIANTS_PER_RUN'
   | 'PROMPT_MAX_CHARS'
+  | 'SECRETS_KEY'
+  | 'WEBHOOK_ALLOW_HOSTS'
+  | 'WEBHOOK_SECRET_OVERLAP_HOURS'
+  | 'SIGNED_URL_TTL_SECONDS'
+  | 'OPENAI_WEBHOOK_SECRET'
+  | 'OPENAI_API_KEY'
+  | 'OPENAI_BASE_URL'
 >;
 
 export interface AppDeps {
@@ -66,6 +84,8 @@ export interface AppDeps {
   catalog: ProviderCatalog;
   media: Media;
   storage: Storage;
+  /** Inbound provider webhook verifiers; by default built from OPENAI_WEBHOOK_SECRET. */
+  webhookVerifiers?: WebhookVerifiers;
 }
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
@@ -170,6 +190,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
   });
   const variants = createVariantService({ db: database.db, storage: deps.storage });
+  const baseUrl = config.PUBLIC_URL?.replace(/\/$/, '') ?? '';
+  const box = createSecretBox(config.SECRETS_KEY);
+  const reviews = createReviewService({ db: database.db });
+  const deliveries = createDeliveryService({ db: database.db });
+  const links = createLinkService({
+    db: database.db,
+    box,
+    variants,
+    ttlSeconds: config.SIGNED_URL_TTL_SECONDS,
+  });
+  const webhooks = createWebhookService({
+    db: database.db,
+    box,
+    queues: deps.queues,
+    urlPolicy: { allowHttp: config.WEBHOOK_ALLOW_HOSTS, allowHosts: config.WEBHOOK_ALLOW_HOSTS },
+    overlapHours: config.WEBHOOK_SECRET_OVERLAP_HOURS,
+    onEnqueueError: (err) =>
+      deps.logger.warn({ err }, 'enqueue after replay failed; the reconciler will enqueue'),
+  });
+  const inbound = createInboundWebhookService({
+    db: database.db,
+    queues: deps.queues,
+    verifiers: deps.webhookVerifiers ?? providerWebhookVerifiers(config),
+    logger: deps.logger,
+  });
 
   await app.register(
     async (api) => {
@@ -201,6 +246,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         variants,
         baseUrl: config.PUBLIC_URL?.replace(/\/$/, '') ?? '',
       });
+      await api.register(reviewRoutes, { reviews, variants, baseUrl });
+      await api.register(deliveryRoutes, { deliveries, links, baseUrl });
+      await api.register(webhookRoutes, { webhooks });
+      await api.register(inboundWebhookRoutes, { inbound });
     },
     { prefix: '/v1' },
   );

@@ -110,8 +110,35 @@ export const baseEnvSchema = z.object({
     .min(60)
     .max(7 * 24 * 3600)
     .default(24 * 3600),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
+  WEBHOOK_RETRY_SCALE: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(1)
+    .describe('Shrinks the retry schedule (tests, demos); Retry-After is still honoured'),
+  WEBHOOK_DISABLE_AFTER_DAYS: z.coerce
+    .number()
+    .positive()
+    .max(365)
+    .default(3)
+    .describe('An endpoint failing every attempt for longer than this is disabled'),
+  WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5_000)
+    .describe('Fallback poll for undispatched events; commits also wake the dispatcher'),
   REPORT_MIN_IMPRESSIONS: z.coerce.number().int().min(0).default(1000),
   REPORT_MIN_CLICKS: z.coerce.number().int().min(0).default(10),
+  METRICS_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(50 * 1024 * 1024)
+    .describe('Largest metrics upload (JSON or CSV)'),
+  METRICS_MAX_ROWS: z.coerce.number().int().min(1).max(5_000_000).default(250_000),
   PRICES_JSON: z
     .string()
     .optional()

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -281,8 +282,14 @@ export const events = pgTable(
     type: text('type').notNull(),
     data: jsonb('data').$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
+    /** Set once the event has been fanned out to the tenant's webhook endpoints. */
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }),
   },
-  (t) => [index('events_tenant_idx').on(t.tenantId, t.id)],
+  (t) => [
+    index('events_tenant_idx').on(t.tenantId, t.id),
+    // The dispatcher's claim query reads only this: the backlog, never the whole history.
+    index('events_undispatched_idx').on(t.id).where(sql`dispatched_at IS NULL`),
+  ],
 );
 
 /** One row per create call to a provider: the sliding window its RPM limit is enforced on. */
@@ -341,6 +348,9 @@ export const webhookEndpoints = pgTable(
     previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
     disabledReason: text('disabled_reason'),
     failingSince: timestamp('failing_since', { withTimezone: true }),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    /** Deleted endpoints stay as tombstones (their log refers to them), secrets wiped. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -371,6 +381,7 @@ export const webhookDeliveries = pgTable(
   (t) => [
     uniqueIndex('webhook_deliveries_unique_idx').on(t.eventId, t.endpointId),
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.status),
   ],
 );
 

@@ -10,6 +10,8 @@ import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
 import { createRenderMetrics } from '../render/metrics.ts';
 import { createReconciler } from '../render/reconciler.ts';
+import { createDispatchNudge, scheduleWebhookJobs, webhookProcessors } from '../webhooks/jobs.ts';
+import { type EventListener, startEventListener } from '../webhooks/listener.ts';
 import { createInfra, type Infra } from './infra.ts';
 
 /** Processors for every queue, built from the worker's clients; tests run the same set. */
@@ -43,6 +45,7 @@ export function workerProcessors(
   });
   return {
     ...housekeepingProcessors({ db: infra.database.db, logger, reconcile }),
+    ...webhookProcessors(config, { db: infra.database.db, queues: infra.queues, logger }),
     ...renderProcessors({
       metrics: createRenderMetrics(infra.registry),
       db: infra.database.db,
@@ -69,6 +72,7 @@ export async function startWorker(config: Env) {
   const logger = createLogger(config, 'admatrix-worker');
   const infra = await createInfra(config, logger, 'worker');
   let running: RunningWorkers | undefined;
+  let listener: EventListener | undefined;
   let metricsServer: Server | undefined;
   // Installed before any worker starts, so a signal at any moment takes the graceful path:
   // workers finish their active jobs before the connections they use go away.
@@ -76,6 +80,7 @@ export async function startWorker(config: Env) {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
     metricsServer?.close();
+    await listener?.close();
     await running?.close();
     await infra.close();
   });
@@ -93,6 +98,16 @@ export async function startWorker(config: Env) {
       port: config.WORKER_METRICS_PORT,
     });
   }
+  // Commits wake the webhook dispatcher at once; the schedule is the fallback when they cannot.
+  listener = startEventListener({
+    url: config.DATABASE_URL,
+    logger,
+    onNotify: createDispatchNudge(infra.queues, logger),
+  });
+  await scheduleWebhookJobs(infra.queues, {
+    dispatchEveryMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
+    reconcileEveryMs: config.RECONCILE_INTERVAL_MS,
+  });
   logger.info({ queues: running.workers.map((w) => w.name) }, 'worker started');
   return running;
 }

@@ -32,6 +32,27 @@ export const queueDefinitions = {
   },
   'render-local': renderJob,
   'render-openai': renderJob,
+  // Fans committed events out to endpoints and rebuilds lost delivery jobs from Postgres.
+  'webhook-dispatch': {
+    payload: z.object({ task: z.enum(['dispatch', 'reconcile']) }),
+    defaultJobOptions: {
+      removeOnComplete: true,
+      removeOnFail: 100,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 500 },
+    } satisfies JobsOptions,
+  },
+  // One job per (event, endpoint), jobId = delivery id. The retry schedule is the delivery's
+  // own (a delayed re-run of the same job); these attempts only cover infrastructure errors.
+  'webhook-delivery': {
+    payload: z.object({ deliveryId: z.string().regex(/^whd_[0-9a-z]{26}$/) }),
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type QueueName = keyof typeof queueDefinitions;

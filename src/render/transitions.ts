@@ -119,9 +119,18 @@ export async function completeSettledRuns(tx: DbOrTx, p: { variantId?: string; r
   const scope = p.runId
     ? sql`r.id = ${p.runId}`
     : sql`r.id IN (SELECT run_id FROM run_variants WHERE variant_id = ${p.variantId ?? ''})`;
+  // Lock the open runs first, in a statement of its own: when the last two variants of a run
+  // settle in overlapping transactions, the second waits here, and its check below then takes
+  // a fresh snapshot that sees the first one's commit. Without the lock each saw the other
+  // unsettled and nobody completed the run. Id order, so runs sharing variants cannot deadlock.
+  const { rows: open } = await tx.execute<{ id: string }>(
+    sql`SELECT r.id FROM runs r WHERE ${scope} AND r.status IN ('queued', 'running') ORDER BY r.id FOR UPDATE`,
+  );
+  if (!open.length) return 0;
+  const ids = open.map((r) => r.id);
   const { rows } = await tx.execute<{ id: string; tenant_id: string; campaign_id: string }>(sql`
     UPDATE runs r SET status = 'completed', finished_at = now(), started_at = coalesce(r.started_at, now())
-    WHERE ${scope} AND r.status IN ('queued', 'running')
+    WHERE r.id = ANY(${sql.param(ids)}::text[]) AND r.status IN ('queued', 'running')
       AND NOT EXISTS (
         SELECT 1 FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
         WHERE rv.run_id = r.id AND v.status <> ALL(${sql.param([...settledStatuses])}::text[]))

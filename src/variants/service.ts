@@ -1,11 +1,16 @@
 import type { Readable } from 'node:stream';
 import type { Db } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
+import { type DeliveryRow, deliveriesOf } from '../deliveries/repository.ts';
+import { toDeliveryResponse } from '../deliveries/service.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { type Storage, StorageError } from '../media/index.ts';
 import * as repo from './repository.ts';
 
-export function toVariantResponse(row: repo.VariantRow, baseUrl: string) {
+export function toVariantResponse(
+  row: repo.VariantRow & { deliveries?: DeliveryRow[] },
+  baseUrl: string,
+) {
   const self = `${baseUrl}/v1/variants/${row.id}`;
   const hasVideo = row.video_key && row.video_bytes !== null;
   return {
@@ -37,7 +42,7 @@ export function toVariantResponse(row: repo.VariantRow, baseUrl: string) {
         }
       : null,
     thumbnail_url: row.thumbnail_key ? `${self}/thumbnail` : null,
-    deliveries: [],
+    deliveries: (row.deliveries ?? []).map(toDeliveryResponse),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
@@ -71,8 +76,18 @@ export function createVariantService(deps: { db: Db; storage: Storage }) {
     return row;
   }
 
+  /** The variant record lists where it was delivered: one query for any number of variants. */
+  async function withDeliveries(rows: repo.VariantRow[]) {
+    const byVariant = await deliveriesOf(
+      deps.db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => ({ ...r, deliveries: byVariant.get(r.id) ?? [] }));
+  }
+
   return {
-    get,
+    get: async (tenantId: string, id: string) =>
+      (await withDeliveries([await get(tenantId, id)]))[0]!,
 
     list: (
       tenantId: string,
@@ -84,7 +99,7 @@ export function createVariantService(deps: { db: Db; storage: Storage }) {
         after?: string | undefined;
         limit: number;
       },
-    ) => repo.listVariants(deps.db, { tenantId, ...q }),
+    ) => repo.listVariants(deps.db, { tenantId, ...q }).then(withDeliveries),
 
     /** Streams stored media; never reads a whole video into memory. */
     async media(

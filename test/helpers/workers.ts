@@ -3,6 +3,8 @@ import { loadConfig } from '../../src/config.ts';
 import { workerProcessors } from '../../src/main/worker.ts';
 import { createRedis } from '../../src/queue/redis.ts';
 import { type RunningWorkers, startWorkers } from '../../src/queue/workers.ts';
+import { createDispatchNudge } from '../../src/webhooks/jobs.ts';
+import { startEventListener } from '../../src/webhooks/listener.ts';
 import type { TestApp } from './app.ts';
 
 /**
@@ -12,7 +14,7 @@ import type { TestApp } from './app.ts';
 export function startTestWorkers(
   t: TestApp,
   overrides: Record<string, string> = {},
-): RunningWorkers & { reconcile(): Promise<unknown> } {
+): RunningWorkers & { reconcile(): Promise<unknown>; reconcileWebhooks(): Promise<unknown> } {
   const env = Object.fromEntries(
     Object.entries(t.config).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v ?? '')]),
   );
@@ -26,11 +28,25 @@ export function startTestWorkers(
     registry: {
       'render-local': processors['render-local'],
       'render-openai': processors['render-openai'],
+      'webhook-dispatch': processors['webhook-dispatch'],
+      'webhook-delivery': processors['webhook-delivery'],
     },
     timings: { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_LOCK_MS },
   });
+  // Events are fanned out to webhook endpoints the moment they commit, as in the worker.
+  const listener = startEventListener({
+    url: config.DATABASE_URL,
+    logger,
+    onNotify: createDispatchNudge(t.infra.queues, logger),
+  });
   return {
     ...running,
+    async close() {
+      await listener.close();
+      await running.close();
+    },
     reconcile: () => processors.housekeeping!.process({ task: 'reconcile' }, undefined as never),
+    reconcileWebhooks: () =>
+      processors['webhook-dispatch']!.process({ task: 'reconcile' }, undefined as never),
   };
 }

@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authOf } from '../http/auth.ts';
+import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
+import { errorResponses } from '../http/problem.ts';
+import { variantParams } from '../variants/schemas.ts';
+import type { LinkService } from './links.ts';
+import {
+  createDeliveryBody,
+  deliverySchema,
+  linkBody,
+  linkSchema,
+  listDeliveriesQuery,
+  mediaParams,
+  mediaQuery,
+} from './schemas.ts';
+import { type DeliveryService, toDeliveryResponse } from './service.ts';
+
+export async function deliveryRoutes(
+  app: FastifyInstance,
+  deps: { deliveries: DeliveryService; links: LinkService; baseUrl: string },
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['deliveries'];
+  // Links leave the building: without PUBLIC_URL they name the host the caller reached.
+  const origin = (request: FastifyRequest) =>
+    deps.baseUrl || `${request.protocol}://${request.host}`;
+
+  r.post(
+    '/variants/:id/deliveries',
+    {
+      config: { scope: 'campaigns:write' },
+      schema: {
+        tags,
+        summary:
+          'Record that a variant reached a destination; repeating destination and external_id returns the first record',
+        params: variantParams,
+        body: createDeliveryBody,
+        response: {
+          200: deliverySchema.describe('Already recorded'),
+          201: deliverySchema,
+          ...errorResponses(400, 401, 403, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { row, created } = await deps.deliveries.deliver(
+        authOf(request).tenantId,
+        request.params.id,
+        request.body,
+      );
+      return reply.code(created ? 201 : 200).send(toDeliveryResponse(row));
+    },
+  );
+
+  r.get(
+    '/deliveries',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'List delivery receipts by campaign, run, variant or destination',
+        querystring: listDeliveriesQuery,
+        response: { 200: pageSchema(deliverySchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, campaign_id, run_id, variant_id, destination } = request.query;
+      const rows = await deps.deliveries.list(authOf(request).tenantId, {
+        campaignId: campaign_id,
+        runId: run_id,
+        variantId: variant_id,
+        destination,
+        after: decodeCursor(cursor),
+        limit: limit + 1,
+      });
+      return toPage(rows, limit, toDeliveryResponse);
+    },
+  );
+
+  r.post(
+    '/variants/:id/links',
+    {
+      config: { scope: 'campaigns:read' },
+      schema: {
+        tags,
+        summary: 'Time-limited signed URLs to the video and thumbnail that need no API key',
+        params: variantParams,
+        body: linkBody,
+        response: { 200: linkSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      deps.links.create(authOf(request).tenantId, request.params.id, {
+        baseUrl: origin(request),
+        ...(request.body?.expires_in ? { ttlSeconds: request.body.expires_in } : {}),
+      }),
+  );
+
+  r.get(
+    '/media/variants/:id/:what',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'A signed download link (from POST /variants/{id}/links); supports Range',
+        security: [],
+        params: mediaParams,
+        querystring: mediaQuery,
+        response: {
+          200: z.any().describe('video/mp4 or image/jpeg'),
+          206: z.any().describe('The requested byte range'),
+          ...errorResponses(400, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, what } = request.params;
+      const { media, remaining } = await deps.links.open(
+        { id, what, ...request.query },
+        request.headers.range,
+      );
+      reply
+        .header('content-type', media.contentType)
+        .header('accept-ranges', what === 'video' ? 'bytes' : 'none')
+        .header('cache-control', `private, max-age=${Math.min(remaining, 3600)}`);
+      if (media.sha256) reply.header('etag', `"${media.sha256}"`);
+      if (media.range) {
+        reply
+          .code(206)
+          .header('content-range', `bytes ${media.range.start}-${media.range.end}/${media.size}`)
+          .header('content-length', media.range.end - media.range.start + 1);
+      } else {
+        reply.header('content-length', media.size);
+      }
+      return reply.send(media.stream);
+    },
+  );
+}

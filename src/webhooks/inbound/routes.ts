@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorResponses, problems } from '../../http/problem.ts';
+import type { InboundWebhookService } from './service.ts';
+
+function flatHeaders(headers: Record<string, string | string[] | undefined>) {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+/**
+ * Provider → us. Public (the signature is the authentication) and exempt from the per-caller
+ * rate limit (a provider sends one per render from a few addresses). The signature covers the
+ * exact bytes, so this scope parses no body: it hands the raw text to the verifier.
+ */
+export async function inboundWebhookRoutes(
+  app: FastifyInstance,
+  deps: { inbound: InboundWebhookService },
+) {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/providers/openai/webhook',
+    {
+      config: { public: true, idempotency: 'off', rateLimit: false },
+      schema: {
+        tags: ['providers'],
+        summary: 'Inbound Standard Webhooks from an OpenAI-compatible video provider',
+        security: [],
+        response: {
+          200: z.object({
+            received: z.literal(true),
+            action: z.enum(['promoted', 'enqueued', 'running', 'none', 'duplicate']),
+          }),
+          ...errorResponses(400, 404, 413),
+        },
+      },
+    },
+    async (request) => {
+      if (typeof request.body !== 'string' || request.body === '')
+        throw problems.badRequest('The webhook body is empty.');
+      const action = await deps.inbound.receive(
+        'openai',
+        request.body,
+        flatHeaders(request.headers),
+      );
+      return { received: true as const, action };
+    },
+  );
+}
