@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeSettledRuns, transition } from '../../src/render/transitions.ts';
+import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe('run completion', () => {
+  it('completes a run when its last two variants settle in overlapping transactions', async () => {
+    const auth = await t.key('race-co');
+    const s = await setupCampaign(t, auth, { levels: { tone: ['a', 'b'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'race' });
+    const [va, vb] = await variantsOf(t, run.id);
+    const db = t.testDb.db;
+    // Both variants reach compositing first, as the pipeline would.
+    for (const v of [va!, vb!])
+      await t.testDb.pool.query(`UPDATE variants SET status = 'compositing' WHERE id = $1`, [v.id]);
+
+    let releaseA!: () => void;
+    const aMayCommit = new Promise<void>((r) => {
+      releaseA = r;
+    });
+    let aSettled!: () => void;
+    const aHasSettled = new Promise<void>((r) => {
+      aSettled = r;
+    });
+    const a = db.transaction(async (tx) => {
+      await transition(tx, { id: va!.id, from: ['compositing'], to: 'ready' });
+      const completed = await completeSettledRuns(tx, { variantId: va!.id });
+      aSettled();
+      await aMayCommit;
+      return completed;
+    });
+    await aHasSettled;
+    // B settles the other variant while A is still open: it must wait for A, then see it.
+    let bChecked = false;
+    const b = db.transaction(async (tx) => {
+      await transition(tx, { id: vb!.id, from: ['compositing'], to: 'ready' });
+      const completed = await completeSettledRuns(tx, { variantId: vb!.id });
+      bChecked = true;
+      return completed;
+    });
+    // Only let A commit once B has checked (no lock: it saw A's variant unsettled) or is
+    // waiting on a lock (the fix): either way the two transactions truly overlapped.
+    await waitFor(async () => {
+      if (bChecked) return true;
+      const { rows } = await t.testDb.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return rows.length ? true : undefined;
+    });
+    releaseA();
+    const [completedByA, completedByB] = await Promise.all([a, b]);
+    expect(completedByA + completedByB).toBe(1);
+    const { rows } = await t.testDb.pool.query(`SELECT status FROM runs WHERE id = $1`, [run.id]);
+    expect(rows[0].status).toBe('completed');
+    const events = await t.testDb.pool.query(
+      `SELECT count(*)::int AS n FROM events WHERE type = 'run.completed'`,
+    );
+    expect(events.rows[0].n).toBe(1);
+  });
+});
