@@ -30,11 +30,15 @@ import { problems } from './http/problem.ts';
 import { matrixRoutes } from './matrices/routes.ts';
 import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
+import { metricRoutes } from './metrics/routes.ts';
+import { createMetricsService } from './metrics/service.ts';
 import { registerDashboard } from './ops/dashboard.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
 import type { Queues } from './queue/registry.ts';
+import { reportRoutes } from './reports/routes.ts';
+import { createReportService } from './reports/service.ts';
 import { reviewRoutes } from './reviews/routes.ts';
 import { createReviewService } from './reviews/service.ts';
 import { runRoutes } from './runs/routes.ts';
@@ -71,6 +75,10 @@ export type AppConfig = Pick<
   | 'OPENAI_WEBHOOK_SECRET'
   | 'OPENAI_API_KEY'
   | 'OPENAI_BASE_URL'
+  | 'METRICS_MAX_BYTES'
+  | 'METRICS_MAX_ROWS'
+  | 'REPORT_MIN_IMPRESSIONS'
+  | 'REPORT_MIN_CLICKS'
 >;
 
 export interface AppDeps {
@@ -209,6 +217,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onEnqueueError: (err) =>
       deps.logger.warn({ err }, 'enqueue after replay failed; the reconciler will enqueue'),
   });
+  const metrics = createMetricsService({
+    db: database.db,
+    config: { maxBytes: config.METRICS_MAX_BYTES, maxRows: config.METRICS_MAX_ROWS },
+  });
+  const reports = createReportService({
+    db: database.db,
+    pool: database.pool,
+    campaigns,
+    runs,
+    config: {
+      minImpressions: config.REPORT_MIN_IMPRESSIONS,
+      minClicks: config.REPORT_MIN_CLICKS,
+    },
+  });
   const inbound = createInboundWebhookService({
     db: database.db,
     queues: deps.queues,
@@ -250,6 +272,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(deliveryRoutes, { deliveries, links, baseUrl });
       await api.register(webhookRoutes, { webhooks });
       await api.register(inboundWebhookRoutes, { inbound });
+      await api.register(metricRoutes, { metrics, maxBytes: config.METRICS_MAX_BYTES });
+      await api.register(reportRoutes, { reports });
     },
     { prefix: '/v1' },
   );

@@ -1,0 +1,154 @@
+import { Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { type FieldError, problems } from '../http/problem.ts';
+import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
+
+/** One data row: raw cell text by field, and where it sits in the file. */
+export interface CsvRecord {
+  values: Record<string, string>;
+  /** 1-based line as a spreadsheet shows it; the header is row 1. */
+  row: number;
+  /** The header text of each field's column, for error locations. */
+  columns: ReadonlyMap<MetricField, string>;
+  /** Set when the row has more cells than the header. */
+  extraCells: number;
+}
+
+const DELIMITERS = [',', ';', '\t'] as const;
+const MAX_RECORD_BYTES = 64 * 1024;
+const zipMagic = Buffer.from('PK\x03\x04', 'latin1');
+
+/** The delimiter used most often outside quotes on the first line (Excel exports ';' in some locales). */
+function sniffDelimiter(head: string): string {
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of head) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) break;
+    else if (!quoted && counts.has(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  }
+  let best = ',';
+  for (const [d, n] of counts) if (n > (counts.get(best) ?? 0)) best = d;
+  return best;
+}
+
+/** Passes the bytes on, failing with 413 as soon as there are more than maxBytes of them. */
+async function* limited(first: Buffer, rest: AsyncIterator<Buffer>, maxBytes: number) {
+  let total = first.length;
+  const tooLarge = () =>
+    problems.payloadTooLarge(`Metrics uploads may be at most ${maxBytes} bytes; split the file.`);
+  if (total > maxBytes) throw tooLarge();
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+    total += chunk.length;
+    if (total > maxBytes) throw tooLarge();
+    yield chunk;
+  }
+}
+
+function headerMap(
+  cells: string[],
+  row: number,
+): Map<MetricField, { index: number; name: string }> {
+  const errors: FieldError[] = [];
+  const map = new Map<MetricField, { index: number; name: string }>();
+  cells.forEach((cell, index) => {
+    const name = cell.trim();
+    const field = name.toLowerCase() as MetricField;
+    // Trailing delimiters leave blank header cells; their (blank) cells are ignored.
+    if (name === '') return;
+    const column = name;
+    if (!METRIC_FIELDS.includes(field)) {
+      errors.push({
+        row,
+        column,
+        message: `unknown column ${JSON.stringify(name)}; expected ${METRIC_FIELDS.join(', ')}`,
+      });
+    } else if (map.has(field)) {
+      errors.push({ row, column, message: `column ${field} appears twice` });
+    } else {
+      map.set(field, { index, name });
+    }
+  });
+  for (const field of REQUIRED_FIELDS) {
+    if (!map.has(field)) errors.push({ row, message: `the required column ${field} is missing` });
+  }
+  if (errors.length) throw problems.unprocessable('The header row is not acceptable.', errors);
+  return map;
+}
+
+/**
+ * Streams a metrics CSV (header row first) as records, never holding more than the parser's
+ * buffer. UTF-8 with or without BOM; `,`, `;` or tab, chosen from the header line. Syntax errors
+ * are 400 with the row; a bad header is 422; more than maxBytes is 413.
+ */
+export async function* readMetricsCsv(
+  input: AsyncIterable<Buffer | string>,
+  maxBytes: number,
+): AsyncGenerator<CsvRecord> {
+  const source = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head = await source.next();
+  const first = head.done ? Buffer.alloc(0) : Buffer.from(head.value);
+  if (first.subarray(0, 4).equals(zipMagic)) {
+    throw problems.unsupportedMediaType('This looks like an .xlsx file; upload metrics as CSV.');
+  }
+  const bytes = Readable.from(limited(first, source, maxBytes));
+  const parser = parse({
+    bom: true,
+    delimiter: sniffDelimiter(first.toString('utf8', 0, Math.min(first.length, 64 * 1024))),
+    info: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    max_record_size: MAX_RECORD_BYTES,
+  });
+  // pipe() does not forward errors: a 413 from the source must reach the loop below.
+  bytes.once('error', (err) => parser.destroy(err));
+  bytes.pipe(parser);
+  let header: Map<MetricField, { index: number; name: string }> | null = null;
+  let columns: Map<MetricField, string> = new Map();
+  let width = 0;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number };
+    }>) {
+      if (!header) {
+        header = headerMap(record, info.lines);
+        width = record.length;
+        columns = new Map([...header].map(([field, { name }]) => [field, name]));
+        continue;
+      }
+      const values: Record<string, string> = {};
+      for (const [field, { index }] of header) values[field] = record[index] ?? '';
+      yield {
+        values,
+        row: info.lines,
+        columns,
+        extraCells: nonBlankBeyond(record, width),
+      };
+    }
+  } catch (err) {
+    if (err instanceof CsvError) {
+      const row = (err as CsvError & { lines?: number }).lines;
+      throw problems.badRequest('The CSV cannot be read.', [
+        { ...(row ? { row } : {}), message: err.message },
+      ]);
+    }
+    throw err;
+  } finally {
+    bytes.destroy();
+    parser.destroy();
+  }
+  if (!header) throw problems.badRequest('The CSV is empty.', [{ message: 'no header row' }]);
+}
+
+/** Cells past the header's width that hold something (trailing empty cells are harmless). */
+function nonBlankBeyond(record: string[], width: number): number {
+  let n = 0;
+  for (let i = width; i < record.length; i++) if (record[i] !== '') n++;
+  return n;
+}

@@ -1,0 +1,68 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { authOf } from '../http/auth.ts';
+import { errorResponses, problems } from '../http/problem.ts';
+import { ingestResultSchema, metricsBody } from './schemas.ts';
+import type { MetricsService, MetricsSource } from './service.ts';
+
+async function* once(text: string) {
+  yield text;
+}
+
+export async function metricRoutes(
+  app: FastifyInstance,
+  deps: { metrics: MetricsService; maxBytes: number },
+) {
+  // Inside this plugin only, text/csv bodies arrive as the request stream instead of one string,
+  // so an upload is parsed as it arrives; the size limit is then enforced while reading.
+  app.removeContentTypeParser('text/csv');
+  app.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
+
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post(
+    '/metrics',
+    {
+      // A streamed body cannot be hashed before the handler reads it; the upsert on
+      // (variant, date, platform) makes a repeated upload a no-op anyway (reported as unchanged).
+      config: { scope: 'metrics:write', idempotency: 'off' },
+      bodyLimit: deps.maxBytes,
+      // Rows are checked by the service so that every problem is a 422 naming its row (and
+      // column), listed up to 100, the same for JSON and CSV; the schema documents the shape.
+      validatorCompiler: () => (data: unknown) => ({ value: data }),
+      schema: {
+        tags: ['metrics'],
+        summary:
+          'Upload daily performance per variant, date and platform (JSON rows, CSV, or a multipart .csv); upserts, all or nothing',
+        body: metricsBody,
+        response: {
+          200: ingestResultSchema,
+          ...errorResponses(400, 401, 403, 413, 415, 422),
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = authOf(request);
+      const body: unknown = request.body;
+      let source: MetricsSource;
+      if (request.isMultipart()) {
+        // One byte over the limit, so the reader's own limit trips with its clearer message.
+        const part = await request.file({ limits: { fileSize: deps.maxBytes + 1, files: 1 } });
+        if (part?.fieldname !== 'file') {
+          part?.file.resume();
+          throw problems.badRequest('Send the metrics as a multipart field named "file".', [
+            { path: 'file', message: 'required' },
+          ]);
+        }
+        source = { kind: 'csv', stream: part.file };
+      } else if (body instanceof Readable) {
+        source = { kind: 'csv', stream: body };
+      } else if (typeof body === 'string') {
+        source = { kind: 'csv', stream: once(body) };
+      } else {
+        source = { kind: 'json', body };
+      }
+      return deps.metrics.ingest(tenantId, source);
+    },
+  );
+}

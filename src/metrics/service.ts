@@ -1,0 +1,261 @@
+import type { Db } from '../db/client.ts';
+import { type FieldError, problems } from '../http/problem.ts';
+import { readMetricsCsv } from './csv.ts';
+import * as repo from './repository.ts';
+import {
+  checkRow,
+  dateWindow,
+  METRIC_FIELDS,
+  type MetricField,
+  type MetricRow,
+  type RowProblem,
+} from './validate.ts';
+
+export type MetricsSource =
+  | { kind: 'json'; body: unknown }
+  | { kind: 'csv'; stream: AsyncIterable<Buffer | string> };
+
+export interface MetricsServiceConfig {
+  maxBytes: number;
+  maxRows: number;
+  /** Rows per variant look-up and per INSERT statement. */
+  chunkRows?: number;
+}
+
+export interface IngestResult {
+  upserted: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+type Location = Omit<FieldError, 'message'>;
+
+/** A row as read, before checking: raw values and how to point at its cells. */
+interface RawRow {
+  values: Readonly<Record<string, unknown>>;
+  locate: (field: MetricField | null) => Location;
+  /** How a duplicate names this row: "row 7" or "rows[6]". */
+  ref: string;
+  problems: RowProblem[];
+  /** Not a row at all (e.g. a JSON string): nothing further to check. */
+  unreadable?: boolean;
+}
+
+const MAX_LISTED_ERRORS = 100;
+const fieldSet = new Set<string>(METRIC_FIELDS);
+
+async function* jsonRows(body: unknown): AsyncGenerator<RawRow> {
+  const rows = (body as { rows?: unknown } | null)?.rows;
+  if (!body || typeof body !== 'object' || !Array.isArray(rows)) {
+    throw problems.badRequest('The body must be {"rows": [...]}.', [
+      { path: 'rows', message: 'must be an array of rows' },
+    ]);
+  }
+  for (let i = 0; i < rows.length; i++) {
+    const item = rows[i] as unknown;
+    const path = `rows[${i}]`;
+    const locate = (field: MetricField | null) => ({ path: field ? `${path}.${field}` : path });
+    if (!item || typeof item !== 'object' || Array.isArray(item)) {
+      const problems = [{ field: null, message: 'must be an object' }];
+      yield { values: {}, locate, ref: path, problems, unreadable: true };
+      continue;
+    }
+    const values = item as Record<string, unknown>;
+    const extra = Object.keys(values).filter((k) => !fieldSet.has(k));
+    yield {
+      values,
+      locate,
+      ref: path,
+      problems: extra.map((k) => ({ field: null, message: `unknown field ${JSON.stringify(k)}` })),
+    };
+  }
+}
+
+async function* csvRows(stream: AsyncIterable<Buffer | string>, maxBytes: number) {
+  for await (const rec of readMetricsCsv(stream, maxBytes)) {
+    const locate = (field: MetricField | null): Location =>
+      field ? { row: rec.row, column: rec.columns.get(field) ?? field } : { row: rec.row };
+    const raw: RawRow = { values: rec.values, locate, ref: `row ${rec.row}`, problems: [] };
+    if (rec.extraCells) {
+      raw.problems.push({ field: null, message: 'the row has more cells than the header' });
+    }
+    yield raw;
+  }
+}
+
+function emptyColumns(): repo.MetricColumns {
+  return {
+    variantIds: [],
+    dates: [],
+    platforms: [],
+    impressions: [],
+    clicks: [],
+    conversions: [],
+    spendUsd: [],
+    videoViews: [],
+  };
+}
+
+function push(cols: repo.MetricColumns, row: MetricRow): void {
+  cols.variantIds.push(row.variantId);
+  cols.dates.push(row.date);
+  cols.platforms.push(row.platform);
+  cols.impressions.push(row.impressions);
+  cols.clicks.push(row.clicks);
+  cols.conversions.push(row.conversions);
+  cols.spendUsd.push(row.spendUsd);
+  cols.videoViews.push(row.videoViews);
+}
+
+/**
+ * Row positions in primary-key order (variant, date, platform). Writing in key order touches
+ * each index page once per chunk instead of at random: a fifth faster on 100,000 rows.
+ */
+function keyOrder(cols: repo.MetricColumns): Int32Array {
+  const { variantIds: v, dates: d, platforms: p } = cols;
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return Int32Array.from(v.keys()).sort(
+    (a, b) => cmp(v[a]!, v[b]!) || cmp(d[a]!, d[b]!) || cmp(p[a]!, p[b]!),
+  );
+}
+
+function pick(cols: repo.MetricColumns, order: Int32Array): repo.MetricColumns {
+  return Object.fromEntries(
+    Object.entries(cols).map(([k, v]) => [k, Array.from(order, (i) => (v as unknown[])[i])]),
+  ) as unknown as repo.MetricColumns;
+}
+
+export function createMetricsService(deps: {
+  db: Db;
+  config: MetricsServiceConfig;
+  now?: () => Date;
+}) {
+  const { db, config } = deps;
+  const chunkRows = config.chunkRows ?? 5_000;
+  const now = deps.now ?? (() => new Date());
+
+  /**
+   * Reads and checks every row before writing any: the whole upload is validated (errors listed
+   * with their rows, up to 100), and only a clean upload is written, in one transaction, so no
+   * transaction stays open while a slow client sends. Rows are held as columns, not objects.
+   */
+  async function ingest(tenantId: string, source: MetricsSource): Promise<IngestResult> {
+    const window = dateWindow(now());
+    // Unknown variants are found a chunk late, so errors are kept with their row's position
+    // and the first ones by position are listed, whatever order they were found in.
+    let errors: { at: number; error: FieldError }[] = [];
+    let errorCount = 0;
+    const firstErrors = () => errors.sort((a, b) => a.at - b.at).slice(0, MAX_LISTED_ERRORS);
+    const fail = (at: number, where: Location, message: string) => {
+      errorCount++;
+      errors.push({ at, error: { ...where, message } });
+      if (errors.length >= 2 * MAX_LISTED_ERRORS) errors = firstErrors();
+    };
+    const firstSeen = new Map<string, string>();
+    const owned = new Set<string>();
+    const notOwned = new Set<string>();
+    const rows = emptyColumns();
+    let pending: { row: MetricRow; locate: RawRow['locate']; at: number }[] = [];
+    let count = 0;
+
+    /** Looks the chunk's variants up (tenant-scoped: others' read as unknown) and keeps its rows. */
+    async function check(batch: typeof pending) {
+      const ask = [
+        ...new Set(
+          batch.map((p) => p.row.variantId).filter((id) => !owned.has(id) && !notOwned.has(id)),
+        ),
+      ];
+      const found = await repo.ownedVariantIds(db, { tenantId, ids: ask });
+      for (const id of ask) (found.has(id) ? owned : notOwned).add(id);
+      for (const { row, locate, at } of batch) {
+        if (notOwned.has(row.variantId)) {
+          fail(at, locate('variant_id'), `unknown variant ${row.variantId}`);
+        } else if (errorCount === 0) {
+          // Once anything failed nothing will be written, so rows are only checked, not kept.
+          push(rows, row);
+        }
+      }
+    }
+
+    // One look-up in flight while the next chunk is parsed: the database and the parser overlap.
+    let inflight: Promise<void> = Promise.resolve();
+    async function flush() {
+      const batch = pending;
+      pending = [];
+      await inflight;
+      inflight = check(batch);
+      // Awaited at the next flush or at the end; handled now so a failure meanwhile is not
+      // reported as unhandled.
+      inflight.catch(() => {});
+    }
+
+    const raw =
+      source.kind === 'json' ? jsonRows(source.body) : csvRows(source.stream, config.maxBytes);
+    for await (const r of raw) {
+      if (++count > config.maxRows) {
+        throw problems.payloadTooLarge(
+          `An upload may hold at most ${config.maxRows} rows; split it into several.`,
+        );
+      }
+      for (const p of r.problems) fail(count, r.locate(p.field), p.message);
+      if (r.unreadable) continue;
+      const checked = checkRow(r.values, window);
+      if (!checked.ok) {
+        for (const p of checked.problems) fail(count, r.locate(p.field), p.message);
+        continue;
+      }
+      const { row } = checked;
+      const key = `${row.variantId}\u0000${row.date}\u0000${row.platform}`;
+      const first = firstSeen.get(key);
+      if (first !== undefined) {
+        fail(
+          count,
+          r.locate('variant_id'),
+          `duplicate of ${first}: same variant_id, date and platform`,
+        );
+        continue;
+      }
+      firstSeen.set(key, r.ref);
+      if (r.problems.length) continue;
+      pending.push({ row, locate: r.locate, at: count });
+      if (pending.length >= chunkRows) await flush();
+    }
+    await flush();
+    await inflight;
+
+    if (errorCount) {
+      const listed = firstErrors().map((e) => e.error);
+      const more = errorCount > listed.length ? ` The first ${listed.length} are listed.` : '';
+      throw problems.unprocessable(
+        `${errorCount} problem${errorCount === 1 ? '' : 's'} found; nothing was written.${more}`,
+        listed,
+      );
+    }
+    if (count === 0) {
+      throw problems.unprocessable('The upload has no rows.', [{ message: 'no rows' }]);
+    }
+
+    const total = rows.variantIds.length;
+    const order = keyOrder(rows);
+    const written = await db.transaction(async (tx) => {
+      await repo.lockTenantMetrics(tx, tenantId);
+      let inserted = 0;
+      let updated = 0;
+      for (let start = 0; start < total; start += chunkRows) {
+        const r = await repo.upsertMetrics(tx, {
+          tenantId,
+          rows: pick(rows, order.subarray(start, start + chunkRows)),
+        });
+        inserted += r.inserted;
+        updated += r.updated;
+      }
+      return { inserted, updated };
+    });
+    return { upserted: total, ...written, unchanged: total - written.inserted - written.updated };
+  }
+
+  return { ingest };
+}
+
+export type MetricsService = ReturnType<typeof createMetricsService>;

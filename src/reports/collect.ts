@@ -1,0 +1,154 @@
+/**
+ * Folds the aggregation's rows into what the report shows, in one pass. Per-variant numbers are
+ * kept as columns (one array per field, levels as indices), not as row objects: 100,000
+ * variants take about ten megabytes and are written out from here by every format.
+ */
+import type { VariantStatus } from '../db/schema.ts';
+import { levelOf, type ReportDimension } from './dimensions.ts';
+import type { VariantAggregate } from './repository.ts';
+
+/** A render finished: the video exists, whatever was decided about it since. */
+export const RENDERED: ReadonlySet<VariantStatus> = new Set([
+  'ready',
+  'approved',
+  'rejected',
+  'delivered',
+]);
+
+export interface LevelTotals {
+  variants: number[];
+  ready: number[];
+  delivered: number[];
+  impressions: number[];
+  clicks: number[];
+}
+
+export interface Collected {
+  count: number;
+  ids: string[];
+  statuses: VariantStatus[];
+  /** Level index per variant and dimension, row-major (count × dimensions); −1 = none. */
+  levels: number[];
+  impressions: number[];
+  clicks: number[];
+  conversions: number[];
+  spendUsd: number[];
+  videoViews: number[];
+  deliveries: number[];
+  byStatus: Map<VariantStatus, number>;
+  estimatedUsd: number;
+  actualUsd: number;
+  renderSeconds: number[];
+  failures: Map<string, number>;
+  rendered: number;
+  reviewed: number;
+  /** Rendered and not rejected: what could be delivered. */
+  eligible: number;
+  delivered: number;
+  byDestination: Map<string, number>;
+  perLevel: LevelTotals[];
+}
+
+export function createCollector(dims: ReportDimension[]) {
+  const D = dims.length;
+  const c: Collected = {
+    count: 0,
+    ids: [],
+    statuses: [],
+    levels: [],
+    impressions: [],
+    clicks: [],
+    conversions: [],
+    spendUsd: [],
+    videoViews: [],
+    deliveries: [],
+    byStatus: new Map(),
+    estimatedUsd: 0,
+    actualUsd: 0,
+    renderSeconds: [],
+    failures: new Map(),
+    rendered: 0,
+    reviewed: 0,
+    eligible: 0,
+    delivered: 0,
+    byDestination: new Map(),
+    perLevel: dims.map(() => ({
+      variants: [],
+      ready: [],
+      delivered: [],
+      impressions: [],
+      clicks: [],
+    })),
+  };
+  const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
+  const add = (list: number[], i: number, by: number) => {
+    list[i] = (list[i] ?? 0) + by;
+  };
+
+  function addRow(v: VariantAggregate): void {
+    c.count++;
+    c.ids.push(v.id);
+    c.statuses.push(v.status);
+    c.impressions.push(v.impressions);
+    c.clicks.push(v.clicks);
+    c.conversions.push(v.conversions);
+    c.spendUsd.push(v.spend_usd);
+    c.videoViews.push(v.video_views);
+    c.deliveries.push(v.deliveries);
+    bump(c.byStatus, v.status);
+    c.estimatedUsd += v.cost_usd;
+    c.actualUsd += v.actual_cost_usd;
+    if (v.error_code && (v.status === 'failed' || v.status === 'blocked')) {
+      bump(c.failures, v.error_code);
+    }
+    const rendered = RENDERED.has(v.status);
+    const delivered = v.deliveries > 0 || v.status === 'delivered';
+    if (rendered) {
+      c.rendered++;
+      if (v.render_s !== null && v.render_s >= 0) c.renderSeconds.push(v.render_s);
+      if (v.reviewed || v.status === 'approved' || v.status === 'rejected') c.reviewed++;
+      if (v.status !== 'rejected') {
+        c.eligible++;
+        if (delivered) c.delivered++;
+        for (const d of v.destinations ?? []) bump(c.byDestination, d);
+      }
+    }
+    for (let d = 0; d < D; d++) {
+      const l = levelOf(dims[d]!, v.levels);
+      c.levels.push(l);
+      if (l < 0) continue;
+      const t = c.perLevel[d]!;
+      add(t.variants, l, 1);
+      add(t.ready, l, rendered ? 1 : 0);
+      add(t.delivered, l, delivered ? 1 : 0);
+      add(t.impressions, l, v.impressions);
+      add(t.clicks, l, v.clicks);
+    }
+  }
+
+  return {
+    add(rows: readonly VariantAggregate[]) {
+      for (const row of rows) addRow(row);
+    },
+    finish(): Collected {
+      // Levels appended while reading (none in practice) get zero totals, not holes.
+      dims.forEach((dim, d) => {
+        const t = c.perLevel[d]!;
+        for (const list of Object.values(t) as number[][]) {
+          for (let l = 0; l < dim.levels.length; l++) list[l] ??= 0;
+        }
+      });
+      return c;
+    },
+  };
+}
+
+/** Linear interpolation between order statistics (R type 7, numpy's default). */
+export function quantile(sorted: Float64Array, q: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}

@@ -1,0 +1,90 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import { levelOf, type ReportDimension } from './dimensions.ts';
+import { levelColumnNames, PERFORMANCE_COLUMNS, performance, performanceCells } from './numbers.ts';
+import type { VariantAggregate } from './repository.ts';
+
+export type CsvCell = string | number | null;
+
+const OPTIONS = { escape_formulas: true, eof: false } as const;
+// Our own ids and enum values: nothing to quote, nothing that could start a formula.
+const PLAIN = /^[a-z0-9_]*$/;
+
+export function variantHeader(dims: readonly ReportDimension[]): string[] {
+  return [
+    'variant_id',
+    'status',
+    ...levelColumnNames(dims.map((d) => d.key)),
+    ...PERFORMANCE_COLUMNS,
+  ];
+}
+
+export function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): CsvCell[] {
+  return [
+    v.id,
+    v.status,
+    ...dims.map((dim) => {
+      const l = levelOf(dim, v.levels);
+      return l < 0 ? null : dim.levels[l]!;
+    }),
+    ...performanceCells(
+      v.deliveries,
+      performance({
+        impressions: v.impressions,
+        clicks: v.clicks,
+        conversions: v.conversions,
+        spendUsd: v.spend_usd,
+        videoViews: v.video_views,
+      }),
+    ),
+  ];
+}
+
+/**
+ * A record as csv-stringify writes it with escape_formulas, byte for byte, but fast: every text
+ * cell still goes through csv-stringify (quoting, escaping, the ' before = + - @ tab CR), once
+ * per distinct value — level keys repeat on every row — while numbers are written as it writes
+ * them ('' + n). Per-field stringify calls cost ~6 µs a row, 5× the database's own time per row.
+ */
+export function createCsvLine() {
+  const texts = new Map<string, string>();
+  const text = (value: string) => {
+    if (PLAIN.test(value)) return value;
+    let out = texts.get(value);
+    if (out === undefined) {
+      out = stringify([[value]], OPTIONS);
+      if (texts.size < 10_000) texts.set(value, out);
+    }
+    return out;
+  };
+  return (cells: readonly CsvCell[]): string => {
+    let line = '';
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i];
+      if (i) line += ',';
+      if (typeof cell === 'string') line += text(cell);
+      else if (typeof cell === 'number') line += `${cell}`;
+    }
+    return line;
+  };
+}
+
+/**
+ * One CSV row per variant, written as the aggregation streams in: nothing but the current batch
+ * is ever held. Stopping the response (a client hang-up) stops the query.
+ */
+export function csvReport(
+  batches: AsyncIterable<VariantAggregate[]>,
+  dims: readonly ReportDimension[],
+): Readable {
+  const line = createCsvLine();
+  async function* text() {
+    yield `${stringify([variantHeader(dims)], OPTIONS)}\n`;
+    for await (const batch of batches) {
+      let chunk = '';
+      for (const v of batch) chunk += `${line(variantRecord(v, dims))}\n`;
+      yield chunk;
+    }
+  }
+  return Readable.from(text());
+}

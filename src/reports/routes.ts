@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { campaignParams } from '../campaigns/schemas.ts';
+import { authOf } from '../http/auth.ts';
+import { errorResponses } from '../http/problem.ts';
+import { reportQuery, reportResponse, XLSX_TYPE } from './schemas.ts';
+import type { ReportService } from './service.ts';
+
+const contentTypes = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  xlsx: XLSX_TYPE,
+} as const;
+
+export async function reportRoutes(app: FastifyInstance, deps: { reports: ReportService }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/campaigns/:id/report',
+    {
+      config: { scope: 'reports:read' },
+      schema: {
+        tags: ['reports'],
+        summary:
+          'Operations, per-variant performance and element-level effects (which level of each dimension drives CTR), as JSON, CSV or XLSX',
+        params: campaignParams,
+        querystring: reportQuery,
+        response: { 200: reportResponse, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { format, run_id } = request.query;
+      const stream = await deps.reports.render(authOf(request).tenantId, request.params.id, {
+        runId: run_id,
+        format,
+      });
+      reply.type(contentTypes[format]).header('cache-control', 'private, no-store');
+      if (format !== 'json') {
+        const name = `report-${request.params.id}${run_id ? `-${run_id}` : ''}.${format}`;
+        // Ids are [a-z0-9_] once found, so the name needs no quoting beyond the quotes.
+        reply.header('content-disposition', `attachment; filename="${name}"`);
+      }
+      // A stream is piped as is: the schema documents the JSON, it does not serialize it.
+      return reply.send(stream as unknown as string);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import type { CampaignService } from '../campaigns/service.ts';
+import type { Db } from '../db/client.ts';
+import { problems } from '../http/problem.ts';
+import type { RunService } from '../runs/service.ts';
+import { analyse, type Thresholds } from './analysis.ts';
+import { createCollector } from './collect.ts';
+import { csvReport } from './csv.ts';
+import { mergeDimensions } from './dimensions.ts';
+import { jsonReport, reportHead } from './report.ts';
+import * as repo from './repository.ts';
+import { xlsxReport } from './xlsx.ts';
+
+export type ReportFormat = 'json' | 'csv' | 'xlsx';
+
+export interface ReportServiceConfig {
+  minImpressions: number;
+  minClicks: number;
+  /** Rows per cursor fetch. */
+  batchSize?: number;
+}
+
+export function createReportService(deps: {
+  db: Db;
+  /** The cursor needs one connection of its own for the whole read. */
+  pool: pg.Pool;
+  campaigns: Pick<CampaignService, 'get'>;
+  runs: Pick<RunService, 'get'>;
+  config: ReportServiceConfig;
+  now?: () => Date;
+}) {
+  const { db, config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const thresholds: Thresholds = {
+    minImpressions: config.minImpressions,
+    minClicks: config.minClicks,
+    alpha: 0.05,
+  };
+
+  /** Another tenant's campaign, or a run of another campaign, is simply not found. */
+  async function resolve(tenantId: string, campaignId: string, runId: string | undefined) {
+    const campaign = await deps.campaigns.get(tenantId, campaignId);
+    if (runId) {
+      const run = await deps.runs.get(tenantId, runId);
+      if (run.campaignId !== campaign.id) throw problems.notFound('run');
+    }
+    const scope: repo.ReportScope = { tenantId, campaignId: campaign.id, runId: runId ?? null };
+    const dims = mergeDimensions(await repo.matrixDocuments(db, scope));
+    return { campaign, scope, dims };
+  }
+
+  /** Reads everything once (JSON and XLSX need the model before their first variant row). */
+  async function build(tenantId: string, campaignId: string, runId: string | undefined) {
+    const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
+    const collector = createCollector(dims);
+    for await (const batch of repo.aggregateBatches(deps.pool, scope, config.batchSize)) {
+      collector.add(batch);
+    }
+    const collected = collector.finish();
+    const head = reportHead({
+      campaign,
+      runId: scope.runId,
+      generatedAt: now(),
+      collected,
+      analysis: analyse(collected, dims, thresholds),
+    });
+    return { head, collected, dims };
+  }
+
+  return {
+    /** The report in the asked format, as a stream; errors before the first byte are thrown. */
+    async render(
+      tenantId: string,
+      campaignId: string,
+      opts: { runId?: string | undefined; format: ReportFormat },
+    ): Promise<Readable> {
+      if (opts.format === 'csv') {
+        const { scope, dims } = await resolve(tenantId, campaignId, opts.runId);
+        const batches = repo.aggregateBatches(deps.pool, scope, config.batchSize);
+        // The first fetch waits for the whole aggregation, so a failing query still gets a
+        // proper error response instead of a truncated file.
+        const first = await batches.next();
+        async function* all() {
+          try {
+            if (first.done) return;
+            yield first.value;
+            yield* batches;
+          } finally {
+            // Closes the cursor even when the stream is dropped before reaching the yield*.
+            await batches.return(undefined);
+          }
+        }
+        return csvReport(all(), dims);
+      }
+      const { head, collected, dims } = await build(tenantId, campaignId, opts.runId);
+      return opts.format === 'xlsx'
+        ? xlsxReport(head, collected, dims)
+        : Readable.from(jsonReport(head, collected, dims));
+    },
+  };
+}
+
+export type ReportService = ReturnType<typeof createReportService>;
