@@ -1,6 +1,6 @@
 import type { CampaignService } from '../campaigns/service.ts';
 import type { Db } from '../db/client.ts';
-import type { VariantStatus } from '../db/schema.ts';
+import { type VariantStatus, variantStatuses } from '../db/schema.ts';
 import type { IdempotencyHandle } from '../http/idempotency/plugin.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
@@ -22,22 +22,6 @@ export interface RunServiceConfig {
 
 const chunkSize = 10_000;
 
-const statusOrder = [
-  'pending',
-  'queued',
-  'submitting',
-  'submitted',
-  'rendering',
-  'compositing',
-  'ready',
-  'approved',
-  'rejected',
-  'delivered',
-  'failed',
-  'blocked',
-  'cancelled',
-];
-
 export function createRunService(deps: {
   db: Db;
   queues: Queues;
@@ -57,7 +41,7 @@ export function createRunService(deps: {
 
   async function describe(row: repo.RunRow) {
     const counts = await repo.runCounts(db, row.id);
-    const byStatus = Object.fromEntries(statusOrder.map((s) => [s, 0]));
+    const byStatus = Object.fromEntries(variantStatuses.map((s) => [s, 0]));
     let estimated = 0;
     let actual = 0;
     for (const c of counts) {
