@@ -82,6 +82,12 @@ export const baseEnvSchema = z.object({
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
+  PROMPT_WRITER_MODEL: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Turns the prompt writer on: a Chat Completions model that rewrites prompts'),
+  PROMPT_WRITER_BASE_URL: z.url().optional().describe('Defaults to OPENAI_BASE_URL'),
   LOCAL_RPM: z.coerce.number().int().min(1).default(10_000),
   WORKER_METRICS_PORT: z.coerce
     .number()
@@ -154,6 +160,13 @@ export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
       code: 'custom',
       path: ['OPENAI_API_KEY'],
       message: 'required when DEFAULT_PROVIDER=openai',
+    });
+  }
+  if (env.PROMPT_WRITER_MODEL && !env.OPENAI_API_KEY) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OPENAI_API_KEY'],
+      message: 'required when PROMPT_WRITER_MODEL is set',
     });
   }
   if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {

@@ -217,6 +217,11 @@ export const variants = pgTable(
     variantKey: text('variant_key').notNull(),
     levels: jsonb('levels').$type<Record<string, string>>().notNull(),
     prompt: text('prompt').notNull(),
+    /**
+     * The prompt actually sent, when the prompt writer rewrote it; stored before the first
+     * submit so retries and crash recovery send (and look for) the same text.
+     */
+    providerPrompt: text('provider_prompt'),
     provider: text('provider').notNull(),
     model: text('model').notNull(),
     seconds: integer('seconds').notNull(),

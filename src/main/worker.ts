@@ -5,6 +5,7 @@ import type { Env } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
+import { createPromptWriter } from '../prompts/index.ts';
 import { createProviders } from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
@@ -48,6 +49,20 @@ export function workerProcessors(
     ...webhookProcessors(config, { db: infra.database.db, queues: infra.queues, logger }),
     ...renderProcessors({
       metrics: createRenderMetrics(infra.registry),
+      ...(config.PROMPT_WRITER_MODEL && config.OPENAI_API_KEY
+        ? {
+            promptWriter: createPromptWriter({
+              model: config.PROMPT_WRITER_MODEL,
+              maxLength: config.PROMPT_MAX_CHARS,
+              client: new OpenAI({
+                apiKey: config.OPENAI_API_KEY,
+                ...(config.PROMPT_WRITER_BASE_URL || config.OPENAI_BASE_URL
+                  ? { baseURL: config.PROMPT_WRITER_BASE_URL ?? config.OPENAI_BASE_URL }
+                  : {}),
+              }),
+            }),
+          }
+        : {}),
       db: infra.database.db,
       providers,
       media: infra.media,

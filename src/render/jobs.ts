@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import { colourFor, type Media, type Storage } from '../media/index.ts';
+import type { PromptWriter } from '../prompts/index.ts';
 import type { ProviderName } from '../providers/catalog.ts';
 import type { Providers } from '../providers/registry.ts';
 import { ProviderError, type RenderSpec } from '../providers/types.ts';
@@ -42,6 +43,8 @@ export interface RenderDeps {
   logger: Logger;
   config: RenderConfig;
   metrics?: RenderMetrics;
+  /** When set, prompts are rewritten before their first submit (see PROMPT_WRITER_MODEL). */
+  promptWriter?: PromptWriter;
 }
 
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
@@ -56,7 +59,7 @@ export function createRenderSteps(deps: RenderDeps) {
     const firstLevel = first ? v.levels[first.key] : undefined;
     return {
       variantId: v.id,
-      prompt: v.prompt,
+      prompt: v.provider_prompt ?? v.prompt,
       model: v.model,
       seconds: v.seconds,
       size: v.size,
@@ -108,10 +111,41 @@ export function createRenderSteps(deps: RenderDeps) {
     throw new RateLimitError();
   }
 
-  async function submit(v: RenderVariant, job: Job, token: string | undefined): Promise<void> {
+  /**
+   * Rewrites the prompt once, before anything is sent, and stores it: every later attempt
+   * (and crash recovery, which looks renders up by prompt) must use the same text.
+   */
+  async function withProviderPrompt(v: RenderVariant): Promise<RenderVariant> {
+    if (!deps.promptWriter || v.provider_prompt) return v;
+    const levels = v.dimensions.map((d) => {
+      const level = v.levels[d.key] ?? '';
+      return {
+        dimension: d.key,
+        level,
+        label: d.levels.find((l) => l.key === level)?.label ?? level,
+      };
+    });
+    const result = await deps.promptWriter.rewrite({ prompt: v.prompt, brief: v.brief, levels });
+    if (!result.rewritten)
+      log.info(
+        { variantId: v.id, reason: result.reason },
+        'prompt writer kept the original prompt',
+      );
+    const { rows } = await db.execute<{ provider_prompt: string }>(sql`
+      UPDATE variants SET provider_prompt = coalesce(provider_prompt, ${result.prompt})
+      WHERE id = ${v.id} RETURNING provider_prompt`);
+    return { ...v, provider_prompt: rows[0]?.provider_prompt ?? result.prompt };
+  }
+
+  async function submit(
+    current: RenderVariant,
+    job: Job,
+    token: string | undefined,
+  ): Promise<void> {
+    const recovering = current.status === 'submitting';
+    const v = recovering ? current : await withProviderPrompt(current);
     const provider = deps.providers.get(v.provider);
     const spec = specOf(v);
-    const recovering = v.status === 'submitting';
     if (recovering && v.submit_started_at) {
       // The last attempt may have reached the provider before dying: adopt its render if so.
       const exclude = await attachedJobIds(db, {

@@ -10,6 +10,7 @@ export type RenderVariant = {
   status: VariantStatus;
   levels: Record<string, string>;
   prompt: string;
+  provider_prompt: string | null;
   provider: 'local' | 'openai';
   model: string;
   seconds: number;
@@ -27,7 +28,7 @@ export type RenderVariant = {
 /** Everything one render step needs, in one query: the variant, its campaign and its logo. */
 export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderVariant | null> {
   const { rows } = await db.execute<RenderVariant>(sql`
-    SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider, v.model,
+    SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider_prompt, v.provider, v.model,
            v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key,
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
            (SELECT a.storage_key FROM assets a

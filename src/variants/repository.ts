@@ -9,6 +9,7 @@ export type VariantRow = {
   campaign_id: string;
   levels: Record<string, string>;
   prompt: string;
+  provider_prompt: string | null;
   status: VariantStatus;
   provider: string;
   model: string;
@@ -32,7 +33,7 @@ export type VariantRow = {
   updated_at: Date;
 };
 
-const columns = sql`v.id, v.tenant_id, v.run_id, v.campaign_id, v.levels, v.prompt, v.status, v.provider, v.model,
+const columns = sql`v.id, v.tenant_id, v.run_id, v.campaign_id, v.levels, v.prompt, v.provider_prompt, v.status, v.provider, v.model,
   v.seconds, v.size, v.provider_job_id, v.attempts, v.progress, v.error_code, v.error_message, v.cost_usd,
   v.actual_cost_usd, v.video_key, v.thumbnail_key, v.video_bytes, v.video_sha256, v.duration_s, v.width,
   v.height, v.created_at, v.updated_at`;

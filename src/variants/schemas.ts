@@ -9,6 +9,10 @@ export const variantSchema = z
     campaign_id: z.string(),
     levels: z.record(z.string(), z.string()),
     prompt: z.string(),
+    provider_prompt: z
+      .string()
+      .nullable()
+      .describe('What was sent when the prompt writer rewrote the prompt'),
     status: z.enum(variantStatuses),
     provider: z.string(),
     model: z.string(),

@@ -19,6 +19,7 @@ export function toVariantResponse(
     campaign_id: row.campaign_id,
     levels: row.levels,
     prompt: row.prompt,
+    provider_prompt: row.provider_prompt,
     status: row.status,
     provider: row.provider,
     model: row.model,

@@ -1,0 +1,1 @@
+ALTER TABLE "variants" ADD COLUMN "provider_prompt" text;
