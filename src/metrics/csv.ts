@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
+import { sniffDelimiter } from '../csv/delimiter.ts';
 import { type FieldError, problems } from '../http/problem.ts';
 import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
 
@@ -14,23 +15,8 @@ export interface CsvRecord {
   extraCells: number;
 }
 
-const DELIMITERS = [',', ';', '\t'] as const;
 const MAX_RECORD_BYTES = 64 * 1024;
 const zipMagic = Buffer.from('PK\x03\x04', 'latin1');
-
-/** The delimiter used most often outside quotes on the first line (Excel exports ';' in some locales). */
-function sniffDelimiter(head: string): string {
-  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
-  let quoted = false;
-  for (const ch of head) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === '\n' || ch === '\r')) break;
-    else if (!quoted && counts.has(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  }
-  let best = ',';
-  for (const [d, n] of counts) if (n > (counts.get(best) ?? 0)) best = d;
-  return best;
-}
 
 /** Passes the bytes on, failing with 413 as soon as there are more than maxBytes of them. */
 async function* limited(first: Buffer, rest: AsyncIterator<Buffer>, maxBytes: number) {

@@ -1,9 +1,8 @@
 import { CsvError, parse } from 'csv-parse/sync';
+import { sniffDelimiter } from '../../csv/delimiter.ts';
 import type { ConstraintInput } from './schema.ts';
 import { columnLetter, type TableRow, tableToMatrix } from './table.ts';
 import type { MatrixError, MatrixLimits, MatrixResult } from './types.ts';
-
-const DELIMITERS = [',', ';', '\t'] as const;
 
 /**
  * Parses a matrix from CSV (long or wide layout, see tableToMatrix). Accepts UTF-8 with or
@@ -57,19 +56,6 @@ function decode(buf: Buffer): string | MatrixError {
     // silently corrupt accented level keys.
     return { message: 'the file is not UTF-8 text; save it as "CSV UTF-8"' };
   }
-}
-
-function sniffDelimiter(text: string): string {
-  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
-  let quoted = false;
-  for (const ch of text) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === '\n' || ch === '\r')) break;
-    else if (!quoted && counts.has(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  }
-  let best = ',';
-  for (const [d, n] of counts) if (n > (counts.get(best) ?? 0)) best = d;
-  return best;
 }
 
 function readRecords(text: string): TableRow[] | MatrixError {
