@@ -2,6 +2,9 @@
  * Every bench in turn (`npm run bench`, or `node bench/run.ts fanout pipeline`): figures are
  * printed as ratios against floors measured in the same run, never asserted.
  */
+// The same module hooks as the entry point, so the benches load what production loads.
+import '../src/main/hooks.ts';
+
 const all = ['designs', 'prompts', 'fanout', 'pipeline', 'webhooks', 'reports'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
