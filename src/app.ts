@@ -32,7 +32,6 @@ import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
 import { metricRoutes } from './metrics/routes.ts';
 import { createMetricsService } from './metrics/service.ts';
-import { registerDashboard } from './ops/dashboard.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
@@ -49,7 +48,6 @@ import { variantRoutes } from './variants/routes.ts';
 import { createVariantService } from './variants/service.ts';
 import { inboundWebhookRoutes } from './webhooks/inbound/routes.ts';
 import { createInboundWebhookService, type WebhookVerifiers } from './webhooks/inbound/service.ts';
-import { providerWebhookVerifiers } from './webhooks/inbound/verifiers.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 import { createWebhookService } from './webhooks/service.ts';
 
@@ -155,7 +153,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     redis: deps.redis,
     registry: deps.registry,
   });
+  // Optional parts load their libraries only when enabled: the api's resident memory is the
+  // baseline of every fan-out it serves.
   if (config.ADMIN_API_KEY) {
+    const { registerDashboard } = await import('./ops/dashboard.ts');
     await registerDashboard(app, { queues: deps.queues, adminKey: config.ADMIN_API_KEY });
   }
 
@@ -186,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const runs = createRunService({
     db: database.db,
+    pool: database.pool,
     queues: deps.queues,
     campaigns,
     matrices,
@@ -234,7 +236,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const inbound = createInboundWebhookService({
     db: database.db,
     queues: deps.queues,
-    verifiers: deps.webhookVerifiers ?? providerWebhookVerifiers(config),
+    verifiers:
+      deps.webhookVerifiers ??
+      (await (await import('./webhooks/inbound/verifiers.ts')).providerWebhookVerifiers(config)),
     logger: deps.logger,
   });
 

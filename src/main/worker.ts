@@ -5,7 +5,7 @@ import type { Env } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
-import { createPromptWriter } from '../prompts/index.ts';
+import { createPromptWriter } from '../prompts/writer.ts';
 import { createProviders } from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';

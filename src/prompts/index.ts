@@ -1,7 +1,7 @@
 /**
- * Prompt templating, variant identity and the optional prompt writer. Everything except the
- * writer is pure and synchronous; the writer takes its OpenAI client as a dependency, so
- * importing this module opens no connections and reads no environment.
+ * Prompt templating and variant identity: pure and synchronous. The optional prompt writer lives
+ * in ./writer.ts and is imported from there by the worker alone, so the api never loads the
+ * OpenAI SDK for it.
  */
 export { AVOID_SEPARATOR, avoidClause, avoidSuffix, withAvoid } from './avoid.ts';
 export {
@@ -29,15 +29,4 @@ export {
   type TemplateError,
   type TemplateSlot,
 } from './template.ts';
-export { type VariantKeyInput, variantKey } from './variant-key.ts';
-export {
-  containsPhrase,
-  createPromptWriter,
-  type FallbackReason,
-  type PromptWriter,
-  PromptWriterError,
-  type PromptWriterOptions,
-  type RewriteInput,
-  type RewriteLevel,
-  type RewriteResult,
-} from './writer.ts';
+export { type VariantKeyInput, variantKey, variantKeyer } from './variant-key.ts';

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import { colourFor, type Media, type Storage } from '../media/index.ts';
-import type { PromptWriter } from '../prompts/index.ts';
+import type { PromptWriter } from '../prompts/writer.ts';
 import type { ProviderName } from '../providers/catalog.ts';
 import type { Providers } from '../providers/registry.ts';
 import { ProviderError, type RenderSpec } from '../providers/types.ts';

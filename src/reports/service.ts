@@ -95,7 +95,7 @@ export function createReportService(deps: {
       }
       const { head, collected, dims } = await build(tenantId, campaignId, opts.runId);
       return opts.format === 'xlsx'
-        ? xlsxReport(head, collected, dims)
+        ? await xlsxReport(head, collected, dims)
         : Readable.from(jsonReport(head, collected, dims));
     },
   };

@@ -1,5 +1,4 @@
 import { PassThrough, type Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import type { Collected } from './collect.ts';
 import { variantHeader } from './csv.ts';
 import type { ReportDimension } from './dimensions.ts';
@@ -102,7 +101,13 @@ const DIMENSION_COLUMNS = [
  * committed as written and each sheet is finished before the next starts, so exceljs never
  * holds more than its zip buffers.
  */
-export function xlsxReport(head: ReportHead, c: Collected, dims: ReportDimension[]): Readable {
+export async function xlsxReport(
+  head: ReportHead,
+  c: Collected,
+  dims: ReportDimension[],
+): Promise<Readable> {
+  // Loaded on first use: exceljs costs ~20 MB resident in every process that imports it.
+  const { default: ExcelJS } = await import('exceljs');
   const out = new PassThrough();
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: out,

@@ -1,13 +1,13 @@
 import OpenAI, { APIUserAbortError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withAvoid } from '../../src/prompts/index.ts';
 import {
   containsPhrase,
   createPromptWriter,
   PromptWriterError,
   type PromptWriterOptions,
   type RewriteInput,
-  withAvoid,
-} from '../../src/prompts/index.ts';
+} from '../../src/prompts/writer.ts';
 import { type FakeChatServer, json, startFakeChat } from './fake-chat.ts';
 import { brief } from './fixtures.ts';
 

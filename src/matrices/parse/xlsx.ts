@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { ConstraintInput } from './schema.ts';
 import { type CellProblem, type TableRow, tableToMatrix } from './table.ts';
 import type { MatrixLimits, MatrixResult } from './types.ts';
@@ -47,6 +47,8 @@ export async function parseMatrixXlsx(
     const zip = await checkZip(input, limits.maxUnzippedBytes ?? limits.maxFileBytes * 16);
     if (!zip.ok) return { ok: false, kind: zip.kind, errors: [{ message: zip.message }] };
 
+    // Loaded on first use: most processes never see a workbook, and exceljs costs ~20 MB resident.
+    const { default: ExcelJS } = await import('exceljs');
     const workbook = new ExcelJS.Workbook();
     try {
       // exceljs types its parameter as its own ArrayBuffer-based `Buffer`; a Node Buffer works.

@@ -1,16 +1,19 @@
-import OpenAI from 'openai';
 import type { Env } from '../../config.ts';
-import { createOpenAIProvider } from '../../providers/openai.ts';
 import type { WebhookVerifiers } from './service.ts';
 
 /**
  * The api needs the OpenAI client only for `webhooks.unwrap`, which makes no request: no key is
- * needed for that, so a placeholder stands in when the api has none.
+ * needed for that, so a placeholder stands in when the api has none. Without a webhook secret
+ * the SDK is not even loaded.
  */
-export function providerWebhookVerifiers(
+export async function providerWebhookVerifiers(
   config: Pick<Env, 'OPENAI_WEBHOOK_SECRET' | 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>,
-): WebhookVerifiers {
+): Promise<WebhookVerifiers> {
   if (!config.OPENAI_WEBHOOK_SECRET) return {};
+  const [{ default: OpenAI }, { createOpenAIProvider }] = await Promise.all([
+    import('openai'),
+    import('../../providers/openai.ts'),
+  ]);
   const provider = createOpenAIProvider({
     client: new OpenAI({
       apiKey: config.OPENAI_API_KEY ?? 'unused-webhook-verification-only',
