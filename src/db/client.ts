@@ -29,3 +29,29 @@ export function createDatabase(opts: {
   pool.on('error', () => {});
   return { pool, db: drizzle(pool, { schema }) };
 }
+
+/**
+ * A transaction on one checked-out connection, for work drizzle cannot express (COPY): the
+ * callback gets a drizzle handle and the raw client, both inside the same transaction.
+ */
+export async function clientTransaction<T>(
+  pool: pg.Pool,
+  fn: (tx: Db, client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(drizzle({ client, schema }), client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    // A connection that cannot even roll back is not given back to the pool.
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -4,14 +4,6 @@ import { runs, type VariantStatus } from '../db/schema.ts';
 
 export type RunRow = typeof runs.$inferSelect;
 
-export interface NewVariants {
-  ids: string[];
-  keys: string[];
-  /** JSON text of dimension key → level key, one per variant. */
-  levels: string[];
-  prompts: string[];
-}
-
 /** Serialises fan-outs of one campaign, so two concurrent runs cannot both spend the budget. */
 export async function lockCampaign(tx: DbOrTx, campaignId: string) {
   await tx.execute(sql`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
@@ -25,44 +17,22 @@ export async function findExistingVariants(tx: DbOrTx, p: { campaignId: string; 
   return rows;
 }
 
-/** Paid so far plus reserved by variants not yet submitted. */
-export async function committedSpend(tx: DbOrTx, campaignId: string): Promise<number> {
-  const { rows } = await tx.execute<{ committed: string }>(
+/** Paid so far plus reserved by variants not yet submitted, and how many variants there are. */
+export async function campaignSpend(
+  tx: DbOrTx,
+  campaignId: string,
+): Promise<{ committed: number; variants: number }> {
+  const { rows } = await tx.execute<{ committed: string; variants: number }>(
     sql`SELECT coalesce(sum(actual_cost_usd), 0)
-             + coalesce(sum(cost_usd) FILTER (WHERE status IN ('pending', 'queued')), 0) AS committed
+             + coalesce(sum(cost_usd) FILTER (WHERE status IN ('pending', 'queued')), 0) AS committed,
+               count(*)::int AS variants
         FROM variants WHERE campaign_id = ${campaignId}`,
   );
-  return Number(rows[0]?.committed ?? 0);
+  return { committed: Number(rows[0]?.committed ?? 0), variants: rows[0]?.variants ?? 0 };
 }
 
 export async function insertRun(tx: DbOrTx, row: typeof runs.$inferInsert) {
   await tx.insert(runs).values(row);
-}
-
-/**
- * One statement for any number of variants: the settings shared by all are constants. They
- * start 'queued': if the process dies before the jobs are added, the reconciler finds queued
- * variants without a job and adds them (the variant rows are the outbox).
- */
-export async function insertVariants(
-  tx: DbOrTx,
-  p: NewVariants & {
-    tenantId: string;
-    campaignId: string;
-    runId: string;
-    video: { provider: string; model: string; seconds: number; size: string };
-    costUsd: number;
-  },
-) {
-  if (!p.ids.length) return;
-  await tx.execute(sql`
-    INSERT INTO variants (id, tenant_id, campaign_id, run_id, variant_key, levels, prompt,
-                          provider, model, seconds, size, status, cost_usd)
-    SELECT v.id, ${p.tenantId}, ${p.campaignId}, ${p.runId}, v.key, v.levels::jsonb, v.prompt,
-           ${p.video.provider}, ${p.video.model}, ${p.video.seconds}, ${p.video.size}, 'queued', ${p.costUsd}
-    FROM unnest(${sql.param(p.ids)}::text[], ${sql.param(p.keys)}::text[],
-                ${sql.param(p.levels)}::text[], ${sql.param(p.prompts)}::text[]) AS v(id, key, levels, prompt)
-    ON CONFLICT (campaign_id, variant_key) DO NOTHING`);
 }
 
 /** A new run asking again for a failed or cancelled variant renders it again. */
@@ -74,12 +44,6 @@ export async function resetForRetry(tx: DbOrTx, ids: string[]): Promise<string[]
     WHERE id = ANY(${sql.param(ids)}::text[]) AND status IN ('failed', 'cancelled')
     RETURNING id`);
   return rows.map((r) => r.id);
-}
-
-export async function linkVariants(tx: DbOrTx, p: { runId: string; variantIds: string[] }) {
-  await tx.execute(sql`
-    INSERT INTO run_variants (run_id, variant_id)
-    SELECT ${p.runId}, unnest(${sql.param(p.variantIds)}::text[]) ON CONFLICT DO NOTHING`);
 }
 
 export async function findRun(db: DbOrTx, p: { tenantId: string; id: string }) {
@@ -133,4 +97,15 @@ export async function runVariantIds(db: DbOrTx, p: { runId: string; statuses: Va
     SELECT v.id, v.cost_usd FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
     WHERE rv.run_id = ${p.runId} AND v.status = ANY(${sql.param(p.statuses)}::text[])`);
   return rows.map((r) => ({ id: r.id, cost: Number(r.cost_usd) }));
+}
+
+export async function markRunCancelled(tx: DbOrTx, id: string) {
+  await tx.execute(sql`UPDATE runs SET status = 'cancelled', finished_at = now()
+                       WHERE id = ${id} AND status IN ('queued', 'running')`);
+}
+
+/** A completed run with variants rendering again is running again. */
+export async function reopenRun(tx: DbOrTx, id: string) {
+  await tx.execute(sql`UPDATE runs SET status = 'running', finished_at = NULL
+                       WHERE id = ${id} AND status = 'completed'`);
 }

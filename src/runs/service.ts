@@ -1,5 +1,6 @@
+import type pg from 'pg';
 import type { CampaignService } from '../campaigns/service.ts';
-import type { Db } from '../db/client.ts';
+import { clientTransaction, type Db } from '../db/client.ts';
 import { type VariantStatus, variantStatuses } from '../db/schema.ts';
 import type { IdempotencyHandle } from '../http/idempotency/plugin.ts';
 import { problems } from '../http/problem.ts';
@@ -8,11 +9,11 @@ import { toDesignSpace } from '../matrices/parse/index.ts';
 import { bindMatrix, checkBudget, expandDesign, roundUsd, toDesign } from '../matrices/plan.ts';
 import type { DesignInput } from '../matrices/schemas.ts';
 import type { MatrixService } from '../matrices/service.ts';
-import { variantKey } from '../prompts/index.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
 import { completeSettledRuns, settledStatuses, transition } from '../render/transitions.ts';
+import { writeRunVariants } from './fanout.ts';
 import * as repo from './repository.ts';
 
 export interface RunServiceConfig {
@@ -20,10 +21,10 @@ export interface RunServiceConfig {
   maxPromptChars: number;
 }
 
-const chunkSize = 10_000;
-
 export function createRunService(deps: {
   db: Db;
+  /** The fan-out COPYs its variants on a connection of its own. */
+  pool: pg.Pool;
   queues: Queues;
   campaigns: Pick<CampaignService, 'get'>;
   matrices: Pick<MatrixService, 'get'>;
@@ -119,41 +120,37 @@ export function createRunService(deps: {
       };
       const unit = pricePerVariant(deps.catalog, video);
 
-      // Pass 1 keeps only the keys: at 100,000 variants, holding every prompt and level set
-      // at once would triple the memory. Rendering again in pass 2 costs milliseconds.
-      const n = combos.length;
-      const rowAt = (i: number) => {
-        const combo = combos[i]!;
-        const levels = renderer.levelsOf(combo);
-        return { levels, prompt: renderer.render(combo) };
-      };
-      const keys = new Array<string>(n);
-      for (let i = 0; i < n; i++) {
-        const { levels, prompt } = rowAt(i);
-        keys[i] = variantKey({ campaignId, levels, prompt, video });
-      }
-
       const runId = newId('run');
-      const result = await db.transaction(async (tx) => {
+      const result = await clientTransaction(deps.pool, async (tx, client) => {
         await repo.lockCampaign(tx, campaignId);
-        const existing = await repo.findExistingVariants(tx, { campaignId, keys });
-        const existingByKey = new Map(existing.map((e) => [e.variant_key, e]));
-        const again = existing
-          .filter((e) => e.status === 'failed' || e.status === 'cancelled')
-          .map((e) => e.id);
-        const freshCount = n - existingByKey.size;
-        const cost = roundUsd(unit * (freshCount + again.length));
-        if (body.max_cost_usd !== undefined && cost > body.max_cost_usd) {
-          throw problems.unprocessable(
-            `The run costs $${cost.toFixed(2)}, $${roundUsd(cost - body.max_cost_usd).toFixed(2)} over max_cost_usd.`,
-            [{ path: 'max_cost_usd', message: `run costs $${cost.toFixed(2)}` }],
-          );
-        }
-        checkBudget({
-          cost,
-          budget: campaign.budgetUsd,
-          committed: await repo.committedSpend(tx, campaignId),
+        const spend = await repo.campaignSpend(tx, campaignId);
+        const checkCost = (cost: number) => {
+          if (body.max_cost_usd !== undefined && cost > body.max_cost_usd) {
+            throw problems.unprocessable(
+              `The run costs $${cost.toFixed(2)}, $${roundUsd(cost - body.max_cost_usd).toFixed(2)} over max_cost_usd.`,
+              [{ path: 'max_cost_usd', message: `run costs $${cost.toFixed(2)}` }],
+            );
+          }
+          checkBudget({ cost, budget: campaign.budgetUsd, committed: spend.committed });
+        };
+        // A first run creates every combination (the designs yield each once): its cost is
+        // known before anything is written. Otherwise it is known once the keys are looked up.
+        const reuse = spend.variants > 0;
+        if (!reuse) checkCost(roundUsd(unit * combos.length));
+        const written = await writeRunVariants(tx, client, {
+          tenantId,
+          campaignId,
+          runId,
+          matrix,
+          combos,
+          render: (combo) => renderer.render(combo),
+          video,
+          costUsd: unit,
+          reuse,
         });
+        const cost = roundUsd(unit * (written.created.length + written.again.length));
+        // Throwing here rolls the variants back with the transaction: nothing half-written.
+        checkCost(cost);
         await repo.insertRun(tx, {
           id: runId,
           tenantId,
@@ -161,48 +158,19 @@ export function createRunService(deps: {
           matrixId: matrixRow.id,
           design: body.design as Record<string, unknown>,
           status: 'queued',
-          variantCount: n,
-          newVariantCount: freshCount,
+          variantCount: written.count,
+          newVariantCount: written.created.length,
           estimatedCostUsd: cost,
           maxCostUsd: body.max_cost_usd ?? null,
         });
-        const toEnqueue: string[] = [];
-        for (let from = 0; from < n; from += chunkSize) {
-          const chunk: repo.NewVariants = { ids: [], keys: [], levels: [], prompts: [] };
-          const linked: string[] = [];
-          for (let i = from; i < Math.min(n, from + chunkSize); i++) {
-            const known = existingByKey.get(keys[i]!);
-            if (known) {
-              linked.push(known.id);
-              continue;
-            }
-            const { levels, prompt } = rowAt(i);
-            const id = newId('variant');
-            chunk.ids.push(id);
-            chunk.keys.push(keys[i]!);
-            chunk.levels.push(JSON.stringify(levels));
-            chunk.prompts.push(prompt);
-            linked.push(id);
-          }
-          await repo.insertVariants(tx, {
-            ...chunk,
-            tenantId,
-            campaignId,
-            runId,
-            video,
-            costUsd: unit,
-          });
-          await repo.linkVariants(tx, { runId, variantIds: linked });
-          toEnqueue.push(...chunk.ids);
-        }
-        toEnqueue.push(...(await repo.resetForRetry(tx, again)));
+        const toEnqueue = written.created.concat(await repo.resetForRetry(tx, written.again));
         // A run of variants that all exist already (and are settled) is complete at birth.
         await completeSettledRuns(tx, { runId });
         const response = {
           id: runId,
           status: 'queued' as const,
-          variant_count: n,
-          new_variant_count: freshCount,
+          variant_count: written.count,
+          new_variant_count: written.created.length,
           estimated_cost_usd: cost,
         };
         await idempotency?.completeIn(tx, 202, response);
@@ -236,12 +204,8 @@ export function createRunService(deps: {
             to: 'cancelled',
             set: { errorCode: 'cancelled', errorMessage: 'run cancelled' },
           });
-        await tx.execute(
-          (await import('drizzle-orm'))
-            .sql`UPDATE runs SET status = 'cancelled', finished_at = now() WHERE id = ${id} AND status IN ('queued', 'running')
-            AND NOT ${opts.fetch_submitted}`,
-        );
         if (opts.fetch_submitted) await completeSettledRuns(tx, { runId: id });
+        else await repo.markRunCancelled(tx, id);
       });
       return get(tenantId, id);
     },
@@ -258,17 +222,14 @@ export function createRunService(deps: {
         checkBudget({
           cost,
           budget: campaign.budgetUsd,
-          committed: await repo.committedSpend(tx, run.campaignId),
+          committed: (await repo.campaignSpend(tx, run.campaignId)).committed,
           path: 'run',
         });
         const reset = await repo.resetForRetry(
           tx,
           failed.map((f) => f.id),
         );
-        await tx.execute(
-          (await import('drizzle-orm'))
-            .sql`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ${id} AND status = 'completed'`,
-        );
+        await repo.reopenRun(tx, id);
         return reset;
       });
       await enqueue(ids, (campaign.video as { provider: string }).provider);

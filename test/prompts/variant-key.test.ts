@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type VariantKeyInput, variantKey } from '../../src/prompts/index.ts';
+import { type VariantKeyInput, variantKey, variantKeyer } from '../../src/prompts/index.ts';
 import { rng } from './fixtures.ts';
 
 const base: VariantKeyInput = {
@@ -130,5 +130,43 @@ describe('variantKey', () => {
   it('rejects seconds that JSON would turn into null', () => {
     expect(() => variantKey(withVideo({ seconds: Number.NaN }))).toThrow(TypeError);
     expect(() => variantKey(withVideo({ seconds: Number.POSITIVE_INFINITY }))).toThrow(TypeError);
+  });
+});
+
+describe('variantKeyer', () => {
+  it('gives exactly variantKey for every combination, whatever the dimension order', () => {
+    const random = rng(11);
+    const pieces = ['a', 'B', 'é', 'cafe\u0301', '1:', ':', '\ud83d\ude00', '\ud800', '', 'zz'];
+    const text = () =>
+      Array.from(
+        { length: 1 + Math.floor(random() * 3) },
+        () => pieces[Math.floor(random() * pieces.length)],
+      ).join('');
+    for (let trial = 0; trial < 200; trial++) {
+      // Keys unique per dimension set, in an order that sorting changes.
+      const dimensions = ['tone', 'City', 'a', 'é', '\ud800x']
+        .slice(0, 1 + Math.floor(random() * 5))
+        .reverse()
+        .map((key) => ({
+          key,
+          levels: Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => `${text()}${i}`),
+        }));
+      const video = { provider: text(), model: text(), seconds: trial % 13, size: text() };
+      const campaignId = text();
+      const keyer = variantKeyer({ campaignId, dimensions, video });
+      const combo = dimensions.map((d) => Math.floor(random() * d.levels.length));
+      const prompt = text();
+      const levels = Object.fromEntries(dimensions.map((d, i) => [d.key, d.levels[combo[i]!]!]));
+      expect(keyer(combo, prompt)).toBe(variantKey({ campaignId, levels, prompt, video }));
+    }
+  });
+
+  it('refuses a level index the matrix does not have', () => {
+    const keyer = variantKeyer({
+      campaignId: 'cmp_01',
+      dimensions: [{ key: 'tone', levels: ['calm'] }],
+      video: base.video,
+    });
+    expect(() => keyer([1], 'p')).toThrow(RangeError);
   });
 });

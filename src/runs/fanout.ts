@@ -1,0 +1,133 @@
+import type pg from 'pg';
+import type { Db } from '../db/client.ts';
+import { copyRows } from '../db/copy.ts';
+import { newId } from '../ids.ts';
+import type { NormalizedMatrix } from '../matrices/parse/index.ts';
+import { variantKeyer } from '../prompts/index.ts';
+import * as repo from './repository.ts';
+
+/** Rows per round: one key lookup and two COPYs. Bounds what a fan-out holds at once. */
+const chunkSize = 5_000;
+
+const variantColumns = [
+  'id',
+  'tenant_id',
+  'campaign_id',
+  'run_id',
+  'variant_key',
+  'levels',
+  'prompt',
+  'provider',
+  'model',
+  'seconds',
+  'size',
+  'status',
+  'cost_usd',
+] as const;
+
+export interface FanOut {
+  tenantId: string;
+  campaignId: string;
+  runId: string;
+  matrix: Pick<NormalizedMatrix, 'dimensions'>;
+  combos: readonly (readonly number[])[];
+  /** The template prompt of a combination (the variant key is computed on it). */
+  render: (combo: readonly number[]) => string;
+  video: { provider: string; model: string; seconds: number; size: string };
+  costUsd: number;
+  /**
+   * Whether the campaign may already have some of these variants. When it has none (a first
+   * run), no key is looked up.
+   */
+  reuse: boolean;
+}
+
+export interface Written {
+  /** Variants of the run, once each (a combination listed twice is one variant). */
+  count: number;
+  /** Ids of the variants this run created. */
+  created: string[];
+  /** Existing variants that failed or were cancelled: this run renders them again. */
+  again: string[];
+}
+
+/**
+ * Writes a run's variants in one pass of chunks, inside the caller's transaction: for each
+ * chunk, prompts and keys are computed, existing keys looked up, new variants COPYed in as
+ * 'queued' and every variant linked to the run. Only one chunk and the new ids are held at
+ * once, so 100,000 variants cost about what 5,000 do in memory. The caller holds the campaign
+ * lock, so no other fan-out inserts the same keys meanwhile; COPY needs no ON CONFLICT.
+ */
+export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut): Promise<Written> {
+  const dimensions = f.matrix.dimensions.map((d) => ({
+    key: d.key,
+    levels: d.levels.map((l) => l.key),
+  }));
+  const keyOf = variantKeyer({ campaignId: f.campaignId, dimensions, video: f.video });
+  // The levels object as JSON text, from fragments built once per level.
+  const levelJson = dimensions.map((d, i) =>
+    d.levels.map((l) => `${i ? ',' : '{'}${JSON.stringify(d.key)}:${JSON.stringify(l)}`),
+  );
+  const levelsOf = (combo: readonly number[]) => {
+    let json = '';
+    for (let d = 0; d < levelJson.length; d++) json += levelJson[d]![combo[d]!];
+    return `${json}}`;
+  };
+
+  const seen = new Set<string>();
+  const created: string[] = [];
+  const again: string[] = [];
+  const { provider, model, seconds, size } = f.video;
+  for (let from = 0; from < f.combos.length; from += chunkSize) {
+    const combos = f.combos.slice(from, from + chunkSize);
+    const prompts = combos.map(f.render);
+    const keys = combos.map((c, i) => keyOf(c, prompts[i]!));
+    const existing = f.reuse
+      ? new Map(
+          (await repo.findExistingVariants(tx, { campaignId: f.campaignId, keys })).map((e) => [
+            e.variant_key,
+            e,
+          ]),
+        )
+      : undefined;
+    const rows: (string | number)[][] = [];
+    const linked: string[] = [];
+    for (let i = 0; i < combos.length; i++) {
+      const key = keys[i]!;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const known = existing?.get(key);
+      if (known) {
+        linked.push(known.id);
+        if (known.status === 'failed' || known.status === 'cancelled') again.push(known.id);
+        continue;
+      }
+      const id = newId('variant');
+      rows.push([
+        id,
+        f.tenantId,
+        f.campaignId,
+        f.runId,
+        key,
+        levelsOf(combos[i]!),
+        prompts[i]!,
+        provider,
+        model,
+        seconds,
+        size,
+        'queued',
+        f.costUsd,
+      ]);
+      created.push(id);
+      linked.push(id);
+    }
+    if (rows.length) await copyRows(client, 'variants', variantColumns, rows);
+    await copyRows(
+      client,
+      'run_variants',
+      ['run_id', 'variant_id'],
+      linked.map((id) => [f.runId, id]),
+    );
+  }
+  return { count: seen.size, created, again };
+}
