@@ -95,6 +95,8 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
         tags,
         summary:
           'Stop variants not yet paid for; renders already accepted are not fetched unless asked',
+        description:
+          'A variant that another queued or running run also includes keeps going for that run.',
         params: runParams,
         body: cancelRunBody,
         response: { 200: runSchema, ...errorResponses(400, 401, 403, 404) },

@@ -12,7 +12,7 @@ import type { MatrixService } from '../matrices/service.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
-import { completeSettledRuns, settledStatuses, transition } from '../render/transitions.ts';
+import { cancelRunVariants, completeSettledRuns, settledStatuses } from '../render/transitions.ts';
 import { writeRunVariants } from './fanout.ts';
 import * as repo from './repository.ts';
 
@@ -195,15 +195,8 @@ export function createRunService(deps: {
       const from: VariantStatus[] = opts.fetch_submitted
         ? ['pending', 'queued']
         : ['pending', 'queued', 'submitting', 'submitted', 'rendering'];
-      const targets = await repo.runVariantIds(db, { runId: id, statuses: from });
       await db.transaction(async (tx) => {
-        for (const t of targets)
-          await transition(tx, {
-            id: t.id,
-            from,
-            to: 'cancelled',
-            set: { errorCode: 'cancelled', errorMessage: 'run cancelled' },
-          });
+        await cancelRunVariants(tx, { runId: id, from });
         if (opts.fetch_submitted) await completeSettledRuns(tx, { runId: id });
         else await repo.markRunCancelled(tx, id);
       });

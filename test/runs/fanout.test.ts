@@ -140,6 +140,24 @@ describe('fan-out', () => {
       [second.json().id],
     );
     expect(rows[0]).toEqual({ n: 6000, keys: 6000, queued: 6000 });
+
+    // Cancelling the big run leaves the three variants the first (still open) run asked for.
+    const cancelled = await t.app.inject({
+      method: 'POST',
+      url: `/v1/runs/${second.json().id}/cancel`,
+      headers: { authorization: auth },
+      payload: {},
+    });
+    expect(cancelled.json()).toMatchObject({
+      status: 'cancelled',
+      counts: { cancelled: 5997, queued: 3 },
+    });
+    const firstRun = await t.app.inject({
+      method: 'GET',
+      url: `/v1/runs/${first.json().id}`,
+      headers: { authorization: auth },
+    });
+    expect(firstRun.json()).toMatchObject({ status: 'queued', counts: { queued: 3 } });
   });
 
   it('writes nothing for a run over budget, before or after its keys are looked up', async () => {
