@@ -25,6 +25,7 @@ import { createDeliveryService } from './deliveries/service.ts';
 import { registerAuth } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
+import { nulGuardPlugin } from './http/nul-guard.ts';
 import { openapiTransform } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
 import { matrixRoutes } from './matrices/routes.ts';
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(errorHandlerPlugin);
+  await app.register(nulGuardPlugin);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

@@ -83,6 +83,36 @@ describe('problem+json', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it('refuses the NUL character, which Postgres cannot store, naming where it is', async () => {
+    const own = await t.key('errors-nul');
+    const send = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      t.app.inject({
+        method,
+        url,
+        headers: { authorization: own },
+        ...(payload ? { payload } : {}),
+      });
+    const cases: [Promise<{ statusCode: number; json(): { errors: unknown } }>, string][] = [
+      [
+        send('POST', '/v1/campaigns', {
+          ...campaignBody,
+          brief: { ...campaignBody.brief, product: 'Fi\u0000zz' },
+        }),
+        'brief.product',
+      ],
+      [send('POST', '/v1/campaigns', { ...campaignBody, name: '\u0000' }), 'name'],
+      [send('GET', '/v1/campaigns/cmp_%00'), 'params.id'],
+      [send('GET', '/v1/variants?run_id=run_%00'), 'query.run_id'],
+    ];
+    for (const [response, path] of cases) {
+      const res = await response;
+      expect({ path, status: res.statusCode }).toEqual({ path, status: 400 });
+      expect(res.json().errors).toEqual([{ path, message: 'contains the NUL character (U+0000)' }]);
+    }
+    const listed = await send('GET', '/v1/campaigns');
+    expect(listed.json().data).toEqual([]);
+  });
+
   it('answers 500 without internals when the database breaks', async () => {
     const other = await t.key('broken-db');
     await t.testDb.pool.query('ALTER TABLE campaigns RENAME TO campaigns_gone');
