@@ -274,7 +274,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): VideoProvi
         // Bad or missing signature, stale timestamp, or a body that is not JSON: not ours.
         return null;
       }
-      if (!isVideoWebhookEvent(event)) return null;
+      if (!isVideoWebhookEvent(event)) {
+        const type = (event as { type?: unknown } | null)?.type;
+        return { event: 'other', type: typeof type === 'string' ? type : 'unknown' };
+      }
       return {
         jobId: event.data.id,
         event: event.type === 'video.completed' ? 'completed' : 'failed',

@@ -41,10 +41,14 @@ export interface FindExistingOptions {
   exclude?: ReadonlySet<string> | undefined;
 }
 
-export interface WebhookEvent {
-  jobId: string;
-  event: 'completed' | 'failed';
-}
+/**
+ * A verified webhook: a render that finished, or another kind of event the provider sent
+ * (an account subscribed to more than videos), which is acknowledged and ignored: answering it
+ * with an error would only make the provider retry it.
+ */
+export type WebhookEvent =
+  | { jobId: string; event: 'completed' | 'failed' }
+  | { event: 'other'; type: string };
 
 export interface VideoProvider {
   readonly name: ProviderName;

@@ -167,7 +167,7 @@ describe('openai provider: webhooks', () => {
     expect(createOpenAIProvider({ client }).verifyWebhook).toBeUndefined();
   });
 
-  it('ignores correctly signed events that are not about videos, and stale ones', async () => {
+  it('tells correctly signed events that are not about videos apart, and refuses stale ones', async () => {
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     const { client } = await fakeWith();
     const provider = createOpenAIProvider({ client, webhookSecret: secret });
@@ -180,7 +180,10 @@ describe('openai provider: webhooks', () => {
     const batch = JSON.stringify({ id: 'evt_1', type: 'batch.completed', data: { id: 'b_1' } });
     const vid = JSON.stringify({ id: 'evt_1', type: 'video.completed', data: { id: 'video_9' } });
 
-    expect(await provider.verifyWebhook!(batch, sign(batch, now))).toBeNull();
+    expect(await provider.verifyWebhook!(batch, sign(batch, now))).toEqual({
+      event: 'other',
+      type: 'batch.completed',
+    });
     expect(await provider.verifyWebhook!(vid, sign(vid, now))).toEqual({
       jobId: 'video_9',
       event: 'completed',

@@ -98,6 +98,11 @@ describe('inbound provider webhooks', () => {
     const unknown = await receive(signed(body), body);
     expect(unknown.statusCode).toBe(200);
     expect(unknown.json().action).toBe('none');
+    // Another kind of event, correctly signed: acknowledged, or the provider would retry it.
+    const batch = JSON.stringify({ ...JSON.parse(body), id: 'evt_batch', type: 'batch.completed' });
+    const other = await receive(signed(batch, 'evt_batch'), batch);
+    expect(other.statusCode).toBe(200);
+    expect(other.json().action).toBe('none');
 
     const forged = await receive(
       signed(body, 'evt_forged', `whsec_${randomBytes(32).toString('base64')}`),

@@ -106,6 +106,7 @@ export function createInboundWebhookService(deps: {
         INSERT INTO inbound_webhooks (provider, webhook_id) VALUES (${provider}, ${webhookId})
         ON CONFLICT DO NOTHING RETURNING webhook_id`);
       if (!fresh.length) return 'duplicate';
+      if (event.event === 'other') return 'none';
       try {
         const variant = await waitingVariant(provider, event.jobId);
         // Unknown job (another deployment's; or ours whose create answer is not stored yet, and
