@@ -4,8 +4,9 @@
  *     measured in the same run: a raw SDK loop (create, poll, download) at the same
  *     concurrency with no database or queue; and the worker's CPU per variant (its own plus
  *     its ffmpeg children, from /proc).
- * (2) with the fake enforcing R create calls/min and C concurrent renders, the achieved submit
- *     rate as a share of R, the peak concurrency (must be <= C) and the 429s received.
+ * (2) with the fake enforcing R create calls/min and C concurrent renders, the most creates
+ *     any minute held as a share of R, the peak concurrency (must be <= C) and the 429s
+ *     received. R binds: it is below C / render time and the run outlasts a minute.
  * `node bench/pipeline.ts`
  */
 import { spawn } from 'node:child_process';
@@ -182,15 +183,19 @@ export async function main() {
     await instant.close();
   }
 
-  const rpm = 600;
+  // R must bind, so it sits below C / render time (6 / 0.4 s = 900/min) and the run outlasts
+  // one window: the first R creates go out at once, the rest wait for the window to slide.
+  const rpm = 240;
   const cap = 6;
+  const windowMs = 60_000;
   const limited = await startFakeVideoServer({
     rpm,
+    rpmWindowMs: windowMs,
     maxConcurrent: cap,
     defaults: { queuedMs: 0, renderMs: 400 },
   });
   try {
-    const variants = 200;
+    const variants = 360;
     const r = await scenario({
       variants,
       fake: limited,
@@ -202,16 +207,18 @@ export async function main() {
       },
     });
     const calls = limited.createCalls.map((c) => c.at).sort((a, b) => a - b);
-    const span = ((calls.at(-1) ?? 0) - (calls[0] ?? 0)) / 1000;
-    const achieved = ((calls.length - 1) / span) * 60;
-    // The binding limit here is C / render time, not R: report the achieved rate against both.
-    const concurrencyBound = (cap / 0.4) * 60;
-    const bound = Math.min(rpm, concurrencyBound);
+    // The most creates any window held: R is the most the limit allows, and using all of it is
+    // the point of a limiter that neither wastes budget nor draws 429s.
+    let busiest = 0;
+    for (let i = 0, j = 0; i < calls.length; i++) {
+      while (calls[j]! <= calls[i]! - windowMs) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
     console.log(
-      `provider limits: fake enforces R=${rpm}/min and C=${cap} concurrent (renders take 0.4 s)`,
+      `provider limits: fake enforces R=${rpm} creates per ${windowMs / 1000} s and C=${cap} concurrent (renders take 0.4 s)`,
     );
     console.log(
-      `  achieved       ${achieved.toFixed(0)} creates/min = ${(achieved / bound).toFixed(2)} of the binding limit ${bound.toFixed(0)}/min (target >= 0.95)`,
+      `  busiest window ${busiest} creates = ${(busiest / rpm).toFixed(2)} of R (target >= 0.95, at most 1)`,
     );
     console.log(`  peak running   ${limited.peakConcurrent} (must be <= ${cap})`);
     console.log(`  429s received  ${limited.count429}`);
