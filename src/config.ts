@@ -130,6 +130,13 @@ export const baseEnvSchema = z.object({
     .max(365)
     .default(3)
     .describe('An endpoint failing every attempt for longer than this is disabled'),
+  WEBHOOK_LOG_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(30)
+    .describe('Settled webhook deliveries and their attempts are purged after this many days'),
   WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -387,6 +387,8 @@ export const webhookDeliveries = pgTable(
     uniqueIndex('webhook_deliveries_unique_idx').on(t.eventId, t.endpointId),
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.status),
+    // Retention walks settled deliveries oldest first; pending ones are never purged.
+    index('webhook_deliveries_settled_idx').on(t.createdAt).where(sql`status <> 'pending'`),
   ],
 );
 
@@ -414,7 +416,11 @@ export const webhookAttempts = pgTable(
     error: text('error'),
     createdAt: createdAt(),
   },
-  (t) => [index('webhook_attempts_endpoint_idx').on(t.endpointId, t.id)],
+  (t) => [
+    index('webhook_attempts_endpoint_idx').on(t.endpointId, t.id),
+    // A delivery's attempts are deleted with it.
+    index('webhook_attempts_delivery_idx').on(t.deliveryId),
+  ],
 );
 
 /** Inbound provider webhooks already handled: providers retry for days with the same id. */
@@ -425,7 +431,10 @@ export const inboundWebhooks = pgTable(
     webhookId: text('webhook_id').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.provider, t.webhookId] })],
+  (t) => [
+    primaryKey({ columns: [t.provider, t.webhookId] }),
+    index('inbound_webhooks_received_idx').on(t.receivedAt),
+  ],
 );
 
 /** Daily performance per variant and platform; '' is "no platform given". */

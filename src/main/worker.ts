@@ -45,7 +45,12 @@ export function workerProcessors(
     graceMs: config.RECONCILE_GRACE_MS,
   });
   return {
-    ...housekeepingProcessors({ db: infra.database.db, logger, reconcile }),
+    ...housekeepingProcessors({
+      db: infra.database.db,
+      logger,
+      reconcile,
+      webhookLogRetentionDays: config.WEBHOOK_LOG_RETENTION_DAYS,
+    }),
     ...webhookProcessors(config, { db: infra.database.db, queues: infra.queues, logger }),
     ...renderProcessors({
       metrics: createRenderMetrics(infra.registry),

@@ -4,11 +4,13 @@ import { purgeExpiredKeys } from '../http/idempotency/repository.ts';
 import type { Queues } from '../queue/registry.ts';
 import type { ProcessorRegistry } from '../queue/workers.ts';
 import { purgeProviderCalls } from '../render/claim.ts';
+import { purgeWebhookHistory } from '../webhooks/retention.ts';
 
 export function housekeepingProcessors(deps: {
   db: Db;
   logger: Logger;
   reconcile: () => Promise<unknown>;
+  webhookLogRetentionDays: number;
 }): ProcessorRegistry {
   return {
     housekeeping: {
@@ -22,6 +24,13 @@ export function housekeepingProcessors(deps: {
           case 'purge-provider-calls':
             await purgeProviderCalls(deps.db);
             return {};
+          case 'purge-webhook-history': {
+            const purged = await purgeWebhookHistory(deps.db, {
+              days: deps.webhookLogRetentionDays,
+            });
+            deps.logger.info({ purged }, 'purged webhook history');
+            return purged;
+          }
           case 'reconcile':
             return deps.reconcile();
         }
@@ -40,6 +49,10 @@ export async function scheduleHousekeeping(
   await queue.upsertJobScheduler('purge-idempotency-keys', hourly, {
     name: 'housekeeping',
     data: { task: 'purge-idempotency-keys' },
+  });
+  await queue.upsertJobScheduler('purge-webhook-history', hourly, {
+    name: 'housekeeping',
+    data: { task: 'purge-webhook-history' },
   });
   await queue.upsertJobScheduler(
     'purge-provider-calls',

@@ -22,7 +22,12 @@ const renderJob = {
 export const queueDefinitions = {
   housekeeping: {
     payload: z.object({
-      task: z.enum(['purge-idempotency-keys', 'purge-provider-calls', 'reconcile']),
+      task: z.enum([
+        'purge-idempotency-keys',
+        'purge-provider-calls',
+        'purge-webhook-history',
+        'reconcile',
+      ]),
     }),
     defaultJobOptions: {
       removeOnComplete: 100,

@@ -15,7 +15,12 @@ beforeAll(async () => {
     connection: createRedis(t.config.REDIS_URL, 'worker'),
     prefix: t.config.QUEUE_PREFIX,
     logger,
-    registry: housekeepingProcessors({ db: t.testDb.db, logger, reconcile: async () => ({}) }),
+    registry: housekeepingProcessors({
+      db: t.testDb.db,
+      logger,
+      reconcile: async () => ({}),
+      webhookLogRetentionDays: 30,
+    }),
   });
 });
 afterAll(async () => {
@@ -52,6 +57,52 @@ describe('workers', () => {
     expect(done.returnvalue).toEqual({ purged: 1 });
     const { rows } = await t.testDb.pool.query('SELECT key FROM idempotency_keys');
     expect(rows.map((r) => r.key)).toEqual(['live']);
+  });
+
+  it('purges settled webhook deliveries past retention with their attempts, and old tombstones', async () => {
+    const auth = await t.key('house-webhooks');
+    const tenantId = (
+      await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: auth } })
+    ).json().tenant_id;
+    const q = (text: string) => t.testDb.pool.query(text, [tenantId]);
+    await q(`INSERT INTO events (id, tenant_id, type, data, created_at) VALUES
+      ('evt_old', $1, 'variant.ready', '{}', now() - interval '40 days'),
+      ('evt_new', $1, 'variant.ready', '{}', now())`);
+    await q(`INSERT INTO webhook_endpoints (id, tenant_id, url, events, secret_ciphertext, deleted_at) VALUES
+      ('whe_live', $1, 'https://x.example/h', '{variant.ready}', 'sealed', NULL),
+      ('whe_gone', $1, 'https://x.example/h', '{variant.ready}', 'sealed', now() - interval '40 days'),
+      ('whe_gone_lately', $1, 'https://x.example/h', '{variant.ready}', 'sealed', now() - interval '1 day')`);
+    await q(`INSERT INTO webhook_deliveries (id, tenant_id, event_id, endpoint_id, status, created_at) VALUES
+      ('whd_old_done', $1, 'evt_old', 'whe_live', 'delivered', now() - interval '40 days'),
+      ('whd_old_pending', $1, 'evt_old', 'whe_gone_lately', 'pending', now() - interval '40 days'),
+      ('whd_recent_failed', $1, 'evt_new', 'whe_live', 'failed', now() - interval '10 days'),
+      ('whd_old_gone', $1, 'evt_old', 'whe_gone', 'delivered', now() - interval '40 days')`);
+    await q(`INSERT INTO webhook_attempts (id, tenant_id, delivery_id, endpoint_id, event_id, attempt, outcome, duration_ms, created_at) VALUES
+      ('wha_1', $1, 'whd_old_done', 'whe_live', 'evt_old', 1, 'failed', 5, now() - interval '40 days'),
+      ('wha_2', $1, 'whd_old_done', 'whe_live', 'evt_old', 2, 'delivered', 5, now() - interval '39 days'),
+      ('wha_3', $1, 'whd_old_pending', 'whe_gone_lately', 'evt_old', 1, 'failed', 5, now() - interval '40 days'),
+      ('wha_4', $1, 'whd_recent_failed', 'whe_live', 'evt_new', 1, 'failed', 5, now() - interval '10 days'),
+      ('wha_5', $1, 'whd_old_gone', 'whe_gone', 'evt_old', 1, 'delivered', 5, now() - interval '40 days')`);
+    await t.testDb.pool.query(`INSERT INTO inbound_webhooks (provider, webhook_id, received_at) VALUES
+      ('openai', 'wh_old', now() - interval '8 days'), ('openai', 'wh_new', now() - interval '1 day')`);
+
+    const job = await t.infra.queues
+      .get('housekeeping')
+      .add('housekeeping', { task: 'purge-webhook-history' });
+    const done = await finished(job.id!);
+    expect(done.returnvalue).toEqual({ deliveries: 2, inbound: 1, endpoints: 1 });
+    const left = async (table: string, column: string) =>
+      (await t.testDb.pool.query(`SELECT ${column} AS v FROM ${table} ORDER BY 1`)).rows.map(
+        (r) => r.v,
+      );
+    expect(await left('webhook_deliveries', 'id')).toEqual([
+      'whd_old_pending',
+      'whd_recent_failed',
+    ]);
+    expect(await left('webhook_attempts', 'id')).toEqual(['wha_3', 'wha_4']);
+    expect(await left('webhook_endpoints', 'id')).toEqual(['whe_gone_lately', 'whe_live']);
+    expect(await left('inbound_webhooks', 'webhook_id')).toEqual(['wh_new']);
+    expect(await left('events', 'id')).toEqual(['evt_new', 'evt_old']);
   });
 
   it('fails a job with a payload outside its schema at once, without retries', async () => {
