@@ -93,6 +93,18 @@ describe('POST /v1/metrics', () => {
     );
   });
 
+  it('accepts a streamed CSV body over a real connection, not only through inject', async () => {
+    // A request stream over a socket is not what inject builds: it reaches the server.
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const res = await fetch(`${address}/v1/metrics`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'text/csv' },
+      body: `variant_id,date,impressions,clicks\n${v1},2025-04-01,10,1\n`,
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ upserted: 1 });
+  });
+
   it('accepts a multipart .csv file', async () => {
     const form = new FormData();
     form.append(
