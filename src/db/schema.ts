@@ -441,15 +441,11 @@ export const inboundWebhooks = pgTable(
 export const metrics = pgTable(
   'metrics',
   {
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
-    variantId: text('variant_id')
-      .notNull()
-      .references(() => variants.id),
-    campaignId: text('campaign_id')
-      .notNull()
-      .references(() => campaigns.id),
+    // No foreign keys: an upload checks every variant id against the tenant's variants before
+    // writing, and tenants, campaigns and variants are never deleted.
+    tenantId: text('tenant_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    campaignId: text('campaign_id').notNull(),
     date: date('date', { mode: 'string' }).notNull(),
     platform: text('platform').notNull().default(''),
     impressions: bigint('impressions', { mode: 'number' }).notNull(),
