@@ -140,7 +140,10 @@ type Result = { ms: number[]; peakRss: number; baseRss: number; extra?: string }
 
 /** One phase in a fresh process; prints its JSON result on the last line. */
 function child(phase: string, url: string, campaignId: string): Result {
-  const out = execFileSync(process.execPath, [self, '--phase', phase, url, campaignId], {
+  // With the entry point's module hooks, so the phase loads what the api loads.
+  const hooks = fileURLToPath(new URL('../src/main/hooks.ts', import.meta.url));
+  const args = ['--import', hooks, self, '--phase', phase, url, campaignId];
+  const out = execFileSync(process.execPath, args, {
     encoding: 'utf8',
     env: process.env,
     maxBuffer: 1 << 20,
