@@ -13,6 +13,7 @@ import { createRenderMetrics } from '../render/metrics.ts';
 import { createReconciler } from '../render/reconciler.ts';
 import { createDispatchNudge, scheduleWebhookJobs, webhookProcessors } from '../webhooks/jobs.ts';
 import { type EventListener, startEventListener } from '../webhooks/listener.ts';
+import { createWebhookMetrics } from '../webhooks/metrics.ts';
 import { createInfra, type Infra } from './infra.ts';
 
 /** Processors for every queue, built from the worker's clients; tests run the same set. */
@@ -51,7 +52,12 @@ export function workerProcessors(
       reconcile,
       webhookLogRetentionDays: config.WEBHOOK_LOG_RETENTION_DAYS,
     }),
-    ...webhookProcessors(config, { db: infra.database.db, queues: infra.queues, logger }),
+    ...webhookProcessors(config, {
+      db: infra.database.db,
+      queues: infra.queues,
+      logger,
+      metrics: createWebhookMetrics(infra.registry),
+    }),
     ...renderProcessors({
       metrics: createRenderMetrics(infra.registry),
       ...(config.PROMPT_WRITER_MODEL && config.OPENAI_API_KEY

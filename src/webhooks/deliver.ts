@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db, DbOrTx } from '../db/client.ts';
 import { newAttemptId } from './ids.ts';
+import type { WebhookMetrics } from './metrics.ts';
 import { cancelPendingDeliveries } from './repository.ts';
 import {
   type AttemptResult,
@@ -64,6 +65,7 @@ export function createDeliveryProcessor(deps: {
   box: SecretBox;
   sender: WebhookSender;
   logger: Logger;
+  metrics: WebhookMetrics;
   config: DeliveryConfig;
 }) {
   const { db, config } = deps;
@@ -248,6 +250,7 @@ export function createDeliveryProcessor(deps: {
         continue;
       }
       const result = await attempt(d);
+      deps.metrics.attempt(result.outcome, result.durationMs / 1000);
       log.debug(
         { deliveryId, attempt: d.attempts, outcome: result.outcome, status: result.status },
         'webhook attempt',
@@ -256,6 +259,9 @@ export function createDeliveryProcessor(deps: {
         result.outcome === 'delivered'
           ? await recordSuccess(d, result)
           : await recordFailure(d, result);
+      if (next.kind === 'delivered') {
+        deps.metrics.delivered((Date.now() - date(d.event_created_at)!.getTime()) / 1000);
+      }
       if (next.kind === 'retry') return wait(job, token, next.at);
       // Raced: a replay reset the delivery while this attempt was out; take it from the top.
       if (next.kind !== 'raced') return next.kind;

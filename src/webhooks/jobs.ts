@@ -8,6 +8,7 @@ import type { ProcessorRegistry } from '../queue/workers.ts';
 import { createDeliveryProcessor } from './deliver.ts';
 import { createDispatcher } from './dispatch.ts';
 import { enqueueDeliveries } from './enqueue.ts';
+import type { WebhookMetrics } from './metrics.ts';
 import { createWebhookSender, type WebhookSender } from './sender/index.ts';
 
 export type WebhookWorkerConfig = Pick<
@@ -77,6 +78,7 @@ export function webhookProcessors(
     db: Db;
     queues: Queues;
     logger: Logger;
+    metrics: WebhookMetrics;
     /** Tests inject one with a fake DNS resolver. */
     sender?: WebhookSender;
     box?: SecretBox;
@@ -101,6 +103,7 @@ export function webhookProcessors(
     box: deps.box ?? createSecretBox(config.SECRETS_KEY),
     sender,
     logger: deps.logger,
+    metrics: deps.metrics,
     config: {
       retryScale: config.WEBHOOK_RETRY_SCALE,
       disableAfterMs: config.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000,

@@ -162,6 +162,19 @@ describe('event delivery to a loopback receiver', () => {
     expect(log[0]).toMatchObject({ outcome: 'failed', status_code: null });
     expect(log[0]!.error).toMatch(/ECONNREFUSED/);
     expect((await endpointRow(eps[0]!.id)).failing_since).toBeNull();
+    // The worker's metrics (the app's registry here; earlier tests add to the same counters).
+    const metrics = (await t.app.inject('/metrics')).body;
+    const value = (name: string, label = '') =>
+      Number(
+        metrics.match(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\S+)$`, 'm'))?.[1] ??
+          Number.NaN,
+      );
+    expect(value('webhook_attempts_total', 'outcome="delivered"')).toBeGreaterThanOrEqual(24);
+    expect(value('webhook_attempts_total', 'outcome="failed"')).toBeGreaterThanOrEqual(24 * 3);
+    expect(value('webhook_delivery_lag_seconds_count')).toBeGreaterThanOrEqual(24);
+    expect(
+      value('webhook_attempt_duration_seconds_count', 'outcome="failed"'),
+    ).toBeGreaterThanOrEqual(24 * 3);
     rx.handle(() => ({ status: 204 }));
   });
 

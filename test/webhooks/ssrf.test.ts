@@ -7,6 +7,7 @@ import { createRedis } from '../../src/queue/redis.ts';
 import { type RunningWorkers, startWorkers } from '../../src/queue/workers.ts';
 import { createDispatchNudge, webhookProcessors } from '../../src/webhooks/jobs.ts';
 import { type EventListener, startEventListener } from '../../src/webhooks/listener.ts';
+import { createWebhookMetrics } from '../../src/webhooks/metrics.ts';
 import { createWebhookSender } from '../../src/webhooks/sender/index.ts';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
 import { recordTestEvent, whoAmI } from './helpers.ts';
@@ -52,6 +53,7 @@ beforeAll(async () => {
     db: t.infra.database.db,
     queues: t.infra.queues,
     logger,
+    metrics: createWebhookMetrics(t.infra.registry),
     sender: createWebhookSender({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, lookup }),
   });
   workers = startWorkers({
