@@ -66,10 +66,10 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
   const keyOf = variantKeyer({ campaignId: f.campaignId, dimensions, video: f.video });
   // The levels object as JSON text, from fragments built once per level.
   const levelJson = dimensions.map((d, i) =>
-    d.levels.map((l) => `${i ? ',' : '{'}${JSON.stringify(d.key)}:${JSON.stringify(l)}`),
+    d.levels.map((l) => `${i ? ',' : ''}${JSON.stringify(d.key)}:${JSON.stringify(l)}`),
   );
   const levelsOf = (combo: readonly number[]) => {
-    let json = '';
+    let json = '{';
     for (let d = 0; d < levelJson.length; d++) json += levelJson[d]![combo[d]!];
     return `${json}}`;
   };
