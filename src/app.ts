@@ -49,6 +49,7 @@ import { variantRoutes } from './variants/routes.ts';
 import { createVariantService } from './variants/service.ts';
 import { inboundWebhookRoutes } from './webhooks/inbound/routes.ts';
 import { createInboundWebhookService, type WebhookVerifiers } from './webhooks/inbound/service.ts';
+import { providerWebhookVerifiers } from './webhooks/inbound/verifiers.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 import { createWebhookService } from './webhooks/service.ts';
 
@@ -238,9 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const inbound = createInboundWebhookService({
     db: database.db,
     queues: deps.queues,
-    verifiers:
-      deps.webhookVerifiers ??
-      (await (await import('./webhooks/inbound/verifiers.ts')).providerWebhookVerifiers(config)),
+    verifiers: deps.webhookVerifiers ?? (await providerWebhookVerifiers(config)),
     logger: deps.logger,
   });
 
