@@ -1,8 +1,9 @@
 import type { Db } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
+import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import { recordEvent, transition, variantEventData } from '../render/transitions.ts';
+import { transition } from '../variants/lifecycle.ts';
 import * as repo from './repository.ts';
 
 export function toDeliveryResponse(row: repo.DeliveryRow) {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
-import { inFlightStatuses, markRunsStarted, transition } from './transitions.ts';
+import { inFlightStatuses, markRunsStarted, transition } from '../variants/lifecycle.ts';
 
 export interface ProviderLimits {
   /** Create calls per rolling minute, across every worker. */

@@ -5,6 +5,7 @@ import { DelayedError, type Job, RateLimitError } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
+import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { colourFor, type Media, type Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
 import type { ProviderName } from '../providers/catalog.ts';
@@ -12,18 +13,16 @@ import type { Providers } from '../providers/registry.ts';
 import { ProviderError, type RenderSpec } from '../providers/types.ts';
 import type { Queues } from '../queue/registry.ts';
 import type { ProcessorRegistry } from '../queue/workers.ts';
+import {
+  completeSettledRuns,
+  type TransitionedVariant,
+  transition,
+} from '../variants/lifecycle.ts';
 import { claimSubmit, type ProviderLimits } from './claim.ts';
 import { renderQueueOf } from './enqueue.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import { attachedJobIds, loadRenderVariant, type RenderVariant } from './repository.ts';
-import {
-  completeSettledRuns,
-  recordEvent,
-  type TransitionedVariant,
-  transition,
-  variantEventData,
-} from './transitions.ts';
 
 export interface RenderConfig {
   pollIntervalMs: number;

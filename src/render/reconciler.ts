@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import type { Queues } from '../queue/registry.ts';
+import { completeSettledRuns } from '../variants/lifecycle.ts';
 import { enqueueRenders, renderQueueOf } from './enqueue.ts';
-import { completeSettledRuns } from './transitions.ts';
 
 const batch = 2_000;
 

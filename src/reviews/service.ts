@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client.ts';
+import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { problems } from '../http/problem.ts';
-import { recordEvent, transition, variantEventData } from '../render/transitions.ts';
+import { transition } from '../variants/lifecycle.ts';
 
 export type Decision = 'approved' | 'rejected';
 

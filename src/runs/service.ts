@@ -12,7 +12,7 @@ import type { MatrixService } from '../matrices/service.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
-import { cancelRunVariants, completeSettledRuns, settledStatuses } from '../render/transitions.ts';
+import { cancelRunVariants, completeSettledRuns, settledStatuses } from '../variants/lifecycle.ts';
 import { writeRunVariants } from './fanout.ts';
 import * as repo from './repository.ts';
 

@@ -1,14 +1,6 @@
 import { z } from 'zod';
+import { eventTypes } from '../events/types.ts';
 import { paginationQuery } from '../http/pagination.ts';
-import type { EventType } from '../render/transitions.ts';
-
-export const eventTypes = [
-  'variant.ready',
-  'variant.failed',
-  'variant.approved',
-  'variant.delivered',
-  'run.completed',
-] as const satisfies readonly EventType[];
 
 const eventsField = z
   .array(z.enum(eventTypes))

@@ -138,7 +138,7 @@ export async function recordTestEvent(
   type = 'variant.ready',
   data: Record<string, unknown> = { variant_id: 'var_test' },
 ) {
-  const { recordEvent } = await import('../../src/render/transitions.ts');
+  const { recordEvent } = await import('../../src/events/outbox.ts');
   return t.testDb.db.transaction((tx) =>
     recordEvent(tx, { tenantId, type: type as 'variant.ready', data }),
   );

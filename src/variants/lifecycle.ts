@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
-import { newId } from '../ids.ts';
+import { recordEvent } from '../events/outbox.ts';
 
 /** Past the pipeline: a run whose variants are all here is complete. */
 export const settledStatuses: readonly VariantStatus[] = [
@@ -15,24 +15,6 @@ export const settledStatuses: readonly VariantStatus[] = [
 ];
 
 export const inFlightStatuses: readonly VariantStatus[] = ['submitting', 'submitted', 'rendering'];
-
-export type VariantEventType =
-  | 'variant.ready'
-  | 'variant.failed'
-  | 'variant.approved'
-  | 'variant.delivered';
-export type EventType = VariantEventType | 'run.completed';
-
-export async function recordEvent(
-  tx: DbOrTx,
-  p: { tenantId: string; type: EventType; data: Record<string, unknown> },
-) {
-  const id = newId('event');
-  await tx.execute(
-    sql`INSERT INTO events (id, tenant_id, type, data) VALUES (${id}, ${p.tenantId}, ${p.type}, ${JSON.stringify(p.data)}::jsonb)`,
-  );
-  return id;
-}
 
 type Assignable = Record<string, string | number | Date | null>;
 
@@ -112,17 +94,6 @@ export async function cancelRunVariants(
                       WHERE other.variant_id = v.id AND other.run_id <> ${p.runId}
                         AND r.status IN ('queued', 'running'))`);
   return result.rowCount ?? 0;
-}
-
-export function variantEventData(v: TransitionedVariant) {
-  return {
-    variant_id: v.id,
-    campaign_id: v.campaign_id,
-    run_id: v.run_id,
-    status: v.status,
-    levels: v.levels,
-    ...(v.error_code ? { error: { code: v.error_code, message: v.error_message } } : {}),
-  };
 }
 
 /** Marks the runs that include this variant as running, the first time any of it moves. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeSettledRuns, transition } from '../../src/render/transitions.ts';
+import { completeSettledRuns, transition } from '../../src/variants/lifecycle.ts';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
