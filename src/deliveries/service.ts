@@ -3,7 +3,7 @@ import type { VariantStatus } from '../db/schema.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import { transition } from '../variants/lifecycle.ts';
+import { deliverableStatuses, transition } from '../variants/lifecycle.ts';
 import * as repo from './repository.ts';
 
 export function toDeliveryResponse(row: repo.DeliveryRow) {
@@ -18,11 +18,6 @@ export function toDeliveryResponse(row: repo.DeliveryRow) {
     metadata: row.metadata,
     created_at: new Date(row.created_at).toISOString(),
   };
-}
-
-/** What a variant must be to be delivered: approved first when its campaign asks for review. */
-export function deliverableStatuses(requireApproval: boolean): VariantStatus[] {
-  return requireApproval ? ['approved', 'delivered'] : ['ready', 'approved', 'delivered'];
 }
 
 export function createDeliveryService(deps: { db: Db }) {

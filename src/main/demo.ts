@@ -9,6 +9,7 @@ import { runMigrations } from '../db/migrate.ts';
 import { createRedis } from '../queue/redis.ts';
 import { startWorkers } from '../queue/workers.ts';
 import { createTenantService } from '../tenants/service.ts';
+import { settledStatuses } from '../variants/lifecycle.ts';
 import { createInfra } from './infra.ts';
 import { workerProcessors } from './worker.ts';
 
@@ -98,15 +99,7 @@ export async function runDemo(config: Env, out: NodeJS.WriteStream = process.std
     const started = Date.now();
     for (;;) {
       const state = await call('GET', `/v1/runs/${run.id}`);
-      const settled = [
-        'ready',
-        'approved',
-        'rejected',
-        'delivered',
-        'failed',
-        'blocked',
-        'cancelled',
-      ].reduce((a, s) => a + (state.counts[s] ?? 0), 0);
+      const settled = settledStatuses.reduce((a, s) => a + (state.counts[s] ?? 0), 0);
       const line = `render    ${bar(settled, state.variant_count)} ${settled}/${state.variant_count}  ${((Date.now() - started) / 1000).toFixed(1)} s`;
       out.write(out.isTTY ? `\r${line}` : '');
       if (state.status === 'completed') {

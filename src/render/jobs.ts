@@ -14,7 +14,10 @@ import { ProviderError, type RenderSpec } from '../providers/types.ts';
 import type { Queues } from '../queue/registry.ts';
 import type { ProcessorRegistry } from '../queue/workers.ts';
 import {
+  activeStatuses,
+  awaitingProviderStatuses,
   completeSettledRuns,
+  openStatuses,
   type TransitionedVariant,
   transition,
 } from '../variants/lifecycle.ts';
@@ -73,7 +76,7 @@ export function createRenderSteps(deps: RenderDeps) {
     await db.transaction(async (tx) => {
       const done = await transition(tx, {
         id: v.id,
-        from: ['pending', 'queued', 'submitting', 'submitted', 'rendering', 'compositing'],
+        from: activeStatuses,
         to,
         set: { errorCode: code, errorMessage: message.slice(0, 1000) },
       });
@@ -179,7 +182,7 @@ export function createRenderSteps(deps: RenderDeps) {
     const claim = await claimSubmit(db, {
       variantId: v.id,
       provider: v.provider,
-      from: recovering ? ['submitting'] : ['pending', 'queued'],
+      from: recovering ? ['submitting'] : openStatuses,
       limits: config.limits[v.provider],
       busyRetryMs: Math.min(config.pollIntervalMs, 5_000),
     });
@@ -252,7 +255,7 @@ export function createRenderSteps(deps: RenderDeps) {
     const to = status.state === 'in_progress' ? 'rendering' : 'submitted';
     await transition(db, {
       id: v.id,
-      from: ['submitted', 'rendering'],
+      from: awaitingProviderStatuses,
       to,
       set: { progress: Math.round(status.progress) },
     });
@@ -267,7 +270,7 @@ export function createRenderSteps(deps: RenderDeps) {
     });
     await transition(db, {
       id: v.id,
-      from: ['submitted', 'rendering'],
+      from: awaitingProviderStatuses,
       to: 'compositing',
       set: { rawKey: raw.key, progress: 100 },
     });

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import type { Queues } from '../queue/registry.ts';
-import { completeSettledRuns } from '../variants/lifecycle.ts';
+import { activeStatuses, completeSettledRuns } from '../variants/lifecycle.ts';
 import { enqueueRenders, renderQueueOf } from './enqueue.ts';
 
 const batch = 2_000;
@@ -24,7 +24,7 @@ export function createReconciler(deps: {
   async function stale(afterId: string) {
     const { rows } = await db.execute<{ id: string; provider: string }>(sql`
       SELECT id, provider FROM variants
-      WHERE status IN ('pending', 'queued', 'submitting', 'submitted', 'rendering', 'compositing')
+      WHERE status = ANY(${sql.param([...activeStatuses])}::text[])
         AND updated_at < now() - make_interval(secs => ${deps.graceMs / 1000})
         AND id > ${afterId}
       ORDER BY id LIMIT ${batch}`);

@@ -4,16 +4,11 @@
  * variants take about ten megabytes and are written out from here by every format.
  */
 import type { VariantStatus } from '../db/schema.ts';
+import { renderedStatuses } from '../variants/lifecycle.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
 import type { VariantAggregate } from './repository.ts';
 
-/** A render finished: the video exists, whatever was decided about it since. */
-export const RENDERED: ReadonlySet<VariantStatus> = new Set([
-  'ready',
-  'approved',
-  'rejected',
-  'delivered',
-]);
+const RENDERED: ReadonlySet<VariantStatus> = new Set(renderedStatuses);
 
 export interface LevelTotals {
   variants: number[];

@@ -4,6 +4,7 @@ import { copyRows } from '../db/copy.ts';
 import { newId } from '../ids.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
 import { variantKeyer } from '../prompts/index.ts';
+import { initialStatus, retryableStatuses } from '../variants/lifecycle.ts';
 import * as repo from './repository.ts';
 
 /** Rows per round: one key lookup and two COPYs. Bounds what a fan-out holds at once. */
@@ -53,8 +54,8 @@ export interface Written {
 
 /**
  * Writes a run's variants in one pass of chunks, inside the caller's transaction: for each
- * chunk, prompts and keys are computed, existing keys looked up, new variants COPYed in as
- * 'queued' and every variant linked to the run. Only one chunk and the new ids are held at
+ * chunk, prompts and keys are computed, existing keys looked up, new variants COPYed in with
+ * the initial status and every variant linked to the run. Only one chunk and the new ids are held at
  * once, so 100,000 variants cost about what 5,000 do in memory. The caller holds the campaign
  * lock, so no other fan-out inserts the same keys meanwhile; COPY needs no ON CONFLICT.
  */
@@ -99,7 +100,7 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
       const known = existing?.get(key);
       if (known) {
         linked.push(known.id);
-        if (known.status === 'failed' || known.status === 'cancelled') again.push(known.id);
+        if (retryableStatuses.includes(known.status)) again.push(known.id);
         continue;
       }
       const id = newId('variant');
@@ -115,7 +116,7 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
         model,
         seconds,
         size,
-        'queued',
+        initialStatus,
         f.costUsd,
       ]);
       created.push(id);

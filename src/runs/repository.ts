@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { runs, type VariantStatus } from '../db/schema.ts';
+import { openStatuses } from '../variants/lifecycle.ts';
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -24,7 +25,7 @@ export async function campaignSpend(
 ): Promise<{ committed: number; variants: number }> {
   const { rows } = await tx.execute<{ committed: string; variants: number }>(
     sql`SELECT coalesce(sum(actual_cost_usd), 0)
-             + coalesce(sum(cost_usd) FILTER (WHERE status IN ('pending', 'queued')), 0) AS committed,
+             + coalesce(sum(cost_usd) FILTER (WHERE status = ANY(${sql.param([...openStatuses])}::text[])), 0) AS committed,
                count(*)::int AS variants
         FROM variants WHERE campaign_id = ${campaignId}`,
   );
@@ -33,17 +34,6 @@ export async function campaignSpend(
 
 export async function insertRun(tx: DbOrTx, row: typeof runs.$inferInsert) {
   await tx.insert(runs).values(row);
-}
-
-/** A new run asking again for a failed or cancelled variant renders it again. */
-export async function resetForRetry(tx: DbOrTx, ids: string[]): Promise<string[]> {
-  if (!ids.length) return [];
-  const { rows } = await tx.execute<{ id: string }>(sql`
-    UPDATE variants SET status = 'queued', attempts = 0, progress = 0, error_code = NULL, error_message = NULL,
-                        provider_job_id = NULL, submit_started_at = NULL, submitted_at = NULL, updated_at = now()
-    WHERE id = ANY(${sql.param(ids)}::text[]) AND status IN ('failed', 'cancelled')
-    RETURNING id`);
-  return rows.map((r) => r.id);
 }
 
 export async function findRun(db: DbOrTx, p: { tenantId: string; id: string }) {

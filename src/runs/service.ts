@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CampaignService } from '../campaigns/service.ts';
 import { clientTransaction, type Db } from '../db/client.ts';
-import { type VariantStatus, variantStatuses } from '../db/schema.ts';
+import { variantStatuses } from '../db/schema.ts';
 import type { IdempotencyHandle } from '../http/idempotency/plugin.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
@@ -12,7 +12,14 @@ import type { MatrixService } from '../matrices/service.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
-import { cancelRunVariants, completeSettledRuns, settledStatuses } from '../variants/lifecycle.ts';
+import {
+  cancellableStatuses,
+  cancelRunVariants,
+  completeSettledRuns,
+  openStatuses,
+  requeueForRetry,
+  settledStatuses,
+} from '../variants/lifecycle.ts';
 import { writeRunVariants } from './fanout.ts';
 import * as repo from './repository.ts';
 
@@ -163,7 +170,7 @@ export function createRunService(deps: {
           estimatedCostUsd: cost,
           maxCostUsd: body.max_cost_usd ?? null,
         });
-        const toEnqueue = written.created.concat(await repo.resetForRetry(tx, written.again));
+        const toEnqueue = written.created.concat(await requeueForRetry(tx, written.again));
         // A run of variants that all exist already (and are settled) is complete at birth.
         await completeSettledRuns(tx, { runId });
         const response = {
@@ -192,9 +199,7 @@ export function createRunService(deps: {
     async cancel(tenantId: string, id: string, opts: { fetch_submitted: boolean }) {
       const run = await get(tenantId, id);
       if (run.status === 'completed' || run.status === 'cancelled') return run;
-      const from: VariantStatus[] = opts.fetch_submitted
-        ? ['pending', 'queued']
-        : ['pending', 'queued', 'submitting', 'submitted', 'rendering'];
+      const from = opts.fetch_submitted ? openStatuses : cancellableStatuses;
       await db.transaction(async (tx) => {
         await cancelRunVariants(tx, { runId: id, from });
         if (opts.fetch_submitted) await completeSettledRuns(tx, { runId: id });
@@ -218,7 +223,7 @@ export function createRunService(deps: {
           committed: (await repo.campaignSpend(tx, run.campaignId)).committed,
           path: 'run',
         });
-        const reset = await repo.resetForRetry(
+        const reset = await requeueForRetry(
           tx,
           failed.map((f) => f.id),
         );

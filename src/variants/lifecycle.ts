@@ -1,20 +1,79 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import type { VariantStatus } from '../db/schema.ts';
+import { type VariantStatus, variantStatuses } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 
+/**
+ * Every status change a variant may make, and nothing else: `transition` refuses any other.
+ * A status listed as its own target is rewritten in place (progress while polling, a repeat
+ * delivery receipt).
+ */
+export const allowedTransitions: Readonly<Record<VariantStatus, readonly VariantStatus[]>> = {
+  pending: ['submitting', 'failed', 'blocked', 'cancelled'],
+  queued: ['submitting', 'failed', 'blocked', 'cancelled'],
+  // Back to queued when the provider answers 429 before accepting the render.
+  submitting: ['submitted', 'queued', 'failed', 'blocked', 'cancelled'],
+  submitted: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
+  rendering: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
+  compositing: ['ready', 'failed', 'blocked'],
+  ready: ['approved', 'rejected', 'delivered'],
+  approved: ['delivered'],
+  rejected: [],
+  delivered: ['delivered'],
+  // A later run asking for the variant again renders it again.
+  failed: ['queued'],
+  blocked: [],
+  cancelled: ['queued'],
+};
+
+/** What a new variant starts as (the fan-out writes its rows with it). */
+export const initialStatus = 'queued' satisfies VariantStatus;
+
+/** Not yet sent to a provider: nothing paid, cancelling costs nothing. */
+export const openStatuses: readonly VariantStatus[] = ['pending', 'queued'];
+
+/** Sent to a provider, or being sent: a provider slot is taken. */
+export const inFlightStatuses: readonly VariantStatus[] = ['submitting', 'submitted', 'rendering'];
+
+/** The provider accepted the render; a job polls it (or a provider webhook nudges it). */
+export const awaitingProviderStatuses: readonly VariantStatus[] = ['submitted', 'rendering'];
+
+/** Still in the pipeline: a render job owns the variant, the reconciler revives a lost one. */
+export const activeStatuses: readonly VariantStatus[] = [
+  ...openStatuses,
+  ...inFlightStatuses,
+  'compositing',
+];
+
+/** What a run's cancel stops; compositing is past the provider and finishes. */
+export const cancellableStatuses: readonly VariantStatus[] = [...openStatuses, ...inFlightStatuses];
+
 /** Past the pipeline: a run whose variants are all here is complete. */
-export const settledStatuses: readonly VariantStatus[] = [
+export const settledStatuses: readonly VariantStatus[] = variantStatuses.filter(
+  (s) => !activeStatuses.includes(s),
+);
+
+/** Settled, yet a new run may render it again. */
+export const retryableStatuses: readonly VariantStatus[] = settledStatuses.filter((s) =>
+  allowedTransitions[s].includes(initialStatus),
+);
+
+/** A render finished: the video exists, whatever was decided about it since. */
+export const renderedStatuses: readonly VariantStatus[] = [
   'ready',
   'approved',
   'rejected',
   'delivered',
-  'failed',
-  'blocked',
-  'cancelled',
 ];
 
-export const inFlightStatuses: readonly VariantStatus[] = ['submitting', 'submitted', 'rendering'];
+/** What a variant must be to be delivered: approved first when its campaign asks for review. */
+export function deliverableStatuses(requireApproval: boolean): readonly VariantStatus[] {
+  return requireApproval ? ['approved', 'delivered'] : ['ready', 'approved', 'delivered'];
+}
+
+export function canTransition(from: VariantStatus, to: VariantStatus) {
+  return allowedTransitions[from].includes(to);
+}
 
 type Assignable = Record<string, string | number | Date | null>;
 
@@ -61,6 +120,7 @@ export async function transition(
     addPaid?: boolean;
   },
 ): Promise<TransitionedVariant | null> {
+  assertAllowed(p.from, p.to);
   const assignments = Object.entries(p.set ?? {}).map(([k, v]) => {
     const column = columnNames[k];
     if (!column) throw new Error(`unknown variant column ${k}`);
@@ -75,6 +135,12 @@ export async function transition(
   return rows[0] ?? null;
 }
 
+/** A caller asking for a change the table does not allow is a bug, not a race: fail loudly. */
+function assertAllowed(from: readonly VariantStatus[], to: VariantStatus) {
+  const bad = from.filter((f) => !canTransition(f, to));
+  if (bad.length) throw new Error(`variant transition ${bad.join('|')} -> ${to} is not allowed`);
+}
+
 /**
  * `transition` to cancelled for every variant of a run still in one of `from`: the same guard,
  * in one statement, so cancelling 100,000 variants is one UPDATE rather than 100,000. A variant
@@ -84,6 +150,7 @@ export async function cancelRunVariants(
   tx: DbOrTx,
   p: { runId: string; from: readonly VariantStatus[] },
 ): Promise<number> {
+  assertAllowed(p.from, 'cancelled');
   const result = await tx.execute(sql`
     UPDATE variants v SET status = 'cancelled', error_code = 'cancelled',
                           error_message = 'run cancelled', updated_at = now()
@@ -94,6 +161,20 @@ export async function cancelRunVariants(
                       WHERE other.variant_id = v.id AND other.run_id <> ${p.runId}
                         AND r.status IN ('queued', 'running'))`);
   return result.rowCount ?? 0;
+}
+
+/**
+ * failed | cancelled -> queued for the variants a new run (or a retry) asks for again: a fresh
+ * start, attempts and provider job forgotten. Returns the ids that moved.
+ */
+export async function requeueForRetry(tx: DbOrTx, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const { rows } = await tx.execute<{ id: string }>(sql`
+    UPDATE variants SET status = ${initialStatus}, attempts = 0, progress = 0, error_code = NULL, error_message = NULL,
+                        provider_job_id = NULL, submit_started_at = NULL, submitted_at = NULL, updated_at = now()
+    WHERE id = ANY(${sql.param(ids)}::text[]) AND status = ANY(${sql.param([...retryableStatuses])}::text[])
+    RETURNING id`);
+  return rows.map((r) => r.id);
 }
 
 /** Marks the runs that include this variant as running, the first time any of it moves. */

@@ -1,5 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeSettledRuns, transition } from '../../src/variants/lifecycle.ts';
+import { variantStatuses } from '../../src/db/schema.ts';
+import {
+  activeStatuses,
+  allowedTransitions,
+  cancellableStatuses,
+  canTransition,
+  completeSettledRuns,
+  inFlightStatuses,
+  openStatuses,
+  renderedStatuses,
+  retryableStatuses,
+  settledStatuses,
+  transition,
+} from '../../src/variants/lifecycle.ts';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
@@ -8,6 +21,34 @@ beforeAll(async () => {
   t = await createTestApp();
 });
 afterAll(() => t.close());
+
+describe('the transition table', () => {
+  it('splits every status into active or settled, and the sets agree with the table', () => {
+    expect([...activeStatuses, ...settledStatuses].sort()).toEqual([...variantStatuses].sort());
+    expect(activeStatuses.filter((s) => settledStatuses.includes(s))).toEqual([]);
+    expect(Object.keys(allowedTransitions).sort()).toEqual([...variantStatuses].sort());
+    // Anything still in the pipeline can fail; only what a cancel stops can be cancelled.
+    for (const s of activeStatuses) expect(canTransition(s, 'failed'), s).toBe(true);
+    for (const s of cancellableStatuses) expect(canTransition(s, 'cancelled'), s).toBe(true);
+    expect(cancellableStatuses).toEqual([...openStatuses, ...inFlightStatuses]);
+    // A settled variant goes back into the pipeline only by a retry, to the start.
+    for (const s of settledStatuses)
+      for (const to of allowedTransitions[s]) {
+        if (activeStatuses.includes(to)) expect([s, to]).toEqual([s, 'queued']);
+      }
+    expect(retryableStatuses).toEqual(['failed', 'cancelled']);
+    expect(renderedStatuses.every((s) => settledStatuses.includes(s))).toBe(true);
+  });
+
+  it('refuses a change the table does not allow, before touching the row', async () => {
+    await expect(
+      transition(t.testDb.db, { id: 'var_none', from: ['ready'], to: 'queued' }),
+    ).rejects.toThrow(/ready -> queued is not allowed/);
+    await expect(
+      transition(t.testDb.db, { id: 'var_none', from: ['blocked'], to: 'ready' }),
+    ).rejects.toThrow(/blocked -> ready/);
+  });
+});
 
 describe('run completion', () => {
   it('completes a run when its last two variants settle in overlapping transactions', async () => {

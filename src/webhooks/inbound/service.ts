@@ -2,17 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
+import type { VariantStatus } from '../../db/schema.ts';
 import { ProblemError, problems } from '../../http/problem.ts';
 import type { ProviderName } from '../../providers/catalog.ts';
 import type { VideoProvider } from '../../providers/types.ts';
 import type { Queues } from '../../queue/registry.ts';
 import { enqueueRenders, renderQueueOf } from '../../render/enqueue.ts';
+import { awaitingProviderStatuses } from '../../variants/lifecycle.ts';
 
 export type WebhookVerifier = NonNullable<VideoProvider['verifyWebhook']>;
 export type WebhookVerifiers = Partial<Record<ProviderName, WebhookVerifier>>;
-
-/** Where a render job waits for the provider between polls. */
-const waitingStatuses = ['submitted', 'rendering'];
 
 export type InboundAction = 'promoted' | 'enqueued' | 'running' | 'none' | 'duplicate';
 
@@ -45,7 +44,7 @@ export function createInboundWebhookService(deps: {
     const { rows } = await db.execute<{ status: string }>(
       sql`SELECT status FROM variants WHERE id = ${id}`,
     );
-    return waitingStatuses.includes(rows[0]?.status ?? '');
+    return awaitingProviderStatuses.includes(rows[0]?.status as VariantStatus);
   }
 
   /**
@@ -111,7 +110,8 @@ export function createInboundWebhookService(deps: {
         const variant = await waitingVariant(provider, event.jobId);
         // Unknown job (another deployment's; or ours whose create answer is not stored yet, and
         // then the poll right after storing it sees the result), or past waiting: acknowledged.
-        if (!variant || !waitingStatuses.includes(variant.status)) return 'none';
+        if (!variant || !awaitingProviderStatuses.includes(variant.status as VariantStatus))
+          return 'none';
         let action = await wake(provider, variant.id, activeWaitMs);
         if (action === 'busy') {
           // The provider will not wait longer; keep watching after answering. Lost on a
