@@ -3,7 +3,7 @@ import type { CampaignService } from '../campaigns/service.ts';
 import { clientTransaction, type Db } from '../db/client.ts';
 import { type VariantStatus, variantStatuses } from '../db/schema.ts';
 import type { IdempotencyHandle } from '../http/idempotency/plugin.ts';
-import { problems } from '../http/problem.ts';
+import { ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { checkBudget, planRun, prepareRun, roundUsd } from '../matrices/plan.ts';
 import type { DesignInput } from '../matrices/schemas.ts';
@@ -98,7 +98,11 @@ export function createRunService(deps: {
       idempotency: IdempotencyHandle | null,
     ) {
       const campaign = await deps.campaigns.get(tenantId, campaignId);
-      const matrixRow = await deps.matrices.get(tenantId, body.matrix_id).catch(() => null);
+      // Only a matrix this tenant does not have is "unknown"; a lost database stays what it is.
+      const matrixRow = await deps.matrices.get(tenantId, body.matrix_id).catch((err: unknown) => {
+        if (err instanceof ProblemError && err.status === 404) return null;
+        throw err;
+      });
       if (!matrixRow || matrixRow.campaignId !== campaignId) {
         throw problems.unprocessable('The matrix does not belong to this campaign.', [
           { path: 'matrix_id', message: 'unknown matrix for this campaign' },
