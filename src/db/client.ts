@@ -30,6 +30,43 @@ export function createDatabase(opts: {
   return { pool, db: drizzle(pool, { schema }) };
 }
 
+// Postgres cannot be reached or is going away, as opposed to a query it refused: admin or crash
+// shutdown, not accepting connections yet, too many connections, the database dropped, and
+// the 08 class (connection exceptions); plus the socket errors pg passes on as they are.
+const unavailableCodes = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '3D000',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+// pg's own errors for a lost connection carry no code.
+const unavailableMessages =
+  /^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end)/;
+
+/** Whether an error (or its cause, as drizzle wraps query errors) means the database is out of reach. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e = err;
+  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (unavailableCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+      return true;
+    if (unavailableMessages.test(e.message)) return true;
+    // Node tries each address of a host in turn and reports them all.
+    if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner)))
+      return true;
+    e = e.cause;
+  }
+  return false;
+}
+
 /**
  * A transaction on one checked-out connection, for work drizzle cannot express (COPY): the
  * callback gets a drizzle handle and the raw client, both inside the same transaction.

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db/client.ts';
 import { type FieldError, ProblemError, problems, problemTypeBase } from './problem.ts';
 
 /** Sends a problem as RFC 9457 problem+json; exported for hooks outside our error handler's reach. */
@@ -78,6 +79,15 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
     }
     const mapped = fromFastifyError(err);
     if (mapped) return sendProblem(request, reply, mapped);
+    if (isDatabaseUnavailable(err)) {
+      // An outage, not a bug: the client may retry; the pool's listener logs the outage itself.
+      request.log.warn({ err: err.message }, 'database unavailable');
+      return sendProblem(
+        request,
+        reply,
+        problems.unavailable('The database is unavailable; retry shortly.'),
+      );
+    }
     request.log.error({ err }, 'unhandled error');
     return sendProblem(
       request,

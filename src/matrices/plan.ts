@@ -1,8 +1,16 @@
 import type { CampaignRow } from '../campaigns/repository.ts';
-import { type FieldError, problems } from '../http/problem.ts';
-import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
+import type { DbOrTx } from '../db/client.ts';
+import { type FieldError, type ProblemError, problems } from '../http/problem.ts';
+import {
+  compileTemplate,
+  createRenderer,
+  type PromptRenderer,
+  variantKeyer,
+} from '../prompts/index.ts';
+import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import { campaignSpend, findExistingVariants } from '../runs/repository.ts';
 import { type Design, DesignError, generateDesign } from './designs/index.ts';
-import type { NormalizedMatrix } from './parse/index.ts';
+import { type NormalizedMatrix, toDesignSpace } from './parse/index.ts';
 import type { DesignInput } from './schemas.ts';
 
 type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay'>;
@@ -134,19 +142,167 @@ export function roundUsd(value: number): number {
   return Math.round(value * 10_000) / 10_000;
 }
 
-export function checkBudget(p: {
+/** Why a cost does not fit what is left of the budget, or null when it fits (or there is none). */
+export function budgetProblem(p: {
   cost: number;
   budget: number | null;
   committed: number;
   path?: string;
-}) {
-  if (p.budget === null) return;
+}): ProblemError | null {
+  if (p.budget === null) return null;
   const available = roundUsd(p.budget - p.committed);
-  if (p.cost > available) {
-    const over = roundUsd(p.cost - available);
-    throw problems.unprocessable(
-      `The design costs $${p.cost.toFixed(2)}, $${over.toFixed(2)} over the campaign's remaining budget of $${available.toFixed(2)}.`,
-      [{ path: p.path ?? 'design', message: `over budget by $${over.toFixed(2)}` }],
-    );
+  if (p.cost <= available) return null;
+  const over = roundUsd(p.cost - available);
+  return problems.unprocessable(
+    `The design costs $${p.cost.toFixed(2)}, $${over.toFixed(2)} over the campaign's remaining budget of $${available.toFixed(2)}.`,
+    [{ path: p.path ?? 'design', message: `over budget by $${over.toFixed(2)}` }],
+  );
+}
+
+export function checkBudget(p: Parameters<typeof budgetProblem>[0]) {
+  const problem = budgetProblem(p);
+  if (problem) throw problem;
+}
+
+export type CampaignVideo = {
+  provider: ProviderName;
+  model: string;
+  seconds: number;
+  size: string;
+};
+
+/** What a design asks for, before any lookup: checked, expanded and priced per variant. */
+export interface PreparedRun {
+  campaign: Pick<CampaignRow, 'id' | 'budgetUsd'>;
+  matrix: NormalizedMatrix;
+  combos: number[][];
+  renderer: PromptRenderer;
+  video: CampaignVideo;
+  unitUsd: number;
+  maxCostUsd: number | null;
+}
+
+export function prepareRun(p: {
+  campaign: CampaignRow;
+  matrix: NormalizedMatrix;
+  design: DesignInput;
+  maxCostUsd?: number | undefined;
+  catalog: ProviderCatalog;
+  maxVariantsPerRun: number;
+  maxPromptChars: number;
+}): PreparedRun {
+  const renderer = bindMatrix(p.matrix, p.campaign, p.maxPromptChars);
+  const combos = expandDesign(
+    toDesignSpace(p.matrix),
+    toDesign(p.matrix, p.design),
+    p.maxVariantsPerRun,
+  );
+  const video = p.campaign.video as CampaignVideo;
+  return {
+    campaign: p.campaign,
+    matrix: p.matrix,
+    combos,
+    renderer,
+    video,
+    unitUsd: pricePerVariant(p.catalog, video),
+    maxCostUsd: p.maxCostUsd ?? null,
+  };
+}
+
+export interface RunPlan extends PreparedRun {
+  /** Whether the campaign has variants at all, so the fan-out must look keys up. */
+  reuse: boolean;
+  /** Distinct variants of the run: a combination listed twice is one variant. */
+  variantCount: number;
+  /** Variants the campaign has never generated: made and paid for by this run. */
+  newVariantCount: number;
+  /** Variants the campaign already has (done or under way): free. */
+  reusedVariantCount: number;
+  /** Variants the campaign has, failed or cancelled: this run renders them again, and pays. */
+  rerenderedVariantCount: number;
+  costUsd: number;
+  budget: {
+    budgetUsd: number | null;
+    /** What earlier runs paid, plus what their variants not yet submitted reserve. */
+    committedUsd: number;
+    remainingUsd: number | null;
+    fits: boolean;
+  };
+  /** The problem the run answers with (max_cost_usd first, then the budget), or null. */
+  refusal: ProblemError | null;
+}
+
+/** Key lookups per round, as the fan-out does them. */
+const lookupChunk = 5_000;
+
+/**
+ * The one planning function, for the preview (a quote, on the database) and the run (inside
+ * its transaction, under the campaign lock, where its verdict is authoritative): which
+ * variants are new, which are reused, what they cost, and whether that fits what earlier runs
+ * left of the budget. Counts only: the fan-out looks the keys up again as it writes, so that
+ * no more than a chunk of them is held at once.
+ */
+export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPlan> {
+  const { campaign, combos } = prepared;
+  const spend = await campaignSpend(db, campaign.id);
+  const reuse = spend.variants > 0;
+  let variantCount = 0;
+  let reused = 0;
+  let rerendered = 0;
+  if (!reuse) {
+    // Distinct combinations are distinct variants (the key hashes the levels); only an
+    // explicit design can list one twice.
+    variantCount = new Set(combos.map((c) => c.join(','))).size;
+  } else {
+    const keyOf = variantKeyer({
+      campaignId: campaign.id,
+      dimensions: prepared.matrix.dimensions.map((d) => ({
+        key: d.key,
+        levels: d.levels.map((l) => l.key),
+      })),
+      video: prepared.video,
+    });
+    const seen = new Set<string>();
+    for (let from = 0; from < combos.length; from += lookupChunk) {
+      const keys: string[] = [];
+      for (const combo of combos.slice(from, from + lookupChunk)) {
+        const key = keyOf(combo, prepared.renderer.render(combo));
+        if (seen.has(key)) continue;
+        seen.add(key);
+        keys.push(key);
+      }
+      for (const known of await findExistingVariants(db, { campaignId: campaign.id, keys })) {
+        if (known.status === 'failed' || known.status === 'cancelled') rerendered++;
+        else reused++;
+      }
+    }
+    variantCount = seen.size;
   }
+  const newVariantCount = variantCount - reused - rerendered;
+  const costUsd = roundUsd(prepared.unitUsd * (newVariantCount + rerendered));
+  const budget = campaign.budgetUsd;
+  const overBudget = budgetProblem({ cost: costUsd, budget, committed: spend.committed });
+  const refusal =
+    prepared.maxCostUsd !== null && costUsd > prepared.maxCostUsd
+      ? problems.unprocessable(
+          `The run costs $${costUsd.toFixed(2)}, $${roundUsd(costUsd - prepared.maxCostUsd).toFixed(2)} over max_cost_usd.`,
+          [{ path: 'max_cost_usd', message: `run costs $${costUsd.toFixed(2)}` }],
+        )
+      : overBudget;
+  return {
+    ...prepared,
+    reuse,
+    variantCount,
+    newVariantCount,
+    reusedVariantCount: reused,
+    rerenderedVariantCount: rerendered,
+    costUsd,
+    budget: {
+      budgetUsd: budget,
+      committedUsd: roundUsd(spend.committed),
+      remainingUsd: budget === null ? null : roundUsd(budget - spend.committed),
+      fits: overBudget === null,
+    },
+    refusal,
+  };
 }

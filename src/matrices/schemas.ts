@@ -60,8 +60,34 @@ export const matrixSchema = z
 export const previewSchema = z
   .object({
     variant_count: z.number().int(),
-    estimated_cost_usd: z.number(),
+    new_variant_count: z
+      .number()
+      .int()
+      .describe('Variants the campaign has never generated: made and paid for by the run'),
+    reused_variant_count: z
+      .number()
+      .int()
+      .describe('Variants the campaign already has, done or under way: free'),
+    rerendered_variant_count: z
+      .number()
+      .int()
+      .describe('Failed or cancelled variants of the campaign the run renders again, and pays for'),
+    estimated_cost_usd: z.number().describe('What the run would cost: new and rerendered variants'),
     unit_cost_usd: z.number(),
+    budget: z
+      .object({
+        budget_usd: z.number().nullable().describe("The campaign's budget; null for none"),
+        committed_usd: z
+          .number()
+          .describe('Paid by earlier runs, plus reserved by their variants not yet submitted'),
+        remaining_usd: z.number().nullable(),
+        fits: z.boolean().describe('Whether the run would fit the remaining budget now'),
+        detail: z
+          .string()
+          .nullable()
+          .describe('Why not: the detail of the 422 the run would answer with'),
+      })
+      .describe('What earlier runs left of the budget; the run checks the same again when started'),
     design_stats: z.object({ pair_coverage: z.number(), level_balance: z.number() }),
     sample: z.array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() })),
   })

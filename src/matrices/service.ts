@@ -2,7 +2,7 @@ import type { CampaignService } from '../campaigns/service.ts';
 import type { Db } from '../db/client.ts';
 import { type FieldError, ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import type { ProviderCatalog } from '../providers/catalog.ts';
 import { countAllowed, designStats } from './designs/index.ts';
 import {
   type ConstraintInput,
@@ -14,7 +14,7 @@ import {
   toDesignSpace,
   validateMatrix,
 } from './parse/index.ts';
-import { bindMatrix, checkBudget, expandDesign, roundUsd, toDesign } from './plan.ts';
+import { bindMatrix, planRun, prepareRun, roundUsd } from './plan.ts';
 import * as repo from './repository.ts';
 import type { DesignInput } from './schemas.ts';
 
@@ -153,29 +153,39 @@ export function createMatrixService(deps: {
     ) {
       const row = await get(tenantId, id);
       const campaign = await deps.campaigns.get(tenantId, row.campaignId);
-      const matrix = row.document;
-      const renderer = bindMatrix(matrix, campaign, config.maxPromptChars);
-      const space = toDesignSpace(matrix);
-      const combinations = expandDesign(
-        space,
-        toDesign(matrix, body.design),
-        config.maxVariantsPerRun,
+      // The run's own plan, so a quote that fits is a run that is accepted (budget permitting
+      // whatever else is started in between).
+      const plan = await planRun(
+        db,
+        prepareRun({
+          campaign,
+          matrix: row.document,
+          design: body.design,
+          catalog: deps.catalog,
+          maxVariantsPerRun: config.maxVariantsPerRun,
+          maxPromptChars: config.maxPromptChars,
+        }),
       );
-      const unit = pricePerVariant(
-        deps.catalog,
-        campaign.video as { provider: ProviderName; model: string; seconds: number; size: string },
-      );
-      const cost = roundUsd(unit * combinations.length);
-      checkBudget({ cost, budget: campaign.budgetUsd, committed: 0 });
-      const stats = designStats(space, combinations);
+      const combinations = plan.combos;
+      const stats = designStats(toDesignSpace(row.document), combinations);
       return {
-        variant_count: combinations.length,
-        estimated_cost_usd: cost,
-        unit_cost_usd: roundUsd(unit),
+        variant_count: plan.variantCount,
+        new_variant_count: plan.newVariantCount,
+        reused_variant_count: plan.reusedVariantCount,
+        rerendered_variant_count: plan.rerenderedVariantCount,
+        estimated_cost_usd: plan.costUsd,
+        unit_cost_usd: roundUsd(plan.unitUsd),
+        budget: {
+          budget_usd: plan.budget.budgetUsd,
+          committed_usd: plan.budget.committedUsd,
+          remaining_usd: plan.budget.remainingUsd,
+          fits: plan.budget.fits,
+          detail: plan.refusal?.detail ?? null,
+        },
         design_stats: { pair_coverage: stats.pair_coverage, level_balance: stats.level_balance },
         sample: combinations.slice(0, body.sample_size).map((combo) => ({
-          levels: renderer.levelsOf(combo),
-          prompt: renderer.render(combo),
+          levels: plan.renderer.levelsOf(combo),
+          prompt: plan.renderer.render(combo),
         })),
       };
     },

@@ -34,6 +34,14 @@ export const runAcceptedSchema = z.object({
   status: z.literal('queued'),
   variant_count: z.number().int(),
   new_variant_count: z.number().int(),
+  reused_variant_count: z
+    .number()
+    .int()
+    .describe('Variants the campaign already has, done or under way: free'),
+  rerendered_variant_count: z
+    .number()
+    .int()
+    .describe('Failed or cancelled variants of the campaign this run renders again, and pays for'),
   estimated_cost_usd: z.number(),
 });
 

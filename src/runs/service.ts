@@ -3,13 +3,12 @@ import type { CampaignService } from '../campaigns/service.ts';
 import { clientTransaction, type Db } from '../db/client.ts';
 import { variantStatuses } from '../db/schema.ts';
 import type { IdempotencyHandle } from '../http/idempotency/plugin.ts';
-import { problems } from '../http/problem.ts';
+import { ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import { toDesignSpace } from '../matrices/parse/index.ts';
-import { bindMatrix, checkBudget, expandDesign, roundUsd, toDesign } from '../matrices/plan.ts';
+import { checkBudget, planRun, prepareRun, roundUsd } from '../matrices/plan.ts';
 import type { DesignInput } from '../matrices/schemas.ts';
 import type { MatrixService } from '../matrices/service.ts';
-import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import type { ProviderCatalog } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
 import {
@@ -106,58 +105,54 @@ export function createRunService(deps: {
       idempotency: IdempotencyHandle | null,
     ) {
       const campaign = await deps.campaigns.get(tenantId, campaignId);
-      const matrixRow = await deps.matrices.get(tenantId, body.matrix_id).catch(() => null);
+      // Only a matrix this tenant does not have is "unknown"; a lost database stays what it is.
+      const matrixRow = await deps.matrices.get(tenantId, body.matrix_id).catch((err: unknown) => {
+        if (err instanceof ProblemError && err.status === 404) return null;
+        throw err;
+      });
       if (!matrixRow || matrixRow.campaignId !== campaignId) {
         throw problems.unprocessable('The matrix does not belong to this campaign.', [
           { path: 'matrix_id', message: 'unknown matrix for this campaign' },
         ]);
       }
-      const matrix = matrixRow.document;
-      const renderer = bindMatrix(matrix, campaign, deps.config.maxPromptChars);
-      const combos = expandDesign(
-        toDesignSpace(matrix),
-        toDesign(matrix, body.design),
-        deps.config.maxVariantsPerRun,
-      );
-      const video = campaign.video as {
-        provider: ProviderName;
-        model: string;
-        seconds: number;
-        size: string;
-      };
-      const unit = pricePerVariant(deps.catalog, video);
+      // Checked, expanded and priced before the transaction: nothing here needs the lock.
+      const prepared = prepareRun({
+        campaign,
+        matrix: matrixRow.document,
+        design: body.design,
+        maxCostUsd: body.max_cost_usd,
+        catalog: deps.catalog,
+        maxVariantsPerRun: deps.config.maxVariantsPerRun,
+        maxPromptChars: deps.config.maxPromptChars,
+      });
 
       const runId = newId('run');
       const result = await clientTransaction(deps.pool, async (tx, client) => {
         await repo.lockCampaign(tx, campaignId);
-        const spend = await repo.campaignSpend(tx, campaignId);
-        const checkCost = (cost: number) => {
-          if (body.max_cost_usd !== undefined && cost > body.max_cost_usd) {
-            throw problems.unprocessable(
-              `The run costs $${cost.toFixed(2)}, $${roundUsd(cost - body.max_cost_usd).toFixed(2)} over max_cost_usd.`,
-              [{ path: 'max_cost_usd', message: `run costs $${cost.toFixed(2)}` }],
-            );
-          }
-          checkBudget({ cost, budget: campaign.budgetUsd, committed: spend.committed });
-        };
-        // A first run creates every combination (the designs yield each once): its cost is
-        // known before anything is written. Otherwise it is known once the keys are looked up.
-        const reuse = spend.variants > 0;
-        if (!reuse) checkCost(roundUsd(unit * combos.length));
+        // The preview's plan, now authoritative: no other fan-out of this campaign runs meanwhile.
+        const plan = await planRun(tx, prepared);
+        if (plan.refusal) throw plan.refusal;
         const written = await writeRunVariants(tx, client, {
           tenantId,
           campaignId,
           runId,
-          matrix,
-          combos,
-          render: (combo) => renderer.render(combo),
-          video,
-          costUsd: unit,
-          reuse,
+          matrix: plan.matrix,
+          combos: plan.combos,
+          render: (combo) => plan.renderer.render(combo),
+          video: plan.video,
+          costUsd: plan.unitUsd,
+          reuse: plan.reuse,
         });
-        const cost = roundUsd(unit * (written.created.length + written.again.length));
-        // Throwing here rolls the variants back with the transaction: nothing half-written.
-        checkCost(cost);
+        if (
+          written.created.length !== plan.newVariantCount ||
+          written.again.length !== plan.rerenderedVariantCount
+        ) {
+          // Under the lock the two passes see the same variants; anything else is a bug.
+          throw new Error(
+            `fan-out wrote ${written.created.length} new and ${written.again.length} again, planned ${plan.newVariantCount} and ${plan.rerenderedVariantCount}`,
+          );
+        }
+        const cost = plan.costUsd;
         await repo.insertRun(tx, {
           id: runId,
           tenantId,
@@ -178,12 +173,14 @@ export function createRunService(deps: {
           status: 'queued' as const,
           variant_count: written.count,
           new_variant_count: written.created.length,
+          reused_variant_count: plan.reusedVariantCount,
+          rerendered_variant_count: plan.rerenderedVariantCount,
           estimated_cost_usd: cost,
         };
         await idempotency?.completeIn(tx, 202, response);
         return { response, toEnqueue };
       });
-      await enqueue(result.toEnqueue, video.provider);
+      await enqueue(result.toEnqueue, prepared.video.provider);
       return result.response;
     },
 

@@ -323,12 +323,22 @@ describe('previews', () => {
     );
   });
 
-  it('refuses a design over budget, saying by how much', async () => {
+  it('quotes a design over budget as not fitting, saying by how much', async () => {
     const res = await preview(id, { design: { type: 'sample', n: 20, seed: 1 } });
-    expect(res.statusCode).toBe(422);
-    expect(res.json().detail).toBe(
-      "The design costs $8.00, $3.00 over the campaign's remaining budget of $5.00.",
-    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      variant_count: 20,
+      new_variant_count: 20,
+      reused_variant_count: 0,
+      estimated_cost_usd: 8,
+      budget: {
+        budget_usd: 5,
+        committed_usd: 0,
+        remaining_usd: 5,
+        fits: false,
+        detail: "The design costs $8.00, $3.00 over the campaign's remaining budget of $5.00.",
+      },
+    });
   });
 
   it('validates the design shape with field paths', async () => {
