@@ -28,6 +28,16 @@ export function toAssetResponse(row: repo.AssetRow) {
 
 const maxLogoSide = 4096;
 
+/** One part of a multipart form, as @fastify/multipart hands it over. */
+export type UploadPart =
+  | {
+      type: 'file';
+      fieldname: string;
+      filename?: string;
+      file: Readable & { truncated?: boolean };
+    }
+  | { type: 'field'; fieldname: string };
+
 export function createAssetService(deps: {
   db: Db;
   media: Media;
@@ -71,18 +81,52 @@ export function createAssetService(deps: {
     }
   }
 
+  /**
+   * Takes the one part named `file` and refuses anything else in the form: a second file or
+   * a stray field would otherwise be dropped without a word, and the client would believe
+   * every logo it sent was kept. The whole form is read before anything is inspected or
+   * stored, so a refused form leaves nothing behind.
+   */
+  async function receive(parts: AsyncIterable<UploadPart>, tmp: string, limitBytes: number) {
+    let filename: string | undefined;
+    let received = false;
+    for await (const part of parts) {
+      if (part.fieldname !== 'file') {
+        throw problems.badRequest('Send only the logo, as a multipart field named "file".', [
+          { path: part.fieldname, message: 'unknown field: the form takes only "file"' },
+        ]);
+      }
+      if (part.type !== 'file') {
+        throw problems.badRequest('"file" must be a file, not a text field.', [
+          { path: 'file', message: 'must be a file' },
+        ]);
+      }
+      if (received) {
+        throw problems.badRequest('Upload one logo per request; this form carried several.', [
+          { path: 'file', message: 'one file per request' },
+        ]);
+      }
+      received = true;
+      filename = part.filename;
+      await pipeline(part.file, createWriteStream(tmp));
+      if (part.file.truncated) {
+        throw problems.payloadTooLarge(`Logos may be at most ${limitBytes} bytes.`);
+      }
+    }
+    if (!received) {
+      throw problems.badRequest('Send the logo as a multipart field named "file".', [
+        { path: 'file', message: 'required' },
+      ]);
+    }
+    return { filename };
+  }
+
   return {
-    async upload(
-      tenantId: string,
-      file: { stream: Readable & { truncated?: boolean }; filename?: string; limitBytes: number },
-    ) {
+    async upload(tenantId: string, form: { parts: AsyncIterable<UploadPart>; limitBytes: number }) {
       await mkdir(tmpRoot, { recursive: true });
       const tmp = join(tmpRoot, `amx-upload-${randomUUID()}`);
       try {
-        await pipeline(file.stream, createWriteStream(tmp));
-        if (file.stream.truncated) {
-          throw problems.payloadTooLarge(`Logos may be at most ${file.limitBytes} bytes.`);
-        }
+        const file = await receive(form.parts, tmp, form.limitBytes);
         const facts = await inspect(tmp);
         const stored = await deps.storage.putFile(tmp, { contentType: facts.contentType });
         return await repo.insertOrGetAsset(deps.db, {
