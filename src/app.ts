@@ -57,6 +57,7 @@ export type AppConfig = Pick<
   Env,
   | 'BODY_LIMIT_BYTES'
   | 'UPLOAD_LIMIT_BYTES'
+  | 'ASSET_DECODE_CONCURRENCY'
   | 'RATE_LIMIT_PER_MINUTE'
   | 'IDEMPOTENCY_TTL_HOURS'
   | 'DEFAULT_PROVIDER'
@@ -170,7 +171,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     defaultProvider: config.DEFAULT_PROVIDER,
   });
 
-  const assets = createAssetService({ db: database.db, media: deps.media, storage: deps.storage });
+  const assets = createAssetService({
+    db: database.db,
+    media: deps.media,
+    storage: deps.storage,
+    decodeConcurrency: config.ASSET_DECODE_CONCURRENCY,
+  });
   const matrices = createMatrixService({
     db: database.db,
     campaigns,

@@ -39,6 +39,12 @@ export const baseEnvSchema = z.object({
     .int()
     .min(1024)
     .default(5 * 1024 * 1024),
+  ASSET_DECODE_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2)
+    .describe('Logo uploads decoded at once per api process (each decode is an ffmpeg run)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
   IDEMPOTENCY_TTL_HOURS: z.coerce

@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Db } from '../db/client.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import { type Media, MediaError, type Storage } from '../media/index.ts';
+import { type Media, MediaError, readImageHeader, type Storage } from '../media/index.ts';
+import { createDecodeSlots } from './decode-slots.ts';
 import * as repo from './repository.ts';
 import { acceptedImageTypes, type ImageType, sniffImage } from './sniff.ts';
 
@@ -28,13 +29,38 @@ export function toAssetResponse(row: repo.AssetRow) {
 
 const maxLogoSide = 4096;
 
+/** One part of a multipart form, as @fastify/multipart hands it over. */
+export type UploadPart =
+  | {
+      type: 'file';
+      fieldname: string;
+      filename?: string;
+      file: Readable & { truncated?: boolean };
+    }
+  | { type: 'field'; fieldname: string };
+
 export function createAssetService(deps: {
   db: Db;
   media: Media;
   storage: Storage;
   tmpDir?: string;
+  /** Image decodes at once in this process (ASSET_DECODE_CONCURRENCY); 2 unless told. */
+  decodeConcurrency?: number;
 }) {
   const tmpRoot = deps.tmpDir ?? tmpdir();
+
+  const slots = createDecodeSlots(deps.decodeConcurrency ?? 2);
+
+  function tooBig(width: number, height: number, detail: string) {
+    return problems.unprocessable(`Logos may be at most ${maxLogoSide} px on a side${detail}.`, [
+      { path: 'file', message: `${width}x${height}` },
+    ]);
+  }
+
+  const corrupt = () =>
+    problems.unprocessable('The image is corrupt or truncated.', [
+      { path: 'file', message: 'cannot be decoded' },
+    ]);
 
   /** Every check happens on a private temp copy; only an accepted logo reaches storage. */
   async function inspect(path: string) {
@@ -51,38 +77,75 @@ export function createAssetService(deps: {
         `Logos must be PNG, JPEG or WebP; the file's bytes are ${sniffed ?? 'not a recognised image'}.`,
       );
     }
+    // The declared size decides before any decode: decoding is what a pixel bomb costs.
+    const header = await readImageHeader(path);
+    if (!header) throw corrupt();
+    if (header.width > maxLogoSide || header.height > maxLogoSide) {
+      throw tooBig(header.width, header.height, ', as its header says (refused before decoding)');
+    }
     try {
-      // A full decode, not just the header: a truncated image would fail later, at compositing.
-      await deps.media.decodeCheck(path);
-      const probed = await deps.media.probe(path);
+      const probed = await slots.run(async () => {
+        // A full decode, not just the header: a truncated image would fail later, at
+        // compositing. max_pixels stops a header that lied from costing more than a logo may.
+        await deps.media.decodeCheck(path, { maxPixels: maxLogoSide * maxLogoSide });
+        return deps.media.probe(path);
+      });
       if (probed.width > maxLogoSide || probed.height > maxLogoSide) {
-        throw problems.unprocessable(`Logos may be at most ${maxLogoSide} px on a side.`, [
-          { path: 'file', message: `${probed.width}x${probed.height}` },
-        ]);
+        throw tooBig(probed.width, probed.height, '');
       }
       return { contentType: sniffed as ImageType, width: probed.width, height: probed.height };
     } catch (err) {
-      if (err instanceof MediaError) {
-        throw problems.unprocessable('The image is corrupt or truncated.', [
-          { path: 'file', message: 'cannot be decoded' },
-        ]);
-      }
+      if (err instanceof MediaError) throw corrupt();
       throw err;
     }
   }
 
+  /**
+   * Takes the one part named `file` and refuses anything else in the form: a second file or
+   * a stray field would otherwise be dropped without a word, and the client would believe
+   * every logo it sent was kept. The whole form is read before anything is inspected or
+   * stored, so a refused form leaves nothing behind.
+   */
+  async function receive(parts: AsyncIterable<UploadPart>, tmp: string, limitBytes: number) {
+    let filename: string | undefined;
+    let received = false;
+    for await (const part of parts) {
+      if (part.fieldname !== 'file') {
+        throw problems.badRequest('Send only the logo, as a multipart field named "file".', [
+          { path: part.fieldname, message: 'unknown field: the form takes only "file"' },
+        ]);
+      }
+      if (part.type !== 'file') {
+        throw problems.badRequest('"file" must be a file, not a text field.', [
+          { path: 'file', message: 'must be a file' },
+        ]);
+      }
+      if (received) {
+        throw problems.badRequest('Upload one logo per request; this form carried several.', [
+          { path: 'file', message: 'one file per request' },
+        ]);
+      }
+      received = true;
+      filename = part.filename;
+      await pipeline(part.file, createWriteStream(tmp));
+      if (part.file.truncated) {
+        throw problems.payloadTooLarge(`Logos may be at most ${limitBytes} bytes.`);
+      }
+    }
+    if (!received) {
+      throw problems.badRequest('Send the logo as a multipart field named "file".', [
+        { path: 'file', message: 'required' },
+      ]);
+    }
+    return { filename };
+  }
+
   return {
-    async upload(
-      tenantId: string,
-      file: { stream: Readable & { truncated?: boolean }; filename?: string; limitBytes: number },
-    ) {
+    async upload(tenantId: string, form: { parts: AsyncIterable<UploadPart>; limitBytes: number }) {
       await mkdir(tmpRoot, { recursive: true });
       const tmp = join(tmpRoot, `amx-upload-${randomUUID()}`);
       try {
-        await pipeline(file.stream, createWriteStream(tmp));
-        if (file.stream.truncated) {
-          throw problems.payloadTooLarge(`Logos may be at most ${file.limitBytes} bytes.`);
-        }
+        const file = await receive(form.parts, tmp, form.limitBytes);
         const facts = await inspect(tmp);
         const stored = await deps.storage.putFile(tmp, { contentType: facts.contentType });
         return await repo.insertOrGetAsset(deps.db, {
@@ -107,6 +170,9 @@ export function createAssetService(deps: {
       if (!row) throw problems.notFound('asset');
       return row;
     },
+
+    /** Decodes running and waiting for a slot, for tests and metrics. */
+    decodeSlots: slots.stats,
 
     ownedIds: (tenantId: string, ids: string[]) => repo.ownedAssetIds(deps.db, { tenantId, ids }),
   };

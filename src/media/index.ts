@@ -39,7 +39,8 @@ export type { FsStorageOptions } from './fs-storage.ts';
 export { createFsStorage, FsStorage } from './fs-storage.ts';
 export type { RenderCardOptions, ThumbnailOptions } from './local-render.ts';
 export { colourFor } from './local-render.ts';
-export type { ProbeResult } from './probe.ts';
+export type { ImageHeader, ProbeResult } from './probe.ts';
+export { readImageHeader } from './probe.ts';
 export type {
   ByteRange,
   PutOptions,
@@ -75,7 +76,10 @@ export interface Media {
    * Decodes every frame of an untrusted file, so a truncated or corrupt upload is refused when
    * it arrives rather than failing a composite later.
    */
-  decodeCheck(file: string, opts?: { signal?: AbortSignal | undefined }): Promise<void>;
+  decodeCheck(
+    file: string,
+    opts?: { signal?: AbortSignal | undefined; maxPixels?: number | undefined },
+  ): Promise<void>;
   /** Raw access for anything the helpers above do not cover. */
   runner: Runner;
 }
@@ -98,7 +102,9 @@ export function createMedia(deps: MediaDeps): Media {
     thumbnail: (input, out, opts) => thumbnail(ctx, input, out, opts),
     composite: (opts) => composite(ctx, opts),
     async decodeCheck(file, opts) {
-      await runner.ffmpeg(['-xerror', ...inputArgs(file), '-f', 'null', '-'], {
+      // max_pixels makes the decoder refuse a frame larger than that, whatever the header said.
+      const cap = opts?.maxPixels ? ['-max_pixels', String(opts.maxPixels)] : [];
+      await runner.ffmpeg(['-xerror', ...cap, ...inputArgs(file), '-f', 'null', '-'], {
         timeoutMs: 60_000,
         signal: opts?.signal,
       });

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { fileArg, MediaError, type Run, untrustedInputOptions } from './ffmpeg.ts';
 
 export interface ProbeResult {
@@ -97,4 +97,102 @@ export async function probe(
   const parsed = parseProbe(stdout.toString('utf8'), file);
   const bytes = parsed.bytes ?? (await stat(file)).size;
   return { ...parsed, bytes };
+}
+
+export interface ImageHeader {
+  format: 'png' | 'jpeg' | 'webp';
+  width: number;
+  height: number;
+}
+
+/**
+ * The size an image declares in its header, read without decoding: a 250 KB PNG can declare
+ * 16000×16000 and cost ffmpeg seconds and 250 MB to decode, so limits are checked on this
+ * first. Positioned reads of a few bytes per JPEG segment, never the whole file: image-size
+ * would want the bytes up to the frame header in memory, and EXIF/ICC segments before it can
+ * make that most of the file. Null when the header is missing, cut short or malformed (which
+ * no decoder would accept either). Headers can lie; the decode that follows is what checks.
+ */
+export async function readImageHeader(file: string): Promise<ImageHeader | null> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const at = async (position: number, length: number): Promise<Buffer | null> => {
+      if (position < 0 || position + length > size) return null;
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buf, 0, length, position);
+      return bytesRead === length ? buf : null;
+    };
+    const head = await at(0, 30);
+    if (!head) return null;
+    if (head.readUInt32BE(0) === 0x89504e47 && head.toString('latin1', 12, 16) === 'IHDR') {
+      return sized('png', head.readUInt32BE(16), head.readUInt32BE(20));
+    }
+    if (head[0] === 0xff && head[1] === 0xd8) return await jpegSize(at);
+    if (head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') {
+      return webpSize(head);
+    }
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+function sized(format: ImageHeader['format'], width: number, height: number): ImageHeader | null {
+  return width > 0 && height > 0 ? { format, width, height } : null;
+}
+
+/** Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range. */
+const isStartOfFrame = (m: number) =>
+  m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+/** Markers without a length field: TEM, RST0..7. */
+const isStandalone = (m: number) => m === 0x01 || (m >= 0xd0 && m <= 0xd7);
+// A real file reaches its frame header within a handful of segments; this bounds a crafted one.
+const MAX_JPEG_SEGMENTS = 1024;
+
+async function jpegSize(
+  at: (position: number, length: number) => Promise<Buffer | null>,
+): Promise<ImageHeader | null> {
+  let pos = 2;
+  for (let segments = 0; segments < MAX_JPEG_SEGMENTS; segments++) {
+    const marker = await at(pos, 2);
+    if (marker?.[0] !== 0xff) return null;
+    const m = marker[1]!;
+    if (m === 0xff) {
+      pos += 1; // fill byte before a marker
+      continue;
+    }
+    if (isStandalone(m)) {
+      pos += 2;
+      continue;
+    }
+    // Scan data or the end before any frame header: not an image a decoder would draw.
+    if (m === 0xda || m === 0xd9 || m === 0xd8) return null;
+    const segment = await at(pos + 2, isStartOfFrame(m) ? 7 : 2);
+    if (!segment) return null;
+    const length = segment.readUInt16BE(0);
+    if (length < 2) return null;
+    if (isStartOfFrame(m)) return sized('jpeg', segment.readUInt16BE(5), segment.readUInt16BE(3));
+    pos += 2 + length;
+  }
+  return null;
+}
+
+function webpSize(head: Buffer): ImageHeader | null {
+  const chunk = head.toString('latin1', 12, 16);
+  if (chunk === 'VP8X') {
+    // Canvas size, minus one, as 24-bit little-endian numbers.
+    return sized('webp', head.readUIntLE(24, 3) + 1, head.readUIntLE(27, 3) + 1);
+  }
+  if (chunk === 'VP8L') {
+    if (head[20] !== 0x2f) return null;
+    const bits = head.readUInt32LE(21);
+    return sized('webp', (bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1);
+  }
+  if (chunk === 'VP8 ') {
+    // Key frame start code, then 14-bit sizes (the top two bits are a scaling hint).
+    if (head[23] !== 0x9d || head[24] !== 0x01 || head[25] !== 0x2a) return null;
+    return sized('webp', head.readUInt16LE(26) & 0x3fff, head.readUInt16LE(28) & 0x3fff);
+  }
+  return null;
 }

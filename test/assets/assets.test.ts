@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,21 @@ function upload(bytes: Buffer, filename: string, as = auth, field = 'file') {
     headers: { authorization: as },
     payload: form,
   });
+}
+
+function postForm(form: FormData) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/v1/assets',
+    headers: { authorization: auth },
+    payload: form,
+  });
+}
+
+/** Every file under the storage directory, to show a refused upload wrote nothing there. */
+async function storedFiles() {
+  const all = await readdir(join(dir, 'storage'), { recursive: true }).catch(() => []);
+  return all.sort();
 }
 
 describe('POST /v1/assets', () => {
@@ -133,6 +148,54 @@ describe('POST /v1/assets', () => {
       payload: { file: 'x' },
     });
     expect(json.statusCode).toBe(415);
+  });
+
+  it('refuses a form with several files, keeping none of them', async () => {
+    const before = await t.testDb.pool.query('SELECT count(*) FROM assets');
+    const stored = await storedFiles();
+    const form = new FormData();
+    form.append('file', new Blob([images['logo.jpg']!]), 'one.jpg');
+    form.append('file', new Blob([images['logo.webp']!]), 'two.webp');
+    const res = await postForm(form);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().detail).toContain('one logo per request');
+    expect(res.json().errors).toEqual([{ path: 'file', message: 'one file per request' }]);
+    const after = await t.testDb.pool.query('SELECT count(*) FROM assets');
+    expect(after.rows[0].count).toBe(before.rows[0].count);
+    expect(await storedFiles()).toEqual(stored);
+  });
+
+  it('names a field other than file, before or after it', async () => {
+    const before = await t.testDb.pool.query('SELECT count(*) FROM assets');
+    const after = new FormData();
+    after.append('file', new Blob([images['logo.jpg']!]), 'one.jpg');
+    after.append('caption', 'our logo');
+    const first = new FormData();
+    first.append('partner', 'acme');
+    first.append('file', new Blob([images['logo.jpg']!]), 'one.jpg');
+    const extraFile = new FormData();
+    extraFile.append('file', new Blob([images['logo.jpg']!]), 'one.jpg');
+    extraFile.append('logo', new Blob([images['logo.webp']!]), 'two.webp');
+    for (const [form, name] of [
+      [after, 'caption'],
+      [first, 'partner'],
+      [extraFile, 'logo'],
+    ] as const) {
+      const res = await postForm(form);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().errors).toEqual([
+        { path: name, message: 'unknown field: the form takes only "file"' },
+      ]);
+    }
+    const text = new FormData();
+    text.append('file', 'not a file');
+    const res = await postForm(text);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'file', message: 'must be a file' }]);
+    const count = await t.testDb.pool.query('SELECT count(*) FROM assets');
+    expect(count.rows[0].count).toBe(before.rows[0].count);
   });
 
   it("hides another tenant's asset", async () => {
