@@ -18,6 +18,7 @@ import { campaignRoutes } from './campaigns/routes.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Env } from './config.ts';
 import { createSecretBox } from './crypto/secrets.ts';
+import { parseCsvBody } from './csv/body.ts';
 import type { Database } from './db/client.ts';
 import { createLinkService } from './deliveries/links.ts';
 import { deliveryRoutes } from './deliveries/routes.ts';
@@ -120,9 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
-  );
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer' }, parseCsvBody);
 
   await app.register(errorHandlerPlugin);
   await app.register(nulGuardPlugin);

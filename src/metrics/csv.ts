@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
+import { decodeProblem } from '../csv/body.ts';
+import { CsvDecodeError, StrictCsvDecoder } from '../csv/decode.ts';
 import { sniffDelimiter } from '../csv/delimiter.ts';
 import { type FieldError, problems } from '../http/problem.ts';
 import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
@@ -17,6 +19,31 @@ export interface CsvRecord {
 
 const MAX_RECORD_BYTES = 64 * 1024;
 const zipMagic = Buffer.from('PK\x03\x04', 'latin1');
+
+/** The bytes as text, decoded strictly in a streaming way: memory stays bounded by a chunk. */
+async function* decoded(bytes: AsyncIterable<Buffer>, decoder: StrictCsvDecoder) {
+  for await (const chunk of bytes) {
+    const text = decoder.write(chunk);
+    if (text) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+async function nextText(text: AsyncGenerator<string>): Promise<string> {
+  try {
+    const next = await text.next();
+    return next.done ? '' : next.value;
+  } catch (err) {
+    if (err instanceof CsvDecodeError) throw decodeProblem(err);
+    throw err;
+  }
+}
+
+async function* prepend(first: string, rest: AsyncGenerator<string>) {
+  if (first) yield first;
+  yield* rest;
+}
 
 /** Passes the bytes on, failing with 413 as soon as there are more than maxBytes of them. */
 async function* limited(first: Buffer, rest: AsyncIterator<Buffer>, maxBytes: number) {
@@ -68,12 +95,14 @@ function headerMap(
 
 /**
  * Streams a metrics CSV (header row first) as records, never holding more than the parser's
- * buffer. UTF-8 with or without BOM; `,`, `;` or tab, chosen from the header line. Syntax errors
+ * buffer. Decoded strictly (csv/decode.ts: UTF-8 with or without BOM, UTF-16 with BOM, or the
+ * declared charset); `,`, `;` or tab, chosen from the header line. Syntax errors
  * are 400 with the row; a bad header is 422; more than maxBytes is 413.
  */
 export async function* readMetricsCsv(
   input: AsyncIterable<Buffer | string>,
   maxBytes: number,
+  charset?: string,
 ): AsyncGenerator<CsvRecord> {
   const source = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head = await source.next();
@@ -81,19 +110,24 @@ export async function* readMetricsCsv(
   if (first.subarray(0, 4).equals(zipMagic)) {
     throw problems.unsupportedMediaType('This looks like an .xlsx file; upload metrics as CSV.');
   }
-  const bytes = Readable.from(limited(first, source, maxBytes));
+  const decoder = new StrictCsvDecoder(charset);
+  const text = decoded(limited(first, source, maxBytes), decoder);
+  // The first decoded chunk is read here, for the delimiter, and put back in front.
+  const start = await nextText(text);
   const parser = parse({
-    bom: true,
-    delimiter: sniffDelimiter(first.toString('utf8', 0, Math.min(first.length, 64 * 1024))),
+    delimiter: sniffDelimiter(start.slice(0, 64 * 1024)),
     info: true,
     trim: true,
     skip_empty_lines: true,
+    // Excel exports rows of empty cells (";;;") below the data; they are not rows to check.
+    skip_records_with_empty_values: true,
     relax_column_count: true,
     max_record_size: MAX_RECORD_BYTES,
   });
-  // pipe() does not forward errors: a 413 from the source must reach the loop below.
-  bytes.once('error', (err) => parser.destroy(err));
-  bytes.pipe(parser);
+  const chars = Readable.from(prepend(start, text));
+  // pipe() does not forward errors: a 413 or a decoding error must reach the loop below.
+  chars.once('error', (err) => parser.destroy(err));
+  chars.pipe(parser);
   let header: Map<MetricField, { index: number; name: string }> | null = null;
   let columns: Map<MetricField, string> = new Map();
   let width = 0;
@@ -118,6 +152,7 @@ export async function* readMetricsCsv(
       };
     }
   } catch (err) {
+    if (err instanceof CsvDecodeError) throw decodeProblem(err);
     if (err instanceof CsvError) {
       const row = (err as CsvError & { lines?: number }).lines;
       throw problems.badRequest('The CSV cannot be read.', [
@@ -126,7 +161,7 @@ export async function* readMetricsCsv(
     }
     throw err;
   } finally {
-    bytes.destroy();
+    chars.destroy();
     parser.destroy();
   }
   if (!header) throw problems.badRequest('The CSV is empty.', [{ message: 'no header row' }]);

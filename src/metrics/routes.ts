@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { charsetOf } from '../csv/decode.ts';
 import { authOf } from '../http/auth.ts';
 import { errorResponses, problems } from '../http/problem.ts';
 import { ingestResultSchema, metricsBody } from './schemas.ts';
@@ -56,7 +57,7 @@ export async function metricRoutes(
         }
         source = { kind: 'csv', stream: part.file };
       } else if (body instanceof Readable) {
-        source = { kind: 'csv', stream: body };
+        source = { kind: 'csv', stream: body, charset: charsetOf(request.headers['content-type']) };
       } else if (typeof body === 'string') {
         source = { kind: 'csv', stream: once(body) };
       } else {

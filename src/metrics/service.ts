@@ -13,7 +13,7 @@ import {
 
 export type MetricsSource =
   | { kind: 'json'; body: unknown }
-  | { kind: 'csv'; stream: AsyncIterable<Buffer | string> };
+  | { kind: 'csv'; stream: AsyncIterable<Buffer | string>; charset?: string | undefined };
 
 export interface MetricsServiceConfig {
   maxBytes: number;
@@ -72,8 +72,8 @@ async function* jsonRows(body: unknown): AsyncGenerator<RawRow> {
   }
 }
 
-async function* csvRows(stream: AsyncIterable<Buffer | string>, maxBytes: number) {
-  for await (const rec of readMetricsCsv(stream, maxBytes)) {
+async function* csvRows(source: Extract<MetricsSource, { kind: 'csv' }>, maxBytes: number) {
+  for await (const rec of readMetricsCsv(source.stream, maxBytes, source.charset)) {
     const locate = (field: MetricField | null): Location =>
       field ? { row: rec.row, column: rec.columns.get(field) ?? field } : { row: rec.row };
     const raw: RawRow = { values: rec.values, locate, ref: `row ${rec.row}`, problems: [] };
@@ -190,8 +190,7 @@ export function createMetricsService(deps: {
       inflight.catch(() => {});
     }
 
-    const raw =
-      source.kind === 'json' ? jsonRows(source.body) : csvRows(source.stream, config.maxBytes);
+    const raw = source.kind === 'json' ? jsonRows(source.body) : csvRows(source, config.maxBytes);
     for await (const r of raw) {
       if (++count > config.maxRows) {
         throw problems.payloadTooLarge(

@@ -1,18 +1,22 @@
 import { CsvError, parse } from 'csv-parse/sync';
+import { CsvDecodeError, decodeCsv } from '../../csv/decode.ts';
 import { sniffDelimiter } from '../../csv/delimiter.ts';
 import type { ConstraintInput } from './schema.ts';
 import { columnLetter, type TableRow, tableToMatrix } from './table.ts';
 import type { MatrixError, MatrixLimits, MatrixResult } from './types.ts';
 
 /**
- * Parses a matrix from CSV (long or wide layout, see tableToMatrix). Accepts UTF-8 with or
- * without BOM, UTF-16 with BOM, CRLF/LF/CR, quoted fields; `,`, `;` or tab as the delimiter,
- * chosen from the header line. Never throws.
+ * Parses a matrix from CSV (long or wide layout, see tableToMatrix). Bytes are decoded strictly
+ * (see csv/decode.ts: UTF-8 with or without BOM, UTF-16 with BOM, a declared charset);
+ * CRLF/LF/CR, quoted fields; `,`, `;` or tab as the delimiter, chosen from the header line.
+ * Never throws.
  */
 export function parseMatrixCsv(
   input: string | Buffer,
   limits: MatrixLimits,
   constraints?: ConstraintInput[],
+  /** A declared charset (e.g. from Content-Type); a BOM overrides it, UTF-8 is the default. */
+  charset?: string,
 ): MatrixResult {
   try {
     const bytes = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
@@ -21,8 +25,11 @@ export function parseMatrixCsv(
         message: `the file is ${bytes} bytes; the limit is ${limits.maxFileBytes} bytes`,
       });
     }
-    const text = typeof input === 'string' ? input : decode(input);
+    const text = typeof input === 'string' ? input : decode(input, charset);
     if (typeof text !== 'string') return failure('malformed', text);
+    if (text.includes('\u0000')) {
+      return failure('malformed', { message: 'the file is binary, not CSV text' });
+    }
     if (text.replace(/^\uFEFF/, '').trim() === '') {
       return failure('malformed', { message: 'the file is empty' });
     }
@@ -39,22 +46,17 @@ function failure(kind: 'malformed' | 'too_large', error: MatrixError): MatrixRes
   return { ok: false, kind, errors: [error] };
 }
 
-function decode(buf: Buffer): string | MatrixError {
+function decode(buf: Buffer, charset: string | undefined): string | MatrixError {
   if (buf.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
     return { message: 'this is a ZIP/.xlsx file, not CSV; upload it as .xlsx' };
   }
-  // Excel's "Unicode Text" export is UTF-16 with a BOM.
-  let encoding = 'utf-8';
-  if (buf[0] === 0xff && buf[1] === 0xfe) encoding = 'utf-16le';
-  else if (buf[0] === 0xfe && buf[1] === 0xff) encoding = 'utf-16be';
   try {
-    const text = new TextDecoder(encoding, { fatal: true }).decode(buf);
-    if (text.includes('\u0000')) return { message: 'the file is binary, not CSV text' };
-    return text;
-  } catch {
-    // Mostly Windows-1252 exports from older Excel versions; guessing the code page would
-    // silently corrupt accented level keys.
-    return { message: 'the file is not UTF-8 text; save it as "CSV UTF-8"' };
+    return decodeCsv(buf, charset);
+  } catch (err) {
+    if (!(err instanceof CsvDecodeError)) throw err;
+    return err.row === undefined
+      ? { message: err.message }
+      : { row: err.row, message: err.message };
   }
 }
 

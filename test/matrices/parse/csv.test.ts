@@ -117,7 +117,11 @@ describe('parseMatrixCsv: malformed files', () => {
   it('rejects text that is not UTF-8, and binary files', () => {
     const latin1 = Buffer.from('city\nMontréal\n', 'latin1');
     expect(errorsOf(parseMatrixCsv(latin1, limits), 'malformed')).toEqual([
-      { message: 'the file is not UTF-8 text; save it as "CSV UTF-8"' },
+      {
+        row: 2,
+        message:
+          'the file is not UTF-8 text; save it as "CSV UTF-8" (the first invalid byte is in row 2)',
+      },
     ]);
     const zip = Buffer.from('PK\x03\x04\x14\x00', 'latin1');
     expect(errorsOf(parseMatrixCsv(zip, limits), 'malformed')).toEqual([

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaignBody, createTestApp, type TestApp } from '../../helpers/app.ts';
+
+// Uploads through the real app: what reaches the parsers is what the HTTP layer made of the bytes.
+let t: TestApp;
+let auth: string;
+let campaignId: string;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  auth = await t.key('upload-co');
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/campaigns',
+    headers: { authorization: auth },
+    payload: {
+      ...campaignBody,
+      prompt_template: 'A {{tone}} ad for {{brief.product}} in {{city}}',
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  campaignId = res.json().id;
+});
+afterAll(() => t.close());
+
+const post = (payload: Buffer | string | FormData, headers: Record<string, string> = {}) =>
+  t.app.inject({
+    method: 'POST',
+    url: `/v1/campaigns/${campaignId}/matrices`,
+    headers: { authorization: auth, ...headers },
+    payload: payload as string,
+  });
+
+function multipart(bytes: Buffer, filename: string) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), filename);
+  return form;
+}
+
+const levelsOf = (body: { dimensions: { key: string; levels: { key: string }[] }[] }) =>
+  Object.fromEntries(body.dimensions.map((d) => [d.key, d.levels.map((l) => l.key)]));
+
+describe('CSV bodies are decoded strictly, like multipart files', () => {
+  const cp1252 = Buffer.from('tone,city\ncalm,Paris\nwarm,café\n', 'latin1');
+
+  it('rejects Windows-1252 bytes in a text/csv body with the row, as the multipart path does', async () => {
+    const body = await post(cp1252, { 'content-type': 'text/csv' });
+    expect(body.statusCode, body.body).toBe(400);
+    expect(body.headers['content-type']).toMatch(/application\/problem\+json/);
+    const error = {
+      row: 3,
+      message:
+        'the file is not UTF-8 text; save it as "CSV UTF-8" (the first invalid byte is in row 3)',
+    };
+    expect(body.json().errors).toEqual([error]);
+    const file = await post(multipart(cp1252, 'm.csv'));
+    expect(file.statusCode, file.body).toBe(400);
+    expect(file.json().errors).toEqual([error]);
+  });
+
+  it('decodes a declared charset and UTF-16 with a BOM', async () => {
+    const declared = await post(cp1252, { 'content-type': 'text/csv; charset=windows-1252' });
+    expect(declared.statusCode, declared.body).toBe(201);
+    expect(levelsOf(declared.json())).toEqual({ tone: ['calm', 'warm'], city: ['Paris', 'café'] });
+
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('tone\tcity\ncalme\tZürich\n', 'utf16le'),
+    ]);
+    for (const res of [
+      await post(utf16, { 'content-type': 'text/csv' }),
+      await post(utf16, { 'content-type': 'text/plain' }),
+      await post(multipart(utf16, 'unicode.txt')),
+    ]) {
+      expect(res.statusCode, res.body).toBe(201);
+      expect(levelsOf(res.json())).toEqual({ tone: ['calme'], city: ['Zürich'] });
+    }
+  });
+
+  it('answers 415 for a charset nobody knows', async () => {
+    const res = await post('tone,city\ncalm,Paris\n', {
+      'content-type': 'text/csv; charset=x-klingon',
+    });
+    expect(res.statusCode, res.body).toBe(415);
+    expect(res.json().detail).toMatch(/unsupported charset "x-klingon"/);
+  });
+});
