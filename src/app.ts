@@ -58,6 +58,10 @@ export type AppConfig = Pick<
   | 'BODY_LIMIT_BYTES'
   | 'UPLOAD_LIMIT_BYTES'
   | 'RATE_LIMIT_PER_MINUTE'
+  | 'AUTH_FAILURES_PER_MINUTE'
+  | 'AUTH_NEGATIVE_CACHE_MS'
+  | 'TRUST_PROXY'
+  | 'QUEUE_PREFIX'
   | 'IDEMPOTENCY_TTL_HOURS'
   | 'DEFAULT_PROVIDER'
   | 'PUBLIC_URL'
@@ -112,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         : `req_${ulid().toLowerCase()}`;
     },
     requestIdHeader: false,
+    trustProxy: config.TRUST_PROXY,
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -245,7 +250,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      await registerAuth(api, { tenants });
+      await registerAuth(api, {
+        tenants,
+        redis: deps.redis,
+        logger: deps.logger,
+        options: {
+          failuresPerWindow: config.AUTH_FAILURES_PER_MINUTE,
+          windowMs: 60_000,
+          negativeCacheMs: config.AUTH_NEGATIVE_CACHE_MS,
+          prefix: config.QUEUE_PREFIX,
+        },
+      });
       await api.register(fastifyMultipart, {
         limits: { fileSize: config.UPLOAD_LIMIT_BYTES, files: 1 },
       });
