@@ -60,6 +60,10 @@ export type AppConfig = Pick<
   | 'UPLOAD_LIMIT_BYTES'
   | 'ASSET_DECODE_CONCURRENCY'
   | 'RATE_LIMIT_PER_MINUTE'
+  | 'AUTH_FAILURES_PER_MINUTE'
+  | 'AUTH_NEGATIVE_CACHE_MS'
+  | 'TRUST_PROXY'
+  | 'QUEUE_PREFIX'
   | 'IDEMPOTENCY_TTL_HOURS'
   | 'DEFAULT_PROVIDER'
   | 'PUBLIC_URL'
@@ -114,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         : `req_${ulid().toLowerCase()}`;
     },
     requestIdHeader: false,
+    trustProxy: config.TRUST_PROXY,
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -250,7 +255,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      await registerAuth(api, { tenants });
+      await registerAuth(api, {
+        tenants,
+        redis: deps.redis,
+        logger: deps.logger,
+        options: {
+          failuresPerWindow: config.AUTH_FAILURES_PER_MINUTE,
+          windowMs: 60_000,
+          negativeCacheMs: config.AUTH_NEGATIVE_CACHE_MS,
+          prefix: config.QUEUE_PREFIX,
+        },
+      });
       await api.register(fastifyMultipart, {
         limits: { fileSize: config.UPLOAD_LIMIT_BYTES, files: 1 },
       });

@@ -46,6 +46,26 @@ export const baseEnvSchema = z.object({
     .default(2)
     .describe('Logo uploads decoded at once per api process (each decode is an ffmpeg run)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  AUTH_FAILURES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe('Failed authentications per client address per minute before 429; 0 = unlimited'),
+  AUTH_NEGATIVE_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(5_000)
+    .describe('How long an unknown API key is answered 401 from memory, without Postgres'),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v): boolean | string => (v === undefined ? false : v === 'true' ? true : v))
+    .describe(
+      'Behind a proxy: true, or its addresses/CIDRs (comma-separated), so the client address (X-Forwarded-For) is used for limits and logs',
+    ),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()

@@ -251,6 +251,12 @@ export function createDeliveryProcessor(deps: {
       }
       const result = await attempt(d);
       deps.metrics.attempt(result.outcome, result.durationMs / 1000);
+      // The tenant's attempt log says only "blocked"; which address it was is for operators.
+      if (result.detail)
+        log.warn(
+          { deliveryId, endpointId: d.endpoint_id, tenantId: d.tenant_id, detail: result.detail },
+          'webhook attempt blocked',
+        );
       log.debug(
         { deliveryId, attempt: d.attempts, outcome: result.outcome, status: result.status },
         'webhook attempt',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignBody, createTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -87,6 +88,76 @@ describe('authentication', () => {
     const secret = auth.slice(7);
     const { rows } = await t.testDb.pool.query('SELECT * FROM api_keys');
     expect(JSON.stringify(rows)).not.toContain(secret);
+  });
+});
+
+describe('failed authentications', () => {
+  const badKey = () => `Bearer amx_${randomBytes(32).toString('base64url')}`;
+  const me = (authorization: string, remoteAddress = '127.0.0.1') =>
+    limited.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization }, remoteAddress });
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await createTestApp({ AUTH_FAILURES_PER_MINUTE: '5' });
+  });
+  afterAll(() => limited.close());
+
+  it('answers 429 with Retry-After once an address is over the limit, and only that address', async () => {
+    const good = await limited.key('limited-co');
+    const address = '198.51.100.7';
+    for (let i = 0; i < 5; i++) expectProblem(await me(badKey(), address), 401);
+    const over = await me(badKey(), address);
+    const body = expectProblem(over, 429);
+    expect(body.detail).toMatch(/failed authentications/);
+    const retryAfter = Number(over.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Per address, as documented: a valid key from the same address waits out the window too...
+    expectProblem(await me(good, address), 429);
+    // ...while other addresses are untouched.
+    expect((await me(good, '198.51.100.8')).statusCode).toBe(200);
+    expectProblem(await me(badKey(), '198.51.100.8'), 401);
+    // The counter lives under the deployment's prefix, with an expiry.
+    const ttl = await limited.infra.redis.pttl(
+      `${limited.config.QUEUE_PREFIX}:auth-failures:${address}`,
+    );
+    expect(ttl).toBeGreaterThan(0);
+  });
+
+  it('counts malformed credentials, not missing ones', async () => {
+    const address = '198.51.100.9';
+    for (let i = 0; i < 10; i++) {
+      const res = await limited.app.inject({
+        method: 'GET',
+        url: '/v1/me',
+        remoteAddress: address,
+      });
+      expectProblem(res, 401);
+    }
+    for (let i = 0; i < 5; i++) expectProblem(await me('Basic abc', address), 401);
+    expectProblem(await me('Bearer nope', address), 429);
+  });
+
+  it('asks Postgres once for the same unknown key retried in a loop', async () => {
+    let checkouts = 0;
+    const count = () => void checkouts++;
+    t.infra.database.pool.on('acquire', count);
+    try {
+      const key = badKey();
+      for (let i = 0; i < 10; i++)
+        expectProblem(
+          await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: key } }),
+          401,
+        );
+      expect(checkouts).toBe(1);
+      // A different unknown key is looked up: the cache holds exact keys (their hashes) only.
+      expectProblem(
+        await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: badKey() } }),
+        401,
+      );
+      expect(checkouts).toBe(2);
+    } finally {
+      t.infra.database.pool.off('acquire', count);
+    }
   });
 });
 

@@ -81,10 +81,19 @@ export function deniedAddressReason(address: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What a tenant sees in its attempt log for any blocked address. It names neither the address
+ * nor the reason: a tenant could otherwise map our internal names ("resolved from …") by
+ * registering them. Operators get the detail (the error's message) in the server log.
+ */
+export const BLOCKED_ADDRESS_PUBLIC = 'blocked: private address';
+
 export class BlockedAddressError extends Error {
   readonly code = 'ERR_WEBHOOK_ADDRESS_BLOCKED';
   readonly address: string;
   readonly reason: string;
+  /** Safe to show the tenant; `message` is for operators only. */
+  readonly publicMessage = BLOCKED_ADDRESS_PUBLIC;
 
   constructor(address: string, reason: string, hostname?: string) {
     const via = hostname && hostname !== address ? ` (resolved from ${hostname})` : '';

@@ -6,7 +6,12 @@ import http, {
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
-import { BlockedAddressError, deniedAddressReason, guardLookup } from './address-policy.ts';
+import {
+  BLOCKED_ADDRESS_PUBLIC,
+  BlockedAddressError,
+  deniedAddressReason,
+  guardLookup,
+} from './address-policy.ts';
 import { hostMatches, normalizeHost, urlShapeProblems } from './url.ts';
 
 export type AttemptOutcome = 'delivered' | 'failed' | 'blocked' | 'gone' | 'throttled';
@@ -18,6 +23,8 @@ export interface AttemptResult {
   /** At most maxResponseBytes of the response body, decoded as UTF-8 (NULs removed). */
   responseExcerpt?: string;
   error?: string;
+  /** Operators only (server log, never the tenant's attempt log): e.g. which address was blocked. */
+  detail?: string;
   /** Set with `throttled`: how long the receiver asked us to wait. */
   retryAfterMs?: number;
 }
@@ -80,9 +87,9 @@ function outcomeForStatus(
   return { outcome: 'failed' };
 }
 
-function errorResult(err: Error): Pick<AttemptResult, 'outcome' | 'error'> {
+function errorResult(err: Error): Pick<AttemptResult, 'outcome' | 'error' | 'detail'> {
   if (err instanceof BlockedAddressError || AGENT_REFUSAL.test(err.message))
-    return { outcome: 'blocked', error: err.message };
+    return { outcome: 'blocked', error: BLOCKED_ADDRESS_PUBLIC, detail: err.message };
   const code = (err as NodeJS.ErrnoException).code;
   return {
     outcome: 'failed',
@@ -139,7 +146,11 @@ export function createWebhookSender(options: WebhookSenderOptions = {}): Webhook
       const reason = deniedAddressReason(host);
       if (reason)
         return Promise.resolve(
-          done({ outcome: 'blocked', error: new BlockedAddressError(host, reason).message }),
+          done({
+            outcome: 'blocked',
+            error: BLOCKED_ADDRESS_PUBLIC,
+            detail: new BlockedAddressError(host, reason).message,
+          }),
         );
     }
 

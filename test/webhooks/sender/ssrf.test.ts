@@ -59,7 +59,9 @@ describe('default sender (no allowHosts)', () => {
       body,
     });
     expect(result.outcome).toBe('blocked');
-    expect(result.error).toContain(`address ${canonical} is not allowed`);
+    // The tenant-visible error names no address; the operator detail does.
+    expect(result.error).toBe('blocked: private address');
+    expect(result.detail).toContain(`address ${canonical} is not allowed`);
     expect(result.status).toBeUndefined();
     expect(sockets.created).toHaveLength(0);
     expect(receiver.connections).toBe(0);
@@ -71,8 +73,8 @@ describe('default sender (no allowHosts)', () => {
       headers,
       body,
     });
-    expect(result).toMatchObject({ outcome: 'blocked' });
-    expect(result.error).toContain(`address ${canonical} is not allowed`);
+    expect(result).toMatchObject({ outcome: 'blocked', error: 'blocked: private address' });
+    expect(result.detail).toContain(`address ${canonical} is not allowed`);
     expect(sockets.created).toHaveLength(0);
     expect(receiver.connections).toBe(0);
   });
@@ -87,7 +89,8 @@ describe('default sender (no allowHosts)', () => {
         body,
       });
       expect(result.outcome).toBe('blocked');
-      expect(result.error).toMatch(
+      expect(result.error).toBe('blocked: private address');
+      expect(result.detail).toMatch(
         /^address (127\.0\.0\.1|::1) \(resolved from localhost\) is not allowed: loopback$/,
       );
       // The socket exists (the lookup runs inside connect) but never completes a handshake.
@@ -138,7 +141,9 @@ describe('connect-time checks on resolved names', () => {
       expect(result).toEqual({
         outcome: 'blocked',
         durationMs: expect.any(Number),
-        error: `address ${address} (resolved from hooks.customer.example) is not allowed: ${reason}`,
+        // What the tenant's attempt log gets: not what its name resolved to.
+        error: 'blocked: private address',
+        detail: `address ${address} (resolved from hooks.customer.example) is not allowed: ${reason}`,
       });
       expect(sockets.connected).toHaveLength(0);
     },
