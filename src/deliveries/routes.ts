@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authOf } from '../http/auth.ts';
+import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses } from '../http/problem.ts';
 import { variantParams } from '../variants/schemas.ts';
@@ -109,8 +109,8 @@ export async function deliveryRoutes(
         params: mediaParams,
         querystring: mediaQuery,
         response: {
-          200: z.any().describe('video/mp4 or image/jpeg'),
-          206: z.any().describe('The requested byte range'),
+          200: fileResponse('The video (MP4) or thumbnail (JPEG)', ['video/mp4', 'image/jpeg']),
+          206: fileResponse('The requested byte range of the video', ['video/mp4']),
           ...errorResponses(400, 403, 404),
         },
       },

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authOf } from '../http/auth.ts';
+import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses, problems } from '../http/problem.ts';
 import { listVariantsQuery, variantParams, variantSchema } from './schemas.ts';
 import { toVariantResponse, type VariantService } from './service.ts';
 
+const mediaTypes = { video: 'video/mp4', thumbnail: 'image/jpeg' } as const;
 const levelFilter = /^levels\[([a-z][a-z0-9_]{0,31})\]$/;
 
 export async function variantRoutes(
@@ -80,8 +81,10 @@ export async function variantRoutes(
             what === 'video' ? 'Stream the composited MP4 (supports Range)' : 'The JPEG thumbnail',
           params: variantParams,
           response: {
-            200: z.any().describe(what === 'video' ? 'video/mp4' : 'image/jpeg'),
-            ...(what === 'video' ? { 206: z.any().describe('The requested byte range') } : {}),
+            200: fileResponse(what === 'video' ? 'The MP4' : 'The JPEG', [mediaTypes[what]]),
+            ...(what === 'video'
+              ? { 206: fileResponse('The requested byte range', [mediaTypes.video]) }
+              : {}),
             ...errorResponses(401, 403, 404),
           },
         },
