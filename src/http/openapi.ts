@@ -72,15 +72,19 @@ function transformSchemas(input: TransformInput) {
   return { ...transformed, schema: { ...transformed.schema, body: { content } } };
 }
 
+const deepObjectQueries = new WeakMap<object, Record<string, z.ZodType>>();
+
 /**
- * A querystring with `.meta({ deepObject: { name: zodSchema } })` takes `name[key]=value`
- * parameters; fastify-swagger lists only plain properties, so these are added as
- * `style: deepObject` parameters when the document is finished.
+ * Declares `name[key]=value` query parameters (OpenAPI's deepObject style) that a querystring
+ * schema takes through its catchall; fastify-swagger lists only plain properties.
  */
+export function withDeepObjects<T extends z.ZodType>(query: T, objects: Record<string, z.ZodType>) {
+  deepObjectQueries.set(query, objects);
+  return query;
+}
+
 function deepObjectsOf(querystring: unknown): Record<string, Json> | undefined {
-  if (!(querystring instanceof z.ZodType)) return undefined;
-  const declared = (querystring.meta() as { deepObject?: Record<string, z.ZodType> } | undefined)
-    ?.deepObject;
+  const declared = querystring ? deepObjectQueries.get(querystring as object) : undefined;
   if (!declared) return undefined;
   return Object.fromEntries(
     Object.entries(declared).map(([name, schema]) => [
@@ -234,7 +238,7 @@ function addDeepObjectParameters(document: Json) {
     delete operation['x-deep-object'];
     const parameters = (operation.parameters ?? []) as Json[];
     for (const [name, schema] of Object.entries(deep)) {
-      const { description, examples, ...rest } = schema;
+      const { description, examples, $schema: _dialect, ...rest } = schema;
       parameters.push({
         in: 'query',
         name,
