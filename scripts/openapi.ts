@@ -1,6 +1,6 @@
 /**
  * Writes openapi/openapi.json from the zod schemas of the real app, built without listening or
- * connecting anywhere. `--check` fails when the committed file differs (CI's drift check).
+ * connecting anywhere, without PUBLIC_URL so `servers` is relative. `--check` fails when the committed file differs (CI's drift check).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,6 @@ const target = fileURLToPath(new URL('../openapi/openapi.json', import.meta.url)
 const config = loadConfig({
   DATABASE_URL: 'postgres://localhost/admatrix',
   REDIS_URL: 'redis://localhost:6379',
-  PUBLIC_URL: 'http://localhost:3000',
   LOG_LEVEL: 'silent',
 });
 const logger = pino({ level: 'silent' });

@@ -3,11 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -27,7 +23,7 @@ import { registerAuth } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
-import { openapiTransform } from './http/openapi.ts';
+import { openapiTransform, openapiTransformObject } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
 import { matrixRoutes } from './matrices/routes.ts';
 import { createMatrixService } from './matrices/service.ts';
@@ -140,7 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'One ad brief plus a matrix of variables in; generated, tracked and reported video variants out. Errors are RFC 9457 problem+json.',
         license: { name: 'MIT', identifier: 'MIT' },
       },
-      servers: [{ url: config.PUBLIC_URL ?? 'http://localhost:3000' }],
+      // Relative without PUBLIC_URL: clients resolve it against wherever they fetched the document.
+      servers: [{ url: config.PUBLIC_URL ?? '/' }],
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'amx_… API key' },
@@ -149,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ apiKey: [] }],
     },
     transform: openapiTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: openapiTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

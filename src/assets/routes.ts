@@ -19,6 +19,7 @@ export async function assetRoutes(
       config: { scope: 'campaigns:write', idempotency: 'off' },
       schema: {
         tags,
+        operationId: 'uploadAsset',
         summary: 'Upload a partner logo (PNG, JPEG or WebP; the bytes decide, not the name)',
         description: 'Uploading the same bytes again returns the existing asset with 200.',
         body: { content: { 'multipart/form-data': { schema: assetUploadBody } } },
@@ -47,7 +48,10 @@ export async function assetRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'getAsset',
         summary: 'Get an asset',
+        description:
+          "An uploaded logo's kind, size and dimensions; use its id as a level's asset_id to draw it on that level's videos.",
         params: assetParams,
         response: { 200: assetSchema, ...errorResponses(401, 403, 404) },
       },

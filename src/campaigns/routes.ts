@@ -21,7 +21,10 @@ export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: Ca
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'createCampaign',
         summary: 'Create a campaign (the base brief)',
+        description:
+          'A campaign holds the brief, the prompt template with {{dimension}} placeholders, the video settings (provider, model, seconds, size) and an optional budget. Matrices and runs hang off it.',
         body: createCampaignBody,
         response: { 201: campaignSchema, ...errorResponses(400, 401, 403, 409, 422) },
       },
@@ -38,7 +41,10 @@ export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: Ca
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'listCampaigns',
         summary: 'List campaigns',
+        description:
+          "The tenant's campaigns, newest first, a page at a time: pass next_cursor as cursor for the next page.",
         querystring: paginationQuery,
         response: { 200: pageSchema(campaignSchema), ...errorResponses(400, 401, 403) },
       },
@@ -60,7 +66,9 @@ export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: Ca
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'getCampaign',
         summary: 'Get a campaign',
+        description: "One campaign of the calling tenant; another tenant's id is a 404.",
         params: campaignParams,
         response: { 200: campaignSchema, ...errorResponses(401, 403, 404) },
       },
@@ -75,7 +83,9 @@ export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: Ca
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'updateCampaign',
         summary: 'Update a campaign (nested objects merge)',
+        description: 'Changes only the fields sent; brief, video and overlay merge field by field.',
         params: campaignParams,
         body: updateCampaignBody,
         response: { 200: campaignSchema, ...errorResponses(400, 401, 403, 404, 422) },

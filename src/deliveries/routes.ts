@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authOf } from '../http/auth.ts';
+import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses } from '../http/problem.ts';
 import { variantParams } from '../variants/schemas.ts';
@@ -33,8 +33,11 @@ export async function deliveryRoutes(
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'createDelivery',
         summary:
           'Record that a variant reached a destination; repeating destination and external_id returns the first record',
+        description:
+          'A delivery receipt: where the variant went (destination) and its id there (external_id), so reports can join performance back. Repeating destination and external_id answers 200 with the first record.',
         params: variantParams,
         body: createDeliveryBody,
         response: {
@@ -60,7 +63,10 @@ export async function deliveryRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'listDeliveries',
         summary: 'List delivery receipts by campaign, run, variant or destination',
+        description:
+          'Delivery receipts, a page at a time, filtered by campaign, run, variant or destination.',
         querystring: listDeliveriesQuery,
         response: { 200: pageSchema(deliverySchema), ...errorResponses(400, 401, 403, 404) },
       },
@@ -85,7 +91,10 @@ export async function deliveryRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'createDownloadLinks',
         summary: 'Time-limited signed URLs to the video and thumbnail that need no API key',
+        description:
+          'Signed URLs to hand to a tool or person without an API key; they stop working at expires_at. The variant must have been rendered (409 otherwise).',
         params: variantParams,
         body: linkBody,
         response: { 200: linkSchema, ...errorResponses(400, 401, 403, 404, 409) },
@@ -104,13 +113,16 @@ export async function deliveryRoutes(
       config: { public: true },
       schema: {
         tags,
+        operationId: 'downloadSignedMedia',
         summary: 'A signed download link (from POST /variants/{id}/links); supports Range',
+        description:
+          'Serves the file a signed link points at; needs no API key, only an unexpired expires and signature. The video answers Range requests with 206.',
         security: [],
         params: mediaParams,
         querystring: mediaQuery,
         response: {
-          200: z.any().describe('video/mp4 or image/jpeg'),
-          206: z.any().describe('The requested byte range'),
+          200: fileResponse('The video (MP4) or thumbnail (JPEG)', ['video/mp4', 'image/jpeg']),
+          206: fileResponse('The requested byte range of the video', ['video/mp4']),
           ...errorResponses(400, 403, 404),
         },
       },

@@ -134,16 +134,20 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
-const errorDescriptions: Record<number, string> = {
+/** What each status means here; the OpenAPI transform declares them from this too. */
+export const errorDescriptions: Record<number, string> = {
   400: 'Malformed request',
   401: 'Missing or unknown API key',
   403: 'The API key lacks a scope',
   404: 'Not found, or owned by another tenant',
   409: 'Conflict (e.g. the same Idempotency-Key is still in flight)',
   413: 'Body too large',
+  414: 'A path parameter over 100 characters',
   415: 'Unsupported media type',
-  422: 'Well-formed but unacceptable',
+  416: 'The Range is outside the file',
+  422: 'Well-formed but unacceptable (or an Idempotency-Key reused with another request)',
   429: 'Rate limited; see Retry-After',
+  431: 'The URL or headers are over 16 KB',
   503: 'A backing service is unavailable',
 };
 

@@ -76,7 +76,10 @@ export async function matrixRoutes(
       bodyLimit: deps.maxFileBytes + 64 * 1024,
       schema: {
         tags,
+        operationId: 'createMatrix',
         summary: 'Add a variable matrix to a campaign (JSON, CSV, or a multipart .csv/.xlsx)',
+        description:
+          'Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.',
         params: campaignParams,
         body: createMatrixBody,
         response: { 201: matrixSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
@@ -100,7 +103,9 @@ export async function matrixRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'listMatrices',
         summary: "List a campaign's matrices",
+        description: "The campaign's matrices, newest first, a page at a time.",
         params: campaignParams,
         querystring: paginationQuery,
         response: { 200: pageSchema(matrixSchema), ...errorResponses(400, 401, 403, 404) },
@@ -123,7 +128,10 @@ export async function matrixRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'getMatrix',
         summary: 'Get a matrix',
+        description:
+          'A matrix with its dimensions, levels, constraints and exact combination counts.',
         params: matrixParams,
         response: { 200: matrixSchema, ...errorResponses(401, 403, 404) },
       },
@@ -138,8 +146,11 @@ export async function matrixRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'previewMatrix',
         summary:
           'Quote a design: count, cost, design quality and rendered prompts. Writes nothing.',
+        description:
+          'Plans the design as a run would (same budget and limits, counting what earlier runs spent or reserved) and returns the variant count, cost, design_stats and a sample of rendered prompts, without writing anything.',
         params: matrixParams,
         body: previewBody,
         response: { 200: previewSchema, ...errorResponses(400, 401, 403, 404, 422) },

@@ -33,8 +33,11 @@ export async function metricRoutes(
       validatorCompiler: () => (data: unknown) => ({ value: data }),
       schema: {
         tags: ['metrics'],
+        operationId: 'uploadMetrics',
         summary:
           'Upload daily performance per variant, date and platform (JSON rows, CSV, or a multipart .csv); upserts, all or nothing',
+        description:
+          'Rows of impressions, clicks, conversions, spend and video views per variant, date and platform. A repeated row updates the numbers; any bad row fails the whole upload with a 422 naming its row and column.',
         body: metricsBody,
         response: {
           200: ingestResultSchema,

@@ -26,7 +26,10 @@ export async function opsRoutes(
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getHealth',
         summary: 'The process is up',
+        description:
+          'Liveness: answers 200 while the process runs, without touching Postgres or Redis.',
         response: { 200: z.object({ status: z.literal('ok') }) },
       },
     },
@@ -38,7 +41,10 @@ export async function opsRoutes(
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getReadiness',
         summary: 'Postgres and Redis answer',
+        description:
+          'Readiness: 200 when Postgres and Redis answer within the deadline, else 503 naming the failed check in errors.',
         response: {
           200: z.object({
             status: z.literal('ready'),

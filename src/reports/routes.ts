@@ -21,8 +21,11 @@ export async function reportRoutes(app: FastifyInstance, deps: { reports: Report
       config: { scope: 'reports:read' },
       schema: {
         tags: ['reports'],
+        operationId: 'getCampaignReport',
         summary:
           'Operations, per-variant performance and element-level effects (which level of each dimension drives CTR), as JSON, CSV or XLSX',
+        description:
+          'format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of CTR over the dimensions, with Holm-adjusted p-values and the thresholds used.',
         params: campaignParams,
         querystring: reportQuery,
         response: { 200: reportResponse, ...errorResponses(400, 401, 403, 404) },

@@ -25,7 +25,10 @@ export async function reviewRoutes(
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'reviewVariant',
         summary: 'Approve or reject a ready variant (campaigns with require_approval need this)',
+        description:
+          'Records an approval or rejection with an optional note. Only a ready variant can be reviewed (409 otherwise).',
         params: variantParams,
         body: reviewBody,
         response: { 200: reviewedVariantSchema, ...errorResponses(400, 401, 403, 404, 409) },
@@ -45,8 +48,11 @@ export async function reviewRoutes(
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'reviewVariants',
         summary:
           'Approve or reject every ready variant of a run or campaign matching the levels, e.g. {"tone": "playful"}',
+        description:
+          'Reviews in one call every ready variant of the run or campaign whose levels match; answers how many moved.',
         body: bulkReviewBody,
         response: { 200: bulkReviewResponse, ...errorResponses(400, 401, 403, 404) },
       },

@@ -24,8 +24,11 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
       config: { scope: 'campaigns:write', idempotency: 'required' },
       schema: {
         tags,
+        operationId: 'createRun',
         summary:
           'Fan a matrix out into variants and start rendering them (Idempotency-Key required)',
+        description:
+          'Plans the design over the matrix, writes one variant per combination not generated before and queues them for rendering. Requires an Idempotency-Key, so a retried request never starts a second run.',
         params: campaignParams,
         body: createRunBody,
         response: { 202: runAcceptedSchema, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
@@ -48,7 +51,10 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'listCampaignRuns',
         summary: "List a campaign's runs",
+        description:
+          "The campaign's runs, newest first, each with its counts per status, cost and ETA.",
         params: campaignParams,
         querystring: paginationQuery,
         response: { 200: pageSchema(runSchema), ...errorResponses(400, 401, 403, 404) },
@@ -78,7 +84,10 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'getRun',
         summary: 'A run with its variant counts per status, cost and ETA',
+        description:
+          'Poll this to follow a run: counts per variant status, estimated and actual cost, and an ETA while it renders.',
         params: runParams,
         response: { 200: runSchema, ...errorResponses(401, 403, 404) },
       },
@@ -93,6 +102,7 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'cancelRun',
         summary:
           'Stop variants not yet paid for; renders already accepted are not fetched unless asked',
         description:
@@ -114,7 +124,10 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
       config: { scope: 'campaigns:write' },
       schema: {
         tags,
+        operationId: 'retryRun',
         summary: 'Render the failed variants of a run again (not blocked ones)',
+        description:
+          "Queues the run's failed variants again; blocked ones (refused by the provider's policy) are not retried. Answers 422 when there is nothing to retry.",
         params: runParams,
         response: {
           202: runSchema.extend({ retried: z.number().int() }),

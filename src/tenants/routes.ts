@@ -10,7 +10,10 @@ export async function tenantRoutes(app: FastifyInstance) {
     {
       schema: {
         tags: ['keys'],
+        operationId: 'getMe',
         summary: 'The tenant and scopes of the calling API key',
+        description:
+          'Which tenant the Authorization key belongs to and what it may do; a cheap way to check a key.',
         response: {
           200: z.object({
             tenant_id: z.string(),

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authOf } from '../http/auth.ts';
+import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses, problems } from '../http/problem.ts';
 import { listVariantsQuery, variantParams, variantSchema } from './schemas.ts';
 import { toVariantResponse, type VariantService } from './service.ts';
 
+const mediaTypes = { video: 'video/mp4', thumbnail: 'image/jpeg' } as const;
 const levelFilter = /^levels\[([a-z][a-z0-9_]{0,31})\]$/;
 
 export async function variantRoutes(
@@ -24,7 +25,10 @@ export async function variantRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'listVariants',
         summary: 'List variants by run, campaign, status and levels (levels[tone]=playful)',
+        description:
+          'Filter by run_id, campaign_id, status, and by level with the deepObject parameter levels (levels[tone]=playful&levels[city]=Paris; with curl use -g). A page at a time.',
         querystring: listVariantsQuery,
         response: { 200: pageSchema(variantSchema), ...errorResponses(400, 401, 403) },
       },
@@ -59,8 +63,11 @@ export async function variantRoutes(
       config: { scope: 'campaigns:read' },
       schema: {
         tags,
+        operationId: 'getVariant',
         summary:
           'A variant with its lineage: levels, prompt, provider job, attempts, cost and media',
+        description:
+          'Everything about one variant: its levels, the prompt (and what was sent), provider job, attempts, cost, review, deliveries and media links.',
         params: variantParams,
         response: { 200: variantSchema, ...errorResponses(401, 403, 404) },
       },
@@ -76,12 +83,19 @@ export async function variantRoutes(
         config: { scope: 'campaigns:read' },
         schema: {
           tags,
+          operationId: what === 'video' ? 'getVariantVideo' : 'getVariantThumbnail',
           summary:
             what === 'video' ? 'Stream the composited MP4 (supports Range)' : 'The JPEG thumbnail',
+          description:
+            what === 'video'
+              ? 'The rendered video with the logo and text overlay composited; one bytes= Range is answered with 206. 404 until the variant is rendered.'
+              : 'A still from the rendered video. 404 until the variant is rendered.',
           params: variantParams,
           response: {
-            200: z.any().describe(what === 'video' ? 'video/mp4' : 'image/jpeg'),
-            ...(what === 'video' ? { 206: z.any().describe('The requested byte range') } : {}),
+            200: fileResponse(what === 'video' ? 'The MP4' : 'The JPEG', [mediaTypes[what]]),
+            ...(what === 'video'
+              ? { 206: fileResponse('The requested byte range', [mediaTypes.video]) }
+              : {}),
             ...errorResponses(401, 403, 404),
           },
         },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { variantStatuses } from '../db/schema.ts';
+import { withDeepObjects } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
+import { DIMENSION_KEY_PATTERN } from '../matrices/parse/schema.ts';
 
 export const variantSchema = z
   .object({
@@ -42,13 +44,22 @@ export const variantSchema = z
   })
   .meta({ id: 'Variant' });
 
-export const listVariantsQuery = paginationQuery
-  .extend({
-    run_id: z.string().max(64).optional(),
-    campaign_id: z.string().max(64).optional(),
-    status: z.enum(variantStatuses).optional(),
-  })
-  .catchall(z.string().max(200))
-  .describe('Filter by level with levels[<dimension>]=<level>, e.g. levels[tone]=playful');
+export const listVariantsQuery = withDeepObjects(
+  paginationQuery
+    .extend({
+      run_id: z.string().max(64).optional(),
+      campaign_id: z.string().max(64).optional(),
+      status: z.enum(variantStatuses).optional(),
+    })
+    // levels[<dimension>]=<level>; the handler checks the names.
+    .catchall(z.string().max(200)),
+  {
+    levels: z.record(z.string().regex(DIMENSION_KEY_PATTERN), z.string().max(200)).meta({
+      description:
+        'Variants whose level for each given dimension is the one given: levels[tone]=playful&levels[city]=Paris',
+      examples: [{ tone: 'playful' }],
+    }),
+  },
+);
 
 export const variantParams = z.object({ id: z.string().min(1).max(64) });

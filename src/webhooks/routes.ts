@@ -36,7 +36,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'createWebhookEndpoint',
         summary: 'Register an endpoint; the signing secret is in this response only',
+        description:
+          'Events (run and variant state changes) are POSTed to the URL as Standard Webhooks, signed with the secret returned here once. URLs resolving to private addresses are refused.',
         body: createEndpointBody,
         response: { 201: endpointWithSecretSchema, ...errorResponses(400, 401, 403, 422) },
       },
@@ -53,7 +56,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'listWebhookEndpoints',
         summary: 'List endpoints',
+        description: "The tenant's endpoints, newest first; secrets are never shown again.",
         querystring: paginationQuery,
         response: { 200: pageSchema(endpointSchema), ...errorResponses(400, 401, 403) },
       },
@@ -75,7 +80,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'getWebhookEndpoint',
         summary: 'Get an endpoint, with why it was disabled if it was',
+        description:
+          'One endpoint; disabled_reason says why it was disabled after repeated failures.',
         params: idParams,
         response: { 200: endpointSchema, ...errorResponses(401, 403, 404) },
       },
@@ -90,7 +98,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'updateWebhookEndpoint',
         summary: 'Change the URL, the events, the description, or enable/disable',
+        description:
+          'Changes only the fields sent; enabling a disabled endpoint clears disabled_reason and restarts its failure clock.',
         params: idParams,
         body: updateEndpointBody,
         response: { 200: endpointSchema, ...errorResponses(400, 401, 403, 404, 422) },
@@ -108,7 +119,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'deleteWebhookEndpoint',
         summary: 'Delete an endpoint and its delivery log',
+        description: 'Stops deliveries to it at once and deletes its attempt log.',
         params: idParams,
         response: { 204: z.null().describe('Deleted'), ...errorResponses(401, 403, 404) },
       },
@@ -125,8 +138,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'rotateWebhookSecret',
         summary:
           'New signing secret (shown once); the old one stays valid for the overlap, both signatures are sent',
+        description:
+          'Returns the new secret once. During the overlap both secrets sign each delivery, so receivers can switch without dropping events.',
         params: idParams,
         response: { 200: endpointWithSecretSchema, ...errorResponses(401, 403, 404) },
       },
@@ -143,7 +159,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'listWebhookAttempts',
         summary: 'The delivery log: every attempt with its outcome, status, duration and excerpt',
+        description:
+          'Every delivery attempt to the endpoint, oldest first, optionally for one event: outcome, HTTP status, duration and the start of the response.',
         params: idParams,
         querystring: listAttemptsQuery,
         response: { 200: pageSchema(attemptSchema), ...errorResponses(400, 401, 403, 404) },
@@ -167,7 +186,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'listEvents',
         summary: 'List events (what webhooks carry), oldest first',
+        description:
+          "The tenant's events in the order they happened, optionally of one type; a page at a time.",
         querystring: listEventsQuery,
         response: { 200: pageSchema(eventSchema), ...errorResponses(400, 401, 403) },
       },
@@ -190,7 +212,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'getEvent',
         summary: 'Get an event',
+        description: 'One event with the payload webhooks carried.',
         params: idParams,
         response: { 200: eventSchema, ...errorResponses(401, 403, 404) },
       },
@@ -205,7 +229,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
       config,
       schema: {
         tags,
+        operationId: 'replayEvent',
         summary: 'Send an event again (same webhook-id) to its endpoints, or to one',
+        description:
+          'Queues the event again, with the same webhook-id so receivers can deduplicate, to every enabled endpoint subscribed to it or to the one given.',
         params: idParams,
         body: replayBody,
         response: { 202: replayResponse, ...errorResponses(400, 401, 403, 404, 422) },

@@ -31,7 +31,10 @@ export async function inboundWebhookRoutes(
       config: { public: true, idempotency: 'off', rateLimit: false },
       schema: {
         tags: ['providers'],
+        operationId: 'receiveOpenaiWebhook',
         summary: 'Inbound Standard Webhooks from an OpenAI-compatible video provider',
+        description:
+          'Called by the video provider, not by clients: the body is verified against the configured webhook secret before it is read, and a finished render is picked up at once instead of at the next poll.',
         security: [],
         response: {
           200: z.object({
