@@ -51,6 +51,9 @@ function fromFastifyError(err: FastifyError): ProblemError | null {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problems.badRequest(`The body is not valid JSON: ${err.message}`);
   }
+  // busboy's own errors are plain Errors: a form cut short, or no boundary, is the client's.
+  if (/unexpected end of multipart data|^Multipart: Boundary not found/i.test(err.message))
+    return problems.badRequest(`The multipart body is malformed: ${err.message}`);
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return new ProblemError({
       status: err.statusCode,
