@@ -1,5 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import { createConnectionLog } from '../connection-log.ts';
 import * as schema from './schema.ts';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -16,6 +18,8 @@ export function createDatabase(opts: {
   url: string;
   max?: number;
   applicationName?: string;
+  /** Where a lost idle connection is reported, once per outage. */
+  logger?: Logger;
 }): Database {
   const pool = new pg.Pool({
     connectionString: opts.url,
@@ -25,8 +29,11 @@ export function createDatabase(opts: {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection emits on the pool; without a listener that kills the process.
-  pool.on('error', () => {});
+  // An idle client losing its connection emits on the pool; without a listener that kills the
+  // process. The next checkout reconnects, so this is a log line, not a failure.
+  const log = opts.logger ? createConnectionLog(opts.logger, 'postgres') : undefined;
+  pool.on('error', (err) => log?.error(err));
+  pool.on('connect', () => log?.ok());
   return { pool, db: drizzle(pool, { schema }) };
 }
 

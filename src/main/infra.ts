@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Env } from '../config.ts';
+import { createConnectionLog } from '../connection-log.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { createFsStorage, createMedia, defaultMediaBinaries } from '../media/index.ts';
@@ -33,12 +34,17 @@ export async function createInfra(
     url: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
     applicationName: `admatrix-${role}`,
+    logger,
   });
   if (opts.verifySchema !== false) await assertMigrated(database.pool);
   const redis = createRedis(config.REDIS_URL, role === 'api' ? 'producer' : 'worker', {
     lazy: opts.lazyRedis ?? false,
   });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  // Once per outage: ioredis retries every 100 ms–2 s and reports each failure. The queues
+  // share the connection, so their errors are the same outage and go to the same log.
+  const redisLog = createConnectionLog(logger, 'redis');
+  redis.on('error', (err) => redisLog.error(err));
+  redis.on('ready', () => redisLog.ok());
   redis.once('ready', () => void warnOnEvictionPolicy(redis, logger));
   // The api starts without Redis (and answers 503 where it needs it), but gives it a moment first.
   const redisWaitMs = opts.redisWaitMs ?? (role === 'api' ? 5_000 : 30_000);
@@ -47,7 +53,11 @@ export async function createInfra(
       logger.warn({ err: err.message }, 'starting without Redis'),
     );
   }
-  const queues = createQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
+  const queues = createQueues({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    onError: (err) => redisLog.error(err),
+  });
   const registry = new Registry();
   registry.setDefaultLabels({ service: `admatrix-${role}` });
   const catalog = defaultCatalog({

@@ -86,7 +86,12 @@ function unavailable(err: unknown): never {
   );
 }
 
-export function createQueues(deps: { connection: Redis; prefix: string }): Queues {
+export function createQueues(deps: {
+  connection: Redis;
+  prefix: string;
+  /** A queue's connection errors; the calls themselves fail too. */
+  onError?: (err: Error) => void;
+}): Queues {
   // BullMQ waits for a connection to come back; a request must not. The producer connection
   // has no offline queue, so once it is ready a lost connection rejects commands at once.
   const ensureConnected = () => {
@@ -102,8 +107,8 @@ export function createQueues(deps: { connection: Redis; prefix: string }): Queue
         prefix: deps.prefix,
         defaultJobOptions: queueDefinitions[name].defaultJobOptions,
       });
-      // Errors surface on the calls themselves; this only stops an unhandled 'error' event.
-      queue.on('error', () => {});
+      // Errors surface on the calls themselves; this reports them (and stops an unhandled event).
+      queue.on('error', (err) => deps.onError?.(err));
       queues.set(name, queue);
     }
     return queue as unknown as Queue<Payload<Q>>;

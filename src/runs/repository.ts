@@ -62,18 +62,22 @@ export async function listRuns(
     .limit(p.limit);
 }
 
-export async function runCounts(db: DbOrTx, runId: string) {
+/** Variants per status and their cost, for many runs in one grouped query (a page of a list). */
+export async function runCounts(db: DbOrTx, runIds: string[]) {
+  if (!runIds.length) return [];
   const { rows } = await db.execute<{
+    run_id: string;
     status: VariantStatus;
     n: string;
     estimated: string;
     actual: string;
   }>(sql`
-    SELECT v.status, count(*) AS n, sum(v.cost_usd) AS estimated, sum(v.actual_cost_usd) AS actual
+    SELECT rv.run_id, v.status, count(*) AS n, sum(v.cost_usd) AS estimated, sum(v.actual_cost_usd) AS actual
     FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
-    WHERE rv.run_id = ${runId}
-    GROUP BY v.status`);
+    WHERE rv.run_id = ANY(${sql.param(runIds)}::text[])
+    GROUP BY rv.run_id, v.status`);
   return rows.map((r) => ({
+    runId: r.run_id,
     status: r.status,
     n: Number(r.n),
     estimated: Number(r.estimated),

@@ -69,7 +69,7 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
       });
       const page = rows.slice(0, limit);
       return {
-        data: await Promise.all(page.map((row) => deps.runs.describe(row))),
+        data: await deps.runs.describeMany(page),
         next_cursor:
           rows.length > limit && page.length
             ? Buffer.from(page.at(-1)!.id).toString('base64url')

@@ -46,8 +46,23 @@ export function createRunService(deps: {
     return row;
   }
 
+  type Counts = Awaited<ReturnType<typeof repo.runCounts>>;
+
   async function describe(row: repo.RunRow) {
-    const counts = await repo.runCounts(db, row.id);
+    return present(row, await repo.runCounts(db, [row.id]));
+  }
+
+  /** A page of runs with one count query for all of them, not one per run. */
+  async function describeMany(rows: repo.RunRow[]) {
+    const counts = await repo.runCounts(
+      db,
+      rows.map((r) => r.id),
+    );
+    const byRun = Map.groupBy(counts, (c) => c.runId);
+    return rows.map((row) => present(row, byRun.get(row.id) ?? []));
+  }
+
+  function present(row: repo.RunRow, counts: Counts) {
     const byStatus = Object.fromEntries(variantStatuses.map((s) => [s, 0]));
     let estimated = 0;
     let actual = 0;
@@ -97,6 +112,7 @@ export function createRunService(deps: {
   return {
     get,
     describe,
+    describeMany,
 
     async create(
       tenantId: string,

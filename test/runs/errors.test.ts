@@ -1,11 +1,14 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAssetService } from '../../src/assets/service.ts';
 import { createCampaignService } from '../../src/campaigns/service.ts';
 import { createDatabase, isDatabaseUnavailable } from '../../src/db/client.ts';
 import { ProblemError } from '../../src/http/problem.ts';
+import { createInfra } from '../../src/main/infra.ts';
 import { createMatrixService } from '../../src/matrices/service.ts';
 import { createRunService } from '../../src/runs/service.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp, testConfig, waitFor } from '../helpers/app.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { setupCampaign } from '../helpers/scenario.ts';
 
@@ -144,5 +147,75 @@ describe('a database out of reach', () => {
       expect(isDatabaseUnavailable(coded(code)), code).toBe(false);
     expect(isDatabaseUnavailable(new Error('boom'))).toBe(false);
     expect(isDatabaseUnavailable('ECONNREFUSED')).toBe(false);
+  });
+});
+
+/** A pino logger writing into an array, as the process would write to stdout. */
+function captured() {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, destination), lines };
+}
+
+describe('connection errors', () => {
+  it('are logged for the pool once per outage, and its recovery', async () => {
+    const { logger, lines } = captured();
+    const applicationName = `pool-log-${Date.now()}`;
+    const database = createDatabase({ url: t.testDb.url, max: 2, applicationName, logger });
+    const terminate = () =>
+      t.testDb.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+    const errorLines = () => lines.filter((l) => l.msg.startsWith('postgres connection error'));
+    try {
+      // Two idle connections lost at once: one line, not two.
+      await Promise.all([1, 2].map(() => database.pool.query('SELECT pg_sleep(0.05)')));
+      expect(database.pool.idleCount).toBe(2);
+      await terminate();
+      await waitFor(() => (database.pool.totalCount === 0 ? true : undefined), {
+        what: 'the pool to drop both connections',
+      });
+      expect(errorLines()).toHaveLength(1);
+      expect(errorLines()[0]).toMatchObject({ level: 40, code: '57P01' });
+      // The next checkout reconnects: said once, with the errors in between.
+      await database.pool.query('SELECT 1');
+      expect(lines.filter((l) => l.msg === 'postgres connection restored')).toEqual([
+        expect.objectContaining({ level: 30, errors: 2 }),
+      ]);
+      // A new outage is a new line.
+      await terminate();
+      await waitFor(() => (errorLines().length === 2 ? true : undefined), {
+        what: 'the second outage to be logged',
+      });
+    } finally {
+      await database.pool.end();
+    }
+  });
+
+  it('are logged for Redis once per outage, not once per reconnection attempt', async () => {
+    const { logger, lines } = captured();
+    // Nothing listens on port 1: every reconnection attempt fails.
+    const config = testConfig({ DATABASE_URL: t.testDb.url, REDIS_URL: 'redis://127.0.0.1:1' });
+    const infra = await createInfra(config, logger, 'api', { redisWaitMs: 0 });
+    try {
+      let attempts = 0;
+      let queueErrors = 0;
+      infra.redis.on('error', () => attempts++);
+      // A queue on the same connection reports the same outage into the same line.
+      infra.queues.get('render-local').on('error', () => queueErrors++);
+      await waitFor(() => (attempts >= 3 && queueErrors >= 1 ? true : undefined), {
+        what: 'three failed reconnection attempts, seen by the queue too',
+      });
+      const redisLines = lines.filter((l) => l.msg.startsWith('redis connection error'));
+      expect(redisLines).toEqual([expect.objectContaining({ level: 40, code: 'ECONNREFUSED' })]);
+    } finally {
+      await infra.close();
+    }
   });
 });
