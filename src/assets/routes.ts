@@ -20,8 +20,11 @@ export async function assetRoutes(
       schema: {
         tags,
         operationId: 'uploadAsset',
-        summary: 'Upload a partner logo (PNG, JPEG or WebP; the bytes decide, not the name)',
-        description: 'Uploading the same bytes again returns the existing asset with 200.',
+        summary: 'Upload a logo (PNG, JPEG or WebP; the bytes decide, not the name)',
+        description:
+          'One file per request, in the multipart field `file`: a second file or any other field is a 400. ' +
+          'A logo may be at most 4096 px on a side, checked from its header before it is decoded. ' +
+          'Uploading the same bytes again returns the existing asset with 200.',
         body: { content: { 'multipart/form-data': { schema: assetUploadBody } } },
         response: {
           200: assetSchema,
@@ -31,14 +34,21 @@ export async function assetRoutes(
       },
     },
     async (request, reply) => {
-      const { row, created } = await deps.assets.upload(authOf(request).tenantId, {
-        // Room for one part past what is accepted, so the service sees it and names it.
-        parts: request.parts({
-          limits: { fileSize: deps.uploadLimitBytes, files: 2, fields: 1, parts: 2 },
-        }),
-        limitBytes: deps.uploadLimitBytes,
-      });
-      return reply.code(created ? 201 : 200).send(toAssetResponse(row));
+      try {
+        const { row, created } = await deps.assets.upload(authOf(request).tenantId, {
+          // Room for one part past what is accepted, so the service sees it and names it.
+          parts: request.parts({
+            limits: { fileSize: deps.uploadLimitBytes, files: 2, fields: 1, parts: 2 },
+          }),
+          limitBytes: deps.uploadLimitBytes,
+        });
+        return reply.code(created ? 201 : 200).send(toAssetResponse(row));
+      } catch (err) {
+        // A form refused at its second part is still arriving, and nothing reads it any more:
+        // the client would stall sending it on a kept-alive connection. Close after the answer.
+        if (!request.raw.readableEnded) reply.header('connection', 'close');
+        throw err;
+      }
     },
   );
 

@@ -25,7 +25,10 @@ export function bindMatrix(
   maxPromptChars: number,
 ): PromptRenderer {
   const dimensions = matrix.dimensions.map((d) => d.key);
-  const compiled = compileTemplate(campaign.promptTemplate, { dimensions });
+  const compiled = compileTemplate(campaign.promptTemplate, {
+    dimensions,
+    optionalDimensions: logoDimensions(matrix),
+  });
   if (!compiled.ok)
     throw problems.unprocessable(
       "The matrix does not fit the campaign's prompt_template.",
@@ -66,6 +69,11 @@ export function bindMatrix(
       );
   }
   return bound.renderer;
+}
+
+/** Dimensions whose levels carry a logo (at most one per matrix, checked at creation). */
+export function logoDimensions(matrix: NormalizedMatrix): string[] {
+  return matrix.dimensions.filter((d) => d.levels.some((l) => l.asset_id)).map((d) => d.key);
 }
 
 /** Explicit combinations arrive as dimension key → level key; the designs work on indices. */

@@ -94,13 +94,28 @@ export function createMatrixService(deps: {
     return { matrix: result.matrix, name };
   }
 
-  /** A partner level may only point at a logo of the same tenant; others' are "unknown". */
+  /**
+   * A level may only point at a logo of the same tenant; others' are "unknown". Logos may sit
+   * in one dimension, whatever it is called: a variant gets one logo, so a second dimension
+   * carrying them could only be ignored.
+   */
   async function checkAssets(tenantId: string, matrix: NormalizedMatrix) {
     const refs: { id: string; path: string }[] = [];
+    let logoDimension: string | undefined;
     matrix.dimensions.forEach((dim, d) => {
       dim.levels.forEach((level, l) => {
-        if (level.asset_id)
-          refs.push({ id: level.asset_id, path: `dimensions[${d}].levels[${l}].asset_id` });
+        if (!level.asset_id) return;
+        const path = `dimensions[${d}].levels[${l}].asset_id`;
+        logoDimension ??= dim.key;
+        if (logoDimension !== dim.key) {
+          throw problems.unprocessable('Logos may sit in one dimension of a matrix.', [
+            {
+              path,
+              message: `dimension "${dim.key}" carries a logo, but "${logoDimension}" already does`,
+            },
+          ]);
+        }
+        refs.push({ id: level.asset_id, path });
       });
     });
     if (!refs.length) return;

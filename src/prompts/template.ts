@@ -56,6 +56,11 @@ export interface CompileContext {
    * secondary templates such as overlay captions, which mention only some dimensions.
    */
   requireAllDimensions?: boolean;
+  /**
+   * Dimensions that may go unmentioned even when all are required: a logo dimension varies
+   * the picture composited onto the video, not the prompt.
+   */
+  optionalDimensions?: readonly string[];
   /** Error path for problems in the template text; `prompt_template` unless told. */
   path?: string;
 }
@@ -143,7 +148,7 @@ export function compileTemplate(template: string, ctx: CompileContext): CompileR
 
   if (ctx.requireAllDimensions ?? true) {
     ctx.dimensions.forEach((key, d) => {
-      if (!used.has(d)) {
+      if (!used.has(d) && !ctx.optionalDimensions?.includes(key)) {
         errors.push({
           path: `dimensions[${d}].key`,
           message: `dimension "${key}" has no {{${key}}} placeholder in prompt_template`,

@@ -25,7 +25,11 @@ export type RenderVariant = {
   logo_key: string | null;
 };
 
-/** Everything one render step needs, in one query: the variant, its campaign and its logo. */
+/**
+ * Everything one render step needs, in one query: the variant, its campaign and its logo, the
+ * asset of the variant's level in whichever dimension carries logos (one per matrix; for older
+ * matrices with several, the first in matrix order).
+ */
 export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderVariant | null> {
   const { rows } = await db.execute<RenderVariant>(sql`
     SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider_prompt, v.provider, v.model,
@@ -33,9 +37,11 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
            (SELECT a.storage_key FROM assets a
              WHERE a.tenant_id = v.tenant_id AND a.id = (
-               SELECT l ->> 'asset_id' FROM jsonb_array_elements(m.document -> 'dimensions') d,
-                      jsonb_array_elements(d -> 'levels') l
-               WHERE d ->> 'key' = 'partner' AND l ->> 'key' = v.levels ->> 'partner' LIMIT 1)) AS logo_key
+               SELECT l ->> 'asset_id'
+               FROM jsonb_array_elements(m.document -> 'dimensions') WITH ORDINALITY AS d(dim, i),
+                    jsonb_array_elements(d.dim -> 'levels') l
+               WHERE l ->> 'key' = v.levels ->> (d.dim ->> 'key') AND l ->> 'asset_id' IS NOT NULL
+               ORDER BY d.i LIMIT 1)) AS logo_key
     FROM variants v
     JOIN campaigns c ON c.id = v.campaign_id
     JOIN runs r ON r.id = v.run_id

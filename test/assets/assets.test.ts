@@ -166,6 +166,33 @@ describe('POST /v1/assets', () => {
     expect(await storedFiles()).toEqual(stored);
   });
 
+  it('answers a refused form over a real connection without stalling the client', async () => {
+    // The second file is never read; a kept-alive connection used to stall on its unread bytes.
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    for (let i = 0; i < 4; i++) {
+      const form = new FormData();
+      form.append('file', new Blob([images['logo.jpg']!]), 'one.jpg');
+      form.append('file', new Blob([Buffer.alloc(3 * 1024 * 1024, 7)]), 'two.png');
+      const res = await fetch(`${address}/v1/assets`, {
+        method: 'POST',
+        headers: { authorization: auth },
+        body: form,
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: unknown }).errors).toEqual([
+        { path: 'file', message: 'one file per request' },
+      ]);
+    }
+    const form = new FormData();
+    form.append('file', new Blob([images['logo.jpg']!]), 'one.jpg');
+    const res = await fetch(`${address}/v1/assets`, {
+      method: 'POST',
+      headers: { authorization: auth },
+      body: form,
+    });
+    expect(res.status).toBe(200);
+  });
+
   it('names a field other than file, before or after it', async () => {
     const before = await t.testDb.pool.query('SELECT count(*) FROM assets');
     const after = new FormData();

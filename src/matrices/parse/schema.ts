@@ -79,7 +79,11 @@ export const levelInputSchema = z.strictObject({
   key: levelKey.describe('Unique within its dimension, ignoring case. 1–64 characters, trimmed.'),
   label: label.optional().describe('Human-readable name; defaults to the key.'),
   prompt: prompt.optional().describe('Fragment substituted for {{dimension}} in the template.'),
-  asset_id: assetId.optional().describe('Asset (e.g. a partner logo) used by this level.'),
+  asset_id: assetId
+    .optional()
+    .describe(
+      "Logo composited onto this level's videos. One dimension per matrix may carry logos, whatever its key; it need not appear in prompt_template.",
+    ),
   metadata: metadata.optional().describe('Free-form flat JSON object, at most 2 KB.'),
 });
 
