@@ -204,5 +204,5 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
     return opts.signal ? addAbortSignal(opts.signal, stream) : stream;
   }
 
-  return { name: 'local', submit, findExisting, status, download };
+  return { name: 'local', searchable: true, submit, findExisting, status, download };
 }

@@ -264,7 +264,14 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): VideoProvi
     return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
 
-  const provider: VideoProvider = { name: 'openai', submit, findExisting, status, download };
+  const provider: VideoProvider = {
+    name: 'openai',
+    searchable: true,
+    submit,
+    findExisting,
+    status,
+    download,
+  };
   if (webhookSecret !== undefined) {
     provider.verifyWebhook = async (rawBody, headers): Promise<WebhookEvent | null> => {
       let event: unknown;

@@ -16,6 +16,13 @@ export interface RenderSpec {
   captions?: readonly string[] | undefined;
   /** Local provider: `#rrggbb`, usually `colourFor(level key)`. */
   background?: string | undefined;
+  /**
+   * First frame for image-to-video models, in the form the provider takes: a URL that answers
+   * `HEAD` without redirecting (Runway, fal) or the bytes as a data URI (Runway, up to 5 MB).
+   */
+  image?: { url: string } | { dataUri: string } | undefined;
+  /** Seconds until the render is useless (the variant's deadline); fal turns it into a timeout. */
+  deadlineSeconds?: number | undefined;
 }
 
 export type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
@@ -26,6 +33,17 @@ export interface ProviderStatus {
   progress: number;
   /** Set when `state` is `failed`; `code` is kept on the variant (e.g. `moderation_blocked`). */
   error?: { code: string; message: string } | undefined;
+  /** What the provider says the render cost, once it knows (Runway's `cost.credits`). */
+  costUsd?: number | undefined;
+  /** The provider's own status and code, kept on the variant as it said them. */
+  raw?: { status: string; code?: string | undefined } | undefined;
+}
+
+/** What a create call answered. */
+export interface SubmitResult {
+  jobId: string;
+  /** The provider's own estimate, reserved against the budget (Runway's `estimatedCost`). */
+  reservedUsd?: number | undefined;
 }
 
 export type DownloadVariant = 'video' | 'thumbnail';
@@ -56,7 +74,15 @@ export interface VideoProvider {
    * Exactly one create call; never retried inside. A `ProviderError` with code
    * `ambiguous_create` means the render may exist: call `findExisting` before submitting again.
    */
-  submit(spec: RenderSpec, opts?: CallOptions): Promise<{ jobId: string }>;
+  submit(spec: RenderSpec, opts?: CallOptions): Promise<SubmitResult>;
+  /**
+   * False when the provider has no way to list what we created (Runway, fal): an ambiguous create
+   * then parks the variant as `held` instead of risking a second paid render. `findExisting` of
+   * such a provider throws.
+   */
+  readonly searchable: boolean;
+  /** Stops a render the provider is still working on; a no-op for one already finished. */
+  cancel?(jobId: string, opts?: CallOptions): Promise<void>;
   /**
    * After a crash between the provider accepting and us storing the job id: the render created
    * for this spec since `since`, the oldest first, skipping `exclude`. Throws a permanent
