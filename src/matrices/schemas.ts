@@ -11,26 +11,68 @@ const seed = z
 
 export const designSchema = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('full') }),
-    z.object({ type: z.literal('pairwise'), seed }),
-    z.object({
-      type: z.literal('balanced'),
-      n: z.number().int().min(1).max(1_000_000).optional(),
-      seed,
-    }),
-    z.object({ type: z.literal('sample'), n: z.number().int().min(1).max(1_000_000), seed }),
-    z.object({
-      type: z.literal('explicit'),
-      combinations: z.array(z.record(z.string(), z.string())).min(1).max(100_000),
-    }),
+    z
+      .object({ type: z.literal('full') })
+      .describe('Every allowed combination (the full factorial minus the constraints).'),
+    z
+      .object({ type: z.literal('pairwise'), seed })
+      .describe(
+        'Few variants in which every allowed pair of levels of any two dimensions appears at least once (a covering array).',
+      ),
+    z
+      .object({
+        type: z.literal('balanced'),
+        n: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .optional()
+          .describe('Variants to make; default: the main-effects minimum, rounded up to balance'),
+        seed,
+      })
+      .describe(
+        'n variants in which each level of each dimension appears equally often (±1) and every two dimensions are crossed as evenly as possible: the design for estimating per-level effects.',
+      ),
+    z
+      .object({
+        type: z.literal('sample'),
+        n: z.number().int().min(1).max(1_000_000).describe('Variants to draw'),
+        seed,
+      })
+      .describe('n distinct allowed combinations drawn uniformly at random.'),
+    z
+      .object({
+        type: z.literal('explicit'),
+        combinations: z
+          .array(z.record(z.string(), z.string()))
+          .min(1)
+          .max(100_000)
+          .describe('Dimension key → level key, one object per variant, every dimension named'),
+      })
+      .describe('Exactly the combinations listed, in order; each must be allowed.'),
   ])
-  .meta({ id: 'Design' });
+  .meta({
+    id: 'Design',
+    description: 'Which combinations of the matrix become variants.',
+    examples: [
+      { type: 'pairwise', seed: 7 },
+      { type: 'balanced', n: 12 },
+      { type: 'explicit', combinations: [{ tone: 'playful', city: 'paris' }] },
+    ],
+  });
 
 export type DesignInput = z.infer<typeof designSchema>;
 
 export const previewBody = z.object({
   design: designSchema,
-  sample_size: z.number().int().min(0).max(10_000).default(10),
+  sample_size: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(10)
+    .describe('Rendered prompts to return in sample'),
 });
 
 const levelSchema = z.object({
@@ -59,13 +101,51 @@ export const matrixSchema = z
 
 export const previewSchema = z
   .object({
-    variant_count: z.number().int(),
-    estimated_cost_usd: z.number(),
-    unit_cost_usd: z.number(),
-    design_stats: z.object({ pair_coverage: z.number(), level_balance: z.number() }),
-    sample: z.array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() })),
+    variant_count: z.number().int().nonnegative().describe('Variants the design makes'),
+    estimated_cost_usd: z.number().nonnegative(),
+    unit_cost_usd: z
+      .number()
+      .nonnegative()
+      .describe('Cost of one variant at the campaign settings'),
+    design_stats: z
+      .object({
+        pair_coverage: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe(
+            'Share of the allowed level pairs (any two dimensions) that some variant shows; 1 = every pair (1 when there are no pairs)',
+          ),
+        level_balance: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe(
+            "The least balanced dimension's rarest level count divided by its commonest; 1 = every level equally often",
+          ),
+      })
+      .describe('How well the design supports comparing levels'),
+    sample: z
+      .array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() }))
+      .describe('The first sample_size variants with their rendered prompts'),
   })
-  .meta({ id: 'MatrixPreview' });
+  .meta({
+    id: 'MatrixPreview',
+    examples: [
+      {
+        variant_count: 9,
+        estimated_cost_usd: 0,
+        unit_cost_usd: 0,
+        design_stats: { pair_coverage: 1, level_balance: 1 },
+        sample: [
+          {
+            levels: { tone: 'playful', city: 'paris' },
+            prompt: 'A playful 8-second ad for Aurora sneakers in Paris',
+          },
+        ],
+      },
+    ],
+  });
 
 export const matrixParams = z.object({ id: z.string().min(1).max(64) });
 
