@@ -152,13 +152,30 @@ export const matrixParams = z.object({ id: z.string().min(1).max(64) });
 /** Documentation of the three accepted bodies; the handler parses CSV and multipart itself. */
 export const createMatrixBody = {
   content: {
-    'application/json': { schema: matrixInputSchema },
+    'application/json': {
+      schema: matrixInputSchema.meta({
+        examples: [
+          {
+            name: 'Tone by city',
+            dimensions: [
+              {
+                key: 'tone',
+                levels: [{ key: 'playful', prompt: 'playful, bright colours' }, { key: 'serious' }],
+              },
+              { key: 'city', levels: [{ key: 'paris', label: 'Paris' }, { key: 'rome' }] },
+            ],
+            constraints: [{ exclude: { tone: 'serious', city: 'rome' } }],
+          },
+        ],
+      }),
+    },
     'text/csv': {
       schema: z
         .string()
         .describe(
           'Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id)',
-        ),
+        )
+        .meta({ examples: ['tone,city\nplayful,paris\nserious,rome\n'] }),
     },
     'multipart/form-data': {
       schema: z
