@@ -2,9 +2,19 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { buildApp } from '../../src/app.ts';
+import { createCampaignBody, updateCampaignBody } from '../../src/campaigns/schemas.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createDeliveryBody } from '../../src/deliveries/schemas.ts';
+import { problemSchema } from '../../src/http/problem.ts';
 import { createInfra } from '../../src/main/infra.ts';
+import { createMatrixBody, designSchema, previewSchema } from '../../src/matrices/schemas.ts';
+import { metricsBody } from '../../src/metrics/schemas.ts';
+import { reviewBody } from '../../src/reviews/schemas.ts';
+import { createRunBody, runAcceptedSchema, runSchema } from '../../src/runs/schemas.ts';
+import { variantSchema } from '../../src/variants/schemas.ts';
+import { createEndpointBody } from '../../src/webhooks/schemas.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed OpenAPI document, read by key
 type Json = Record<string, any>;
@@ -52,6 +62,8 @@ describe('the OpenAPI document', () => {
       expect(o.description?.length, `${method} ${path}`).toBeGreaterThan(20);
       expect(o.tags?.length, `${method} ${path}`).toBeGreaterThan(0);
     }
+    const defined = new Set(doc.tags.map((t: Json) => t.name));
+    for (const { op: o } of operations) for (const tag of o.tags) expect(defined).toContain(tag);
     const ids = operations.map((o) => o.op.operationId);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     expect(op('POST', '/v1/campaigns').operationId).toBe('createCampaign');
@@ -182,5 +194,30 @@ describe('the OpenAPI document', () => {
     walk(doc.components, '#/components');
     expect(failures).toEqual([]);
     expect(checked).toBeGreaterThan(40);
+  });
+
+  it('has examples the API itself accepts (bodies) and could send (responses)', () => {
+    const schemas: Record<string, z.ZodType> = {
+      createCampaignBody,
+      updateCampaignBody,
+      createRunBody,
+      designSchema,
+      reviewBody,
+      createDeliveryBody,
+      createEndpointBody,
+      matrixJson: createMatrixBody.content['application/json'].schema,
+      metricsJson: metricsBody.content['application/json'].schema,
+      problemSchema,
+      previewSchema,
+      runSchema,
+      runAcceptedSchema,
+      variantSchema,
+    };
+    for (const [name, schema] of Object.entries(schemas)) {
+      const examples = (schema.meta() as { examples?: unknown[] } | undefined)?.examples;
+      expect(examples?.length, name).toBeGreaterThan(0);
+      for (const example of examples ?? [])
+        expect(schema.safeParse(example).error?.issues, name).toBeUndefined();
+    }
   });
 });
