@@ -177,14 +177,16 @@ function declareContract(schema: Json, c: Contract): Json {
     };
   }
   if (ranged) {
-    for (const status of ['200', '206']) response[status] = { ...response[status], headers: {} };
-    (response['200'] as Json).headers = rangeHeaders;
-    (response['206'] as Json).headers = {
-      ...rangeHeaders,
-      'Content-Range': {
-        type: 'string',
-        description: 'bytes START-END/SIZE',
-        examples: ['bytes 0-1023/1048576'],
+    response['200'] = { ...response['200'], headers: rangeHeaders };
+    response['206'] = {
+      ...response['206'],
+      headers: {
+        ...rangeHeaders,
+        'Content-Range': {
+          type: 'string',
+          description: 'bytes START-END/SIZE',
+          examples: ['bytes 0-1023/1048576'],
+        },
       },
     };
   }
