@@ -160,6 +160,14 @@ const rangeHeaders = {
   'Content-Length': { type: 'integer', minimum: 0 },
 };
 
+// fastify-swagger says "Default Response" where a route gives no description.
+const successDescriptions: Record<string, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted: the work is queued',
+  204: 'Done; no body',
+};
+
 function declareContract(schema: Json, c: Contract): Json {
   const response = { ...((schema.response ?? {}) as Record<string, Json>) };
   const ranged = '206' in response;
@@ -223,6 +231,7 @@ export function openapiTransformObject(input: TransformObjectInput) {
   const document = jsonSchemaTransformObject(input) as Json;
   document.tags = tags;
   addDeepObjectParameters(document);
+  describeSuccesses(document);
   dropSafeIntegerBounds(document);
   dropUnusedSchemas(document);
   return document;
@@ -283,6 +292,13 @@ function addDeepObjectParameters(document: Json) {
     }
     operation.parameters = parameters;
   }
+}
+
+function describeSuccesses(document: Json) {
+  for (const operation of operationsOf(document))
+    for (const [status, response] of Object.entries(operation.responses as Record<string, Json>))
+      if (response.description === 'Default Response' && successDescriptions[status])
+        response.description = successDescriptions[status];
 }
 
 const safeBound = Number.MAX_SAFE_INTEGER;

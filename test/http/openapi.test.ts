@@ -61,6 +61,8 @@ describe('the OpenAPI document', () => {
       expect(o.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z0-9]+$/);
       expect(o.description?.length, `${method} ${path}`).toBeGreaterThan(20);
       expect(o.tags?.length, `${method} ${path}`).toBeGreaterThan(0);
+      for (const [status, response] of Object.entries(o.responses as Json))
+        expect(response.description, `${method} ${path} ${status}`).not.toBe('Default Response');
     }
     const defined = new Set(doc.tags.map((t: Json) => t.name));
     for (const { op: o } of operations) for (const tag of o.tags) expect(defined).toContain(tag);
