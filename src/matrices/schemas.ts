@@ -97,7 +97,39 @@ export const matrixSchema = z
     allowed_count: z.string().describe('Combinations left after constraints, exact decimal'),
     created_at: z.iso.datetime(),
   })
-  .meta({ id: 'Matrix' });
+  .meta({
+    id: 'Matrix',
+    examples: [
+      {
+        id: 'mtx_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        campaign_id: 'cmp_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        name: 'Tone by city',
+        source: 'json',
+        dimensions: [
+          {
+            key: 'tone',
+            label: 'tone',
+            levels: [
+              { key: 'playful', label: 'playful', prompt: 'playful, bright colours' },
+              { key: 'serious', label: 'serious' },
+            ],
+          },
+          {
+            key: 'city',
+            label: 'city',
+            levels: [
+              { key: 'paris', label: 'Paris' },
+              { key: 'rome', label: 'rome' },
+            ],
+          },
+        ],
+        constraints: [{ exclude: { tone: ['serious'], city: ['rome'] } }],
+        full_factorial_count: '4',
+        allowed_count: '3',
+        created_at: '2026-03-02T09:30:30.000Z',
+      },
+    ],
+  });
 
 export const previewSchema = z
   .object({

@@ -4,12 +4,22 @@ import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { buildApp } from '../../src/app.ts';
-import { createCampaignBody, updateCampaignBody } from '../../src/campaigns/schemas.ts';
+import { assetSchema } from '../../src/assets/schemas.ts';
+import {
+  campaignSchema,
+  createCampaignBody,
+  updateCampaignBody,
+} from '../../src/campaigns/schemas.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createDeliveryBody } from '../../src/deliveries/schemas.ts';
 import { problemSchema } from '../../src/http/problem.ts';
 import { createInfra } from '../../src/main/infra.ts';
-import { createMatrixBody, designSchema, previewSchema } from '../../src/matrices/schemas.ts';
+import {
+  createMatrixBody,
+  designSchema,
+  matrixSchema,
+  previewSchema,
+} from '../../src/matrices/schemas.ts';
 import { metricsBody } from '../../src/metrics/schemas.ts';
 import { reviewBody } from '../../src/reviews/schemas.ts';
 import { createRunBody, runAcceptedSchema, runSchema } from '../../src/runs/schemas.ts';
@@ -210,6 +220,9 @@ describe('the OpenAPI document', () => {
       matrixJson: createMatrixBody.content['application/json'].schema,
       metricsJson: metricsBody.content['application/json'].schema,
       problemSchema,
+      assetSchema,
+      campaignSchema,
+      matrixSchema,
       previewSchema,
       runSchema,
       runAcceptedSchema,
