@@ -47,7 +47,6 @@ export function openapiTransform(input: TransformInput) {
       method: methods[0] ?? 'GET',
       url: input.url,
       config: route.config ?? {},
-      hasBody: original.body !== undefined,
       hasParams: input.url.includes(':'),
       deepObjects: deepObjectsOf(original.querystring),
     }),
@@ -95,7 +94,6 @@ function deepObjectsOf(querystring: unknown): Record<string, Json> | undefined {
 }
 
 interface Contract extends RouteFacts {
-  hasBody: boolean;
   hasParams: boolean;
   deepObjects: Record<string, Json> | undefined;
 }
@@ -106,7 +104,7 @@ const idempotencyKey = {
   maxLength: 255,
   pattern: '^[\\x21-\\x7e]+$',
   description:
-    'Any unique string (a UUID): a retry with the same key and body replays the first response for 24 h instead of acting twice.',
+    'Any unique string (a UUID): a retry with the same key and body replays the first response (for IDEMPOTENCY_TTL_HOURS, 24 by default) instead of acting twice.',
   examples: ['3f1c2a9e-7d4b-4e8a-9b1d-2c6f0e5a8b7d'],
 };
 
@@ -176,7 +174,7 @@ function declareContract(schema: Json, c: Contract): Json {
     ...derivedStatuses(c),
     ...(ranged ? [416] : []),
   ]);
-  for (const status of [...statuses].sort()) {
+  for (const status of statuses) {
     if (status < 400) continue;
     response[status] = {
       description: errorDescriptions[status] ?? 'Error',
