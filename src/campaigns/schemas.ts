@@ -14,7 +14,14 @@ export const briefSchema = z.object({
   style: z.string().trim().max(300).optional(),
 });
 
-const size = z.string().regex(/^\d{2,4}x\d{2,4}$/, 'must be WIDTHxHEIGHT, e.g. 720x1280');
+const size = z
+  .string()
+  .regex(/^\d{2,4}x\d{2,4}$/, 'must be WIDTHxHEIGHT, e.g. 720x1280')
+  .meta({
+    description:
+      'WIDTHxHEIGHT in pixels; the provider and model decide which (local: 320x180 to 1920x1080 in 16:9, 9:16 and 1:1; sora-2: 720x1280, 1280x720), else 422 listing them',
+    examples: ['720x1280', '1280x720'],
+  });
 
 export const videoInputSchema = z.object({
   provider: z
@@ -22,7 +29,13 @@ export const videoInputSchema = z.object({
     .optional()
     .describe('Defaults to the deployment default (local)'),
   model: z.string().min(1).max(100).optional(),
-  seconds: z.number().int().min(1).max(60),
+  seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(60)
+    .describe('Clip length; the model decides which lengths it renders')
+    .meta({ examples: [8] }),
   size,
 });
 
@@ -33,19 +46,35 @@ export const overlaySchema = z.object({
   text_template: z.string().max(300).optional().describe('e.g. "Now in {{city}}"'),
 });
 
-export const createCampaignBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  brief: briefSchema,
-  prompt_template: z
-    .string()
-    .min(1)
-    .max(4000)
-    .describe('Uses {{dimension}} and {{brief.field}} placeholders'),
-  video: videoInputSchema,
-  budget_usd: z.number().positive().max(10_000_000).optional(),
-  require_approval: z.boolean().default(false),
-  overlay: overlaySchema.optional(),
-});
+const campaignExample = {
+  name: 'Aurora sneakers, spring',
+  brief: {
+    product: 'Aurora running sneakers',
+    key_message: 'Light enough to forget you are wearing them',
+    audience: 'Urban runners, 25–40',
+    call_to_action: 'Shop the spring drop',
+  },
+  prompt_template:
+    'A {{tone}} 8-second vertical ad for {{brief.product}} in {{city}}: {{brief.key_message}}',
+  video: { provider: 'local', seconds: 8, size: '720x1280' },
+  budget_usd: 50,
+};
+
+export const createCampaignBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    brief: briefSchema,
+    prompt_template: z
+      .string()
+      .min(1)
+      .max(4000)
+      .describe('Uses {{dimension}} and {{brief.field}} placeholders'),
+    video: videoInputSchema,
+    budget_usd: z.number().positive().max(10_000_000).optional(),
+    require_approval: z.boolean().default(false),
+    overlay: overlaySchema.optional(),
+  })
+  .meta({ examples: [campaignExample] });
 
 export const updateCampaignBody = z
   .object({
@@ -57,7 +86,8 @@ export const updateCampaignBody = z
     require_approval: z.boolean(),
     overlay: overlaySchema.partial(),
   })
-  .partial();
+  .partial()
+  .meta({ examples: [{ budget_usd: 80, video: { seconds: 6 } }] });
 
 export const campaignSchema = z
   .object({
@@ -66,10 +96,10 @@ export const campaignSchema = z
     brief: briefSchema,
     prompt_template: z.string(),
     video: z.object({
-      provider: z.string(),
-      model: z.string(),
-      seconds: z.number(),
-      size: z.string(),
+      provider: z.string().meta({ examples: ['local'] }),
+      model: z.string().meta({ examples: ['card-v1'] }),
+      seconds: z.number().int().positive(),
+      size,
     }),
     budget_usd: z.number().nullable(),
     require_approval: z.boolean(),
@@ -77,7 +107,20 @@ export const campaignSchema = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
-  .meta({ id: 'Campaign' });
+  .meta({
+    id: 'Campaign',
+    examples: [
+      {
+        id: 'cmp_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        ...campaignExample,
+        video: { provider: 'local', model: 'card-v1', seconds: 8, size: '720x1280' },
+        require_approval: false,
+        overlay: { logo_position: 'bottom-right' },
+        created_at: '2026-03-02T09:30:00.000Z',
+        updated_at: '2026-03-02T09:30:00.000Z',
+      },
+    ],
+  });
 
 export const campaignParams = z.object({ id: z.string().min(1).max(64) });
 

@@ -1,26 +1,36 @@
 import { z } from 'zod';
 import { paginationQuery } from '../http/pagination.ts';
 
-export const createDeliveryBody = z.object({
-  destination: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .describe('The ad platform or tool, e.g. meta_ads, google_ads, tiktok, a DAM'),
-  external_id: z
-    .string()
-    .trim()
-    .min(1)
-    .max(300)
-    .optional()
-    .describe('Its id there (an ad or creative id); with destination, what makes a repeat'),
-  delivered_at: z.iso.datetime({ offset: true }).optional().describe('Default: now'),
-  metadata: z
-    .record(z.string(), z.unknown())
-    .refine((m) => JSON.stringify(m).length <= 16_384, 'at most 16 KB of JSON')
-    .optional(),
-});
+export const createDeliveryBody = z
+  .object({
+    destination: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .describe('The ad platform or tool, e.g. meta_ads, google_ads, tiktok, a DAM'),
+    external_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(300)
+      .optional()
+      .describe('Its id there (an ad or creative id); with destination, what makes a repeat'),
+    delivered_at: z.iso.datetime({ offset: true }).optional().describe('Default: now'),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine((m) => JSON.stringify(m).length <= 16_384, 'at most 16 KB of JSON')
+      .optional(),
+  })
+  .meta({
+    examples: [
+      {
+        destination: 'meta_ads',
+        external_id: '120210000000000001',
+        metadata: { ad_set: 'spring-fr' },
+      },
+    ],
+  });
 
 export const deliverySchema = z
   .object({

@@ -47,7 +47,6 @@ export function openapiTransform(input: TransformInput) {
       method: methods[0] ?? 'GET',
       url: input.url,
       config: route.config ?? {},
-      hasBody: original.body !== undefined,
       hasParams: input.url.includes(':'),
       deepObjects: deepObjectsOf(original.querystring),
     }),
@@ -95,7 +94,6 @@ function deepObjectsOf(querystring: unknown): Record<string, Json> | undefined {
 }
 
 interface Contract extends RouteFacts {
-  hasBody: boolean;
   hasParams: boolean;
   deepObjects: Record<string, Json> | undefined;
 }
@@ -106,7 +104,7 @@ const idempotencyKey = {
   maxLength: 255,
   pattern: '^[\\x21-\\x7e]+$',
   description:
-    'Any unique string (a UUID): a retry with the same key and body replays the first response for 24 h instead of acting twice.',
+    'Any unique string (a UUID): a retry with the same key and body replays the first response (for IDEMPOTENCY_TTL_HOURS, 24 by default) instead of acting twice.',
   examples: ['3f1c2a9e-7d4b-4e8a-9b1d-2c6f0e5a8b7d'],
 };
 
@@ -160,6 +158,14 @@ const rangeHeaders = {
   'Content-Length': { type: 'integer', minimum: 0 },
 };
 
+// fastify-swagger says "Default Response" where a route gives no description.
+const successDescriptions: Record<string, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted: the work is queued',
+  204: 'Done; no body',
+};
+
 function declareContract(schema: Json, c: Contract): Json {
   const response = { ...((schema.response ?? {}) as Record<string, Json>) };
   const ranged = '206' in response;
@@ -168,7 +174,7 @@ function declareContract(schema: Json, c: Contract): Json {
     ...derivedStatuses(c),
     ...(ranged ? [416] : []),
   ]);
-  for (const status of [...statuses].sort()) {
+  for (const status of statuses) {
     if (status < 400) continue;
     response[status] = {
       description: errorDescriptions[status] ?? 'Error',
@@ -177,14 +183,16 @@ function declareContract(schema: Json, c: Contract): Json {
     };
   }
   if (ranged) {
-    for (const status of ['200', '206']) response[status] = { ...response[status], headers: {} };
-    (response['200'] as Json).headers = rangeHeaders;
-    (response['206'] as Json).headers = {
-      ...rangeHeaders,
-      'Content-Range': {
-        type: 'string',
-        description: 'bytes START-END/SIZE',
-        examples: ['bytes 0-1023/1048576'],
+    response['200'] = { ...response['200'], headers: rangeHeaders };
+    response['206'] = {
+      ...response['206'],
+      headers: {
+        ...rangeHeaders,
+        'Content-Range': {
+          type: 'string',
+          description: 'bytes START-END/SIZE',
+          examples: ['bytes 0-1023/1048576'],
+        },
       },
     };
   }
@@ -219,11 +227,41 @@ function declareContract(schema: Json, c: Contract): Json {
  */
 export function openapiTransformObject(input: TransformObjectInput) {
   const document = jsonSchemaTransformObject(input) as Json;
+  document.tags = tags;
   addDeepObjectParameters(document);
+  describeSuccesses(document);
   dropSafeIntegerBounds(document);
   dropUnusedSchemas(document);
   return document;
 }
+
+// One per domain, in the order a new user meets them; routes name theirs in `schema.tags`.
+const tags = [
+  { name: 'keys', description: 'The calling API key: its tenant and scopes.' },
+  { name: 'campaigns', description: 'The brief, prompt template, video settings and budget.' },
+  { name: 'assets', description: 'Logos drawn on the videos of the levels that name them.' },
+  {
+    name: 'matrices',
+    description: 'The variables of the test: dimensions, their levels, and exclusions.',
+  },
+  {
+    name: 'runs',
+    description: 'A design over a matrix, fanned out into variants and rendered.',
+  },
+  {
+    name: 'variants',
+    description: 'One rendered video per combination of levels: status, lineage, media, review.',
+  },
+  {
+    name: 'deliveries',
+    description: 'Where variants went, and signed links to their media.',
+  },
+  { name: 'metrics', description: 'Daily performance per variant, date and platform.' },
+  { name: 'reports', description: 'Per-variant performance and per-level effects.' },
+  { name: 'webhooks', description: 'Endpoints, the events sent to them, and the attempt log.' },
+  { name: 'providers', description: 'Callbacks from the video providers.' },
+  { name: 'operations', description: 'Liveness and readiness probes.' },
+];
 
 function operationsOf(document: Json): Json[] {
   return Object.values((document.paths ?? {}) as Record<string, Record<string, Json>>).flatMap(
@@ -252,6 +290,13 @@ function addDeepObjectParameters(document: Json) {
     }
     operation.parameters = parameters;
   }
+}
+
+function describeSuccesses(document: Json) {
+  for (const operation of operationsOf(document))
+    for (const [status, response] of Object.entries(operation.responses as Record<string, Json>))
+      if (response.description === 'Default Response' && successDescriptions[status])
+        response.description = successDescriptions[status];
 }
 
 const safeBound = Number.MAX_SAFE_INTEGER;

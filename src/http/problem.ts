@@ -117,7 +117,7 @@ export const problemSchema = z
   .object({
     type: z.string(),
     title: z.string(),
-    status: z.number().int(),
+    status: z.number().int().min(400).max(599),
     detail: z.string().optional(),
     instance: z.string(),
     request_id: z.string(),
@@ -125,14 +125,29 @@ export const problemSchema = z
       .array(
         z.object({
           path: z.string().optional(),
-          row: z.number().int().optional(),
+          row: z.number().int().min(1).optional(),
           column: z.string().optional(),
           message: z.string(),
         }),
       )
       .optional(),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+  .meta({
+    id: 'Problem',
+    description:
+      'RFC 9457 problem details; errors names each field (path), or row and column of an upload',
+    examples: [
+      {
+        type: 'https://admatrix.dev/problems/unprocessable',
+        title: 'Unprocessable request',
+        status: 422,
+        detail: 'The upload has 1 invalid row.',
+        instance: '/v1/metrics',
+        request_id: 'req_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        errors: [{ row: 3, column: 'clicks', message: 'clicks (120) exceeds impressions (100)' }],
+      },
+    ],
+  });
 
 /** What each status means here; the OpenAPI transform declares them from this too. */
 export const errorDescriptions: Record<number, string> = {

@@ -11,26 +11,68 @@ const seed = z
 
 export const designSchema = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('full') }),
-    z.object({ type: z.literal('pairwise'), seed }),
-    z.object({
-      type: z.literal('balanced'),
-      n: z.number().int().min(1).max(1_000_000).optional(),
-      seed,
-    }),
-    z.object({ type: z.literal('sample'), n: z.number().int().min(1).max(1_000_000), seed }),
-    z.object({
-      type: z.literal('explicit'),
-      combinations: z.array(z.record(z.string(), z.string())).min(1).max(100_000),
-    }),
+    z
+      .object({ type: z.literal('full') })
+      .describe('Every allowed combination (the full factorial minus the constraints).'),
+    z
+      .object({ type: z.literal('pairwise'), seed })
+      .describe(
+        'Few variants in which every allowed pair of levels of any two dimensions appears at least once (a covering array).',
+      ),
+    z
+      .object({
+        type: z.literal('balanced'),
+        n: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .optional()
+          .describe('Variants to make; default: the main-effects minimum, rounded up to balance'),
+        seed,
+      })
+      .describe(
+        'n variants in which each level of each dimension appears equally often (±1) and every two dimensions are crossed as evenly as possible: the design for estimating per-level effects.',
+      ),
+    z
+      .object({
+        type: z.literal('sample'),
+        n: z.number().int().min(1).max(1_000_000).describe('Variants to draw'),
+        seed,
+      })
+      .describe('n distinct allowed combinations drawn uniformly at random.'),
+    z
+      .object({
+        type: z.literal('explicit'),
+        combinations: z
+          .array(z.record(z.string(), z.string()))
+          .min(1)
+          .max(100_000)
+          .describe('Dimension key → level key, one object per variant, every dimension named'),
+      })
+      .describe('Exactly the combinations listed, in order; each must be allowed.'),
   ])
-  .meta({ id: 'Design' });
+  .meta({
+    id: 'Design',
+    description: 'Which combinations of the matrix become variants.',
+    examples: [
+      { type: 'pairwise', seed: 7 },
+      { type: 'balanced', n: 12 },
+      { type: 'explicit', combinations: [{ tone: 'playful', city: 'paris' }] },
+    ],
+  });
 
 export type DesignInput = z.infer<typeof designSchema>;
 
 export const previewBody = z.object({
   design: designSchema,
-  sample_size: z.number().int().min(0).max(10_000).default(10),
+  sample_size: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(10)
+    .describe('Rendered prompts to return in sample'),
 });
 
 const levelSchema = z.object({
@@ -55,25 +97,66 @@ export const matrixSchema = z
     allowed_count: z.string().describe('Combinations left after constraints, exact decimal'),
     created_at: z.iso.datetime(),
   })
-  .meta({ id: 'Matrix' });
+  .meta({
+    id: 'Matrix',
+    examples: [
+      {
+        id: 'mtx_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        campaign_id: 'cmp_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        name: 'Tone by city',
+        source: 'json',
+        dimensions: [
+          {
+            key: 'tone',
+            label: 'tone',
+            levels: [
+              { key: 'playful', label: 'playful', prompt: 'playful, bright colours' },
+              { key: 'serious', label: 'serious' },
+            ],
+          },
+          {
+            key: 'city',
+            label: 'city',
+            levels: [
+              { key: 'paris', label: 'Paris' },
+              { key: 'rome', label: 'rome' },
+            ],
+          },
+        ],
+        constraints: [{ exclude: { tone: ['serious'], city: ['rome'] } }],
+        full_factorial_count: '4',
+        allowed_count: '3',
+        created_at: '2026-03-02T09:30:30.000Z',
+      },
+    ],
+  });
 
 export const previewSchema = z
   .object({
-    variant_count: z.number().int(),
+    variant_count: z.number().int().nonnegative().describe('Variants the design makes'),
     new_variant_count: z
       .number()
       .int()
+      .nonnegative()
       .describe('Variants the campaign has never generated: made and paid for by the run'),
     reused_variant_count: z
       .number()
       .int()
+      .nonnegative()
       .describe('Variants the campaign already has, done or under way: free'),
     rerendered_variant_count: z
       .number()
       .int()
+      .nonnegative()
       .describe('Failed or cancelled variants of the campaign the run renders again, and pays for'),
-    estimated_cost_usd: z.number().describe('What the run would cost: new and rerendered variants'),
-    unit_cost_usd: z.number(),
+    estimated_cost_usd: z
+      .number()
+      .nonnegative()
+      .describe('What the run would cost: new and rerendered variants'),
+    unit_cost_usd: z
+      .number()
+      .nonnegative()
+      .describe('Cost of one variant at the campaign settings'),
     budget: z
       .object({
         budget_usd: z.number().nullable().describe("The campaign's budget; null for none"),
@@ -88,23 +171,79 @@ export const previewSchema = z
           .describe('Why not: the detail of the 422 the run would answer with'),
       })
       .describe('What earlier runs left of the budget; the run checks the same again when started'),
-    design_stats: z.object({ pair_coverage: z.number(), level_balance: z.number() }),
-    sample: z.array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() })),
+    design_stats: z
+      .object({
+        pair_coverage: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe(
+            'Share of the allowed level pairs (any two dimensions) that some variant shows; 1 = every pair (1 when there are no pairs)',
+          ),
+        level_balance: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe(
+            "The least balanced dimension's rarest level count divided by its commonest; 1 = every level equally often",
+          ),
+      })
+      .describe('How well the design supports comparing levels'),
+    sample: z
+      .array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() }))
+      .describe('The first sample_size variants with their rendered prompts'),
   })
-  .meta({ id: 'MatrixPreview' });
+  .meta({
+    id: 'MatrixPreview',
+    examples: [
+      {
+        variant_count: 9,
+        new_variant_count: 9,
+        reused_variant_count: 0,
+        rerendered_variant_count: 0,
+        estimated_cost_usd: 0,
+        unit_cost_usd: 0,
+        budget: { budget_usd: 50, committed_usd: 0, remaining_usd: 50, fits: true, detail: null },
+        design_stats: { pair_coverage: 1, level_balance: 1 },
+        sample: [
+          {
+            levels: { tone: 'playful', city: 'paris' },
+            prompt: 'A playful 8-second ad for Aurora sneakers in Paris',
+          },
+        ],
+      },
+    ],
+  });
 
 export const matrixParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Documentation of the three accepted bodies; the handler parses CSV and multipart itself. */
 export const createMatrixBody = {
   content: {
-    'application/json': { schema: matrixInputSchema },
+    'application/json': {
+      schema: matrixInputSchema.meta({
+        examples: [
+          {
+            name: 'Tone by city',
+            dimensions: [
+              {
+                key: 'tone',
+                levels: [{ key: 'playful', prompt: 'playful, bright colours' }, { key: 'serious' }],
+              },
+              { key: 'city', levels: [{ key: 'paris', label: 'Paris' }, { key: 'rome' }] },
+            ],
+            constraints: [{ exclude: { tone: 'serious', city: 'rome' } }],
+          },
+        ],
+      }),
+    },
     'text/csv': {
       schema: z
         .string()
         .describe(
           'Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id)',
-        ),
+        )
+        .meta({ examples: ['tone,city\nplayful,paris\nserious,rome\n'] }),
     },
     'multipart/form-data': {
       schema: z

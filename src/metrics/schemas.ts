@@ -22,7 +22,26 @@ export const metricRowSchema = z
 
 export const metricsBody = {
   content: {
-    'application/json': { schema: z.object({ rows: z.array(metricRowSchema) }) },
+    'application/json': {
+      schema: z.object({ rows: z.array(metricRowSchema) }).meta({
+        examples: [
+          {
+            rows: [
+              {
+                variant_id: 'var_01jbz7h1n3q4v5w6x7y8z9a0b1',
+                date: '2026-03-03',
+                platform: 'meta',
+                impressions: 12000,
+                clicks: 240,
+                conversions: 12,
+                spend_usd: 36.5,
+                video_views: 5400,
+              },
+            ],
+          },
+        ],
+      }),
+    },
     'text/csv': {
       schema: z
         .custom<unknown>(() => true)

@@ -4,7 +4,9 @@ import { variantSchema } from '../variants/schemas.ts';
 const decision = z.enum(['approved', 'rejected']);
 const reason = z.string().trim().min(1).max(1000).optional().describe('Kept on the variant');
 
-export const reviewBody = z.object({ decision, reason });
+export const reviewBody = z
+  .object({ decision, reason })
+  .meta({ examples: [{ decision: 'approved', reason: 'On brand' }] });
 
 export const reviewSchema = z.object({
   decision,

@@ -18,11 +18,11 @@ export const variantSchema = z
     status: z.enum(variantStatuses),
     provider: z.string(),
     model: z.string(),
-    seconds: z.number().int(),
-    size: z.string(),
+    seconds: z.number().int().positive(),
+    size: z.string().meta({ examples: ['720x1280'] }),
     provider_job_id: z.string().nullable(),
-    attempts: z.number().int(),
-    progress: z.number().int(),
+    attempts: z.number().int().nonnegative().describe('Render attempts so far'),
+    progress: z.number().int().describe('Percent rendered, as the provider reports it'),
     error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
     cost_usd: z.number(),
     actual_cost_usd: z.number(),
@@ -42,7 +42,43 @@ export const variantSchema = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
-  .meta({ id: 'Variant' });
+  .meta({
+    id: 'Variant',
+    examples: [
+      {
+        id: 'var_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        run_id: 'run_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        campaign_id: 'cmp_01jbz7h1n3q4v5w6x7y8z9a0b1',
+        levels: { tone: 'playful', city: 'paris' },
+        prompt: 'A playful 8-second vertical ad for Aurora running sneakers in Paris',
+        provider_prompt: null,
+        status: 'ready',
+        provider: 'local',
+        model: 'card-v1',
+        seconds: 8,
+        size: '720x1280',
+        provider_job_id: 'job_1f2e3d',
+        attempts: 1,
+        progress: 100,
+        error: null,
+        cost_usd: 0,
+        actual_cost_usd: 0,
+        video: {
+          url: '/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/video',
+          content_type: 'video/mp4',
+          bytes: 482113,
+          sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+          duration_s: 8,
+          width: 720,
+          height: 1280,
+        },
+        thumbnail_url: '/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail',
+        deliveries: [],
+        created_at: '2026-03-02T09:31:00.000Z',
+        updated_at: '2026-03-02T09:31:40.000Z',
+      },
+    ],
+  });
 
 export const listVariantsQuery = withDeepObjects(
   paginationQuery

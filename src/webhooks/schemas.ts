@@ -9,11 +9,21 @@ const eventsField = z
   .transform((list) => [...new Set(list)])
   .describe('Event types sent to this endpoint');
 
-export const createEndpointBody = z.object({
-  url: z.string().min(1).max(2048).describe('https; http only to hosts the deployment allows'),
-  events: eventsField,
-  description: z.string().trim().max(500).optional(),
-});
+export const createEndpointBody = z
+  .object({
+    url: z.string().min(1).max(2048).describe('https; http only to hosts the deployment allows'),
+    events: eventsField,
+    description: z.string().trim().max(500).optional(),
+  })
+  .meta({
+    examples: [
+      {
+        url: 'https://hooks.example.org/admatrix',
+        events: ['variant.ready', 'run.completed'],
+        description: 'Production',
+      },
+    ],
+  });
 
 export const updateEndpointBody = z
   .object({

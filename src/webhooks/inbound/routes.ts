@@ -34,7 +34,7 @@ export async function inboundWebhookRoutes(
         operationId: 'receiveOpenaiWebhook',
         summary: 'Inbound Standard Webhooks from an OpenAI-compatible video provider',
         description:
-          'Called by the video provider, not by clients: the body is verified against the configured webhook secret before it is read, and a finished render is picked up at once instead of at the next poll.',
+          'Called by the video provider, not by clients: the signature is verified against the configured webhook secret before anything is done, and a finished render is picked up at once instead of at the next poll.',
         security: [],
         response: {
           200: z.object({
