@@ -75,9 +75,44 @@ describe('parseMatrixCsv: malformed files', () => {
 
   it('rejects long-form rows with the wrong number of fields', () => {
     const csv = 'dimension,level,label\ntone,playful,Playful\ntone,serious\ncity,Paris,,x\n';
-    expect(errorsOf(parseMatrixCsv(csv, limits), 'malformed')).toEqual([
+    expect(errorsOf(parseMatrixCsv(csv, limits), 'invalid')).toEqual([
       { row: 3, message: 'row has 2 fields but the header has 3' },
       { row: 4, message: 'row has 4 fields but the header has 3' },
+    ]);
+  });
+
+  it('rejects wide rows whose field count differs from the header, naming another delimiter', () => {
+    // Sniffed from the header: ";". Row 2 was written with ",".
+    expect(
+      errorsOf(parseMatrixCsv('tone;city\nplayful,Paris\nearnest;Rome\n', limits), 'invalid'),
+    ).toEqual([
+      {
+        row: 2,
+        message:
+          'row has 1 field but the header has 2; the row contains "," but the header is separated by ";": use one delimiter throughout',
+      },
+    ]);
+    // A short row is not a column of a different length: `a,` has two fields, `a` one.
+    expect(
+      errorsOf(parseMatrixCsv('tone,city\nplayful,Paris\nearnest\n', limits), 'invalid'),
+    ).toEqual([{ row: 3, message: 'row has 1 field but the header has 2' }]);
+    expect(
+      errorsOf(parseMatrixCsv('tone\tcity\nplayful\tParis\nearnest;Rome\n', limits), 'invalid'),
+    ).toEqual([
+      {
+        row: 3,
+        message:
+          'row has 1 field but the header has 2; the row contains ";" but the header is separated by tab: use one delimiter throughout',
+      },
+    ]);
+  });
+
+  it('accepts short columns, rows of blank cells and trailing blank lines, as Excel exports them', () => {
+    const csv = 'tone;city\r\nplayful;Paris\r\nearnest;\r\n;\r\n;;\r\n\r\n\r\n';
+    const result = parseMatrixCsv(csv, limits);
+    expect(result.ok && result.matrix.dimensions.map((d) => d.levels.map((l) => l.key))).toEqual([
+      ['playful', 'earnest'],
+      ['Paris'],
     ]);
   });
 

@@ -85,3 +85,32 @@ describe('CSV bodies are decoded strictly, like multipart files', () => {
     expect(res.json().detail).toMatch(/unsupported charset "x-klingon"/);
   });
 });
+
+describe('row shapes', () => {
+  it('rejects a row written with another delimiter instead of storing "playful,Paris"', async () => {
+    const res = await post('tone;city\nplayful,Paris\nearnest;Rome\n', {
+      'content-type': 'text/csv',
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().errors).toEqual([
+      {
+        row: 2,
+        message:
+          'row has 1 field but the header has 2; the row contains "," but the header is separated by ";": use one delimiter throughout',
+      },
+    ]);
+  });
+
+  it('rejects a short wide row, and accepts the blank rows Excel leaves below the data', async () => {
+    const short = await post(multipart(Buffer.from('tone,city\ncalm,Paris\nwarm\n'), 'm.csv'));
+    expect(short.statusCode, short.body).toBe(422);
+    expect(short.json().errors).toEqual([
+      { row: 3, message: 'row has 1 field but the header has 2' },
+    ]);
+    const excel = await post('tone;city\r\ncalm;Paris\r\nwarm;\r\n;\r\n;\r\n\r\n', {
+      'content-type': 'text/csv',
+    });
+    expect(excel.statusCode, excel.body).toBe(201);
+    expect(levelsOf(excel.json())).toEqual({ tone: ['calm', 'warm'], city: ['Paris'] });
+  });
+});
