@@ -144,3 +144,13 @@ describe('metrics CSV row shapes', () => {
     expect(res.json()).toMatchObject({ upserted: 1 });
   });
 });
+
+describe('metrics CSV headers', () => {
+  it('are matched ignoring case and surrounding spaces', async () => {
+    const res = await csv(
+      `Variant_ID, DATE ,Platform,Impressions,CLICKS\n${v1},2025-05-20,Meta,10,1\n`,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await platforms('2025-05-20')).toEqual(['Meta']);
+  });
+});

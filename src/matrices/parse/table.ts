@@ -1,5 +1,5 @@
 import { fieldCountProblem } from '../../csv/delimiter.ts';
-import type { ConstraintInput, MatrixInput } from './schema.ts';
+import { type ConstraintInput, DIMENSION_KEY_PATTERN, type MatrixInput } from './schema.ts';
 import type { MatrixError, MatrixLimits, MatrixResult } from './types.ts';
 import { capErrors, checkMatrix, formatPath, type Issue, type PathSegment } from './validate.ts';
 
@@ -62,6 +62,32 @@ export function columnLetter(col: number): string {
 
 export function isBlankRow(cells: readonly string[]): boolean {
   return cells.every((cell) => cell === '');
+}
+
+/**
+ * A dimension named in a header cell (wide) or a `dimension` cell (long): matched ignoring case,
+ * as spreadsheet users capitalise headers ("Setting" is the dimension `setting`, labelled
+ * "Setting"). A name that is no valid key even lowercased is kept as written, so its error
+ * quotes what the user typed.
+ */
+function dimensionOf(name: string): { key: string; label?: string } {
+  const key = name.toLowerCase();
+  if (!DIMENSION_KEY_PATTERN.test(key)) return { key: name };
+  return key === name ? { key } : { key, label: name };
+}
+
+/**
+ * Whether a row reads as a matrix header: the long form's columns (dimension and level, nothing
+ * unknown), or only valid dimension keys (ignoring case). Decides which worksheet holds the
+ * matrix when none is named "matrix"; a "Read me" sheet's prose does not pass.
+ */
+export function headerParses(cells: readonly string[]): boolean {
+  const names = cells.filter((c) => c !== '').map((c) => c.toLowerCase());
+  if (names.length === 0) return false;
+  if (names.includes('dimension') && names.includes('level')) {
+    return names.every((n) => (LONG_COLUMNS as readonly string[]).includes(n));
+  }
+  return names.every((n) => DIMENSION_KEY_PATTERN.test(n));
 }
 
 /**
@@ -147,7 +173,7 @@ function buildWide(header: TableRow, data: TableRow[], delimiter?: string): Buil
     if (name === '') return;
     dimOfCol.set(col, dimCols.length);
     dimCols.push(col);
-    doc.dimensions.push({ key: name, levels: [] });
+    doc.dimensions.push({ ...dimensionOf(name), levels: [] });
     levelRows.push([]);
   });
   const headerless = new Set<number>();
@@ -244,11 +270,12 @@ function buildLong(header: TableRow, data: TableRow[], delimiter?: string): Buil
     if (dimKey === '') invalid.push({ row, col: dimCol, message: 'dimension is empty' });
     if (levelKey === '') invalid.push({ row, col: levelCol, message: 'level is empty' });
     if (dimKey === '' || levelKey === '') continue;
-    let d = dimIndex.get(dimKey);
+    const dimension = dimensionOf(dimKey);
+    let d = dimIndex.get(dimension.key);
     if (d === undefined) {
       d = doc.dimensions.length;
-      dimIndex.set(dimKey, d);
-      doc.dimensions.push({ key: dimKey, levels: [] });
+      dimIndex.set(dimension.key, d);
+      doc.dimensions.push({ ...dimension, levels: [] });
       dimRows.push(row);
       levelRows.push([]);
     }

@@ -197,13 +197,13 @@ describe('parseMatrixCsv: unacceptable matrices, located by row and column', () 
   });
 
   it('wide form: bad and duplicate dimension keys in the header, empty dimension', () => {
-    const csv = 'Tone,city,tone,tone,partner\nplayful,Paris,a,b,\n';
+    const csv = 'Tone of voice,city,tone,tone,partner\nplayful,Paris,a,b,\n';
     expect(errorsOf(parseMatrixCsv(csv, limits), 'invalid')).toEqual([
       {
         row: 1,
-        column: 'Tone',
+        column: 'Tone of voice',
         message:
-          'dimension key "Tone" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters) (did you mean "tone"?)',
+          'dimension key "Tone of voice" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters)',
       },
       { row: 1, column: 'tone', message: 'duplicate dimension key "tone" (first at column C)' },
       { row: 1, column: 'partner', message: 'dimension "partner" has no levels' },
@@ -229,7 +229,7 @@ describe('parseMatrixCsv: unacceptable matrices, located by row and column', () 
       ',orphan,,',
       'partner,ACME,,',
       'partner,initech,,',
-      'City,Paris,,',
+      'Home city,Paris,,',
     ].join('\n');
     expect(errorsOf(parseMatrixCsv(csv, small), 'invalid')).toEqual([
       {
@@ -253,9 +253,39 @@ describe('parseMatrixCsv: unacceptable matrices, located by row and column', () 
         row: 8,
         column: 'dimension',
         message:
-          'dimension key "City" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters) (did you mean "city"?)',
+          'dimension key "Home city" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters)',
       },
     ]);
+  });
+
+  it('matches dimension names ignoring case; labels and levels keep theirs', () => {
+    const wide = parseMatrixCsv('Tone,city\nPlayful,Paris\n', limits);
+    expect(wide).toEqual(
+      validateMatrix(
+        {
+          dimensions: [
+            { key: 'tone', label: 'Tone', levels: [{ key: 'Playful' }] },
+            { key: 'city', levels: [{ key: 'Paris' }] },
+          ],
+        },
+        limits,
+      ),
+    );
+    const long = parseMatrixCsv('DIMENSION,Level,LABEL\nTone,calm,Calm\ntone,Bold,\n', limits);
+    expect(long).toEqual(
+      validateMatrix(
+        {
+          dimensions: [
+            {
+              key: 'tone',
+              label: 'Tone',
+              levels: [{ key: 'calm', label: 'Calm' }, { key: 'Bold' }],
+            },
+          ],
+        },
+        limits,
+      ),
+    );
   });
 
   it('long form: too many dimensions points at the row introducing the first extra one', () => {
