@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 export interface FieldError {
+  /** XLSX uploads: the worksheet the row and column are on. */
+  sheet?: string;
   path?: string;
   row?: number;
   column?: string;
@@ -124,6 +126,7 @@ export const problemSchema = z
     errors: z
       .array(
         z.object({
+          sheet: z.string().optional(),
           path: z.string().optional(),
           row: z.number().int().min(1).optional(),
           column: z.string().optional(),

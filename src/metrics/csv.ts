@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { decodeProblem } from '../csv/body.ts';
 import { CsvDecodeError, StrictCsvDecoder } from '../csv/decode.ts';
-import { sniffDelimiter } from '../csv/delimiter.ts';
+import { fieldCountProblem, sniffDelimiter } from '../csv/delimiter.ts';
 import { type FieldError, problems } from '../http/problem.ts';
 import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
 
@@ -13,8 +13,8 @@ export interface CsvRecord {
   row: number;
   /** The header text of each field's column, for error locations. */
   columns: ReadonlyMap<MetricField, string>;
-  /** Set when the row has more cells than the header. */
-  extraCells: number;
+  /** Set when the row's field count differs from the header's: its values are not checked. */
+  shapeProblem: string | undefined;
 }
 
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -114,8 +114,9 @@ export async function* readMetricsCsv(
   const text = decoded(limited(first, source, maxBytes), decoder);
   // The first decoded chunk is read here, for the delimiter, and put back in front.
   const start = await nextText(text);
+  const delimiter = sniffDelimiter(start.slice(0, 64 * 1024));
   const parser = parse({
-    delimiter: sniffDelimiter(start.slice(0, 64 * 1024)),
+    delimiter,
     info: true,
     trim: true,
     skip_empty_lines: true,
@@ -148,7 +149,7 @@ export async function* readMetricsCsv(
         values,
         row: info.lines,
         columns,
-        extraCells: nonBlankBeyond(record, width),
+        shapeProblem: fieldCountProblem(record.length, width, record, delimiter),
       };
     }
   } catch (err) {
@@ -165,11 +166,4 @@ export async function* readMetricsCsv(
     parser.destroy();
   }
   if (!header) throw problems.badRequest('The CSV is empty.', [{ message: 'no header row' }]);
-}
-
-/** Cells past the header's width that hold something (trailing empty cells are harmless). */
-function nonBlankBeyond(record: string[], width: number): number {
-  let n = 0;
-  for (let i = width; i < record.length; i++) if (record[i] !== '') n++;
-  return n;
 }

@@ -15,10 +15,12 @@ export async function metricRoutes(
   app: FastifyInstance,
   deps: { metrics: MetricsService; maxBytes: number },
 ) {
-  // Inside this plugin only, text/csv bodies arrive as the request stream instead of one string,
-  // so an upload is parsed as it arrives; the size limit is then enforced while reading.
-  app.removeContentTypeParser('text/csv');
-  app.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
+  // Inside this plugin only, CSV bodies arrive as the request stream instead of one string,
+  // so an upload is decoded and parsed as it arrives; the size limit is enforced while reading.
+  app.removeContentTypeParser(['text/csv', 'text/plain']);
+  app.addContentTypeParser(['text/csv', 'text/plain'], (_request, payload, done) =>
+    done(null, payload),
+  );
 
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(

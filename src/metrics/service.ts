@@ -77,8 +77,10 @@ async function* csvRows(source: Extract<MetricsSource, { kind: 'csv' }>, maxByte
     const locate = (field: MetricField | null): Location =>
       field ? { row: rec.row, column: rec.columns.get(field) ?? field } : { row: rec.row };
     const raw: RawRow = { values: rec.values, locate, ref: `row ${rec.row}`, problems: [] };
-    if (rec.extraCells) {
-      raw.problems.push({ field: null, message: 'the row has more cells than the header' });
+    if (rec.shapeProblem) {
+      // Values of a ragged row sit under the wrong columns: checking them would only mislead.
+      raw.problems.push({ field: null, message: rec.shapeProblem });
+      raw.unreadable = true;
     }
     yield raw;
   }

@@ -66,6 +66,21 @@ describe('strict CSV decoding', () => {
         'the file is not UTF-8 text; save it as "CSV UTF-8" (the first invalid byte is in row 3)',
       );
     }
+    // Quote-free chunks (the counter's fast path) and chunks mixing both paths agree.
+    const rows = Buffer.concat([
+      Buffer.from('v,d\n'.repeat(40)),
+      Buffer.from('"x\ny",1\r\n'),
+      Buffer.from('v,d\n'.repeat(9)),
+      Buffer.from([0xc3, 0x28]),
+    ]);
+    for (const size of [1, 7, 64, rows.length]) {
+      const decoder = new StrictCsvDecoder();
+      const err = failure(() => {
+        for (let i = 0; i < rows.length; i += size) decoder.write(rows.subarray(i, i + size));
+        decoder.end();
+      });
+      expect(err.row, `chunks of ${size}`).toBe(51);
+    }
     // CRLF and bare CR line ends count once each.
     const crlf = Buffer.concat([Buffer.from('a\r\nb\rc\r\n'), Buffer.from([0xff])]);
     expect(failure(() => decodeCsv(crlf)).row).toBe(4);

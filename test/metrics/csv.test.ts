@@ -111,3 +111,46 @@ describe('metrics CSV encodings', () => {
     ]);
   });
 });
+
+describe('metrics CSV row shapes', () => {
+  it('rejects rows with another field count, naming another delimiter, and writes nothing', async () => {
+    const res = await csv(
+      [
+        'variant_id;date;impressions;clicks',
+        `${v1};2025-05-10;10;1`,
+        `${v1},2025-05-11,10,1`,
+        `${v1};2025-05-12;10`,
+        `${v1};2025-05-13;10;1;`,
+      ].join('\n'),
+    );
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().errors).toEqual([
+      {
+        row: 3,
+        message:
+          'row has 1 field but the header has 4; the row contains "," but the header is separated by ";": use one delimiter throughout',
+      },
+      { row: 4, message: 'row has 3 fields but the header has 4' },
+      { row: 5, message: 'row has 5 fields but the header has 4' },
+    ]);
+    expect(await platforms('2025-05-10')).toEqual([]);
+  });
+
+  it('accepts the rows of blank cells and blank lines Excel leaves below the data', async () => {
+    const res = await csv(
+      `variant_id;date;impressions;clicks\r\n${v1};2025-05-14;10;1\r\n;;;\r\n ; ;;\r\n\r\n`,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ upserted: 1 });
+  });
+});
+
+describe('metrics CSV headers', () => {
+  it('are matched ignoring case and surrounding spaces', async () => {
+    const res = await csv(
+      `Variant_ID, DATE ,Platform,Impressions,CLICKS\n${v1},2025-05-20,Meta,10,1\n`,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await platforms('2025-05-20')).toEqual(['Meta']);
+  });
+});

@@ -33,9 +33,16 @@ export function parseMatrixCsv(
     if (text.replace(/^\uFEFF/, '').trim() === '') {
       return failure('malformed', { message: 'the file is empty' });
     }
-    const rows = readRecords(text);
+    const delimiter = sniffDelimiter(text.replace(/^\uFEFF/, ''));
+    const rows = readRecords(text, delimiter);
     if (!Array.isArray(rows)) return failure('malformed', rows);
-    return tableToMatrix({ rows, limits, constraints, emptyMessage: 'the file is empty' });
+    return tableToMatrix({
+      rows,
+      limits,
+      constraints,
+      delimiter,
+      emptyMessage: 'the file is empty',
+    });
   } catch {
     // Defensive: the result type is the contract, so a bug here must still become a 4xx.
     return failure('malformed', { message: 'the CSV file could not be read' });
@@ -60,12 +67,12 @@ function decode(buf: Buffer, charset: string | undefined): string | MatrixError 
   }
 }
 
-function readRecords(text: string): TableRow[] | MatrixError {
+function readRecords(text: string, delimiter: string): TableRow[] | MatrixError {
   const rows: TableRow[] = [];
   try {
     parse(text, {
       bom: true,
-      delimiter: sniffDelimiter(text.replace(/^\uFEFF/, '')),
+      delimiter,
       // Column counts are checked by the layout code, which can name the row and column.
       relax_column_count: true,
       // Blank lines are kept as records so that record numbers equal spreadsheet row numbers.

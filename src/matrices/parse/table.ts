@@ -1,4 +1,5 @@
-import type { ConstraintInput, MatrixInput } from './schema.ts';
+import { fieldCountProblem } from '../../csv/delimiter.ts';
+import { type ConstraintInput, DIMENSION_KEY_PATTERN, type MatrixInput } from './schema.ts';
 import type { MatrixError, MatrixLimits, MatrixResult } from './types.ts';
 import { capErrors, checkMatrix, formatPath, type Issue, type PathSegment } from './validate.ts';
 
@@ -6,7 +7,7 @@ import { capErrors, checkMatrix, formatPath, type Issue, type PathSegment } from
 export interface TableRow {
   row: number;
   cells: string[];
-  /** CSV only: fields in the record, to reject ragged long-form rows as the brief requires. */
+  /** CSV only: fields in the record; a row must have as many as the header. */
   fields?: number;
 }
 
@@ -23,6 +24,8 @@ export interface TableInput {
   constraints?: ConstraintInput[] | undefined;
   emptyMessage: string;
   cellProblems?: CellProblem[];
+  /** CSV only: the delimiter the header was read with, to explain ragged rows. */
+  delimiter?: string;
 }
 
 interface Loc {
@@ -62,6 +65,32 @@ export function isBlankRow(cells: readonly string[]): boolean {
 }
 
 /**
+ * A dimension named in a header cell (wide) or a `dimension` cell (long): matched ignoring case,
+ * as spreadsheet users capitalise headers ("Setting" is the dimension `setting`, labelled
+ * "Setting"). A name that is no valid key even lowercased is kept as written, so its error
+ * quotes what the user typed.
+ */
+function dimensionOf(name: string): { key: string; label?: string } {
+  const key = name.toLowerCase();
+  if (!DIMENSION_KEY_PATTERN.test(key)) return { key: name };
+  return key === name ? { key } : { key, label: name };
+}
+
+/**
+ * Whether a row reads as a matrix header: the long form's columns (dimension and level, nothing
+ * unknown), or only valid dimension keys (ignoring case). Decides which worksheet holds the
+ * matrix when none is named "matrix"; a "Read me" sheet's prose does not pass.
+ */
+export function headerParses(cells: readonly string[]): boolean {
+  const names = cells.filter((c) => c !== '').map((c) => c.toLowerCase());
+  if (names.length === 0) return false;
+  if (names.includes('dimension') && names.includes('level')) {
+    return names.every((n) => (LONG_COLUMNS as readonly string[]).includes(n));
+  }
+  return names.every((n) => DIMENSION_KEY_PATTERN.test(n));
+}
+
+/**
  * Shared by CSV and XLSX: detects the layout from the header row, builds the JSON document with
  * a source map, validates it, and re-locates every issue to the row and column it came from.
  */
@@ -74,8 +103,8 @@ export function tableToMatrix(input: TableInput): MatrixResult {
   const lower = names.map((n) => n.toLowerCase());
   const built =
     lower.includes('dimension') && lower.includes('level')
-      ? buildLong(header, data)
-      : buildWide(header, data);
+      ? buildLong(header, data, input.delimiter)
+      : buildWide(header, data, input.delimiter);
   if (built.malformed.length > 0) return fail('malformed', built.malformed, names);
   if (data.length === 0) {
     return fail('invalid', [{ message: 'the file has a header row but no data rows' }], names);
@@ -125,8 +154,16 @@ function locateIssue(issue: Issue, locate: Built['locate']): TableError {
   return { ...loc, message };
 }
 
-function buildWide(header: TableRow, data: TableRow[]): Built {
+/** The field-count error of a CSV row, if any; XLSX rows have no field count. */
+function raggedRow(header: TableRow, r: TableRow, delimiter = ','): TableError | undefined {
+  if (header.fields === undefined || r.fields === undefined) return undefined;
+  const message = fieldCountProblem(r.fields, header.fields, r.cells, delimiter);
+  return message ? { row: r.row, message } : undefined;
+}
+
+function buildWide(header: TableRow, data: TableRow[], delimiter?: string): Built {
   const malformed: TableError[] = [];
+  const invalid: TableError[] = [];
   const dimCols: number[] = [];
   // Column → dimension index; a Map keeps wide sheets linear in their cell count.
   const dimOfCol = new Map<number, number>();
@@ -136,11 +173,15 @@ function buildWide(header: TableRow, data: TableRow[]): Built {
     if (name === '') return;
     dimOfCol.set(col, dimCols.length);
     dimCols.push(col);
-    doc.dimensions.push({ key: name, levels: [] });
+    doc.dimensions.push({ ...dimensionOf(name), levels: [] });
     levelRows.push([]);
   });
   const headerless = new Set<number>();
-  for (const { row, cells } of data) {
+  for (const r of data) {
+    const { row, cells } = r;
+    // A ragged row's cells are not levels: they are probably split at the wrong delimiter.
+    const ragged = raggedRow(header, r, delimiter);
+    if (ragged) invalid.push(ragged);
     cells.forEach((value, col) => {
       if (value === '') return;
       const d = dimOfCol.get(col);
@@ -152,6 +193,7 @@ function buildWide(header: TableRow, data: TableRow[]): Built {
         }
         return;
       }
+      if (ragged) return;
       doc.dimensions[d]?.levels.push({ key: value });
       levelRows[d]?.push(row);
     });
@@ -164,10 +206,10 @@ function buildWide(header: TableRow, data: TableRow[]): Built {
     if (field === 'levels' && typeof l === 'number') return { row: levelRows[d]?.[l], col };
     return { row: header.row, col };
   };
-  return { doc, locate, malformed, invalid: [] };
+  return { doc, locate, malformed, invalid };
 }
 
-function buildLong(header: TableRow, data: TableRow[]): Built {
+function buildLong(header: TableRow, data: TableRow[], delimiter?: string): Built {
   const malformed: TableError[] = [];
   const invalid: TableError[] = [];
   const cols = new Map<LongColumn, number>();
@@ -193,14 +235,14 @@ function buildLong(header: TableRow, data: TableRow[]): Built {
   });
   const dimCol = cols.get('dimension') ?? 0;
   const levelCol = cols.get('level') ?? 0;
-  const headerFields = header.fields;
   const headerless = new Set<number>();
-  for (const { row, cells, fields } of data) {
-    if (headerFields !== undefined && fields !== undefined && fields !== headerFields) {
-      malformed.push({
-        row,
-        message: `row has ${fields} fields but the header has ${headerFields}`,
-      });
+  const ragged = new Set<TableRow>();
+  for (const r of data) {
+    const { row, cells } = r;
+    const problem = raggedRow(header, r, delimiter);
+    if (problem) {
+      invalid.push(problem);
+      ragged.add(r);
       continue;
     }
     cells.forEach((value, col) => {
@@ -220,17 +262,20 @@ function buildLong(header: TableRow, data: TableRow[]): Built {
     const col = cols.get(name);
     return col === undefined ? '' : (cells[col] ?? '');
   };
-  for (const { row, cells } of data) {
+  for (const r of data) {
+    if (ragged.has(r)) continue;
+    const { row, cells } = r;
     const dimKey = cell(cells, 'dimension');
     const levelKey = cell(cells, 'level');
     if (dimKey === '') invalid.push({ row, col: dimCol, message: 'dimension is empty' });
     if (levelKey === '') invalid.push({ row, col: levelCol, message: 'level is empty' });
     if (dimKey === '' || levelKey === '') continue;
-    let d = dimIndex.get(dimKey);
+    const dimension = dimensionOf(dimKey);
+    let d = dimIndex.get(dimension.key);
     if (d === undefined) {
       d = doc.dimensions.length;
-      dimIndex.set(dimKey, d);
-      doc.dimensions.push({ key: dimKey, levels: [] });
+      dimIndex.set(dimension.key, d);
+      doc.dimensions.push({ ...dimension, levels: [] });
       dimRows.push(row);
       levelRows.push([]);
     }

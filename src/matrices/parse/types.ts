@@ -30,6 +30,8 @@ export const DEFAULT_MATRIX_LIMITS: Readonly<MatrixLimits> = Object.freeze({
 export type MatrixErrorKind = 'malformed' | 'invalid' | 'too_large';
 
 export interface MatrixError {
+  /** XLSX: the worksheet the row and column are on. */
+  sheet?: string;
   /** JSON path, e.g. `dimensions[1].levels[3].key`; omitted when row/column locate the error. */
   path?: string;
   /** 1-based row as a spreadsheet shows it (header = row 1 when the file starts with it). */

@@ -1,6 +1,12 @@
 import type ExcelJS from 'exceljs';
 import type { ConstraintInput } from './schema.ts';
-import { type CellProblem, type TableRow, tableToMatrix } from './table.ts';
+import {
+  type CellProblem,
+  headerParses,
+  isBlankRow,
+  type TableRow,
+  tableToMatrix,
+} from './table.ts';
 import type { MatrixLimits, MatrixResult } from './types.ts';
 import { checkZip } from './zip-guard.ts';
 
@@ -11,8 +17,9 @@ const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 type CellText = { text: string } | { problem: string };
 
 /**
- * Parses a matrix from the first worksheet of an .xlsx (long or wide layout, see
- * tableToMatrix). Row numbers are the sheet's own. Never rejects.
+ * Parses a matrix from an .xlsx (long or wide layout, see tableToMatrix): the sheet named
+ * "matrix" (any case), else the first sheet whose header parses, else the first sheet. Row
+ * numbers are the sheet's own and every error names the sheet. Never rejects.
  */
 export async function parseMatrixXlsx(
   input: Buffer,
@@ -56,38 +63,55 @@ export async function parseMatrixXlsx(
     } catch {
       return malformed('the .xlsx file is corrupt or is not a workbook');
     }
-    const sheet = workbook.worksheets[0];
-    if (!sheet) return malformed('the workbook has no worksheet');
-
-    const rows: TableRow[] = [];
-    const cellProblems: CellProblem[] = [];
-    sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-      const cells: string[] = [];
-      row.eachCell({ includeEmpty: false }, (cell, colNumber) => {
-        // A merged range shows one value; its other cells repeat it in exceljs.
-        if (cell.isMerged && cell.master.address !== cell.address) return;
-        const value = cellText(cell.value);
-        while (cells.length < colNumber - 1) cells.push('');
-        if ('problem' in value) {
-          cellProblems.push({ row: rowNumber, col: colNumber - 1, message: value.problem });
-          cells.push('');
-        } else {
-          cells.push(value.text.trim());
-        }
-      });
-      rows.push({ row: rowNumber, cells });
-    });
-    return tableToMatrix({
-      rows,
+    const sheets = workbook.worksheets.map((sheet) => ({ sheet, ...readSheet(sheet) }));
+    // A sheet named "matrix" wins; else the first whose header reads as a matrix (workbooks
+    // often open with a "Read me" sheet); else the first, whose errors then explain why.
+    const chosen =
+      sheets.find((s) => s.sheet.name.trim().toLowerCase() === 'matrix') ??
+      sheets.find((s) => {
+        const header = s.rows.find((r) => !isBlankRow(r.cells));
+        return header !== undefined && headerParses(header.cells);
+      }) ??
+      sheets[0];
+    if (!chosen) return malformed('the workbook has no worksheet');
+    const name = chosen.sheet.name;
+    const result = tableToMatrix({
+      rows: chosen.rows,
       limits,
       constraints,
-      cellProblems,
-      emptyMessage: `the first worksheet ("${sheet.name}") is empty`,
+      cellProblems: chosen.cellProblems,
+      emptyMessage: `the worksheet "${name}" is empty`,
     });
+    if (result.ok) return result;
+    // Every error names the sheet it is about, so a row number is never read on the wrong one.
+    return { ...result, errors: result.errors.map((error) => ({ sheet: name, ...error })) };
   } catch {
     // Defensive: the result type is the contract, so a bug here must still become a 4xx.
     return malformed('the .xlsx file could not be read');
   }
+}
+
+/** The sheet's rows as cell texts, with the cells that could not be read. */
+function readSheet(sheet: ExcelJS.Worksheet): { rows: TableRow[]; cellProblems: CellProblem[] } {
+  const rows: TableRow[] = [];
+  const cellProblems: CellProblem[] = [];
+  sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+    const cells: string[] = [];
+    row.eachCell({ includeEmpty: false }, (cell, colNumber) => {
+      // A merged range shows one value; its other cells repeat it in exceljs.
+      if (cell.isMerged && cell.master.address !== cell.address) return;
+      const value = cellText(cell.value);
+      while (cells.length < colNumber - 1) cells.push('');
+      if ('problem' in value) {
+        cellProblems.push({ row: rowNumber, col: colNumber - 1, message: value.problem });
+        cells.push('');
+      } else {
+        cells.push(value.text.trim());
+      }
+    });
+    rows.push({ row: rowNumber, cells });
+  });
+  return { rows, cellProblems };
 }
 
 /** What a spreadsheet user would read in the cell, as a string. */

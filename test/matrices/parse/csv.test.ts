@@ -75,9 +75,44 @@ describe('parseMatrixCsv: malformed files', () => {
 
   it('rejects long-form rows with the wrong number of fields', () => {
     const csv = 'dimension,level,label\ntone,playful,Playful\ntone,serious\ncity,Paris,,x\n';
-    expect(errorsOf(parseMatrixCsv(csv, limits), 'malformed')).toEqual([
+    expect(errorsOf(parseMatrixCsv(csv, limits), 'invalid')).toEqual([
       { row: 3, message: 'row has 2 fields but the header has 3' },
       { row: 4, message: 'row has 4 fields but the header has 3' },
+    ]);
+  });
+
+  it('rejects wide rows whose field count differs from the header, naming another delimiter', () => {
+    // Sniffed from the header: ";". Row 2 was written with ",".
+    expect(
+      errorsOf(parseMatrixCsv('tone;city\nplayful,Paris\nearnest;Rome\n', limits), 'invalid'),
+    ).toEqual([
+      {
+        row: 2,
+        message:
+          'row has 1 field but the header has 2; the row contains "," but the header is separated by ";": use one delimiter throughout',
+      },
+    ]);
+    // A short row is not a column of a different length: `a,` has two fields, `a` one.
+    expect(
+      errorsOf(parseMatrixCsv('tone,city\nplayful,Paris\nearnest\n', limits), 'invalid'),
+    ).toEqual([{ row: 3, message: 'row has 1 field but the header has 2' }]);
+    expect(
+      errorsOf(parseMatrixCsv('tone\tcity\nplayful\tParis\nearnest;Rome\n', limits), 'invalid'),
+    ).toEqual([
+      {
+        row: 3,
+        message:
+          'row has 1 field but the header has 2; the row contains ";" but the header is separated by tab: use one delimiter throughout',
+      },
+    ]);
+  });
+
+  it('accepts short columns, rows of blank cells and trailing blank lines, as Excel exports them', () => {
+    const csv = 'tone;city\r\nplayful;Paris\r\nearnest;\r\n;\r\n;;\r\n\r\n\r\n';
+    const result = parseMatrixCsv(csv, limits);
+    expect(result.ok && result.matrix.dimensions.map((d) => d.levels.map((l) => l.key))).toEqual([
+      ['playful', 'earnest'],
+      ['Paris'],
     ]);
   });
 
@@ -162,13 +197,13 @@ describe('parseMatrixCsv: unacceptable matrices, located by row and column', () 
   });
 
   it('wide form: bad and duplicate dimension keys in the header, empty dimension', () => {
-    const csv = 'Tone,city,tone,tone,partner\nplayful,Paris,a,b,\n';
+    const csv = 'Tone of voice,city,tone,tone,partner\nplayful,Paris,a,b,\n';
     expect(errorsOf(parseMatrixCsv(csv, limits), 'invalid')).toEqual([
       {
         row: 1,
-        column: 'Tone',
+        column: 'Tone of voice',
         message:
-          'dimension key "Tone" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters) (did you mean "tone"?)',
+          'dimension key "Tone of voice" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters)',
       },
       { row: 1, column: 'tone', message: 'duplicate dimension key "tone" (first at column C)' },
       { row: 1, column: 'partner', message: 'dimension "partner" has no levels' },
@@ -194,7 +229,7 @@ describe('parseMatrixCsv: unacceptable matrices, located by row and column', () 
       ',orphan,,',
       'partner,ACME,,',
       'partner,initech,,',
-      'City,Paris,,',
+      'Home city,Paris,,',
     ].join('\n');
     expect(errorsOf(parseMatrixCsv(csv, small), 'invalid')).toEqual([
       {
@@ -218,9 +253,39 @@ describe('parseMatrixCsv: unacceptable matrices, located by row and column', () 
         row: 8,
         column: 'dimension',
         message:
-          'dimension key "City" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters) (did you mean "city"?)',
+          'dimension key "Home city" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters)',
       },
     ]);
+  });
+
+  it('matches dimension names ignoring case; labels and levels keep theirs', () => {
+    const wide = parseMatrixCsv('Tone,city\nPlayful,Paris\n', limits);
+    expect(wide).toEqual(
+      validateMatrix(
+        {
+          dimensions: [
+            { key: 'tone', label: 'Tone', levels: [{ key: 'Playful' }] },
+            { key: 'city', levels: [{ key: 'Paris' }] },
+          ],
+        },
+        limits,
+      ),
+    );
+    const long = parseMatrixCsv('DIMENSION,Level,LABEL\nTone,calm,Calm\ntone,Bold,\n', limits);
+    expect(long).toEqual(
+      validateMatrix(
+        {
+          dimensions: [
+            {
+              key: 'tone',
+              label: 'Tone',
+              levels: [{ key: 'calm', label: 'Calm' }, { key: 'Bold' }],
+            },
+          ],
+        },
+        limits,
+      ),
+    );
   });
 
   it('long form: too many dimensions points at the row introducing the first extra one', () => {

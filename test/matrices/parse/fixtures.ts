@@ -129,3 +129,13 @@ export function zip(entries: Array<{ name: string; data: Buffer; declaredSize?: 
   eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, eocd]);
 }
+
+/** A workbook of named sheets, in order, each given as rows of cell values. */
+export async function workbook(sheets: Record<string, ExcelJS.CellValue[][]>): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  for (const [name, rows] of Object.entries(sheets)) {
+    const ws = wb.addWorksheet(name);
+    for (const row of rows) ws.addRow(row);
+  }
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignBody, createTestApp, type TestApp } from '../../helpers/app.ts';
 
@@ -83,5 +84,96 @@ describe('CSV bodies are decoded strictly, like multipart files', () => {
     });
     expect(res.statusCode, res.body).toBe(415);
     expect(res.json().detail).toMatch(/unsupported charset "x-klingon"/);
+  });
+});
+
+describe('row shapes', () => {
+  it('rejects a row written with another delimiter instead of storing "playful,Paris"', async () => {
+    const res = await post('tone;city\nplayful,Paris\nearnest;Rome\n', {
+      'content-type': 'text/csv',
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().errors).toEqual([
+      {
+        row: 2,
+        message:
+          'row has 1 field but the header has 2; the row contains "," but the header is separated by ";": use one delimiter throughout',
+      },
+    ]);
+  });
+
+  it('rejects a short wide row, and accepts the blank rows Excel leaves below the data', async () => {
+    const short = await post(multipart(Buffer.from('tone,city\ncalm,Paris\nwarm\n'), 'm.csv'));
+    expect(short.statusCode, short.body).toBe(422);
+    expect(short.json().errors).toEqual([
+      { row: 3, message: 'row has 1 field but the header has 2' },
+    ]);
+    const excel = await post('tone;city\r\ncalm;Paris\r\nwarm;\r\n;\r\n;\r\n\r\n', {
+      'content-type': 'text/csv',
+    });
+    expect(excel.statusCode, excel.body).toBe(201);
+    expect(levelsOf(excel.json())).toEqual({ tone: ['calm', 'warm'], city: ['Paris'] });
+  });
+});
+
+async function workbook(sheets: Record<string, (string | null)[][]>) {
+  const wb = new ExcelJS.Workbook();
+  for (const [name, rows] of Object.entries(sheets)) wb.addWorksheet(name).addRows(rows);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+describe('workbooks and headers', () => {
+  const readMe = [['Read me: fill in the Data sheet'], ['One column per variable.']];
+
+  it('reads the sheet that holds the matrix, not a "Read me" sheet first', async () => {
+    const buf = await workbook({
+      'Read me': readMe,
+      Data: [
+        ['Tone', 'City'],
+        ['Calm', 'Paris'],
+      ],
+    });
+    const res = await post(multipart(buf, 'matrix.xlsx'));
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().dimensions).toEqual([
+      { key: 'tone', label: 'Tone', levels: [{ key: 'Calm', label: 'Calm' }] },
+      { key: 'city', label: 'City', levels: [{ key: 'Paris', label: 'Paris' }] },
+    ]);
+  });
+
+  it('names the sheet, row and column of an error', async () => {
+    const buf = await workbook({
+      'Read me': readMe,
+      Data: [
+        ['tone', 'city'],
+        ['calm', 'Paris'],
+        ['calm', 'Rome'],
+      ],
+    });
+    const res = await post(multipart(buf, 'matrix.xlsx'));
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().errors).toEqual([
+      {
+        sheet: 'Data',
+        row: 3,
+        column: 'tone',
+        message: 'duplicate level key "calm" (first at row 2)',
+      },
+    ]);
+  });
+
+  it('matches CSV headers ignoring case, long-form columns included', async () => {
+    const wide = await post('Tone,CITY\nCalm,Paris\n', { 'content-type': 'text/csv' });
+    expect(wide.statusCode, wide.body).toBe(201);
+    expect(levelsOf(wide.json())).toEqual({ tone: ['Calm'], city: ['Paris'] });
+    const long = await post('Dimension,Level,Label\nTone,calm,Calm\nCity,Paris,\n', {
+      'content-type': 'text/csv',
+    });
+    expect(long.statusCode, long.body).toBe(201);
+    expect(long.json().dimensions[0]).toEqual({
+      key: 'tone',
+      label: 'Tone',
+      levels: [{ key: 'calm', label: 'Calm' }],
+    });
   });
 });

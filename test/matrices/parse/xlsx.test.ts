@@ -5,7 +5,7 @@ import {
   parseMatrixXlsx,
   validateMatrix,
 } from '../../../src/matrices/parse/index.ts';
-import { limits, longJson, longRows, wideJson, wideRows, xlsx, zip } from './fixtures.ts';
+import { limits, longJson, longRows, wideJson, wideRows, workbook, xlsx, zip } from './fixtures.ts';
 
 function errorsOf(result: MatrixResult, kind: string) {
   if (result.ok) throw new Error('expected errors');
@@ -89,23 +89,86 @@ describe('parseMatrixXlsx: layouts round-trip to the JSON matrix', () => {
 
   it('gives the same errors as the same table in CSV', async () => {
     const rows = [
-      ['tone', 'City'],
+      ['Tone', 'Home city'],
       ['playful', 'Paris'],
       ['serious', 'Lyon'],
       ['playful', null],
     ];
     const csv = rows.map((r) => r.map((c) => c ?? '').join(',')).join('\n');
-    const fromXlsx = await parseMatrixXlsx(await xlsx(rows), limits);
-    expect(fromXlsx).toEqual(parseMatrixCsv(csv, limits));
-    expect(errorsOf(fromXlsx, 'invalid')).toEqual([
+    const fromXlsx = errorsOf(await parseMatrixXlsx(await xlsx(rows), limits), 'invalid');
+    const fromCsv = errorsOf(parseMatrixCsv(csv, limits), 'invalid');
+    expect(fromXlsx).toEqual(fromCsv.map((e) => ({ sheet: 'Matrix', ...e })));
+    expect(fromXlsx).toEqual([
       {
+        sheet: 'Matrix',
         row: 1,
-        column: 'City',
+        column: 'Home city',
         message:
-          'dimension key "City" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters) (did you mean "city"?)',
+          'dimension key "Home city" must start with a lowercase letter and contain only lowercase letters, digits and "_" (at most 32 characters)',
       },
-      { row: 4, column: 'tone', message: 'duplicate level key "playful" (first at row 2)' },
+      {
+        sheet: 'Matrix',
+        row: 4,
+        column: 'Tone',
+        message: 'duplicate level key "playful" (first at row 2)',
+      },
     ]);
+  });
+});
+
+describe('parseMatrixXlsx: which sheet', () => {
+  const readMe = [['How to fill this workbook'], ['One column per variable, one level per cell.']];
+
+  it('skips a "Read me" sheet for the first sheet whose header parses', async () => {
+    const buf = await workbook({ 'Read me': readMe, Notes: [], Data: wideRows });
+    expect(await parseMatrixXlsx(buf, limits)).toEqual(validateMatrix(wideJson, limits));
+    const long = await workbook({ 'Read me': readMe, Levels: longRows });
+    expect(await parseMatrixXlsx(long, limits)).toEqual(validateMatrix(longJson, limits));
+  });
+
+  it('prefers the sheet named "matrix" in any case, wherever it is', async () => {
+    const buf = await workbook({
+      Draft: [['tone'], ['sad']],
+      ' MATRIX ': [
+        ['Tone', 'City'],
+        ['calm', 'Paris'],
+      ],
+    });
+    const result = await parseMatrixXlsx(buf, limits);
+    expect(result.ok && result.matrix.dimensions.map((d) => [d.key, d.label])).toEqual([
+      ['tone', 'Tone'],
+      ['city', 'City'],
+    ]);
+  });
+
+  it('names the sheet in every error: the chosen one, or the first when none parses', async () => {
+    const buf = await workbook({
+      'Read me': readMe,
+      Data: [
+        ['tone', 'city'],
+        ['calm', 'Paris'],
+        ['calm', 'Rome'],
+      ],
+    });
+    const errors = errorsOf(
+      await parseMatrixXlsx(buf, limits, [{ exclude: { x: 'y' } }]),
+      'invalid',
+    );
+    expect(errors).toEqual([
+      {
+        sheet: 'Data',
+        row: 3,
+        column: 'tone',
+        message: 'duplicate level key "calm" (first at row 2)',
+      },
+      { sheet: 'Data', path: 'constraints[0].exclude.x', message: 'unknown dimension "x"' },
+    ]);
+    const none = await workbook({ 'Read me': readMe, Other: [['a b'], ['c']] });
+    expect(errorsOf(await parseMatrixXlsx(none, limits), 'invalid')[0]).toMatchObject({
+      sheet: 'Read me',
+      row: 1,
+      column: 'How to fill this workbook',
+    });
   });
 });
 
@@ -160,12 +223,12 @@ describe('parseMatrixXlsx: unreadable files (malformed)', () => {
     ]);
   });
 
-  it('rejects an empty first worksheet', async () => {
+  it('rejects an empty sheet named "matrix", even when another sheet has a header', async () => {
     const buf = await xlsx([], (wb) => {
       wb.addWorksheet('Second').getCell('A1').value = 'tone';
     });
     expect(errorsOf(await parseMatrixXlsx(buf, limits), 'malformed')).toEqual([
-      { message: 'the first worksheet ("Matrix") is empty' },
+      { sheet: 'Matrix', message: 'the worksheet "Matrix" is empty' },
     ]);
   });
 });
@@ -209,8 +272,9 @@ describe('parseMatrixXlsx: unacceptable content (invalid)', () => {
       [{ formula: 'A2&"!"' }, 'Paris'],
     ]);
     expect(errorsOf(await parseMatrixXlsx(buf, limits), 'invalid')).toEqual([
-      { row: 2, column: 'city', message: 'cell shows the error #N/A' },
+      { sheet: 'Matrix', row: 2, column: 'city', message: 'cell shows the error #N/A' },
       {
+        sheet: 'Matrix',
         row: 3,
         column: 'tone',
         message: 'formula has no saved result; open and save the file in a spreadsheet app',
@@ -227,14 +291,14 @@ describe('parseMatrixXlsx: unacceptable content (invalid)', () => {
       ['serious', 'oops', 'Paris'],
     ]);
     expect(errorsOf(await parseMatrixXlsx(buf, limits), 'malformed')).toEqual([
-      { row: 5, column: 'B', message: 'column B has values but no header' },
+      { sheet: 'Matrix', row: 5, column: 'B', message: 'column B has values but no header' },
     ]);
   });
 
   it('rejects a header-only sheet and foreign asset ids with their cell', async () => {
     expect(
       errorsOf(await parseMatrixXlsx(await xlsx([['tone', 'city']]), limits), 'invalid'),
-    ).toEqual([{ message: 'the file has a header row but no data rows' }]);
+    ).toEqual([{ sheet: 'Matrix', message: 'the file has a header row but no data rows' }]);
     const buf = await xlsx([
       ['dimension', 'level', 'asset_id'],
       ['partner', 'acme', 'ast_01HZY3K4M5N6P7Q8R9S0T1V2W3'],
@@ -242,6 +306,7 @@ describe('parseMatrixXlsx: unacceptable content (invalid)', () => {
     ]);
     expect(errorsOf(await parseMatrixXlsx(buf, limits), 'invalid')).toEqual([
       {
+        sheet: 'Matrix',
         row: 3,
         column: 'asset_id',
         message:
@@ -258,7 +323,11 @@ describe('parseMatrixXlsx: unacceptable content (invalid)', () => {
     );
     const bad = await parseMatrixXlsx(buf, limits, [{ exclude: { tone: 'sad' } }]);
     expect(errorsOf(bad, 'invalid')).toEqual([
-      { path: 'constraints[0].exclude.tone', message: 'unknown level "sad" in dimension "tone"' },
+      {
+        sheet: 'Matrix',
+        path: 'constraints[0].exclude.tone',
+        message: 'unknown level "sad" in dimension "tone"',
+      },
     ]);
   });
 });
