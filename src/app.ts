@@ -25,6 +25,7 @@ import { createDeliveryService } from './deliveries/service.ts';
 import { registerAuth } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
 import { openapiTransform } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerJsonBodyParser(app, { limitBytes: config.BODY_LIMIT_BYTES });
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) =>
     done(null, body),
   );

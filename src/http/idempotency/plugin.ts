@@ -28,17 +28,46 @@ type Handle = IdempotencyHandle & { completedInTx: boolean };
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
-/** JSON with sorted keys, so the same body sent with another key order is the same request. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+/**
+ * JSON with sorted keys, so the same body sent with another key order is the same request.
+ * Iterative (a stack of values and literal text), so no body can overflow the call stack.
+ */
+export function canonical(root: unknown): string {
+  const out: string[] = [];
+  const todo: ({ text: string } | { value: unknown })[] = [{ value: root }];
+  while (todo.length > 0) {
+    const item = todo.pop() as { text: string } | { value: unknown };
+    if ('text' in item) {
+      out.push(item.text);
+      continue;
+    }
+    const value = item.value;
+    const next: ({ text: string } | { value: unknown })[] = [];
+    if (Array.isArray(value)) {
+      next.push({ text: '[' });
+      value.forEach((v, i) => {
+        if (i > 0) next.push({ text: ',' });
+        next.push({ value: v });
+      });
+      next.push({ text: ']' });
+    } else if (Buffer.isBuffer(value)) {
+      out.push(value.toString('base64'));
+    } else if (value && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      next.push({ text: '{' });
+      entries.forEach(([k, v], i) => {
+        next.push({ text: `${i > 0 ? ',' : ''}${JSON.stringify(k)}:` });
+        next.push({ value: v });
+      });
+      next.push({ text: '}' });
+    } else {
+      out.push(JSON.stringify(value) ?? 'null');
+    }
+    for (let i = next.length - 1; i >= 0; i--) todo.push(next[i] as { text: string });
   }
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }
 
 export async function registerIdempotency(
