@@ -158,8 +158,11 @@ export async function registerIdempotency(
     if (!handle) return payload;
     request.idempotency = null;
     const { tenantId } = authOf(request);
-    // A 5xx is our failure, not an answer: free the key so the client's retry runs again.
-    if (reply.statusCode >= 500) {
+    // Only a success is stored. A 5xx is our failure, and a 4xx from the handler (404, 409, 422…)
+    // wrote nothing (every route is all or nothing), so there is no effect to protect: the key
+    // is freed and the corrected retry runs. Stripe does the same for requests that fail before
+    // executing. The key's own 409/422 answers never get here: they come before the claim.
+    if (reply.statusCode >= 400 && !handle.completedInTx) {
       await repo.releaseKey(deps.db, { tenantId, key: handle.key });
       return payload;
     }
