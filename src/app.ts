@@ -22,6 +22,7 @@ import type { Database } from './db/client.ts';
 import { createLinkService } from './deliveries/links.ts';
 import { deliveryRoutes } from './deliveries/routes.ts';
 import { createDeliveryService } from './deliveries/service.ts';
+import { serializeRequest } from './http/access-log.ts';
 import { registerAuth } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
@@ -103,7 +104,11 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // The access log's URL carries query strings, signed media links' signatures among them.
+    loggerInstance: deps.logger.child(
+      {},
+      { serializers: { req: serializeRequest } },
+    ) as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // A caller's own request id is kept, so its logs and ours can be joined.
     genReqId: (req) => {
