@@ -270,7 +270,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             problems.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
         });
       }
-      await registerIdempotency(api, { db: database.db, ttlHours: config.IDEMPOTENCY_TTL_HOURS });
+      await registerIdempotency(api, {
+        db: database.db,
+        box,
+        ttlHours: config.IDEMPOTENCY_TTL_HOURS,
+      });
       await api.register(tenantRoutes);
       await api.register(campaignRoutes, { campaigns });
       await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });

@@ -141,3 +141,38 @@ describe('Idempotency-Key', () => {
     expect(Number(rows[0].ttl)).toBe(24 * 3600);
   });
 });
+
+describe('stored responses', () => {
+  const endpoint = (key: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/webhook-endpoints',
+      headers: { authorization: auth, 'idempotency-key': key },
+      payload: { url: 'https://hooks.example.com/admatrix', events: ['variant.ready'] },
+    });
+
+  it('are sealed at rest: no webhook secret in plaintext, and the replay still returns it', async () => {
+    const first = await endpoint('k-secret');
+    expect(first.statusCode).toBe(201);
+    const secret: string = first.json().secret;
+    expect(secret).toMatch(/^whsec_/);
+    const { rows } = await t.testDb.pool.query(
+      `SELECT * FROM idempotency_keys WHERE key = 'k-secret'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows[0])).not.toContain('whsec_');
+    expect(JSON.stringify(rows[0])).not.toContain(secret.slice(6));
+    const again = await endpoint('k-secret');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().secret).toBe(secret);
+  });
+
+  it('replays a record stored in plaintext before sealing', async () => {
+    const first = await create('k-legacy');
+    await t.testDb.pool.query(
+      `UPDATE idempotency_keys SET response_body = $1 WHERE key = 'k-legacy'`,
+      [first.body],
+    );
+    expect((await create('k-legacy')).body).toBe(first.body);
+  });
+});

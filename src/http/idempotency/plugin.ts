@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { SecretBox } from '../../crypto/secrets.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { authOf } from '../auth.ts';
 import { problems } from '../problem.ts';
@@ -72,8 +73,14 @@ export function canonical(root: unknown): string {
 
 export async function registerIdempotency(
   app: FastifyInstance,
-  deps: { db: Db; ttlHours: number; lockMs?: number },
+  deps: { db: Db; box: SecretBox; ttlHours: number; lockMs?: number },
 ) {
+  // Every stored response is sealed, not only those known to carry a secret (a webhook
+  // endpoint's whsec_…, shown once): a route added later cannot forget to ask, and AES-GCM on a
+  // few KB costs microseconds. Rows stored in plaintext before this stay readable for their TTL:
+  // a JSON body never starts with the box's "v1." prefix.
+  const seal = (body: string) => deps.box.seal(body);
+  const open = (stored: string) => (stored.startsWith('v1.') ? deps.box.open(stored) : stored);
   const ttlMs = deps.ttlHours * 3_600_000;
   const lockMs = deps.lockMs ?? 60_000;
   app.decorateRequest('idempotency', null);
@@ -132,7 +139,7 @@ export async function registerIdempotency(
         reply
           .headers({ ...(existing.responseHeaders ?? {}), 'idempotent-replayed': 'true' })
           .code(existing.responseStatus ?? 200);
-        return reply.send(existing.responseBody ?? '');
+        return reply.send(existing.responseBody ? open(existing.responseBody) : '');
       }
     }
 
@@ -145,7 +152,7 @@ export async function registerIdempotency(
           key,
           status,
           headers: { 'content-type': 'application/json; charset=utf-8' },
-          body: JSON.stringify(body),
+          body: seal(JSON.stringify(body)),
         });
         handle.completedInTx = true;
       },
@@ -177,7 +184,7 @@ export async function registerIdempotency(
       key: handle.key,
       status: reply.statusCode,
       headers: contentType ? { 'content-type': String(contentType) } : {},
-      body: payload.toString(),
+      body: seal(payload.toString()),
     });
     return payload;
   });
