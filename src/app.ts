@@ -24,7 +24,7 @@ import { deliveryRoutes } from './deliveries/routes.ts';
 import { createDeliveryService } from './deliveries/service.ts';
 import { serializeRequest } from './http/access-log.ts';
 import { registerAuth } from './http/auth.ts';
-import { errorHandlerPlugin } from './http/error-handler.ts';
+import { clientErrorHandler, errorHandlerPlugin, frameworkErrors } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
@@ -118,7 +118,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         : `req_${ulid().toLowerCase()}`;
     },
     requestIdHeader: false,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before any route (bad percent-encoding, a too long parameter) or by Node's
+    // HTTP parser (431, framing) leave as problem+json like every other error.
+    frameworkErrors,
+    clientErrorHandler,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
