@@ -9,10 +9,15 @@ import * as repo from './repository.ts';
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** POST routes accept Idempotency-Key by default; 'required' makes it mandatory. */
-    idempotency?: 'required' | 'optional' | 'off';
+    idempotency?: 'required' | 'optional' | 'off' | 'refused';
   }
   interface FastifyRequest {
     idempotency: IdempotencyHandle | null;
+    /**
+     * What identifies a body that is not in request.body (a multipart file's sha256, hashed as
+     * it streamed in a preValidation hook), so the same key with another file is a 422.
+     */
+    bodyFingerprint: string | null;
   }
 }
 
@@ -84,6 +89,7 @@ export async function registerIdempotency(
   const ttlMs = deps.ttlHours * 3_600_000;
   const lockMs = deps.lockMs ?? 60_000;
   app.decorateRequest('idempotency', null);
+  app.decorateRequest('bodyFingerprint', null);
 
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST') return;
@@ -91,6 +97,13 @@ export async function registerIdempotency(
     if (mode === 'off') return;
     const raw = request.headers['idempotency-key'];
     const key = Array.isArray(raw) ? raw[0] : raw;
+    if (mode === 'refused' && key !== undefined) {
+      throw problems.badRequest(
+        'This endpoint is idempotent by content and takes no Idempotency-Key: send it without one.',
+        [{ path: 'headers.idempotency-key', message: 'not accepted on this endpoint' }],
+      );
+    }
+    if (mode === 'refused') return;
     if (key === undefined) {
       if (mode === 'required') {
         throw problems.badRequest('This endpoint requires an Idempotency-Key header.', [
@@ -108,7 +121,9 @@ export async function registerIdempotency(
     const route = request.routeOptions.url ?? request.url;
     const requestHash = createHash('sha256')
       .update(
-        `${request.method} ${route}\n${canonical(request.params)}\n${canonical(request.body)}`,
+        `${request.method} ${route}\n${canonical(request.params)}\n${canonical(request.body)}${
+          request.bodyFingerprint === null ? '' : `\n${request.bodyFingerprint}`
+        }`,
       )
       .digest('hex');
     const claim = {
