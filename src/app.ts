@@ -19,9 +19,11 @@ import type { Database } from './db/client.ts';
 import { createLinkService } from './deliveries/links.ts';
 import { deliveryRoutes } from './deliveries/routes.ts';
 import { createDeliveryService } from './deliveries/service.ts';
+import { serializeRequest } from './http/access-log.ts';
 import { registerAuth } from './http/auth.ts';
-import { errorHandlerPlugin } from './http/error-handler.ts';
+import { clientErrorHandler, errorHandlerPlugin, frameworkErrors } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
 import { openapiTransform, openapiTransformObject } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
@@ -104,7 +106,11 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // The access log's URL carries query strings, signed media links' signatures among them.
+    loggerInstance: deps.logger.child(
+      {},
+      { serializers: { req: serializeRequest } },
+    ) as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // A caller's own request id is kept, so its logs and ours can be joined.
     genReqId: (req) => {
@@ -115,13 +121,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     trustProxy: config.TRUST_PROXY,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before any route (bad percent-encoding, a too long parameter) or by Node's
+    // HTTP parser (431, framing) leave as problem+json like every other error.
+    frameworkErrors,
+    clientErrorHandler,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerJsonBodyParser(app, { limitBytes: config.BODY_LIMIT_BYTES });
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer' }, parseCsvBody);
 
   await app.register(errorHandlerPlugin);
@@ -280,7 +291,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             problems.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
         });
       }
-      await registerIdempotency(api, { db: database.db, ttlHours: config.IDEMPOTENCY_TTL_HOURS });
+      await registerIdempotency(api, {
+        db: database.db,
+        box,
+        ttlHours: config.IDEMPOTENCY_TTL_HOURS,
+      });
       await api.register(tenantRoutes);
       await api.register(campaignRoutes, { campaigns });
       await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });

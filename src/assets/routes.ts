@@ -15,8 +15,10 @@ export async function assetRoutes(
   r.post(
     '/assets',
     {
-      // The body is a stream the hook cannot fingerprint; uploads are idempotent by content instead.
-      config: { scope: 'campaigns:write', idempotency: 'off' },
+      // Idempotent by content (the same bytes return the same asset), so a retry needs no key.
+      // Honouring one would mean holding the whole upload before the claim, where it now streams
+      // to storage; ignoring it would let the same key store two different files. Refused.
+      config: { scope: 'campaigns:write', idempotency: 'refused' },
       schema: {
         tags,
         operationId: 'uploadAsset',

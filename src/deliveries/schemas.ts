@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonLength } from '../http/json-body.ts';
 import { paginationQuery } from '../http/pagination.ts';
 
 export const createDeliveryBody = z
@@ -19,7 +20,7 @@ export const createDeliveryBody = z
     delivered_at: z.iso.datetime({ offset: true }).optional().describe('Default: now'),
     metadata: z
       .record(z.string(), z.unknown())
-      .refine((m) => JSON.stringify(m).length <= 16_384, 'at most 16 KB of JSON')
+      .refine((m) => jsonLength(m, 16_384) <= 16_384, 'at most 16 KB of JSON')
       .optional(),
   })
   .meta({

@@ -1,6 +1,14 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ulid } from 'ulid';
 import { isDatabaseUnavailable } from '../db/client.ts';
 import { type FieldError, ProblemError, problems, problemTypeBase } from './problem.ts';
 
@@ -112,3 +120,81 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
     ),
   );
 });
+
+/** Errors the router raises before any route runs; sent as problems like every other error. */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return sendProblem(
+        request,
+        reply,
+        problems.badRequest('The URL holds an invalid percent-encoding.', [
+          { path: 'params', message: 'invalid percent-encoding' },
+        ]),
+      );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return sendProblem(
+        request,
+        reply,
+        new ProblemError({
+          status: 414,
+          slug: 'uri-too-long',
+          title: 'URI too long',
+          detail: 'A path parameter is longer than 100 characters.',
+          errors: [{ path: 'params', message: 'longer than 100 characters' }],
+        }),
+      );
+  }
+  request.log.error({ err }, 'framework error');
+  return sendProblem(
+    request,
+    reply,
+    new ProblemError({ status: 500, slug: 'internal', title: 'Internal server error' }),
+  );
+}
+
+const clientErrors: Record<string, [status: number, title: string, detail: string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request header fields too large',
+    'The request line and headers may hold at most 16 KB (a URL included).',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request timeout', 'The request did not arrive in time.'],
+};
+
+/**
+ * Node's HTTP parser refuses some requests before fastify sees them (headers or URL over 16 KB,
+ * Content-Length with Transfer-Encoding, garbage): answered on the raw socket, still as a
+ * problem, then the connection is closed since the stream's framing cannot be trusted.
+ */
+export function clientErrorHandler(
+  this: { log: FastifyBaseLogger },
+  err: Error & { code?: string; rawPacket?: unknown },
+  socket: Socket,
+) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, title, detail] = clientErrors[err.code ?? ''] ?? [
+    400,
+    'Malformed request',
+    'The request is not valid HTTP/1.1 (e.g. both Content-Length and Transfer-Encoding).',
+  ];
+  const target = /^[A-Z]+ (\/[^\s?]{0,200})/.exec(
+    Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 256) : '',
+  );
+  const slug = status === 400 ? 'malformed-request' : title.toLowerCase().replaceAll(' ', '-');
+  const body = JSON.stringify({
+    type: `${problemTypeBase}${slug}`,
+    title,
+    status,
+    detail,
+    instance: target?.[1] ?? '/',
+    request_id: `req_${ulid().toLowerCase()}`,
+  });
+  this.log.debug({ err: { code: err.code, message: err.message } }, 'client error');
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}

@@ -2,14 +2,33 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { problems } from './problem.ts';
 
-/** The path of the first string holding U+0000 in parsed JSON (or a query), or null. */
-export function findNul(value: unknown, path: string[] = []): string[] | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, child] of Object.entries(value)) {
-    if (key.includes('\u0000')) return [...path, key];
-    const found = findNul(child, [...path, key]);
-    if (found) return found;
+/**
+ * The path of the first string holding U+0000 in parsed JSON (or a query), or null. Iterative,
+ * depth-first in key order: a deep body must not overflow the stack (the parser caps depth too).
+ */
+export function findNul(value: unknown): string[] | null {
+  // Paths are kept as parent links and spelled out only for the hit: copying a path per node
+  // would cost depth² on a deep body.
+  type At = { key: string; parent: At | null } | null;
+  const pathOf = (at: At, last?: string) => {
+    const path = last === undefined ? [] : [last];
+    for (let a = at; a; a = a.parent) path.push(a.key);
+    return path.reverse();
+  };
+  const stack: [unknown, At][] = [[value, null]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop() as [unknown, At];
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return pathOf(at);
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    const entries = Object.entries(v);
+    for (const [key] of entries) if (key.includes('\u0000')) return pathOf(at, key);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string, unknown];
+      stack.push([child, { key, parent: at }]);
+    }
   }
   return null;
 }

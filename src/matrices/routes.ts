@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { campaignParams } from '../campaigns/schemas.ts';
@@ -17,9 +18,14 @@ import { type MatrixService, type MatrixSource, toMatrixResponse } from './servi
 const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const oleMagic = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
 
-/** A .csv or .xlsx file plus optional name and constraints fields, in any order. */
+/**
+ * A .csv or .xlsx file plus optional name and constraints fields, in any order. Read in
+ * preValidation, before the Idempotency-Key is claimed, with the file hashed as it streams: the
+ * key's fingerprint includes the file, so the same key with another file is a 422, not a replay.
+ */
 async function readMultipart(request: FastifyRequest, maxFileBytes: number): Promise<MatrixSource> {
   let file: Buffer | undefined;
+  let fileSha256 = '';
   let name: string | undefined;
   let constraints: ConstraintInput[] | undefined;
   for await (const part of request.parts({
@@ -30,7 +36,14 @@ async function readMultipart(request: FastifyRequest, maxFileBytes: number): Pro
         part.file.resume();
         continue;
       }
-      file = await part.toBuffer();
+      const hash = createHash('sha256');
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        chunks.push(chunk);
+      }
+      file = Buffer.concat(chunks);
+      fileSha256 = hash.digest('hex');
       if (part.file.truncated)
         throw problems.payloadTooLarge(`Matrix files may be at most ${maxFileBytes} bytes.`);
     } else if (part.fieldname === 'name') {
@@ -54,6 +67,7 @@ async function readMultipart(request: FastifyRequest, maxFileBytes: number): Pro
     throw problems.badRequest('Send the matrix as a multipart field named "file".', [
       { path: 'file', message: 'required' },
     ]);
+  request.bodyFingerprint = JSON.stringify({ file: fileSha256, name, constraints });
   const head = file.subarray(0, 4);
   const extra = { ...(name ? { name } : {}), ...(constraints ? { constraints } : {}) };
   // The bytes decide: an .xlsx is a ZIP, a legacy .xls an OLE file (which the XLSX reader names).
@@ -68,12 +82,17 @@ export async function matrixRoutes(
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['matrices'];
+  const uploads = new WeakMap<FastifyRequest, MatrixSource>();
 
   r.post(
     '/campaigns/:id/matrices',
     {
       config: { scope: 'campaigns:write' },
       bodyLimit: deps.maxFileBytes + 64 * 1024,
+      preValidation: async (request) => {
+        if (request.isMultipart())
+          uploads.set(request, await readMultipart(request, deps.maxFileBytes));
+      },
       schema: {
         tags,
         operationId: 'createMatrix',
@@ -88,7 +107,7 @@ export async function matrixRoutes(
     async (request, reply) => {
       const { tenantId } = authOf(request);
       const source: MatrixSource = request.isMultipart()
-        ? await readMultipart(request, deps.maxFileBytes)
+        ? (uploads.get(request) as MatrixSource)
         : typeof request.body === 'string'
           ? { kind: 'csv', text: request.body }
           : { kind: 'json', body: request.body };

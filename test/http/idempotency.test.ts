@@ -88,13 +88,32 @@ describe('Idempotency-Key', () => {
     expect(good.headers['idempotent-replayed']).toBeUndefined();
   });
 
-  it('stores a 4xx answer of the handler and replays it', async () => {
+  it('frees the key after a 4xx of the handler: nothing was written, the retry runs', async () => {
     const body = { ...campaignBody, video: { provider: 'openai', seconds: 5, size: '720x1280' } };
     const first = await create('k-422', body);
     expect(first.statusCode).toBe(422);
     const again = await create('k-422', body);
     expect(again.statusCode).toBe(422);
-    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    const fixed = await create('k-422');
+    expect(fixed.statusCode).toBe(201);
+  });
+
+  it('does not use up the key on a 404', async () => {
+    const missing = await t.app.inject({
+      method: 'POST',
+      url: '/v1/variants/var_01jz0000000000000000000000/deliveries',
+      headers: { authorization: auth, 'idempotency-key': 'k-404' },
+      payload: { destination: 'meta_ads' },
+    });
+    expect(missing.statusCode).toBe(404);
+    const valid = await create('k-404');
+    expect(valid.statusCode).toBe(201);
+    expect(valid.headers['idempotent-replayed']).toBeUndefined();
+    const { rows } = await t.testDb.pool.query(
+      `SELECT response_status FROM idempotency_keys WHERE key = 'k-404'`,
+    );
+    expect(rows).toEqual([{ response_status: 201 }]);
   });
 
   it('frees the key after a 5xx so the retry runs', async () => {
@@ -120,5 +139,40 @@ describe('Idempotency-Key', () => {
       `SELECT extract(epoch FROM expires_at - created_at) AS ttl FROM idempotency_keys WHERE key = 'k-ttl'`,
     );
     expect(Number(rows[0].ttl)).toBe(24 * 3600);
+  });
+});
+
+describe('stored responses', () => {
+  const endpoint = (key: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/webhook-endpoints',
+      headers: { authorization: auth, 'idempotency-key': key },
+      payload: { url: 'https://hooks.example.com/admatrix', events: ['variant.ready'] },
+    });
+
+  it('are sealed at rest: no webhook secret in plaintext, and the replay still returns it', async () => {
+    const first = await endpoint('k-secret');
+    expect(first.statusCode).toBe(201);
+    const secret: string = first.json().secret;
+    expect(secret).toMatch(/^whsec_/);
+    const { rows } = await t.testDb.pool.query(
+      `SELECT * FROM idempotency_keys WHERE key = 'k-secret'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows[0])).not.toContain('whsec_');
+    expect(JSON.stringify(rows[0])).not.toContain(secret.slice(6));
+    const again = await endpoint('k-secret');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().secret).toBe(secret);
+  });
+
+  it('replays a record stored in plaintext before sealing', async () => {
+    const first = await create('k-legacy');
+    await t.testDb.pool.query(
+      `UPDATE idempotency_keys SET response_body = $1 WHERE key = 'k-legacy'`,
+      [first.body],
+    );
+    expect((await create('k-legacy')).body).toBe(first.body);
   });
 });
