@@ -271,7 +271,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           max: config.RATE_LIMIT_PER_MINUTE,
           timeWindow: 60_000,
           redis: deps.redis,
-          nameSpace: 'amx-rl:',
+          // Under the deployment's prefix, like every other key admatrix writes.
+          nameSpace: `${config.QUEUE_PREFIX}:rate-limit:`,
           skipOnError: true,
           keyGenerator: (request) => request.auth?.keyId ?? request.ip,
           errorResponseBuilder: (_request, ctx) =>

@@ -21,8 +21,9 @@ export function startTestWorkers(
   const config = loadConfig({ ...env, ...overrides });
   const logger = pino({ level: config.LOG_LEVEL });
   const processors = workerProcessors(config, t.infra, logger);
+  const connection = createRedis(config.REDIS_URL, 'worker');
   const running = startWorkers({
-    connection: createRedis(config.REDIS_URL, 'worker'),
+    connection,
     prefix: config.QUEUE_PREFIX,
     logger,
     registry: {
@@ -44,6 +45,9 @@ export function startTestWorkers(
     async close() {
       await listener.close();
       await running.close();
+      // The prefix's keys are the test app's to remove (its close() comes last): a file may
+      // stop workers and start others on the same queues.
+      connection.disconnect();
     },
     reconcile: () => processors.housekeeping!.process({ task: 'reconcile' }, undefined as never),
     reconcileWebhooks: () =>
