@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { designSchema } from '../matrices/schemas.ts';
+import { workersSeenSchema } from '../ops/heartbeat.ts';
 
 export const createRunBody = z.object({
   matrix_id: z.string().min(1).max(64),
@@ -26,6 +27,7 @@ export const runSchema = z
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),
+    workers: workersSeenSchema.optional().describe('On GET /v1/runs/{id} only'),
   })
   .meta({ id: 'Run' });
 

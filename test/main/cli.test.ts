@@ -116,6 +116,8 @@ describe('the admatrix command', () => {
     api.child.kill('SIGTERM');
     const code = await api.exited();
     expect({ code, out: api.output() }).toMatchObject({ code: 0 });
+    // The shutdown is logged from its start to its end.
+    expect(api.output()).toMatch(/"msg":"shutting down[^"]*"[\s\S]*"msg":"api stopped"/);
 
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const worker = runCli(['worker'], {
