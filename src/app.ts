@@ -32,6 +32,7 @@ import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
 import { metricRoutes } from './metrics/routes.ts';
 import { createMetricsService } from './metrics/service.ts';
+import { createWorkerDirectory } from './ops/heartbeat.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
@@ -164,10 +165,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerHttpMetrics(app, { registry: deps.registry });
   registerQueueGauges({ registry: deps.registry, queues: deps.queues });
+  const workers = createWorkerDirectory({ redis: deps.redis, prefix: config.QUEUE_PREFIX });
   await app.register(opsRoutes, {
     pool: database.pool,
     redis: deps.redis,
     registry: deps.registry,
+    workers,
   });
   // Optional parts load their libraries only when enabled: the api's resident memory is the
   // baseline of every fan-out it serves.
@@ -284,7 +287,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           max: config.RATE_LIMIT_PER_MINUTE,
           timeWindow: 60_000,
           redis: deps.redis,
-          nameSpace: 'amx-rl:',
+          // Under the deployment's prefix, like every other key admatrix writes.
+          nameSpace: `${config.QUEUE_PREFIX}:rate-limit:`,
           skipOnError: true,
           keyGenerator: (request) => request.auth?.keyId ?? request.ip,
           errorResponseBuilder: (_request, ctx) =>
@@ -300,7 +304,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(campaignRoutes, { campaigns });
       await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });
       await api.register(matrixRoutes, { matrices, maxFileBytes: config.MATRIX_MAX_FILE_BYTES });
-      await api.register(runRoutes, { runs });
+      await api.register(runRoutes, { runs, workers });
       await api.register(variantRoutes, {
         variants,
         baseUrl: config.PUBLIC_URL?.replace(/\/$/, '') ?? '',

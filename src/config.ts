@@ -107,6 +107,18 @@ export const baseEnvSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  WORKER_HEARTBEAT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5_000)
+    .describe('How often a worker says it is alive (in Redis)'),
+  WORKER_HEARTBEAT_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(15_000)
+    .describe('A worker silent this long counts as gone; a few heartbeats long'),
   OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
   PROMPT_WRITER_MODEL: z
     .string()
@@ -185,6 +197,13 @@ export const baseEnvSchema = z.object({
 });
 
 export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
+  if (env.WORKER_HEARTBEAT_TTL_MS <= env.WORKER_HEARTBEAT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_HEARTBEAT_TTL_MS'],
+      message: 'must be longer than WORKER_HEARTBEAT_MS (a few heartbeats)',
+    });
+  }
   if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
     ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'required in production' });
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createDatabase } from '../src/db/client.ts';
@@ -9,6 +10,8 @@ declare module 'vitest' {
     adminDatabaseUrl: string;
     templateDatabase: string;
     redisUrl: string;
+    /** Every test queue prefix starts with it (test/helpers/app.ts testPrefix). */
+    redisRunPrefix: string;
   }
 }
 
@@ -52,8 +55,12 @@ export default async function setup(project: TestProject) {
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   project.provide('redisUrl', redisUrl);
+  const redisRunPrefix = `t${randomBytes(3).toString('hex')}`;
+  project.provide('redisRunPrefix', redisRunPrefix);
 
   return async () => {
+    // Before the containers stop: a file that forgot its Redis keys fails the run here.
+    const leftBehind = await keysLeftBehind(redisUrl, redisRunPrefix);
     // Test files drop their own databases; this catches any a crashed file left behind.
     const { rows } = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`,
@@ -63,5 +70,40 @@ export default async function setup(project: TestProject) {
       await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await admin.end();
     for (const stop of stops.reverse()) await stop();
+    if (leftBehind.length) {
+      const byPrefix = new Map<string, string[]>();
+      for (const key of leftBehind) {
+        const prefix = key.slice(0, key.indexOf(':'));
+        byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), key]);
+      }
+      const lines = [...byPrefix].map(
+        ([prefix, keys]) => `  ${prefix}: ${keys.length} keys, e.g. ${keys.slice(0, 3).join(', ')}`,
+      );
+      throw new Error(
+        `Tests left ${leftBehind.length} Redis keys behind (each test file must remove its prefix, see test/helpers/redis.ts):\n${lines.join('\n')}`,
+      );
+    }
   };
+}
+
+/**
+ * Keys under this run's prefixes once every file has finished. Only this run's: the Redis may
+ * be shared with other runs (or a developer's own data), whose keys are none of our business.
+ */
+async function keysLeftBehind(url: string, runPrefix: string): Promise<string[]> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    if (keys.length) await redis.unlink(...keys);
+    return keys.sort();
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -23,10 +23,6 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Registered inside the /v1 scope only, so health, metrics and docs stay open while every API
- * route needs a key unless it opts out explicitly.
- */
 export interface AuthOptions {
   /** Failed authentications allowed per client address per window; 0 = unlimited. */
   failuresPerWindow: number;
@@ -37,6 +33,12 @@ export interface AuthOptions {
   prefix: string;
 }
 
+/**
+ * Registered inside the /v1 scope only, so health, metrics and docs stay open while every API
+ * route needs a key unless it opts out explicitly.
+ * Failed keys are limited per client address and unknown ones remembered briefly
+ * (src/http/auth-failures.ts): without that, random keys cost a Postgres lookup each.
+ */
 export async function registerAuth(
   app: FastifyInstance,
   deps: {

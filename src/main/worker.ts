@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import OpenAI from 'openai';
 import type { Env } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { type Heartbeat, startHeartbeat } from '../ops/heartbeat.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
 import { createPromptWriter } from '../prompts/writer.ts';
@@ -100,6 +101,7 @@ export async function startWorker(config: Env) {
   let running: RunningWorkers | undefined;
   let listener: EventListener | undefined;
   let metricsServer: Server | undefined;
+  let heartbeat: Heartbeat | undefined;
   // Installed before any worker starts, so a signal at any moment takes the graceful path:
   // workers finish their active jobs before the connections they use go away.
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ err, signal }) => {
@@ -108,7 +110,10 @@ export async function startWorker(config: Env) {
     metricsServer?.close();
     await listener?.close();
     await running?.close();
+    // After the active jobs are done: until then this worker is still working on them.
+    await heartbeat?.stop();
     await infra.close();
+    logger.info('worker stopped');
   });
   running = startWorkers({
     connection: infra.redis,
@@ -116,6 +121,14 @@ export async function startWorker(config: Env) {
     logger,
     registry: workerProcessors(config, infra, logger),
     timings: { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_LOCK_MS },
+  });
+  heartbeat = startHeartbeat({
+    redis: infra.redis,
+    prefix: config.QUEUE_PREFIX,
+    queues: running.workers.map((w) => w.name),
+    intervalMs: config.WORKER_HEARTBEAT_MS,
+    ttlMs: config.WORKER_HEARTBEAT_TTL_MS,
+    logger,
   });
   await scheduleHousekeeping(infra.queues, { reconcileEveryMs: config.RECONCILE_INTERVAL_MS });
   if (config.WORKER_METRICS_PORT > 0) {
@@ -134,6 +147,9 @@ export async function startWorker(config: Env) {
     dispatchEveryMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
     reconcileEveryMs: config.RECONCILE_INTERVAL_MS,
   });
-  logger.info({ queues: running.workers.map((w) => w.name) }, 'worker started');
+  logger.info(
+    { queues: running.workers.map((w) => w.name), workerId: heartbeat.id },
+    'worker started',
+  );
   return running;
 }

@@ -365,6 +365,12 @@ export function createRenderSteps(deps: RenderDeps) {
       const v = await loadRenderVariant(db, variantId);
       if (!v) return 'missing';
       const before = v.status;
+      const started = performance.now();
+      const stepDone = (to: string) =>
+        log.info(
+          { variantId, step: before, to, ms: Math.round(performance.now() - started) },
+          'render step',
+        );
       try {
         switch (v.status) {
           case 'pending':
@@ -383,7 +389,10 @@ export function createRenderSteps(deps: RenderDeps) {
             return v.status;
         }
       } catch (err) {
-        if (err instanceof Waiting) throw new DelayedError();
+        if (err instanceof Waiting) {
+          stepDone('waiting');
+          throw new DelayedError();
+        }
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         if (last && !(err instanceof RateLimitError)) {
           const code = err instanceof ProviderError ? err.code : 'render_error';
@@ -393,6 +402,7 @@ export function createRenderSteps(deps: RenderDeps) {
         throw err;
       }
       const after = await loadRenderVariant(db, variantId);
+      stepDone(after?.status ?? 'missing');
       if (!after || after.status === before) return after?.status ?? 'missing';
     }
     return 'stepped';

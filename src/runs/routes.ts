@@ -5,6 +5,7 @@ import { campaignParams } from '../campaigns/schemas.ts';
 import { authOf } from '../http/auth.ts';
 import { decodeCursor, pageSchema, paginationQuery } from '../http/pagination.ts';
 import { errorResponses } from '../http/problem.ts';
+import { type WorkerDirectory, withWorkersSeen } from '../ops/heartbeat.ts';
 import {
   cancelRunBody,
   createRunBody,
@@ -14,7 +15,10 @@ import {
 } from './schemas.ts';
 import type { RunService } from './service.ts';
 
-export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }) {
+export async function runRoutes(
+  app: FastifyInstance,
+  deps: { runs: RunService; workers?: WorkerDirectory },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['runs'];
 
@@ -92,8 +96,13 @@ export async function runRoutes(app: FastifyInstance, deps: { runs: RunService }
         response: { 200: runSchema, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) =>
-      deps.runs.describe(await deps.runs.get(authOf(request).tenantId, request.params.id)),
+    async (request) => {
+      const run = await deps.runs.describe(
+        await deps.runs.get(authOf(request).tenantId, request.params.id),
+      );
+      // No ETA when no worker is alive to meet it (src/ops/heartbeat.ts).
+      return deps.workers ? withWorkersSeen(run, deps.workers) : run;
+    },
   );
 
   r.post(

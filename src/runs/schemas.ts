@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { variantStatuses } from '../db/schema.ts';
 import { designSchema } from '../matrices/schemas.ts';
+import { workersSeenSchema } from '../ops/heartbeat.ts';
 
 export const createRunBody = z
   .object({
@@ -46,6 +47,7 @@ export const runSchema = z
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),
+    workers: workersSeenSchema.optional().describe('On GET /v1/runs/{id} only'),
   })
   .meta({
     id: 'Run',

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { inject } from 'vitest';
@@ -8,6 +7,7 @@ import { createInfra, type Infra, type Role } from '../../src/main/infra.ts';
 import type { Scope } from '../../src/tenants/scopes.ts';
 import { createTenantService } from '../../src/tenants/service.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { removeKeysUnder, testPrefix } from './redis.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -19,9 +19,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testPrefix(): string {
-  return `t${randomBytes(5).toString('hex')}`;
-}
+export { testPrefix };
 
 export function testConfig(overrides: Record<string, string> & { DATABASE_URL: string }): Env {
   return loadConfig({
@@ -58,6 +56,8 @@ export async function createTestApp(
     },
     async close() {
       await app.close();
+      // Last user of the prefix: workers (test/helpers/workers.ts) are closed before this.
+      await removeKeysUnder(infra.redis, config.QUEUE_PREFIX);
       await infra.close();
       await testDb.drop();
     },

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { workerProcessors } from '../../src/main/worker.ts';
+import { startHeartbeat } from '../../src/ops/heartbeat.ts';
 import { createRedis } from '../../src/queue/redis.ts';
 import { type RunningWorkers, startWorkers } from '../../src/queue/workers.ts';
 import { createDispatchNudge } from '../../src/webhooks/jobs.ts';
@@ -21,8 +22,9 @@ export function startTestWorkers(
   const config = loadConfig({ ...env, ...overrides });
   const logger = pino({ level: config.LOG_LEVEL });
   const processors = workerProcessors(config, t.infra, logger);
+  const connection = createRedis(config.REDIS_URL, 'worker');
   const running = startWorkers({
-    connection: createRedis(config.REDIS_URL, 'worker'),
+    connection,
     prefix: config.QUEUE_PREFIX,
     logger,
     registry: {
@@ -32,6 +34,15 @@ export function startTestWorkers(
       'webhook-delivery': processors['webhook-delivery'],
     },
     timings: { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_LOCK_MS },
+  });
+  // Seen as a worker process is: GET /v1/runs/{id} and /readyz?workers=1 read this.
+  const heartbeat = startHeartbeat({
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
+    queues: running.workers.map((w) => w.name),
+    intervalMs: config.WORKER_HEARTBEAT_MS,
+    ttlMs: config.WORKER_HEARTBEAT_TTL_MS,
+    logger,
   });
   // Events are fanned out to webhook endpoints the moment they commit, as in the worker.
   const listener = startEventListener({
@@ -44,6 +55,10 @@ export function startTestWorkers(
     async close() {
       await listener.close();
       await running.close();
+      await heartbeat.stop();
+      // The prefix's keys are the test app's to remove (its close() comes last): a file may
+      // stop workers and start others on the same queues.
+      connection.disconnect();
     },
     reconcile: () => processors.housekeeping!.process({ task: 'reconcile' }, undefined as never),
     reconcileWebhooks: () =>

@@ -1,7 +1,9 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/process.ts';
+import { removeKeysUnder, testPrefix } from '../helpers/redis.ts';
 
 describe('configuration', () => {
   it('lists every problem in one error', () => {
@@ -55,14 +57,19 @@ describe('the admatrix command', () => {
       createTestDatabase({ migrated: false }),
     ]);
   });
+  // The run's own prefix: a fixed one was shared by every run on the Redis, and never removed.
+  const prefix = testPrefix();
   afterAll(async () => {
     await Promise.all([migrated.drop(), empty.drop()]);
+    const redis = new Redis(inject('redisUrl'));
+    await removeKeysUnder(redis, prefix);
+    redis.disconnect();
   });
   const env = (db: TestDatabase) => ({
     DATABASE_URL: db.url,
     REDIS_URL: inject('redisUrl'),
     LOG_LEVEL: 'info',
-    QUEUE_PREFIX: 'tcli',
+    QUEUE_PREFIX: prefix,
   });
 
   it('stops with one message listing every bad variable', async () => {
@@ -109,6 +116,8 @@ describe('the admatrix command', () => {
     api.child.kill('SIGTERM');
     const code = await api.exited();
     expect({ code, out: api.output() }).toMatchObject({ code: 0 });
+    // The shutdown is logged from its start to its end.
+    expect(api.output()).toMatch(/"msg":"shutting down[^"]*"[\s\S]*"msg":"api stopped"/);
 
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const worker = runCli(['worker'], {

@@ -33,6 +33,15 @@ describe('queue dashboard', () => {
     });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/text\/html/);
+    // As the README says: any user name (even none), the admin key as the password.
+    for (const user of ['', 'anyone']) {
+      const other = Buffer.from(`${user}:${adminKey}`).toString('base64');
+      const res = await t.app.inject({
+        url: '/admin/queues',
+        headers: { authorization: `Basic ${other}` },
+      });
+      expect(res.statusCode).toBe(200);
+    }
     const api = await t.app.inject({
       url: '/admin/queues/api/queues',
       headers: { authorization: `Bearer ${adminKey}` },
