@@ -17,7 +17,7 @@ import { runCli, type Spawned } from '../helpers/process.ts';
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-export function sessionBlocks(markdown: string): string[] {
+function sessionBlocks(markdown: string): string[] {
   const blocks: string[] = [];
   const marker = /<!-- readme-session -->\s*\n```(?:sh|bash)\n([\s\S]*?)\n```/g;
   for (const m of markdown.matchAll(marker)) blocks.push(m[1]!);
