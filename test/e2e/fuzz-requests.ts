@@ -57,9 +57,10 @@ const prefixOfField: Record<string, string> = {
 
 const percentJunk = ['%FF', '%00', '%', '%E0%A4%A', '..%2F..', '%2e%2e', 'cmp_%C0%AF', '%25%FF'];
 
-function idArb(prefix: string | undefined, ids: KnownIds) {
+function idArb(prefix: string | undefined, ids: KnownIds, clean = false) {
   const own = Object.values(ids.own).flat();
   const right = prefix ? (ids.own[prefix] ?? []) : [];
+  if (clean && right.length) return fc.constantFrom(...right);
   return fc.oneof(
     { arbitrary: right.length ? fc.constantFrom(...right) : fc.constantFrom(...own), weight: 5 },
     { arbitrary: fc.constantFrom(...ids.other), weight: 1 },
@@ -74,11 +75,19 @@ function idArb(prefix: string | undefined, ids: KnownIds) {
   );
 }
 
-function queryValueArb(schema: Schema, name: string, ctx: SchemaContext, ids: KnownIds) {
+function queryValueArb(
+  schema: Schema,
+  name: string,
+  ctx: SchemaContext,
+  ids: KnownIds,
+  clean: boolean,
+) {
   const field = prefixOfField[name];
   const valid = field
-    ? idArb(field, ids)
+    ? idArb(field, ids, clean)
     : fromSchema(schema, ctx, name).map((v) => encodeURIComponent(String(v)));
+  // A cursor is only ever one the api handed out: any other is a 400 before the route runs.
+  if (clean) return name === 'cursor' ? fc.constant('') : valid;
   return fc.oneof(
     { arbitrary: valid, weight: 4 },
     { arbitrary: fc.string({ maxLength: 20 }).map(encodeURIComponent), weight: 1 },
@@ -90,15 +99,17 @@ function queryValueArb(schema: Schema, name: string, ctx: SchemaContext, ids: Kn
   );
 }
 
-function queryArb(op: Operation, ctx: SchemaContext, ids: KnownIds) {
+function queryArb(op: Operation, ctx: SchemaContext, ids: KnownIds, clean: boolean) {
   const params = (op.parameters ?? []).filter((p) => p.in === 'query');
   const declared = params.map((p) =>
     fc
-      .array(queryValueArb(p.schema, p.name, ctx, ids), {
+      .array(queryValueArb(p.schema, p.name, ctx, ids, clean), {
         minLength: p.required ? 1 : 0,
-        maxLength: 2, // two values: the parser hands the route an array
+        maxLength: clean ? 1 : 2, // two values: the parser hands the route an array
       })
-      .map((values) => values.map((v) => `${encodeURIComponent(p.name)}=${v}`)),
+      .map((values) =>
+        values.filter((v) => v !== '').map((v) => `${encodeURIComponent(p.name)}=${v}`),
+      ),
   );
   const extra = fc.array(
     fc.constantFrom(
@@ -113,7 +124,7 @@ function queryArb(op: Operation, ctx: SchemaContext, ids: KnownIds) {
     ),
     { maxLength: 2 },
   );
-  return fc.tuple(fc.tuple(...declared), extra).map(([d, e]) => {
+  return fc.tuple(fc.tuple(...declared), clean ? fc.constant([]) : extra).map(([d, e]) => {
     const parts = [...d.flat(), ...e];
     return parts.length ? `?${parts.join('&')}` : '';
   });
@@ -222,11 +233,22 @@ const wrongJson = fc.constantFrom<Body>(
   { contentType: undefined, payload: '{}', mutation: 'no content type' },
 );
 
-function bodyArb(op: Operation, ctx: SchemaContext): fc.Arbitrary<Body | undefined> {
+function bodyArb(
+  op: Operation,
+  ctx: SchemaContext,
+  clean: boolean,
+): fc.Arbitrary<Body | undefined> {
   const content = op.requestBody?.content;
-  if (!content) return fc.option(wrongJson, { nil: undefined, freq: 3 });
+  if (!content)
+    return clean ? fc.constant(undefined) : fc.option(wrongJson, { nil: undefined, freq: 3 });
   const choices: fc.Arbitrary<Body>[] = [];
   const json = content['application/json']?.schema;
+  if (json && clean)
+    return fromSchema(json, ctx).map((v) => ({
+      contentType: 'application/json',
+      payload: JSON.stringify(v),
+      mutation: 'none',
+    }));
   if (json)
     choices.push(
       mutated(fromSchema(json, ctx)).map((b) => ({
@@ -249,18 +271,33 @@ function bodyArb(op: Operation, ctx: SchemaContext): fc.Arbitrary<Body | undefin
   return fc.oneof(...choices);
 }
 
+/** One in three requests is schema-valid throughout, so the routes' own code runs too. */
 export function requestArb(
   op: Operation,
   ctx: SchemaContext,
   ids: KnownIds,
   auth: string,
 ): fc.Arbitrary<FuzzRequest> {
+  return fc.oneof(
+    { arbitrary: requestArbOf(op, ctx, ids, auth, true), weight: 1 },
+    { arbitrary: requestArbOf(op, ctx, ids, auth, false), weight: 2 },
+  );
+}
+
+function requestArbOf(
+  op: Operation,
+  ctx: SchemaContext,
+  ids: KnownIds,
+  auth: string,
+  clean: boolean,
+): fc.Arbitrary<FuzzRequest> {
   const segments = op.path.split('/');
   const pathArbs = segments.map((seg, i) => {
     const param = /^\{(\w+)\}$/.exec(seg)?.[1];
     if (!param) return fc.constant(seg);
+    if (param === 'what' && clean) return fc.constantFrom('video', 'thumbnail');
     if (param === 'what') return fc.constantFrom('video', 'thumbnail', 'poster', '%FF', '');
-    return idArb(prefixOfCollection[segments[i - 1] ?? ''], ids);
+    return idArb(prefixOfCollection[segments[i - 1] ?? ''], ids, clean);
   });
   const idempotency = fc.option(
     fc.oneof(
@@ -275,7 +312,12 @@ export function requestArb(
     { nil: undefined, freq: 4 },
   );
   return fc
-    .tuple(fc.tuple(...pathArbs), queryArb(op, ctx, ids), bodyArb(op, ctx), idempotency)
+    .tuple(
+      fc.tuple(...pathArbs),
+      queryArb(op, ctx, ids, clean),
+      bodyArb(op, ctx, clean),
+      clean ? fc.uuid() : idempotency,
+    )
     .map(([path, query, body, key]) => {
       const headers: Record<string, string> = { authorization: auth };
       if (body?.contentType) headers['content-type'] = body.contentType;
