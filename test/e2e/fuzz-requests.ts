@@ -12,7 +12,7 @@ import {
 export interface Operation {
   method: string;
   path: string;
-  parameters?: { in: string; name: string; required?: boolean; schema: Schema }[];
+  parameters?: { in: string; name: string; required?: boolean; style?: string; schema: Schema }[];
   requestBody?: { content: Record<string, { schema?: Schema }> };
 }
 
@@ -85,7 +85,9 @@ function queryValueArb(
   const field = prefixOfField[name];
   const valid = field
     ? idArb(field, ids, clean)
-    : fromSchema(schema, ctx, name).map((v) => encodeURIComponent(String(v)));
+    : fromSchema(schema, ctx, name).map((v) =>
+        typeof v === 'object' && v !== null ? v : encodeURIComponent(String(v)),
+      );
   // A cursor is only ever one the api handed out: any other is a 400 before the route runs.
   if (clean) return name === 'cursor' ? fc.constant('') : valid;
   return fc.oneof(
@@ -99,6 +101,18 @@ function queryValueArb(
   );
 }
 
+/** `name=v`, or for a deepObject parameter (`levels[tone]=playful`) one pair per key. */
+function encodeQueryParam(name: string, value: unknown, deep: boolean): string[] {
+  if (deep && typeof value === 'object' && value !== null)
+    return Object.entries(value).map(
+      ([k, v]) =>
+        `${encodeURIComponent(name)}[${encodeURIComponent(k)}]=${encodeURIComponent(String(v))}`,
+    );
+  return [
+    `${encodeURIComponent(name)}=${typeof value === 'string' ? value : encodeURIComponent(JSON.stringify(value))}`,
+  ];
+}
+
 function queryArb(op: Operation, ctx: SchemaContext, ids: KnownIds, clean: boolean) {
   const params = (op.parameters ?? []).filter((p) => p.in === 'query');
   const declared = params.map((p) =>
@@ -108,7 +122,9 @@ function queryArb(op: Operation, ctx: SchemaContext, ids: KnownIds, clean: boole
         maxLength: clean ? 1 : 2, // two values: the parser hands the route an array
       })
       .map((values) =>
-        values.filter((v) => v !== '').map((v) => `${encodeURIComponent(p.name)}=${v}`),
+        values
+          .filter((v) => v !== '')
+          .flatMap((v) => encodeQueryParam(p.name, v, p.style === 'deepObject')),
       ),
   );
   const extra = fc.array(
