@@ -2,14 +2,14 @@
  * What each provider and model accepts and what it costs per second of output. Campaign
  * settings are checked against this when they are written, not when a render fails later.
  */
-export interface ModelSpec {
+interface ModelSpec {
   /** Allowed clip lengths in seconds. */
   seconds: readonly number[];
   /** Allowed `WxH` sizes, with the price per second of video at that size. */
   pricePerSecond: Readonly<Record<string, number>>;
 }
 
-export interface ProviderSpec {
+interface ProviderSpec {
   defaultModel: string;
   models: Readonly<Record<string, ModelSpec>>;
 }
@@ -22,7 +22,7 @@ export const providerNames = ['local', 'openai'] as const;
 export type ProviderName = (typeof providerNames)[number];
 
 /** PRICES_JSON: USD per second of video, by provider, model and size. */
-export type PriceOverrides = Partial<
+type PriceOverrides = Partial<
   Record<ProviderName, Readonly<Record<string, Readonly<Record<string, number>>>>>
 >;
 export type ProviderCatalog = Readonly<Record<ProviderName, ProviderSpec>>;
@@ -128,14 +128,14 @@ export function priceOverrideProblems(
   return problems;
 }
 
-export interface VideoRequest {
+interface VideoRequest {
   provider: ProviderName;
   model?: string | undefined;
   seconds: number;
   size: string;
 }
 
-export type VideoCheck =
+type VideoCheck =
   | { ok: true; video: { provider: ProviderName; model: string; seconds: number; size: string } }
   | { ok: false; errors: { path: string; message: string }[] };
 

@@ -18,7 +18,7 @@ export interface RenderSpec {
   background?: string | undefined;
 }
 
-export type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
+type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
 
 export interface ProviderStatus {
   state: ProviderState;
@@ -72,12 +72,12 @@ export interface VideoProvider {
   verifyWebhook?(rawBody: string, headers: Record<string, string>): Promise<WebhookEvent | null>;
 }
 
-export type ProviderErrorKind = 'transient' | 'rate_limited' | 'permanent';
+type ProviderErrorKind = 'transient' | 'rate_limited' | 'permanent';
 
 /** Create may have gone through: look for the render before creating another. */
 export const AMBIGUOUS_CREATE = 'ambiguous_create';
 
-export interface ProviderErrorInit {
+interface ProviderErrorInit {
   kind: ProviderErrorKind;
   code: string;
   status?: number | undefined;

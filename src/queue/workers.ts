@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Payload, type QueueName, queueDefinitions, queueNames } from './registry.ts';
 
-export type Processor<Q extends QueueName> = (
+type Processor<Q extends QueueName> = (
   data: Payload<Q>,
   job: Job<Payload<Q>>,
   token?: string,
@@ -19,7 +19,7 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export interface WorkerTimings {
+interface WorkerTimings {
   /** How long a job's lock lasts without renewal; a killed worker's jobs return after it. */
   lockDurationMs?: number;
   /** How often stalled jobs (their worker died) are looked for. */

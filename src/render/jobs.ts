@@ -28,7 +28,7 @@ import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import { attachedJobIds, loadRenderVariant, type RenderVariant } from './repository.ts';
 
-export interface RenderConfig {
+interface RenderConfig {
   pollIntervalMs: number;
   renderDeadlineMs: number;
   concurrency: number;
@@ -37,7 +37,7 @@ export interface RenderConfig {
   logoWidthShare?: number;
 }
 
-export interface RenderDeps {
+interface RenderDeps {
   db: Db;
   providers: Providers;
   media: Media;
@@ -53,7 +53,7 @@ export interface RenderDeps {
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
 class Waiting extends Error {}
 
-export function createRenderSteps(deps: RenderDeps) {
+function createRenderSteps(deps: RenderDeps) {
   const { db, config } = deps;
   const log = deps.logger.child({ component: 'render' });
 

@@ -6,7 +6,7 @@ const reason = z.string().trim().min(1).max(1000).optional().describe('Kept on t
 
 export const reviewBody = z.object({ decision, reason });
 
-export const reviewSchema = z.object({
+const reviewSchema = z.object({
   decision,
   reason: z.string().nullable(),
   reviewed_by: z.string().describe('The id of the API key that decided'),
