@@ -11,8 +11,9 @@ import { recordEvent, variantEventData } from '../events/outbox.ts';
 export const allowedTransitions: Readonly<Record<VariantStatus, readonly VariantStatus[]>> = {
   pending: ['submitting', 'failed', 'blocked', 'cancelled'],
   queued: ['submitting', 'failed', 'blocked', 'cancelled'],
-  // Back to queued when the provider answers 429 before accepting the render.
-  submitting: ['submitted', 'queued', 'failed', 'blocked', 'cancelled'],
+  // Re-claimed by the attempt after a crash or a transient error (it looks for the render
+  // first); back to queued when the provider answers 429 before accepting the render.
+  submitting: ['submitting', 'submitted', 'queued', 'failed', 'blocked', 'cancelled'],
   submitted: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
   rendering: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
   compositing: ['ready', 'failed', 'blocked'],
