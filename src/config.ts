@@ -1,8 +1,32 @@
 import { z } from 'zod';
+import { defaultCatalog, priceOverrideProblems, providerNames } from './providers/catalog.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** JSON text, parsed: a syntax error is an issue on the setting, like any other bad value. */
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `is not JSON (${(err as Error).message})` });
+    return z.NEVER;
+  }
+});
+
+const pricesSchema = jsonText.pipe(
+  z.partialRecord(
+    z.enum(providerNames),
+    z.record(
+      z.string().min(1),
+      z.record(
+        z.string().regex(/^\d+x\d+$/, 'sizes are WxH'),
+        z.number().nonnegative().max(1_000, 'is USD per second of video'),
+      ),
+    ),
+  ),
+);
 
 const csv = z.string().transform((v) =>
   v
@@ -78,7 +102,7 @@ export const baseEnvSchema = z.object({
   FFPROBE_PATH: z.string().min(1).optional(),
   FONT_PATH: z.string().min(1).optional(),
   ADMIN_API_KEY: z.string().min(24).optional(),
-  DEFAULT_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  DEFAULT_PROVIDER: z.enum(providerNames).default('local'),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_VIDEO_MODEL: z.string().min(1).default('sora-2'),
@@ -190,10 +214,11 @@ export const baseEnvSchema = z.object({
     .default(50 * 1024 * 1024)
     .describe('Largest metrics upload (JSON or CSV)'),
   METRICS_MAX_ROWS: z.coerce.number().int().min(1).max(5_000_000).default(250_000),
-  PRICES_JSON: z
-    .string()
+  PRICES_JSON: pricesSchema
     .optional()
-    .describe('Overrides per-second prices: {"openai":{"sora-2":{"720x1280":0.1}}}'),
+    .describe(
+      'USD per second of video by provider, model and size, over the listed prices: {"openai":{"sora-2":{"720x1280":0.1}}}',
+    ),
 });
 
 export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
@@ -220,6 +245,18 @@ export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
       path: ['OPENAI_API_KEY'],
       message: 'required when PROMPT_WRITER_MODEL is set',
     });
+  }
+  if (env.PRICES_JSON) {
+    const catalog = defaultCatalog({
+      openaiSeconds: env.OPENAI_VIDEO_SECONDS.map(Number),
+      openaiModel: env.OPENAI_VIDEO_MODEL,
+    });
+    for (const problem of priceOverrideProblems(catalog, env.PRICES_JSON))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PRICES_JSON', ...problem.path],
+        message: problem.message,
+      });
   }
   if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
     ctx.addIssue({

@@ -1,6 +1,6 @@
 import { monotonicFactory } from 'ulid';
 
-export const idPrefixes = {
+const idPrefixes = {
   tenant: 'ten',
   apiKey: 'key',
   campaign: 'cmp',
@@ -13,15 +13,11 @@ export const idPrefixes = {
   delivery: 'dlv',
 } as const;
 
-export type IdKind = keyof typeof idPrefixes;
+type IdKind = keyof typeof idPrefixes;
 
 // Monotonic so ids sort in creation order even within one millisecond: list cursors rely on it.
 const ulid = monotonicFactory();
 
 export function newId(kind: IdKind): string {
   return `${idPrefixes[kind]}_${ulid().toLowerCase()}`;
-}
-
-export function hasPrefix(id: string, kind: IdKind): boolean {
-  return id.startsWith(`${idPrefixes[kind]}_`);
 }

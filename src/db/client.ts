@@ -6,7 +6,7 @@ import * as schema from './schema.ts';
 
 export type Db = NodePgDatabase<typeof schema>;
 /** A transaction handle has the same query surface as the database. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
 export interface Database {

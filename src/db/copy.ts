@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 /** A value in COPY's text format: backslash, tab, newline and carriage return escaped. */
-export function copyText(value: string): string {
+function copyText(value: string): string {
   return specials.test(value) ? value.replace(specialsAll, (c) => escapes[c]!) : value;
 }
 

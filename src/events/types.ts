@@ -8,4 +8,3 @@ export const eventTypes = [
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];
-export type VariantEventType = Extract<EventType, `variant.${string}`>;

@@ -63,6 +63,7 @@ export async function createInfra(
   const catalog = defaultCatalog({
     openaiSeconds: config.OPENAI_VIDEO_SECONDS.map(Number),
     openaiModel: config.OPENAI_VIDEO_MODEL,
+    prices: config.PRICES_JSON,
   });
   const shipped = defaultMediaBinaries();
   const media = createMedia({

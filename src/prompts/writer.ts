@@ -48,7 +48,7 @@ export interface PromptWriterOptions {
   temperature?: number;
 }
 
-export interface RewriteLevel {
+interface RewriteLevel {
   /** Dimension key. */
   dimension: string;
   /** Level key. */
@@ -64,7 +64,7 @@ export interface RewriteInput {
   signal?: AbortSignal;
 }
 
-export type FallbackReason =
+type FallbackReason =
   | 'invalid_output'
   | 'refused'
   | 'content_filter'
@@ -73,7 +73,7 @@ export type FallbackReason =
   | 'missing_levels'
   | 'api_error';
 
-export type RewriteResult =
+type RewriteResult =
   | { rewritten: true; prompt: string }
   | { rewritten: false; prompt: string; reason: FallbackReason; detail: string };
 

@@ -2,19 +2,29 @@
  * What each provider and model accepts and what it costs per second of output. Campaign
  * settings are checked against this when they are written, not when a render fails later.
  */
-export interface ModelSpec {
+interface ModelSpec {
   /** Allowed clip lengths in seconds. */
   seconds: readonly number[];
   /** Allowed `WxH` sizes, with the price per second of video at that size. */
   pricePerSecond: Readonly<Record<string, number>>;
 }
 
-export interface ProviderSpec {
+interface ProviderSpec {
   defaultModel: string;
   models: Readonly<Record<string, ModelSpec>>;
 }
 
-export type ProviderName = 'local' | 'openai';
+/**
+ * Every provider admatrix knows, the one list the rest derives from: campaign validation, the
+ * render queue per provider (src/queue/registry.ts), PRICES_JSON's keys.
+ */
+export const providerNames = ['local', 'openai'] as const;
+export type ProviderName = (typeof providerNames)[number];
+
+/** PRICES_JSON: USD per second of video, by provider, model and size. */
+type PriceOverrides = Partial<
+  Record<ProviderName, Readonly<Record<string, Readonly<Record<string, number>>>>>
+>;
 export type ProviderCatalog = Readonly<Record<ProviderName, ProviderSpec>>;
 
 const range = (from: number, to: number) =>
@@ -34,10 +44,14 @@ const localSizes = [
   '1080x1080',
 ];
 
-/** Historical Sora list prices; gateways differ, so deployments override them from config. */
+/**
+ * Historical Sora list prices; gateways differ, so deployments override them with PRICES_JSON
+ * (checked against this catalog by `priceOverrideProblems` at start-up).
+ */
 export function defaultCatalog(opts: {
   openaiSeconds: number[];
   openaiModel: string;
+  prices?: PriceOverrides | undefined;
 }): ProviderCatalog {
   const sora2 = { '720x1280': 0.1, '1280x720': 0.1 };
   const sora2Pro = { '720x1280': 0.3, '1280x720': 0.3, '1024x1792': 0.5, '1792x1024': 0.5 };
@@ -50,7 +64,7 @@ export function defaultCatalog(opts: {
   if (!openaiModels[opts.openaiModel]) {
     openaiModels[opts.openaiModel] = { seconds: opts.openaiSeconds, pricePerSecond: sora2Pro };
   }
-  return {
+  const catalog: ProviderCatalog = {
     local: {
       defaultModel: 'card-v1',
       models: {
@@ -62,16 +76,66 @@ export function defaultCatalog(opts: {
     },
     openai: { defaultModel: opts.openaiModel, models: openaiModels },
   };
+  return opts.prices ? withPrices(catalog, opts.prices) : catalog;
 }
 
-export interface VideoRequest {
+/** The catalog with PRICES_JSON's prices in place of the listed ones. */
+function withPrices(catalog: ProviderCatalog, prices: PriceOverrides): ProviderCatalog {
+  const models = (name: ProviderName) =>
+    Object.fromEntries(
+      Object.entries(catalog[name].models).map(([model, spec]) => [
+        model,
+        { ...spec, pricePerSecond: { ...spec.pricePerSecond, ...prices[name]?.[model] } },
+      ]),
+    );
+  return Object.fromEntries(
+    providerNames.map((name) => [name, { ...catalog[name], models: models(name) }]),
+  ) as unknown as ProviderCatalog;
+}
+
+/**
+ * What in PRICES_JSON names no model or size of the catalog. A price cannot add a size: a
+ * campaign would then be accepted at a size the provider may not render.
+ */
+export function priceOverrideProblems(
+  catalog: ProviderCatalog,
+  prices: PriceOverrides,
+): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  for (const [provider, byModel] of Object.entries(prices) as [
+    ProviderName,
+    PriceOverrides[ProviderName],
+  ][]) {
+    for (const [model, bySize] of Object.entries(byModel ?? {})) {
+      const spec = catalog[provider].models[model];
+      if (!spec) {
+        const known = Object.keys(catalog[provider].models).join(', ');
+        problems.push({
+          path: [provider, model],
+          message: `${provider} has no model ${model} (known: ${known})`,
+        });
+        continue;
+      }
+      for (const size of Object.keys(bySize)) {
+        if (spec.pricePerSecond[size] === undefined)
+          problems.push({
+            path: [provider, model, size],
+            message: `${provider}/${model} renders ${Object.keys(spec.pricePerSecond).join(', ')}, not ${size}`,
+          });
+      }
+    }
+  }
+  return problems;
+}
+
+interface VideoRequest {
   provider: ProviderName;
   model?: string | undefined;
   seconds: number;
   size: string;
 }
 
-export type VideoCheck =
+type VideoCheck =
   | { ok: true; video: { provider: ProviderName; model: string; seconds: number; size: string } }
   | { ok: false; errors: { path: string; message: string }[] };
 

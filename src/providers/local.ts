@@ -13,7 +13,7 @@ import {
   type VideoProvider,
 } from './types.ts';
 
-export interface LocalProviderOptions {
+interface LocalProviderOptions {
   media: Media;
   /** Renders go to `<workDir>/local/<variantId>.mp4|.jpg`; every worker must see the same dir. */
   workDir: string;

@@ -2,7 +2,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { AMBIGUOUS_CREATE, ProviderError } from './types.ts';
 
 /** `create` is the one call where "did it happen?" costs money; everything else is a read. */
-export type Operation = 'create' | 'read';
+type Operation = 'create' | 'read';
 
 /**
  * Failures while connecting, before a byte of the request left: the provider cannot have seen

@@ -32,7 +32,7 @@ export interface OpenAIProviderOptions {
 }
 
 /** The SDK's event union lacks the video events, so they are recognised here. */
-export interface VideoWebhookEvent {
+interface VideoWebhookEvent {
   id: string;
   object: 'event';
   created_at: number;
@@ -40,7 +40,7 @@ export interface VideoWebhookEvent {
   data: { id: string };
 }
 
-export function isVideoWebhookEvent(event: unknown): event is VideoWebhookEvent {
+function isVideoWebhookEvent(event: unknown): event is VideoWebhookEvent {
   if (!event || typeof event !== 'object') return false;
   const e = event as { type?: unknown; data?: unknown };
   if (e.type !== 'video.completed' && e.type !== 'video.failed') return false;
@@ -62,7 +62,7 @@ function failure(video: Video): { code: string; message: string } {
   return { code, message: video.error?.message || 'The provider reported the render as failed.' };
 }
 
-export function toStatus(video: Video): ProviderStatus {
+function toStatus(video: Video): ProviderStatus {
   const progress = Math.max(0, Math.min(100, Number(video.progress) || 0));
   switch (video.status) {
     case 'queued':

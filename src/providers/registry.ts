@@ -4,7 +4,7 @@ import { createLocalProvider } from './local.ts';
 import { createOpenAIProvider, type OpenAIProviderOptions } from './openai.ts';
 import { ProviderError, type ProviderName, type VideoProvider } from './types.ts';
 
-export interface ProvidersDeps {
+interface ProvidersDeps {
   /** Absent when no gateway is configured; the local provider always exists. */
   openai?: ({ client: OpenAI } & Omit<OpenAIProviderOptions, 'client'>) | undefined;
   local: { media: Media; workDir: string };

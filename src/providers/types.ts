@@ -25,7 +25,7 @@ export interface RenderSpec {
   deadlineSeconds?: number | undefined;
 }
 
-export type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
+type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
 
 export interface ProviderStatus {
   state: ProviderState;
@@ -98,12 +98,12 @@ export interface VideoProvider {
   verifyWebhook?(rawBody: string, headers: Record<string, string>): Promise<WebhookEvent | null>;
 }
 
-export type ProviderErrorKind = 'transient' | 'rate_limited' | 'permanent';
+type ProviderErrorKind = 'transient' | 'rate_limited' | 'permanent';
 
 /** Create may have gone through: look for the render before creating another. */
 export const AMBIGUOUS_CREATE = 'ambiguous_create';
 
-export interface ProviderErrorInit {
+interface ProviderErrorInit {
   kind: ProviderErrorKind;
   code: string;
   status?: number | undefined;

@@ -2,6 +2,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { problems } from '../http/problem.ts';
+import { type ProviderName, providerNames } from '../providers/catalog.ts';
 
 /**
  * Every queue, its payload schema and its job defaults. Payloads carry ids only: prompts and
@@ -19,6 +20,19 @@ const renderJob = {
   } satisfies JobsOptions,
 };
 
+export type RenderQueue = `render-${ProviderName}`;
+
+/** One render queue per provider, so a 429 from one pauses only its own renders. */
+const renderQueues = Object.fromEntries(
+  providerNames.map((p) => [`render-${p}`, renderJob]),
+) as Record<RenderQueue, typeof renderJob>;
+
+/**
+ * The registry: one entry per queue, with its payload schema and job defaults. Processors are
+ * not here but in each domain's jobs.ts, which only the worker loads (the api enqueues, and
+ * must not import the render pipeline, ffmpeg or provider SDKs); the worker refuses to start
+ * while a queue has none (startWorkers).
+ */
 export const queueDefinitions = {
   housekeeping: {
     payload: z.object({
@@ -35,8 +49,7 @@ export const queueDefinitions = {
       attempts: 3,
     } satisfies JobsOptions,
   },
-  'render-local': renderJob,
-  'render-openai': renderJob,
+  ...renderQueues,
   // Fans committed events out to endpoints and rebuilds lost delivery jobs from Postgres.
   'webhook-dispatch': {
     payload: z.object({ task: z.enum(['dispatch', 'reconcile']) }),

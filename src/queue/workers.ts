@@ -1,9 +1,9 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type Payload, type QueueName, queueDefinitions } from './registry.ts';
+import { type Payload, type QueueName, queueDefinitions, queueNames } from './registry.ts';
 
-export type Processor<Q extends QueueName> = (
+type Processor<Q extends QueueName> = (
   data: Payload<Q>,
   job: Job<Payload<Q>>,
   token?: string,
@@ -19,22 +19,40 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export interface WorkerTimings {
+interface WorkerTimings {
   /** How long a job's lock lasts without renewal; a killed worker's jobs return after it. */
   lockDurationMs?: number;
   /** How often stalled jobs (their worker died) are looked for. */
   stalledIntervalMs?: number;
 }
 
+/** A worker whose registry leaves a queue without a processor: its jobs would wait forever. */
+export class MissingProcessorError extends Error {
+  readonly queues: QueueName[];
+  constructor(queues: QueueName[]) {
+    super(`no processor for queue ${queues.join(', ')}: refusing to start`);
+    this.name = 'MissingProcessorError';
+    this.queues = queues;
+  }
+}
+
+/**
+ * Starts one BullMQ worker per queue, every queue of the registry unless `only` names some
+ * (tests, benches); throws MissingProcessorError, before starting any, if one has no processor.
+ */
 export function startWorkers(deps: {
   connection: Redis;
   prefix: string;
   logger: Logger;
   registry: ProcessorRegistry;
+  only?: readonly QueueName[];
   timings?: WorkerTimings;
 }): RunningWorkers {
+  const names = deps.only ?? queueNames;
+  const missing = names.filter((name) => !deps.registry[name]);
+  if (missing.length) throw new MissingProcessorError(missing);
   const workers: Worker[] = [];
-  for (const name of Object.keys(deps.registry) as QueueName[]) {
+  for (const name of names) {
     const entry = deps.registry[name] as { process: Processor<QueueName>; concurrency?: number };
     const schema = queueDefinitions[name].payload;
     const log = deps.logger.child({ queue: name });

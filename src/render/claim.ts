@@ -10,7 +10,7 @@ export interface ProviderLimits {
   maxConcurrent: number;
 }
 
-export type Claim =
+type Claim =
   | { kind: 'claimed'; submitStartedAt: Date }
   | { kind: 'wait'; ms: number }
   | { kind: 'gone' };

@@ -1,5 +1,5 @@
-import type { ProviderName } from '../providers/catalog.ts';
-import type { Queues } from '../queue/registry.ts';
+import { type ProviderName, providerNames } from '../providers/catalog.ts';
+import type { Queues, RenderQueue } from '../queue/registry.ts';
 
 const chunkSize = 1_000;
 /**
@@ -9,10 +9,22 @@ const chunkSize = 1_000;
  */
 const lanes = 2;
 
-export type RenderQueue = 'render-local' | 'render-openai';
+export const isProviderName = (name: string): name is ProviderName =>
+  (providerNames as readonly string[]).includes(name);
 
-export const renderQueueOf = (provider: string): RenderQueue =>
-  provider === 'openai' ? 'render-openai' : 'render-local';
+/** A provider admatrix does not know has no queue: an error, never another provider's queue. */
+export class UnknownProviderError extends Error {
+  readonly code = 'provider_unknown';
+  constructor(provider: string) {
+    super(`unknown provider ${JSON.stringify(provider)} (known: ${providerNames.join(', ')})`);
+    this.name = 'UnknownProviderError';
+  }
+}
+
+export function renderQueueOf(provider: string): RenderQueue {
+  if (!isProviderName(provider)) throw new UnknownProviderError(provider);
+  return `render-${provider}`;
+}
 
 /**
  * jobId = variant id, so adding a variant that already has a live job is a no-op: the

@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { colourFor, type Media, type Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
-import type { ProviderName } from '../providers/catalog.ts';
+import { type ProviderName, providerNames } from '../providers/catalog.ts';
 import type { Providers } from '../providers/registry.ts';
 import { ProviderError, type RenderSpec } from '../providers/types.ts';
 import type { Queues } from '../queue/registry.ts';
@@ -17,17 +17,18 @@ import {
   activeStatuses,
   awaitingProviderStatuses,
   completeSettledRuns,
+  failVariant,
   openStatuses,
   type TransitionedVariant,
   transition,
 } from '../variants/lifecycle.ts';
 import { claimSubmit, type ProviderLimits } from './claim.ts';
-import { renderQueueOf } from './enqueue.ts';
+import { isProviderName, renderQueueOf } from './enqueue.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import { attachedJobIds, loadRenderVariant, type RenderVariant } from './repository.ts';
 
-export interface RenderConfig {
+interface RenderConfig {
   pollIntervalMs: number;
   renderDeadlineMs: number;
   concurrency: number;
@@ -36,7 +37,7 @@ export interface RenderConfig {
   logoWidthShare?: number;
 }
 
-export interface RenderDeps {
+interface RenderDeps {
   db: Db;
   providers: Providers;
   media: Media;
@@ -52,7 +53,7 @@ export interface RenderDeps {
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
 class Waiting extends Error {}
 
-export function createRenderSteps(deps: RenderDeps) {
+function createRenderSteps(deps: RenderDeps) {
   const { db, config } = deps;
   const log = deps.logger.child({ component: 'render' });
 
@@ -73,22 +74,8 @@ export function createRenderSteps(deps: RenderDeps) {
   }
 
   async function settle(v: RenderVariant, to: 'failed' | 'blocked', code: string, message: string) {
-    await db.transaction(async (tx) => {
-      const done = await transition(tx, {
-        id: v.id,
-        from: activeStatuses,
-        to,
-        set: { errorCode: code, errorMessage: message.slice(0, 1000) },
-      });
-      if (!done) return;
-      deps.metrics?.settled(v.provider, to);
-      await recordEvent(tx, {
-        tenantId: done.tenant_id,
-        type: 'variant.failed',
-        data: variantEventData(done),
-      });
-      await completeSettledRuns(tx, { variantId: v.id });
-    });
+    const done = await db.transaction((tx) => failVariant(tx, { id: v.id, to, code, message }));
+    if (done) deps.metrics?.settled(v.provider, to);
   }
 
   function failFor(err: ProviderError): { to: 'failed' | 'blocked'; code: string } {
@@ -371,6 +358,19 @@ export function createRenderSteps(deps: RenderDeps) {
           { variantId, step: before, to, ms: Math.round(performance.now() - started) },
           'render step',
         );
+      // A queue per provider, so only a deployment without this one gets here: fail it now
+      // with that reason rather than spend eight attempts, or render it on another provider.
+      if (activeStatuses.includes(v.status) && !deps.providers.has(v.provider)) {
+        const known = isProviderName(v.provider);
+        const code = known ? 'provider_not_configured' : 'provider_unknown';
+        await settle(
+          v,
+          'failed',
+          code,
+          `provider ${v.provider} is not ${known ? 'configured' : 'known'}`,
+        );
+        return 'failed';
+      }
       try {
         switch (v.status) {
           case 'pending':
@@ -418,5 +418,5 @@ export function renderProcessors(deps: RenderDeps): ProcessorRegistry {
     process: (data: { variantId: string }, job: Job, token?: string) =>
       steps.run(data.variantId, job, token),
   };
-  return { 'render-local': entry, 'render-openai': entry };
+  return Object.fromEntries(providerNames.map((p) => [renderQueueOf(p), entry]));
 }

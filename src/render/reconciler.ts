@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import type { Queues } from '../queue/registry.ts';
-import { activeStatuses, completeSettledRuns } from '../variants/lifecycle.ts';
-import { enqueueRenders, renderQueueOf } from './enqueue.ts';
+import { activeStatuses, completeSettledRuns, failVariant } from '../variants/lifecycle.ts';
+import { enqueueRenders, isProviderName, renderQueueOf, UnknownProviderError } from './enqueue.ts';
 
 const batch = 2_000;
 
@@ -62,7 +62,18 @@ export function createReconciler(deps: {
     for (let after = ''; ; ) {
       const rows = await stale(after);
       if (!rows.length) break;
-      const dead = await withoutLiveJob(rows);
+      // No queue is another provider's fallback: a variant naming none admatrix knows fails.
+      for (const r of rows.filter((r) => !isProviderName(r.provider))) {
+        const message = new UnknownProviderError(r.provider).message;
+        await db.transaction((tx) =>
+          failVariant(tx, { id: r.id, to: 'failed', code: 'provider_unknown', message }),
+        );
+        log.warn(
+          { variantId: r.id, provider: r.provider },
+          'failed a variant of an unknown provider',
+        );
+      }
+      const dead = await withoutLiveJob(rows.filter((r) => isProviderName(r.provider)));
       if (dead.length) await enqueueRenders(queues, dead);
       revived += dead.length;
       after = rows.at(-1)!.id;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import type { Brief, MatrixDocument, OverlaySettings, VariantStatus } from '../db/schema.ts';
+import type { ProviderName } from '../providers/catalog.ts';
 
 export type RenderVariant = {
   id: string;
@@ -11,7 +12,7 @@ export type RenderVariant = {
   levels: Record<string, string>;
   prompt: string;
   provider_prompt: string | null;
-  provider: 'local' | 'openai';
+  provider: ProviderName;
   model: string;
   seconds: number;
   size: string;

@@ -8,7 +8,7 @@ import type { ReportDimension } from './dimensions.ts';
 import { finite, ratio } from './numbers.ts';
 import { type BinomialRow, type LevelEffect, levelEffects, wilson } from './stats/index.ts';
 
-export type Verdict = 'insufficient_data' | 'directional' | 'conclusive';
+type Verdict = 'insufficient_data' | 'directional' | 'conclusive';
 
 export interface Thresholds {
   /** Pooled impressions and clicks a level (and its reference) needs before any verdict. */
@@ -18,7 +18,7 @@ export interface Thresholds {
   alpha: number;
 }
 
-export interface LevelReport {
+interface LevelReport {
   level: string;
   label: string;
   reference: boolean;

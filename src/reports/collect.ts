@@ -10,7 +10,7 @@ import type { VariantAggregate } from './repository.ts';
 
 const RENDERED: ReadonlySet<VariantStatus> = new Set(renderedStatuses);
 
-export interface LevelTotals {
+interface LevelTotals {
   variants: number[];
   ready: number[];
   delivered: number[];

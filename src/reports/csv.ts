@@ -19,7 +19,7 @@ export function variantHeader(dims: readonly ReportDimension[]): string[] {
   ];
 }
 
-export function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): CsvCell[] {
+function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): CsvCell[] {
   return [
     v.id,
     v.status,

@@ -28,7 +28,7 @@ export interface ReportHead {
   model: ModelReport;
 }
 
-export interface VariantReport extends Performance {
+interface VariantReport extends Performance {
   id: string;
   levels: Record<string, string>;
   status: string;
@@ -96,7 +96,7 @@ export function reportHead(p: {
 }
 
 /** Level keys of variant i, by dimension key; dimensions it lacks are left out. */
-export function levelsAt(c: Collected, dims: ReportDimension[], i: number): Record<string, string> {
+function levelsAt(c: Collected, dims: ReportDimension[], i: number): Record<string, string> {
   const D = dims.length;
   const levels: Record<string, string> = {};
   for (let d = 0; d < D; d++) {

@@ -12,9 +12,9 @@ import { jsonReport, reportHead } from './report.ts';
 import * as repo from './repository.ts';
 import { xlsxReport } from './xlsx.ts';
 
-export type ReportFormat = 'json' | 'csv' | 'xlsx';
+type ReportFormat = 'json' | 'csv' | 'xlsx';
 
-export interface ReportServiceConfig {
+interface ReportServiceConfig {
   minImpressions: number;
   minClicks: number;
   /** Rows per cursor fetch. */

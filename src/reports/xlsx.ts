@@ -18,7 +18,7 @@ const XML_INVALID = /[^\P{Cc}\t\n\r]|[\uFFFE\uFFFF]/gu;
  * (a leading ' for = + - @ tab CR and their full-width forms), so a value copied out of the
  * sheet or re-saved as CSV stays text too.
  */
-export function safeText(value: string): string {
+function safeText(value: string): string {
   const clean = value.replace(XML_INVALID, '');
   return FORMULA_START.has(clean.charAt(0)) ? `'${clean}` : clean;
 }

@@ -8,7 +8,7 @@ export const reviewBody = z
   .object({ decision, reason })
   .meta({ examples: [{ decision: 'approved', reason: 'On brand' }] });
 
-export const reviewSchema = z.object({
+const reviewSchema = z.object({
   decision,
   reason: z.string().nullable(),
   reviewed_by: z.string().describe('The id of the API key that decided'),

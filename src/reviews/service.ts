@@ -4,9 +4,9 @@ import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { problems } from '../http/problem.ts';
 import { transition } from '../variants/lifecycle.ts';
 
-export type Decision = 'approved' | 'rejected';
+type Decision = 'approved' | 'rejected';
 
-export interface Reviewer {
+interface Reviewer {
   tenantId: string;
   /** The API key that decided: what `reviewed_by` records. */
   keyId: string;

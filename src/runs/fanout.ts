@@ -26,7 +26,7 @@ const variantColumns = [
   'cost_usd',
 ] as const;
 
-export interface FanOut {
+interface FanOut {
   tenantId: string;
   campaignId: string;
   runId: string;
@@ -43,7 +43,7 @@ export interface FanOut {
   reuse: boolean;
 }
 
-export interface Written {
+interface Written {
   /** Variants of the run, once each (a combination listed twice is one variant). */
   count: number;
   /** Ids of the variants this run created. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { type VariantStatus, variantStatuses } from '../db/schema.ts';
-import { recordEvent } from '../events/outbox.ts';
+import { recordEvent, variantEventData } from '../events/outbox.ts';
 
 /**
  * Every status change a variant may make, and nothing else: `transition` refuses any other.
@@ -11,8 +11,9 @@ import { recordEvent } from '../events/outbox.ts';
 export const allowedTransitions: Readonly<Record<VariantStatus, readonly VariantStatus[]>> = {
   pending: ['submitting', 'failed', 'blocked', 'cancelled'],
   queued: ['submitting', 'failed', 'blocked', 'cancelled'],
-  // Back to queued when the provider answers 429 before accepting the render.
-  submitting: ['submitted', 'queued', 'failed', 'blocked', 'cancelled'],
+  // Re-claimed by the attempt after a crash or a transient error (it looks for the render
+  // first); back to queued when the provider answers 429 before accepting the render.
+  submitting: ['submitting', 'submitted', 'queued', 'failed', 'blocked', 'cancelled'],
   submitted: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
   rendering: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
   compositing: ['ready', 'failed', 'blocked'],
@@ -161,6 +162,31 @@ export async function cancelRunVariants(
                       WHERE other.variant_id = v.id AND other.run_id <> ${p.runId}
                         AND r.status IN ('queued', 'running'))`);
   return result.rowCount ?? 0;
+}
+
+/**
+ * Ends a variant still in the pipeline as failed (or blocked, for a moderation refusal), with
+ * its variant.failed event and the completion of runs it was the last of, in the caller's
+ * transaction. Null when it had settled meanwhile.
+ */
+export async function failVariant(
+  tx: DbOrTx,
+  p: { id: string; to: 'failed' | 'blocked'; code: string; message: string },
+): Promise<TransitionedVariant | null> {
+  const done = await transition(tx, {
+    id: p.id,
+    from: activeStatuses,
+    to: p.to,
+    set: { errorCode: p.code, errorMessage: p.message.slice(0, 1000) },
+  });
+  if (!done) return null;
+  await recordEvent(tx, {
+    tenantId: done.tenant_id,
+    type: 'variant.failed',
+    data: variantEventData(done),
+  });
+  await completeSettledRuns(tx, { variantId: p.id });
+  return done;
 }
 
 /**

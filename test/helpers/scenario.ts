@@ -52,7 +52,7 @@ export async function startRun(
     payload: { matrix_id: p.matrixId, design: p.design ?? { type: 'full' } },
   });
   if (res.statusCode !== 202) throw new Error(`run: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: string; variant_count: number };
+  return res.json() as { id: string; variant_count: number; estimated_cost_usd: number };
 }
 
 export async function waitForRun(

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.ts';
 import { workerProcessors } from '../../src/main/worker.ts';
 import { startHeartbeat } from '../../src/ops/heartbeat.ts';
 import { createRedis } from '../../src/queue/redis.ts';
+import { queueNames } from '../../src/queue/registry.ts';
 import { type RunningWorkers, startWorkers } from '../../src/queue/workers.ts';
 import { createDispatchNudge } from '../../src/webhooks/jobs.ts';
 import { startEventListener } from '../../src/webhooks/listener.ts';
@@ -27,12 +28,9 @@ export function startTestWorkers(
     connection,
     prefix: config.QUEUE_PREFIX,
     logger,
-    registry: {
-      'render-local': processors['render-local'],
-      'render-openai': processors['render-openai'],
-      'webhook-dispatch': processors['webhook-dispatch'],
-      'webhook-delivery': processors['webhook-delivery'],
-    },
+    registry: processors,
+    // Housekeeping runs when a test asks (reconcile below), not on a schedule.
+    only: queueNames.filter((q) => q !== 'housekeeping'),
     timings: { lockDurationMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_LOCK_MS },
   });
   // Seen as a worker process is: GET /v1/runs/{id} and /readyz?workers=1 read this.

@@ -3,7 +3,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { housekeepingProcessors } from '../../src/ops/jobs.ts';
 import { createRedis } from '../../src/queue/redis.ts';
-import { type RunningWorkers, startWorkers } from '../../src/queue/workers.ts';
+import { queueNames } from '../../src/queue/registry.ts';
+import {
+  MissingProcessorError,
+  type RunningWorkers,
+  startWorkers,
+} from '../../src/queue/workers.ts';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -21,6 +26,7 @@ beforeAll(async () => {
       reconcile: async () => ({}),
       webhookLogRetentionDays: 30,
     }),
+    only: ['housekeeping'],
   });
 });
 afterAll(async () => {
@@ -40,6 +46,33 @@ async function finished(jobId: string) {
 }
 
 describe('workers', () => {
+  it('refuse to start while a queue has no processor', async () => {
+    const connection = createRedis(t.config.REDIS_URL, 'worker');
+    try {
+      const logger = pino({ level: 'silent' });
+      const partial = housekeepingProcessors({
+        db: t.testDb.db,
+        logger,
+        reconcile: async () => ({}),
+        webhookLogRetentionDays: 30,
+      });
+      const start = () =>
+        startWorkers({ connection, prefix: t.config.QUEUE_PREFIX, logger, registry: partial });
+      expect(start).toThrow(MissingProcessorError);
+      expect(start).toThrow(/no processor for queue render-local, render-openai, webhook-dispatch/);
+      // Every queue of the registry counts, the render queue of each provider included.
+      expect(queueNames).toEqual(expect.arrayContaining(['render-local', 'render-openai']));
+    } finally {
+      connection.disconnect();
+    }
+  });
+
+  it("the worker's processors cover every queue", async () => {
+    const { workerProcessors } = await import('../../src/main/worker.ts');
+    const processors = workerProcessors(t.config, t.infra, pino({ level: 'silent' }));
+    expect(Object.keys(processors).sort()).toEqual([...queueNames].sort());
+  });
+
   it('purges expired idempotency records through a real queue', async () => {
     const auth = await t.key('house');
     const tenantId = (

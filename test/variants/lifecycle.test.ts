@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { variantStatuses } from '../../src/db/schema.ts';
+import { type VariantStatus, variantStatuses } from '../../src/db/schema.ts';
 import {
   activeStatuses,
   allowedTransitions,
@@ -37,6 +37,23 @@ describe('the transition table', () => {
         if (activeStatuses.includes(to)) expect([s, to]).toEqual([s, 'queued']);
       }
     expect(retryableStatuses).toEqual(['failed', 'cancelled']);
+    // Every move the render pipeline makes, crash recovery's re-claim included.
+    const pipeline: [VariantStatus, VariantStatus][] = [
+      ['queued', 'submitting'],
+      ['submitting', 'submitting'],
+      ['submitting', 'queued'],
+      ['submitting', 'submitted'],
+      ['submitted', 'rendering'],
+      ['rendering', 'rendering'],
+      ['rendering', 'submitted'],
+      ['rendering', 'compositing'],
+      ['compositing', 'ready'],
+      ['ready', 'approved'],
+      ['approved', 'delivered'],
+      ['delivered', 'delivered'],
+    ];
+    for (const [from, to] of pipeline)
+      expect(canTransition(from, to), `${from} -> ${to}`).toBe(true);
     expect(renderedStatuses.every((s) => settledStatuses.includes(s))).toBe(true);
   });
 

@@ -63,6 +63,7 @@ beforeAll(async () => {
     prefix: config.QUEUE_PREFIX,
     logger,
     registry: processors,
+    only: ['webhook-dispatch', 'webhook-delivery'],
   });
   listener = startEventListener({
     url: config.DATABASE_URL,
