@@ -107,7 +107,7 @@ export function priceOverrideProblems(
     PriceOverrides[ProviderName],
   ][]) {
     for (const [model, bySize] of Object.entries(byModel ?? {})) {
-      const spec = catalog[provider].models[model];
+      const spec = modelSpec(catalog, provider, model);
       if (!spec) {
         const known = Object.keys(catalog[provider].models).join(', ');
         problems.push({
@@ -117,7 +117,7 @@ export function priceOverrideProblems(
         continue;
       }
       for (const size of Object.keys(bySize)) {
-        if (spec.pricePerSecond[size] === undefined)
+        if (sizePrice(spec, size) === undefined)
           problems.push({
             path: [provider, model, size],
             message: `${provider}/${model} renders ${Object.keys(spec.pricePerSecond).join(', ')}, not ${size}`,
@@ -126,6 +126,19 @@ export function priceOverrideProblems(
     }
   }
   return problems;
+}
+
+/**
+ * A model's spec by name, own properties only: model names come from request bodies, and
+ * `models["constructor"]` would otherwise be Object's own constructor.
+ */
+function modelSpec(catalog: ProviderCatalog, provider: ProviderName, model: string) {
+  const models = catalog[provider].models;
+  return Object.hasOwn(models, model) ? models[model] : undefined;
+}
+
+function sizePrice(spec: ModelSpec, size: string): number | undefined {
+  return Object.hasOwn(spec.pricePerSecond, size) ? spec.pricePerSecond[size] : undefined;
 }
 
 interface VideoRequest {
@@ -142,7 +155,7 @@ type VideoCheck =
 export function checkVideoSettings(catalog: ProviderCatalog, req: VideoRequest): VideoCheck {
   const provider = catalog[req.provider];
   const model = req.model ?? provider.defaultModel;
-  const spec = provider.models[model];
+  const spec = modelSpec(catalog, req.provider, model);
   if (!spec) {
     const known = Object.keys(provider.models).join(', ');
     return {
@@ -166,7 +179,7 @@ export function checkVideoSettings(catalog: ProviderCatalog, req: VideoRequest):
       message: `${req.provider}/${model} renders ${allowed} s, not ${req.seconds}`,
     });
   }
-  if (spec.pricePerSecond[req.size] === undefined) {
+  if (sizePrice(spec, req.size) === undefined) {
     errors.push({
       path: 'video.size',
       message: `${req.provider}/${model} renders ${Object.keys(spec.pricePerSecond).join(', ')}, not ${req.size}`,
@@ -183,6 +196,7 @@ export function pricePerVariant(
   catalog: ProviderCatalog,
   video: { provider: ProviderName; model: string; seconds: number; size: string },
 ): number {
-  const perSecond = catalog[video.provider].models[video.model]?.pricePerSecond[video.size] ?? 0;
+  const spec = modelSpec(catalog, video.provider, video.model);
+  const perSecond = (spec && sizePrice(spec, video.size)) ?? 0;
   return perSecond * video.seconds;
 }

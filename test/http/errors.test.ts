@@ -77,6 +77,19 @@ describe('problem+json', () => {
     ).toEqual(['video.seconds', 'video.size']);
   });
 
+  it("answers 422 for a model named like an Object property (the fuzz test's 500)", async () => {
+    // A key of its own: this file's rate limit is 5 a minute per key.
+    const own = await t.key('errors-model-names');
+    for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const res = await post(
+        { ...campaignBody, video: { ...campaignBody.video, model } },
+        { authorization: own },
+      );
+      expect(res.statusCode, model).toBe(422);
+      expect(res.json().errors[0].path).toBe('video.model');
+    }
+  });
+
   it('answers 404 as a problem for an unknown route', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v2/nothing' });
     expect(res.statusCode).toBe(404);
