@@ -457,7 +457,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
     get createCalls(): readonly FalCreateCall[] {
       return calls;
     },
-    /** Submissions whose prompt contains `match` (string) or tests true (RegExp); all when omitted. */
+    /** Submissions whose prompt equals `match` (string) or tests true (RegExp); all when omitted. */
     createCount(match?: string | RegExp) {
       return calls.filter((c) =>
         match === undefined

@@ -208,6 +208,39 @@ describe('fal provider against the fake queue', () => {
     });
   });
 
+  it('expired media and results: permanent, never retried into a second render', async () => {
+    const { fake, provider } = await setup({ resultTtlMs: 200 });
+    const { jobId } = await provider.submit(falSpec({ prompt: 'short-lived' }));
+    expect((await settled(provider, jobId)).state).toBe('completed');
+    fake.setMediaTtlMs(0);
+    await waitUntil(async () => {
+      const r = await fetch(`${fake.queueUrl}/media/${jobId.split('|')[1]}.mp4`);
+      await r.arrayBuffer();
+      return r.status === 404;
+    });
+    expect(await providerError(provider.download(jobId, 'video'))).toMatchObject({
+      kind: 'permanent',
+      code: 'expired',
+    });
+    // Another worker, without the cached URL, reads the result: gone after its lifetime.
+    const other = createFalProvider({ key: 'k', queueUrl: fake.queueUrl });
+    const gone = await waitUntil(async () => {
+      const s = await other.status(jobId);
+      return s.error?.code === 'result_expired' ? s : undefined;
+    });
+    expect(gone.state).toBe('failed');
+    expect(fake.createCount()).toBe(1);
+  });
+
+  it('a request still queued at its deadline fails as timed out, not as transient', async () => {
+    const { fake, provider } = await setup({ maxConcurrent: 1 });
+    await provider.submit(falSpec({ prompt: 'hog [never]' }));
+    const { jobId } = await provider.submit(falSpec({ prompt: 'late', deadlineSeconds: 0.2 }));
+    expect(fake.createCalls[1]!.requestTimeout).toBe('1');
+    const s = await settled(provider, jobId);
+    expect(s).toMatchObject({ state: 'failed', error: { code: 'request_timeout' } });
+  });
+
   it('registers the webhook URL with the app in its path', async () => {
     const { fake } = await setup();
     const provider = createFalProvider({
