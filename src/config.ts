@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultCatalog, priceOverrideProblems, providerNames } from './providers/catalog.ts';
+import { falEnv } from './providers/fal/config.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -110,6 +111,8 @@ export const baseEnvSchema = z.object({
   OPENAI_RPM: z.coerce.number().int().min(1).default(25),
   OPENAI_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
   LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
+  // fal.ai: FAL_KEY, FAL_QUEUE_URL, FAL_JWKS_URL, FAL_RPM, FAL_MAX_CONCURRENT, FAL_DAILY_LIMIT.
+  ...falEnv,
   MATRIX_MAX_DIMENSIONS: z.coerce.number().int().min(1).max(64).default(12),
   MATRIX_MAX_LEVELS: z.coerce.number().int().min(1).max(1000).default(50),
   MATRIX_MAX_CONSTRAINTS: z.coerce.number().int().min(0).max(1000).default(100),

@@ -64,9 +64,16 @@ export interface FindExistingOptions {
  * (an account subscribed to more than videos), which is acknowledged and ignored: answering it
  * with an error would only make the provider retry it.
  */
-export type WebhookEvent =
+export type WebhookEvent = (
   | { jobId: string; event: 'completed' | 'failed' }
-  | { event: 'other'; type: string };
+  | { event: 'other'; type: string }
+) & {
+  /**
+   * What a retried or replayed delivery repeats, to deduplicate on; default the Standard
+   * Webhooks `webhook-id` header (fal: the `request_id`).
+   */
+  deliveryId?: string | undefined;
+};
 
 export interface VideoProvider {
   readonly name: ProviderName;

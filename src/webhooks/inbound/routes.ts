@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, problems } from '../../http/problem.ts';
+import type { ProviderName } from '../../providers/catalog.ts';
+import { FAL_APP_HEADER } from '../../providers/fal/webhook.ts';
 import type { InboundWebhookService } from './service.ts';
 
 function flatHeaders(headers: Record<string, string | string[] | undefined>) {
@@ -53,6 +55,43 @@ export async function inboundWebhookRoutes(
         request.body,
         flatHeaders(request.headers),
       );
+      return { received: true as const, action };
+    },
+  );
+
+  // fal signs nothing that names the app a request ran on, yet status and result need it: the
+  // adapter registers `<route>/<owner>/<app>` as the webhook URL and the path hands it over.
+  r.post(
+    '/providers/fal/webhook/:owner/:app',
+    {
+      config: { public: true, idempotency: 'off', rateLimit: false },
+      schema: {
+        tags: ['providers'],
+        operationId: 'receiveFalWebhook',
+        summary: 'Inbound webhooks from fal.ai (Ed25519-signed, JWKS)',
+        description:
+          "Called by fal.ai, not by clients: the signature is verified against fal's published keys before the body is read; deliveries are deduplicated on the request id.",
+        security: [],
+        params: z.object({
+          owner: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
+          app: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
+        }),
+        response: {
+          200: z.object({
+            received: z.literal(true),
+            action: z.enum(['promoted', 'enqueued', 'running', 'none', 'duplicate']),
+          }),
+          ...errorResponses(400, 404, 413),
+        },
+      },
+    },
+    async (request) => {
+      if (typeof request.body !== 'string' || request.body === '')
+        throw problems.badRequest('The webhook body is empty.');
+      const headers = flatHeaders(request.headers);
+      headers[FAL_APP_HEADER] = `${request.params.owner}/${request.params.app}`;
+      // integrator: drop the cast once ProviderName includes 'fal'.
+      const action = await deps.inbound.receive('fal' as ProviderName, request.body, headers);
       return { received: true as const, action };
     },
   );

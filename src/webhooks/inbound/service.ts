@@ -92,7 +92,8 @@ export function createInboundWebhookService(deps: {
       const verify = deps.verifiers[provider];
       if (!verify) throw problems.notFound(`webhook receiver for ${provider}`);
       const event = await verify(rawBody, headers);
-      const webhookId = headers['webhook-id'];
+      // fal names its deliveries by request_id; Standard Webhooks by `webhook-id`.
+      const webhookId = event?.deliveryId ?? headers['webhook-id'];
       if (!event || !webhookId) {
         throw new ProblemError({
           status: 400,

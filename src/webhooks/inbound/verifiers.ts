@@ -1,4 +1,5 @@
 import type { Env } from '../../config.ts';
+import { createFalWebhookVerifier } from '../../providers/fal/webhook.ts';
 import type { WebhookVerifiers } from './service.ts';
 
 /**
@@ -7,9 +8,16 @@ import type { WebhookVerifiers } from './service.ts';
  * the SDK is not even loaded.
  */
 export async function providerWebhookVerifiers(
-  config: Pick<Env, 'OPENAI_WEBHOOK_SECRET' | 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>,
+  config: Pick<
+    Env,
+    'OPENAI_WEBHOOK_SECRET' | 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'FAL_KEY' | 'FAL_JWKS_URL'
+  >,
 ): Promise<WebhookVerifiers> {
-  if (!config.OPENAI_WEBHOOK_SECRET) return {};
+  const fal: WebhookVerifiers = config.FAL_KEY
+    ? // integrator: drop the cast once ProviderName includes 'fal'.
+      ({ fal: createFalWebhookVerifier({ jwksUrl: config.FAL_JWKS_URL }) } as WebhookVerifiers)
+    : {};
+  if (!config.OPENAI_WEBHOOK_SECRET) return fal;
   const [{ default: OpenAI }, { createOpenAIProvider }] = await Promise.all([
     import('openai'),
     import('../../providers/openai.ts'),
@@ -22,5 +30,5 @@ export async function providerWebhookVerifiers(
     }),
     webhookSecret: config.OPENAI_WEBHOOK_SECRET,
   });
-  return provider.verifyWebhook ? { openai: provider.verifyWebhook } : {};
+  return provider.verifyWebhook ? { ...fal, openai: provider.verifyWebhook } : fal;
 }

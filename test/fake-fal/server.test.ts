@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../fake-provider/index.ts';
+import { onCleanup } from '../providers/helpers.ts';
+import { mediaSpecOf, startFakeFal } from './index.ts';
+
+const post = (url: string, body: unknown, key: string | null = 'Key k') =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: key } : {}) },
+    body: JSON.stringify(body),
+  });
+
+describe('fake fal queue', () => {
+  it('refuses requests without `Key`, and answers with loopback status/response/cancel URLs', async () => {
+    const fake = await startFakeFal();
+    onCleanup(() => fake.close());
+    const url = `${fake.queueUrl}/fal-ai/pika/v2.2/text-to-video`;
+    expect((await post(url, { prompt: 'p' }, null)).status).toBe(401);
+    expect((await post(url, { prompt: 'p' }, 'Bearer k')).status).toBe(401);
+    const res = await post(url, { prompt: 'p' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, string>;
+    expect(res.headers.get('x-fal-request-id')).toBe(body.request_id);
+    const base = `${fake.queueUrl}/fal-ai/pika/requests/${body.request_id}`;
+    expect(body).toMatchObject({
+      status: 'IN_QUEUE',
+      status_url: `${base}/status`,
+      response_url: base,
+      cancel_url: `${base}/cancel`,
+    });
+    // Status and result use owner/app only; the full path is not a route for them.
+    const status = await fetch(body.status_url!, { headers: { authorization: 'Key k' } });
+    expect([200, 202]).toContain(status.status);
+    expect((await post(url, {})).status).toBe(422);
+  });
+
+  it('queues what exceeds the concurrency cap instead of refusing it', async () => {
+    const fake = await startFakeFal({ maxConcurrent: 2, defaults: { queuedMs: 5, renderMs: 80 } });
+    onCleanup(() => fake.close());
+    const url = `${fake.queueUrl}/fal-ai/veo3.1`;
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => post(url, { prompt: `c${i}` })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    await waitUntil(
+      () => [...fake.requests.values()].every((r) => r.state === 'COMPLETED') || undefined,
+    );
+    expect(fake.peakConcurrent).toBe(2);
+    expect(fake.createCount(/^c\d$/)).toBe(5);
+  });
+
+  it('renders media at the picture the input asks for', () => {
+    expect(mediaSpecOf({ aspect_ratio: '9:16', resolution: '720p', duration: 10 })).toEqual({
+      width: 720,
+      height: 1280,
+      seconds: 10,
+    });
+    expect(mediaSpecOf({ aspect_ratio: '16:9', resolution: '1080p', duration: '8s' })).toEqual({
+      width: 1920,
+      height: 1080,
+      seconds: 8,
+    });
+  });
+});
