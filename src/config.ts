@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runwayEnv } from './providers/runway/config.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -85,6 +86,9 @@ export const baseEnvSchema = z.object({
   OPENAI_VIDEO_SECONDS: csv.default(['4', '8', '12']),
   OPENAI_RPM: z.coerce.number().int().min(1).default(25),
   OPENAI_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
+  // Runway (src/providers/runway/config.ts): RUNWAYML_API_SECRET, RUNWAYML_BASE_URL, RUNWAY_RPM,
+  // RUNWAY_MAX_CONCURRENT, RUNWAY_DAILY_LIMIT.
+  ...runwayEnv.shape,
   LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
   MATRIX_MAX_DIMENSIONS: z.coerce.number().int().min(1).max(64).default(12),
   MATRIX_MAX_LEVELS: z.coerce.number().int().min(1).max(1000).default(50),

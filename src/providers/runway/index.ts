@@ -1,0 +1,13 @@
+export {
+  createRunwayClient,
+  createRunwayProvider,
+  RUNWAY_FAILURE_CODES,
+  RUNWAY_RETRYABLE_FAILURES,
+  type RunwayAccount,
+  type RunwayProvider,
+  type RunwayProviderOptions,
+  runwayAccount,
+  toStatus as runwayTaskStatus,
+} from './adapter.ts';
+export * from './catalog.ts';
+export { classify as classifyRunwayError } from './errors.ts';
