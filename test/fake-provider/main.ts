@@ -1,5 +1,6 @@
 // Standalone fake `/v1/videos` provider for local development:
 //   node test/fake-provider/main.ts [port]
+//   npm run fake-provider -- runway [port]   (another fake: see its own main.ts)
 // Environment (all optional): FAKE_PROVIDER_PORT (default 4010), FAKE_PROVIDER_API_KEY,
 // FAKE_PROVIDER_SECONDS / FAKE_PROVIDER_SIZES / FAKE_PROVIDER_MODELS (comma lists),
 // FAKE_PROVIDER_RPM, FAKE_PROVIDER_MAX_CONCURRENT, FAKE_PROVIDER_QUEUED_MS,
@@ -8,6 +9,17 @@
 // Prompts containing [moderation], [fail], [400], [500], [429] or [never] trigger those outcomes,
 // so a developer can exercise every path from the admatrix CLI without code.
 import { startFakeVideoServer } from './server.ts';
+
+// A first argument naming another fake runs that one instead, until a signal ends the process.
+const otherFakes: Record<string, () => Promise<unknown>> = {
+  runway: () => import('../fake-runway/main.ts'),
+};
+const otherFake = otherFakes[process.argv[2] ?? ''];
+if (otherFake) {
+  process.argv.splice(2, 1);
+  await otherFake();
+  await new Promise(() => {});
+}
 
 const env = process.env;
 const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()) : undefined);
