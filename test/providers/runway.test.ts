@@ -108,11 +108,15 @@ describe('runway provider: text to video from submit to bytes', () => {
     expect(fake.createCount('a red bicycle at dawn')).toBe(1);
   });
 
-  it('hands the output body on as it arrives instead of buffering it', async () => {
-    const { provider } = await setup({
-      mediaMatchesRequest: false,
-      defaults: { pendingMs: 0, renderMs: 0, outputChunkDelayMs: 5 },
-    });
+  it('hands the output body on as it arrives, for longer than the headers may take', async () => {
+    const { provider } = await setup(
+      {
+        mediaMatchesRequest: false,
+        defaults: { pendingMs: 0, renderMs: 0, outputChunkDelayMs: 40 },
+      },
+      // The body takes several times this: only the wait for headers is bounded.
+      { downloadHeadersTimeoutMs: 100 },
+    );
     const { jobId } = await provider.submit(rw({ prompt: 'slow body' }));
     const { bytes, chunks } = await collect(await provider.download(jobId, 'video'));
     expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');

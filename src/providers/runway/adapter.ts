@@ -290,16 +290,24 @@ export function createRunwayProvider(options: RunwayProviderOptions): RunwayProv
   }
 
   async function fetchOutput(url: string, signal: AbortSignal | undefined): Promise<Response> {
-    // The timeout covers the headers only: a long body keeps streaming after they arrive.
-    const headers = AbortSignal.timeout(headersTimeoutMs);
+    // The timer covers the headers only: once they are in, a long body may take its time.
+    const headers = new AbortController();
+    const timer = setTimeout(
+      () => headers.abort(new Error(`no answer within ${headersTimeoutMs} ms`)),
+      headersTimeoutMs,
+    );
     try {
-      return await fetch(url, { signal: signal ? AbortSignal.any([signal, headers]) : headers });
+      return await fetch(url, {
+        signal: signal ? AbortSignal.any([signal, headers.signal]) : headers.signal,
+      });
     } catch (err) {
       throw new ProviderError(`downloading the output failed: ${(err as Error).message}`, {
         kind: 'transient',
         code: 'download_failed',
         cause: err,
       });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
