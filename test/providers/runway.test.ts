@@ -360,6 +360,17 @@ describe('runway provider: errors and the never-pay-twice rule', () => {
   });
 });
 
+describe('runway provider from config', () => {
+  it('builds its own clients from the key and base URL, and refuses to start without a key', async () => {
+    const fake = await startFakeRunway({ mediaMatchesRequest: false });
+    onCleanup(() => fake.close());
+    const provider = createRunwayProvider({ apiKey: fake.apiKey, baseURL: fake.url });
+    const { jobId } = await provider.submit(rw({ prompt: 'configured' }));
+    expect(fake.tasks.has(jobId)).toBe(true);
+    expect(() => createRunwayProvider({ baseURL: fake.url })).toThrow(/apiKey or client/);
+  });
+});
+
 describe('runway account', () => {
   it('reads the credit balance and per-model tier limits from GET /v1/organization', async () => {
     const { provider } = await setup({

@@ -73,7 +73,11 @@ const usd = (credits: unknown): number | undefined =>
 export const RUNWAY_FAILURE_CODES = {
   moderation: 'moderation_blocked',
   assetInvalid: 'asset_invalid',
-  /** `INTERNAL*`: Runway's side failed and billed nothing; a fresh create may well succeed. */
+  /**
+   * `INTERNAL*`: Runway's side failed and billed nothing; a fresh create may well succeed. A
+   * status, not a transient throw: the task is final, so polling it again would only repeat
+   * FAILED. Today the pipeline settles it `failed`; a retry is a new create after a backoff.
+   */
   internal: 'provider_internal',
   cancelled: 'cancelled',
   other: 'render_failed',
@@ -184,6 +188,7 @@ function imageOf(spec: RenderSpec): string | undefined {
 }
 
 export function createRunwayProvider(options: RunwayProviderOptions): RunwayProvider {
+  if (!options.client && !options.apiKey) throw new TypeError('runway: apiKey or client required');
   const catalog: RunwayCatalog = options.catalog ?? RUNWAY_MODELS;
   const base =
     options.client ??
@@ -192,7 +197,6 @@ export function createRunwayProvider(options: RunwayProviderOptions): RunwayProv
       baseURL: options.baseURL,
       timeoutMs: options.timeoutMs,
     });
-  if (!options.client && !options.apiKey) throw new TypeError('runway: apiKey or client required');
   const timeout = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
   // The SDK sends no idempotency key and retries a failed POST: create gets a client that can't.
   const createClient = base.withOptions({ maxRetries: 0, ...timeout });
