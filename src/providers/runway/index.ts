@@ -11,3 +11,9 @@ export {
 } from './adapter.ts';
 export * from './catalog.ts';
 export { classify as classifyRunwayError } from './errors.ts';
+export {
+  RUNWAY_DATA_URI_MAX_CHARS,
+  RUNWAY_IMAGE_TYPES,
+  runwayCanFetch,
+  runwayImageInput,
+} from './image.ts';
