@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultCatalog, priceOverrideProblems, providerNames } from './providers/catalog.ts';
 import { falEnv } from './providers/fal/config.ts';
+import { runwayEnv } from './providers/runway/config.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -110,6 +111,9 @@ export const baseEnvSchema = z.object({
   OPENAI_VIDEO_SECONDS: csv.default(['4', '8', '12']),
   OPENAI_RPM: z.coerce.number().int().min(1).default(25),
   OPENAI_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
+  // Runway (src/providers/runway/config.ts): RUNWAYML_API_SECRET, RUNWAYML_BASE_URL, RUNWAY_RPM,
+  // RUNWAY_MAX_CONCURRENT, RUNWAY_DAILY_LIMIT.
+  ...runwayEnv.shape,
   LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
   // fal.ai: FAL_KEY, FAL_QUEUE_URL, FAL_JWKS_URL, FAL_RPM, FAL_MAX_CONCURRENT, FAL_DAILY_LIMIT.
   ...falEnv,

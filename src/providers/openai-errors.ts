@@ -55,6 +55,7 @@ function systemCodes(err: unknown, depth = 0): string[] {
   return [...own, ...nested, ...systemCodes(e.cause, depth + 1)];
 }
 
+/** True when every syscall code in the chain says the request never left this machine. */
 export function neverSent(err: unknown): boolean {
   const codes = systemCodes(err);
   return codes.length > 0 && codes.every((c) => NOT_SENT_CODES.has(c));

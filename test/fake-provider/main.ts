@@ -1,5 +1,6 @@
 // Standalone fake `/v1/videos` provider for local development:
 //   node test/fake-provider/main.ts [port]
+//   npm run fake-provider -- runway [port]   (another fake: see its own main.ts)
 // Environment (all optional): FAKE_PROVIDER_PORT (default 4010), FAKE_PROVIDER_API_KEY,
 // FAKE_PROVIDER_SECONDS / FAKE_PROVIDER_SIZES / FAKE_PROVIDER_MODELS (comma lists),
 // FAKE_PROVIDER_RPM, FAKE_PROVIDER_MAX_CONCURRENT, FAKE_PROVIDER_QUEUED_MS,
@@ -7,10 +8,13 @@
 // FAKE_PROVIDER_REAL_MEDIA=1 (content at the requested size and duration).
 // Prompts containing [moderation], [fail], [400], [500], [429] or [never] trigger those outcomes,
 // so a developer can exercise every path from the admatrix CLI without code.
-// `npm run fake-provider -- <name>` starts another provider's fake instead (fal).
+// `npm run fake-provider -- <name>` starts another provider's fake instead (fal, runway).
 import { startFakeVideoServer } from './server.ts';
 
-const others: Record<string, string> = { fal: '../fake-fal/main.ts' };
+const others: Record<string, string> = {
+  fal: '../fake-fal/main.ts',
+  runway: '../fake-runway/main.ts',
+};
 const other = others[process.argv[2] ?? ''];
 if (other) await import(other);
 else await startOpenAIShaped();

@@ -1,0 +1,46 @@
+import { isIP } from 'node:net';
+import { ProviderError, type RenderSpec } from '../types.ts';
+
+/** Runway takes a data URI up to 5 MB (the URI as sent) and a URL's image up to 16 MB. */
+export const RUNWAY_DATA_URI_MAX_CHARS = 5 * 1024 * 1024;
+export const RUNWAY_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+
+/** Runway fetches only HTTPS URLs on a domain name (no IP address). */
+export function runwayCanFetch(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return u.protocol === 'https:' && isIP(host) === 0 && host.includes('.');
+}
+
+/**
+ * The first frame in the form Runway takes: our signed URL when Runway can fetch it (that route
+ * must answer HEAD with Content-Type and Content-Length and never redirect), else the bytes as a
+ * data URI. Throws a permanent ProviderError when neither fits, before anything is paid.
+ */
+export function runwayImageInput(image: {
+  url?: string | undefined;
+  bytes: Uint8Array;
+  contentType: string;
+}): NonNullable<RenderSpec['image']> {
+  const type = image.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!(RUNWAY_IMAGE_TYPES as readonly string[]).includes(type)) {
+    throw new ProviderError(`runway takes JPEG, PNG or WebP first frames, not ${type || 'this'}`, {
+      kind: 'permanent',
+      code: 'image_unsupported',
+    });
+  }
+  if (image.url !== undefined && runwayCanFetch(image.url)) return { url: image.url };
+  const dataUri = `data:${type};base64,${Buffer.from(image.bytes).toString('base64')}`;
+  if (dataUri.length > RUNWAY_DATA_URI_MAX_CHARS) {
+    throw new ProviderError(
+      `the first frame is ${dataUri.length} characters as a data URI, over Runway's 5 MB; serve it from a public HTTPS PUBLIC_URL instead`,
+      { kind: 'permanent', code: 'image_too_large' },
+    );
+  }
+  return { dataUri };
+}

@@ -1,0 +1,3 @@
+export { FAKE_MODELS } from './models.ts';
+export { RUNWAY_VERSION, startFakeRunway } from './server.ts';
+export type * from './types.ts';
