@@ -2,7 +2,9 @@
  * What each provider and model accepts and what it costs per second of output. Campaign
  * settings are checked against this when they are written, not when a render fails later.
  */
-interface ModelSpec {
+import { FAL_DEFAULT_MODEL, falModelSpecs } from './fal/catalog.ts';
+import { RUNWAY_DEFAULT_MODEL, RUNWAY_MODELS, toLegacyModelSpecs } from './runway/catalog.ts';
+export interface ModelSpec {
   /** Allowed clip lengths in seconds. */
   seconds: readonly number[];
   /** Allowed `WxH` sizes, with the price per second of video at that size. */
@@ -18,7 +20,7 @@ interface ProviderSpec {
  * Every provider admatrix knows, the one list the rest derives from: campaign validation, the
  * render queue per provider (src/queue/registry.ts), PRICES_JSON's keys.
  */
-export const providerNames = ['local', 'openai'] as const;
+export const providerNames = ['local', 'openai', 'runway', 'fal'] as const;
 export type ProviderName = (typeof providerNames)[number];
 
 /** PRICES_JSON: USD per second of video, by provider, model and size. */
@@ -75,6 +77,9 @@ export function defaultCatalog(opts: {
       },
     },
     openai: { defaultModel: opts.openaiModel, models: openaiModels },
+    // The plug-in providers keep their catalogs as data in their own modules.
+    runway: { defaultModel: RUNWAY_DEFAULT_MODEL, models: toLegacyModelSpecs(RUNWAY_MODELS) },
+    fal: { defaultModel: FAL_DEFAULT_MODEL, models: falModelSpecs() },
   };
   return opts.prices ? withPrices(catalog, opts.prices) : catalog;
 }
