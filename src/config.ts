@@ -219,7 +219,7 @@ export const baseEnvSchema = z.object({
     .int()
     .min(1024)
     .default(50 * 1024 * 1024)
-    .describe('Largest metrics upload (JSON or CSV)'),
+    .describe('Largest metrics CSV upload (streamed); JSON bodies keep BODY_LIMIT_BYTES'),
   METRICS_MAX_ROWS: z.coerce.number().int().min(1).max(5_000_000).default(250_000),
   PRICES_JSON: pricesSchema
     .optional()
