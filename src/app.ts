@@ -53,7 +53,7 @@ import { providerWebhookVerifiers } from './webhooks/inbound/verifiers.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 import { createWebhookService } from './webhooks/service.ts';
 
-export type AppConfig = Pick<
+type AppConfig = Pick<
   Env,
   | 'BODY_LIMIT_BYTES'
   | 'UPLOAD_LIMIT_BYTES'
@@ -88,7 +88,7 @@ export type AppConfig = Pick<
   | 'REPORT_MIN_CLICKS'
 >;
 
-export interface AppDeps {
+interface AppDeps {
   config: AppConfig;
   logger: Logger;
   database: Database;

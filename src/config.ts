@@ -228,7 +228,7 @@ export const baseEnvSchema = z.object({
     ),
 });
 
-export const envSchema = baseEnvSchema.superRefine((env, ctx) => {
+const envSchema = baseEnvSchema.superRefine((env, ctx) => {
   if (env.WORKER_HEARTBEAT_TTL_MS <= env.WORKER_HEARTBEAT_MS) {
     ctx.addIssue({
       code: 'custom',

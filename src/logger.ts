@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { Env } from './config.ts';
 
 /** Secrets must never reach a log line, whatever a caller passes in. */
-export const redactPaths = [
+const redactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["idempotency-key"]',

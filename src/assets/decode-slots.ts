@@ -24,5 +24,3 @@ export function createDecodeSlots(size: number) {
     stats: () => ({ running, waiting: waiting.length }),
   };
 }
-
-export type DecodeSlots = ReturnType<typeof createDecodeSlots>;

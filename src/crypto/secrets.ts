@@ -11,7 +11,7 @@ import {
  * A published key for development only: without SECRETS_KEY nothing is secret, and the
  * config refuses to start in production without one.
  */
-export const developmentSecretsKey = 'YWRtYXRyaXgtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWM=';
+const developmentSecretsKey = 'YWRtYXRyaXgtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWM=';
 
 export interface SecretBox {
   /** AES-256-GCM; the output carries its version, nonce and tag. */

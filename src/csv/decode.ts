@@ -10,7 +10,7 @@
  */
 import { TextDecoder } from 'node:util';
 
-export const NOT_UTF8_MESSAGE = 'the file is not UTF-8 text; save it as "CSV UTF-8"';
+const NOT_UTF8_MESSAGE = 'the file is not UTF-8 text; save it as "CSV UTF-8"';
 
 export class CsvDecodeError extends Error {
   readonly row: number | undefined;

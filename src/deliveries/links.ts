@@ -4,9 +4,9 @@ import { ProblemError, problems } from '../http/problem.ts';
 import type { VariantService } from '../variants/service.ts';
 import { variantTenant } from './repository.ts';
 
-export type MediaKind = 'video' | 'thumbnail';
+type MediaKind = 'video' | 'thumbnail';
 
-export const mediaPath = (id: string, what: MediaKind) => `/v1/media/variants/${id}/${what}`;
+const mediaPath = (id: string, what: MediaKind) => `/v1/media/variants/${id}/${what}`;
 
 /** What is signed: the method, the exact path and the expiry, so no part can be swapped. */
 const signedText = (path: string, expires: number) => `GET ${path}\n${expires}`;

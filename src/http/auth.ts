@@ -23,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AuthOptions {
+interface AuthOptions {
   /** Failed authentications allowed per client address per window; 0 = unlimited. */
   failuresPerWindow: number;
   windowMs: number;

@@ -3,7 +3,7 @@ import { errorCodes, type FastifyInstance } from 'fastify';
 import { problems } from './problem.ts';
 
 /** Deeper JSON is refused before it is parsed: no request of ours nests past a handful. */
-export const maxJsonDepth = 64;
+const maxJsonDepth = 64;
 
 /**
  * One linear pass over the raw text: the path (keys and indexes) to the first container that

@@ -15,7 +15,7 @@ export type Role = 'api' | 'worker';
  * The composition root: every long-lived client is made here, once, and closed here in the
  * reverse order of dependence.
  */
-export interface InfraOptions {
+interface InfraOptions {
   /** Refuse to start on an older schema (default). The OpenAPI script connects to nothing. */
   verifySchema?: boolean;
   /** Do not connect to Redis until a command needs it. */

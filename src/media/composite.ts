@@ -17,7 +17,7 @@ import {
   wrapCaptions,
 } from './text.ts';
 
-export interface CompositeContext {
+interface CompositeContext {
   runner: Runner;
   fontPath: string;
   tmpDir: string;

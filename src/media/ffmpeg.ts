@@ -12,7 +12,7 @@ export type MediaErrorCode =
   | 'INVALID_INPUT'
   | 'INVALID_OUTPUT';
 
-export interface MediaErrorInit {
+interface MediaErrorInit {
   code: MediaErrorCode;
   tool?: string | undefined;
   exitCode?: number | null | undefined;
@@ -93,7 +93,7 @@ function lastLines(text: string, count: number): string {
 }
 
 /** Spawns a binary (never through a shell) and settles once it has exited. */
-export function runProcess(
+function runProcess(
   bin: string,
   args: readonly string[],
   opts: RunOptions & { tool: string },
@@ -202,7 +202,7 @@ export function runProcess(
   });
 }
 
-export interface RunnerDeps {
+interface RunnerDeps {
   ffmpegPath: string;
   ffprobePath: string;
   timeoutMs?: number | undefined;
@@ -247,7 +247,7 @@ export function fileArg(path: string): string {
  * formats logos come in. Uploads are untrusted, and demuxers such as hls or concat follow
  * references inside a file, so anything else is refused before it can read other files.
  */
-export const INPUT_FORMATS = 'mov,matroska,png_pipe,jpeg_pipe,webp_pipe,gif,image2';
+const INPUT_FORMATS = 'mov,matroska,png_pipe,jpeg_pipe,webp_pipe,gif,image2';
 
 /** Options that must precede `-i` (or the file, for ffprobe) of any untrusted input. */
 export function untrustedInputOptions(): string[] {

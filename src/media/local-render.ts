@@ -18,7 +18,7 @@ import {
   wrapCaptions,
 } from './text.ts';
 
-export interface RenderContext {
+interface RenderContext {
   runner: Runner;
   fontPath: string;
   tmpDir: string;
@@ -40,7 +40,7 @@ export interface RenderCardOptions {
 
 const HEX = /^#?([0-9a-f]{6})$/i;
 
-export function parseHexColour(value: string): string {
+function parseHexColour(value: string): string {
   const match = HEX.exec(value.trim());
   if (!match?.[1]) {
     throw new MediaError(`not a #rrggbb colour: ${JSON.stringify(value)}`, {

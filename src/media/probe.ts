@@ -44,10 +44,7 @@ function rotationOf(stream: FfprobeStream): number {
   return ((Math.round(degrees) % 360) + 360) % 360;
 }
 
-export function parseProbe(
-  json: string,
-  file: string,
-): Omit<ProbeResult, 'bytes'> & { bytes?: number } {
+function parseProbe(json: string, file: string): Omit<ProbeResult, 'bytes'> & { bytes?: number } {
   let data: FfprobeOutput;
   try {
     data = JSON.parse(json) as FfprobeOutput;

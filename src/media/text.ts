@@ -59,18 +59,18 @@ export function wrapCaptions(
 }
 
 /** Average advance of DejaVu Sans in ems, a little generous so lines rarely overflow. */
-export const AVERAGE_ADVANCE_EM = 0.6;
+const AVERAGE_ADVANCE_EM = 0.6;
 
 export function charsThatFit(widthPx: number, fontsize: number): number {
   return Math.max(1, Math.floor(widthPx / (fontsize * AVERAGE_ADVANCE_EM)));
 }
 
-export interface DrawTextLine {
+interface DrawTextLine {
   textPath: string;
   y: number;
 }
 
-export interface DrawTextStyle {
+interface DrawTextStyle {
   fontPath: string;
   fontsize: number;
   color: string;

@@ -7,7 +7,7 @@ import { type FieldError, problems } from '../http/problem.ts';
 import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
 
 /** One data row: raw cell text by field, and where it sits in the file. */
-export interface CsvRecord {
+interface CsvRecord {
   values: Record<string, string>;
   /** 1-based line as a spreadsheet shows it; the header is row 1. */
   row: number;

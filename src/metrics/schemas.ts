@@ -3,7 +3,7 @@ import { z } from 'zod';
 const count = z.number().int().min(0);
 
 /** For the documentation: the service checks rows itself (see routes.ts). */
-export const metricRowSchema = z
+const metricRowSchema = z
   .strictObject({
     variant_id: z.string().describe('var_… of one of your variants'),
     date: z.iso.date().describe('YYYY-MM-DD, from 2000-01-01 to tomorrow (UTC)'),

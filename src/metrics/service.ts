@@ -15,14 +15,14 @@ export type MetricsSource =
   | { kind: 'json'; body: unknown }
   | { kind: 'csv'; stream: AsyncIterable<Buffer | string>; charset?: string | undefined };
 
-export interface MetricsServiceConfig {
+interface MetricsServiceConfig {
   maxBytes: number;
   maxRows: number;
   /** Rows per variant look-up and per INSERT statement. */
   chunkRows?: number;
 }
 
-export interface IngestResult {
+interface IngestResult {
   upserted: number;
   inserted: number;
   updated: number;

@@ -37,7 +37,7 @@ export interface RowProblem {
   message: string;
 }
 
-export interface DateWindow {
+interface DateWindow {
   /** Inclusive bounds as YYYY-MM-DD, compared as strings. */
   earliest: string;
   latest: string;

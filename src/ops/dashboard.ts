@@ -7,7 +7,7 @@ import { sendProblem } from '../http/error-handler.ts';
 import { ProblemError } from '../http/problem.ts';
 import { type Queues, queueNames } from '../queue/registry.ts';
 
-export const dashboardPath = '/admin/queues';
+const dashboardPath = '/admin/queues';
 
 function sameSecret(given: string, expected: string) {
   const a = Buffer.from(given);

@@ -91,7 +91,7 @@ export const workersSeenSchema = z
   })
   .describe('Render workers as seen through their heartbeats');
 
-export type WorkersSeen = z.infer<typeof workersSeenSchema>;
+type WorkersSeen = z.infer<typeof workersSeenSchema>;
 
 export interface WorkerDirectory {
   /** Workers alive that serve a queue matching `serves` (default: every queue). */

@@ -22,7 +22,7 @@ import {
 import { writeRunVariants } from './fanout.ts';
 import * as repo from './repository.ts';
 
-export interface RunServiceConfig {
+interface RunServiceConfig {
   maxVariantsPerRun: number;
   maxPromptChars: number;
 }

@@ -14,7 +14,7 @@ import {
   type WebhookSender,
 } from './sender/index.ts';
 
-export interface DeliveryConfig {
+interface DeliveryConfig {
   /** Multiplies the retry schedule (tests); Retry-After is honoured unscaled. */
   retryScale: number;
   /** An endpoint whose every attempt failed for longer than this is disabled. */
@@ -48,7 +48,7 @@ type Next = { kind: 'delivered' | 'failed' | 'disabled' | 'raced' } | { kind: 'r
 const date = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /** The webhook body: exactly these bytes are signed and sent. */
-export function webhookBody(e: { id: string; type: string; createdAt: Date; data: unknown }) {
+function webhookBody(e: { id: string; type: string; createdAt: Date; data: unknown }) {
   return JSON.stringify({
     id: e.id,
     type: e.type,

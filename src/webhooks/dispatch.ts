@@ -5,7 +5,7 @@ import type { Queues } from '../queue/registry.ts';
 import { enqueueDeliveries } from './enqueue.ts';
 import { deliveryIdSql } from './ids.ts';
 
-export interface Dispatcher {
+interface Dispatcher {
   /**
    * Fans out every undispatched event. Calls while a pass runs are coalesced into one more
    * pass after it, so an event committed at any moment is seen by a pass that starts later.

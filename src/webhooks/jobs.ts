@@ -11,7 +11,7 @@ import { enqueueDeliveries } from './enqueue.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { createWebhookSender, type WebhookSender } from './sender/index.ts';
 
-export type WebhookWorkerConfig = Pick<
+type WebhookWorkerConfig = Pick<
   Env,
   | 'SECRETS_KEY'
   | 'WEBHOOK_ALLOW_HOSTS'
@@ -29,7 +29,7 @@ const batch = 2_000;
  * that have no job that will ever run (Redis flushed, a crash between commit and enqueue, a job
  * out of attempts) get one again. jobId = delivery id keeps this safe on many workers at once.
  */
-export function createDeliveryReconciler(deps: {
+function createDeliveryReconciler(deps: {
   db: Db;
   queues: Queues;
   logger: Logger;

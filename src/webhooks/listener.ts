@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 
-export const eventsChannel = 'amx_events';
+const eventsChannel = 'amx_events';
 
 export interface EventListener {
   close(): Promise<void>;

@@ -2,8 +2,6 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { idempotencyKeys } from '../../db/schema.ts';
 
-export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
-
 /**
  * Inserts an in-flight record, or takes over one that expired or whose holder died (its lock
  * ran out without completing, so nothing it did was committed alongside the response).

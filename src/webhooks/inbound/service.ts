@@ -10,10 +10,10 @@ import type { Queues } from '../../queue/registry.ts';
 import { enqueueRenders, renderQueueOf } from '../../render/enqueue.ts';
 import { awaitingProviderStatuses } from '../../variants/lifecycle.ts';
 
-export type WebhookVerifier = NonNullable<VideoProvider['verifyWebhook']>;
+type WebhookVerifier = NonNullable<VideoProvider['verifyWebhook']>;
 export type WebhookVerifiers = Partial<Record<ProviderName, WebhookVerifier>>;
 
-export type InboundAction = 'promoted' | 'enqueued' | 'running' | 'none' | 'duplicate';
+type InboundAction = 'promoted' | 'enqueued' | 'running' | 'none' | 'duplicate';
 
 /**
  * A provider's "your render finished" moves the variant's job on at once instead of at its next

@@ -104,12 +104,6 @@ export class BlockedAddressError extends Error {
   }
 }
 
-/** Throws BlockedAddressError when `address` (an IP literal) is not allowed. */
-export function assertAddressAllowed(address: string, hostname?: string): void {
-  const reason = deniedAddressReason(address);
-  if (reason) throw new BlockedAddressError(address, reason, hostname);
-}
-
 /**
  * Wraps a DNS lookup so every resolved address is checked at connect time, i.e. on the very
  * addresses the socket will use; checking at registration alone would miss DNS changes/rebinding.
