@@ -99,3 +99,11 @@ export const listVariantsQuery = withDeepObjects(
 );
 
 export const variantParams = z.object({ id: z.string().min(1).max(64) });
+
+export const resubmitBody = z.object({
+  accept_possible_duplicate_charge: z
+    .literal(true)
+    .describe(
+      'Required, true: the lost create may have rendered (and been billed) at the provider, so a resubmit may pay twice',
+    ),
+});
