@@ -88,11 +88,17 @@ export async function variantRoutes(
           'A variant is held when its create may have reached a provider that cannot be searched for it (Runway, fal): sending it again could pay twice, so only this call does, and only with accept_possible_duplicate_charge set to true. 409 when the variant is not held.',
         params: variantParams,
         body: resubmitBody,
-        response: { 200: variantSchema, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 200: variantSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request) =>
-      respond(await deps.variants.resubmit(authOf(request).tenantId, request.params.id)),
+    async (request) => {
+      if (request.body.accept_possible_duplicate_charge !== true)
+        throw problems.unprocessable(
+          'A held variant may already have been rendered and billed: resubmitting it may pay twice.',
+          [{ path: 'body.accept_possible_duplicate_charge', message: 'must be true' }],
+        );
+      return respond(await deps.variants.resubmit(authOf(request).tenantId, request.params.id));
+    },
   );
 
   for (const what of ['video', 'thumbnail'] as const) {
