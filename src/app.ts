@@ -225,7 +225,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onEnqueueError: (err) =>
       deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
   });
-  const variants = createVariantService({ db: database.db, storage: deps.storage });
+  const variants = createVariantService({
+    db: database.db,
+    storage: deps.storage,
+    queues: deps.queues,
+    onEnqueueError: (err) =>
+      deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
+  });
   const baseUrl = config.PUBLIC_URL?.replace(/\/$/, '') ?? '';
   const box = createSecretBox(config.SECRETS_KEY);
   const reviews = createReviewService({ db: database.db });

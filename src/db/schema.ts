@@ -200,6 +200,9 @@ export const variantStatuses = [
   'failed',
   'blocked',
   'cancelled',
+  // A create that may have reached a provider that cannot be searched: parked until a person
+  // resubmits it (accepting a possible second charge) or cancels it.
+  'held',
 ] as const;
 export type VariantStatus = (typeof variantStatuses)[number];
 
@@ -240,6 +243,16 @@ export const variants = pgTable(
     actualCostUsd: numeric('actual_cost_usd', { precision: 12, scale: 4, mode: 'number' })
       .notNull()
       .default(0),
+    /**
+     * What the current provider job's create added to actual_cost_usd (the provider's own
+     * estimate, else the catalog price); null once the provider reported the actual cost.
+     */
+    reservedUsd: numeric('reserved_usd', { precision: 12, scale: 4, mode: 'number' }),
+    /** The provider's own status and failure code as it said them (Runway's `SAFETY.INPUT.TEXT`). */
+    providerStatus: text('provider_status'),
+    providerCode: text('provider_code'),
+    /** Jobs created again after the provider failed one for its own reasons (Runway INTERNAL). */
+    recreates: integer('recreates').notNull().default(0),
     reviewReason: text('review_reason'),
     reviewedBy: text('reviewed_by'),
     reviewedAt: timestamp('reviewed_at', { withTimezone: true }),

@@ -2,6 +2,8 @@
 export const eventTypes = [
   'variant.ready',
   'variant.failed',
+  // A create that may or may not have reached the provider: waits for a person's resubmit.
+  'variant.held',
   'variant.approved',
   'variant.delivered',
   'run.completed',

@@ -7,7 +7,7 @@ import { type Heartbeat, startHeartbeat } from '../ops/heartbeat.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
 import { createPromptWriter } from '../prompts/writer.ts';
-import { createProviders } from '../providers/registry.ts';
+import { createProviders, providerOptionsFromEnv } from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
 import { createRenderMetrics } from '../render/metrics.ts';
@@ -23,23 +23,9 @@ export function workerProcessors(
   infra: Infra,
   logger: ReturnType<typeof createLogger>,
 ) {
-  const providers = createProviders({
-    local: { media: infra.media, workDir: config.WORK_DIR },
-    ...(config.OPENAI_API_KEY
-      ? {
-          openai: {
-            client: new OpenAI({
-              apiKey: config.OPENAI_API_KEY,
-              ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
-              timeout: 60_000,
-            }),
-            ...(config.OPENAI_WEBHOOK_SECRET
-              ? { webhookSecret: config.OPENAI_WEBHOOK_SECRET }
-              : {}),
-          },
-        }
-      : {}),
-  });
+  const providers = createProviders(
+    providerOptionsFromEnv(config, { media: infra.media, workDir: config.WORK_DIR }),
+  );
   const reconcile = createReconciler({
     db: infra.database.db,
     queues: infra.queues,
@@ -86,6 +72,7 @@ export function workerProcessors(
         renderDeadlineMs: config.RENDER_DEADLINE_MS,
         concurrency: config.RENDER_CONCURRENCY,
         workDir: config.WORK_DIR,
+        minPollIntervalMs: { runway: config.RUNWAY_POLL_MIN_MS },
         limits: {
           local: { rpm: config.LOCAL_RPM, maxConcurrent: config.LOCAL_MAX_CONCURRENT },
           openai: { rpm: config.OPENAI_RPM, maxConcurrent: config.OPENAI_MAX_CONCURRENT },

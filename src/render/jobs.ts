@@ -10,7 +10,14 @@ import { colourFor, type Media, type Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
 import { type ProviderName, providerNames } from '../providers/catalog.ts';
 import type { Providers } from '../providers/registry.ts';
-import { ProviderError, type RenderSpec } from '../providers/types.ts';
+import { RUNWAY_RETRYABLE_FAILURES } from '../providers/runway/index.ts';
+import {
+  AMBIGUOUS_CREATE,
+  ProviderError,
+  type ProviderStatus,
+  type RenderSpec,
+  type VideoProvider,
+} from '../providers/types.ts';
 import type { Queues } from '../queue/registry.ts';
 import type { ProcessorRegistry } from '../queue/workers.ts';
 import {
@@ -18,7 +25,10 @@ import {
   awaitingProviderStatuses,
   completeSettledRuns,
   failVariant,
+  holdVariant,
   openStatuses,
+  requeueForRecreate,
+  settleProviderCost,
   type TransitionedVariant,
   transition,
 } from '../variants/lifecycle.ts';
@@ -26,12 +36,21 @@ import { claimSubmit, type ProviderLimits } from './claim.ts';
 import { isProviderName, renderQueueOf } from './enqueue.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
-import { attachedJobIds, loadRenderVariant, type RenderVariant } from './repository.ts';
+import {
+  attachedJobIds,
+  loadRenderVariant,
+  type RenderVariant,
+  recordProviderState,
+} from './repository.ts';
 
 interface RenderConfig {
   pollIntervalMs: number;
   renderDeadlineMs: number;
   concurrency: number;
+  /** Per provider, the fastest it may be polled (Runway asks for no faster than every 5 s). */
+  minPollIntervalMs?: Partial<Record<ProviderName, number>>;
+  /** Jobs created again after a provider failure that charged nothing; default 2. */
+  maxRecreates?: number;
   limits: Record<ProviderName, ProviderLimits>;
   workDir: string;
   logoWidthShare?: number;
@@ -53,14 +72,31 @@ interface RenderDeps {
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
 class Waiting extends Error {}
 
+/**
+ * Failures the provider charged nothing for and that another job may well not repeat (Runway
+ * INTERNAL): the job is forgotten and created again, a bounded number of times.
+ */
+const recreatableFailures: ReadonlySet<string> = new Set([...RUNWAY_RETRYABLE_FAILURES]);
+
 function createRenderSteps(deps: RenderDeps) {
   const { db, config } = deps;
   const log = deps.logger.child({ component: 'render' });
+
+  function pollMs(v: RenderVariant) {
+    return Math.max(config.pollIntervalMs, config.minPollIntervalMs?.[v.provider] ?? 0);
+  }
+
+  /** What is left of the render deadline, counted from the first submit attempt. */
+  function remainingSeconds(v: RenderVariant) {
+    const started = v.submit_started_at?.getTime() ?? Date.now();
+    return Math.max(1, Math.ceil((started + config.renderDeadlineMs - Date.now()) / 1000));
+  }
 
   function specOf(v: RenderVariant): RenderSpec {
     const first = v.dimensions[0];
     const firstLevel = first ? v.levels[first.key] : undefined;
     return {
+      deadlineSeconds: remainingSeconds(v),
       variantId: v.id,
       prompt: v.provider_prompt ?? v.prompt,
       model: v.model,
@@ -76,6 +112,18 @@ function createRenderSteps(deps: RenderDeps) {
   async function settle(v: RenderVariant, to: 'failed' | 'blocked', code: string, message: string) {
     const done = await db.transaction((tx) => failVariant(tx, { id: v.id, to, code, message }));
     if (done) deps.metrics?.settled(v.provider, to);
+  }
+
+  /**
+   * The create may have reached a provider that cannot be searched for it: creating again could
+   * pay twice, so the variant waits for a person (POST /v1/variants/{id}/resubmit).
+   */
+  async function hold(v: RenderVariant, message: string) {
+    const held = await db.transaction((tx) => holdVariant(tx, { id: v.id, message }));
+    if (held) {
+      deps.metrics?.settled(v.provider, 'held');
+      log.warn({ variantId: v.id, provider: v.provider }, 'create may have gone through: held');
+    }
   }
 
   function failFor(err: ProviderError): { to: 'failed' | 'blocked'; code: string } {
@@ -135,6 +183,10 @@ function createRenderSteps(deps: RenderDeps) {
     const v = recovering ? current : await withProviderPrompt(current);
     const provider = deps.providers.get(v.provider);
     const spec = specOf(v);
+    if (recovering && v.submit_started_at && !provider.searchable) {
+      // The last attempt died inside its create (or just before): it may have been accepted.
+      return hold(v, 'a worker stopped during the create; the provider cannot be searched for it');
+    }
     if (recovering && v.submit_started_at) {
       // The last attempt may have reached the provider before dying: adopt its render if so.
       const exclude = await attachedJobIds(db, {
@@ -176,17 +228,29 @@ function createRenderSteps(deps: RenderDeps) {
     if (claim.kind === 'gone') return;
     if (claim.kind === 'wait') await delay(job, token, claim.ms);
     let jobId: string;
+    let reservedUsd: number | undefined;
     try {
-      ({ jobId } = await provider.submit(spec));
+      ({ jobId, reservedUsd } = await provider.submit({
+        ...spec,
+        deadlineSeconds: remainingSeconds({
+          ...v,
+          submit_started_at: claim.kind === 'claimed' ? claim.submitStartedAt : null,
+        }),
+      }));
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       deps.metrics?.providerError(v.provider, err.code, err.kind);
+      if (err.code === AMBIGUOUS_CREATE && !provider.searchable) return hold(v, err.message);
       if (err.kind === 'permanent') {
         const { to, code } = failFor(err);
         await settle(v, to, code, err.message);
         return;
       }
       if (err.kind === 'rate_limited') await rateLimited(v, err, 'submitting');
+      // Not ambiguous, so it never left (connection refused): a provider that cannot be searched
+      // goes back to queued, or the retry would take it for a create that died half-way.
+      if (!provider.searchable)
+        await transition(db, { id: v.id, from: ['submitting'], to: 'queued' });
       // Transient, maybe ambiguous: stay 'submitting' so the retry looks for the render first.
       throw err;
     }
@@ -195,13 +259,16 @@ function createRenderSteps(deps: RenderDeps) {
       from: ['submitting'],
       to: 'submitted',
       set: { providerJobId: jobId, submittedAt: new Date() },
-      addPaid: true,
+      addPaid: { reservedUsd },
     });
     if (!stored) {
       // Cancelled while the create was in flight: the render is paid for all the same.
-      await db.execute(sql`UPDATE variants SET provider_job_id = ${jobId}, actual_cost_usd = actual_cost_usd + cost_usd
+      const amount = reservedUsd === undefined ? sql`cost_usd` : sql`${reservedUsd}::numeric`;
+      await db.execute(sql`UPDATE variants SET provider_job_id = ${jobId}, actual_cost_usd = actual_cost_usd + ${amount},
+                                               reserved_usd = ${amount}
                            WHERE id = ${v.id} AND provider_job_id IS NULL`);
       log.info({ variantId: v.id, jobId }, 'render accepted for a variant cancelled meanwhile');
+      await cancelAtProvider(provider, v.id, jobId);
     }
   }
 
@@ -220,8 +287,20 @@ function createRenderSteps(deps: RenderDeps) {
       throw err;
     });
     if (!status) return;
+    const jobId = v.provider_job_id;
+    if (status.raw)
+      await recordProviderState(db, {
+        id: v.id,
+        jobId,
+        said: status.raw.status,
+        code: status.raw.code,
+      });
+    if (status.costUsd !== undefined && (status.state === 'completed' || status.state === 'failed'))
+      await settleProviderCost(db, { id: v.id, jobId, costUsd: status.costUsd });
     if (status.state === 'failed') {
       const code = status.error?.code ?? 'provider_failed';
+      if (recreatableFailures.has(code) && v.recreates < (config.maxRecreates ?? 2))
+        return recreate(v, job, token, jobId, status);
       return settle(
         v,
         code === 'moderation_blocked' ? 'blocked' : 'failed',
@@ -246,7 +325,38 @@ function createRenderSteps(deps: RenderDeps) {
       to,
       set: { progress: Math.round(status.progress) },
     });
-    await delay(job, token, config.pollIntervalMs);
+    await delay(job, token, pollMs(v));
+  }
+
+  /** The provider failed the job and charged nothing: forget it, create again after a backoff. */
+  async function recreate(
+    v: RenderVariant,
+    job: Job,
+    token: string | undefined,
+    jobId: string,
+    status: ProviderStatus,
+  ): Promise<void> {
+    const moved = await db.transaction((tx) =>
+      requeueForRecreate(tx, { id: v.id, jobId, code: status.error?.code ?? 'provider_failed' }),
+    );
+    if (!moved) return;
+    const backoff = pollMs(v) * 2 ** v.recreates;
+    log.warn(
+      { variantId: v.id, jobId, code: status.raw?.code, recreates: v.recreates + 1, backoff },
+      'provider failed the render on its side: creating it again',
+    );
+    await delay(job, token, backoff);
+  }
+
+  /** Best effort, after the cancel committed: a render left running would still be billed. */
+  async function cancelAtProvider(provider: VideoProvider, variantId: string, jobId: string) {
+    if (!provider.cancel) return;
+    try {
+      await provider.cancel(jobId);
+      log.info({ variantId, jobId }, 'cancelled the render at the provider');
+    } catch (err) {
+      log.warn({ variantId, jobId, err }, 'could not cancel the render at the provider');
+    }
   }
 
   /** Streams the render into storage at once: provider downloads expire within the hour. */
@@ -385,6 +495,11 @@ function createRenderSteps(deps: RenderDeps) {
           case 'compositing':
             await composite(v);
             break;
+          case 'cancelled':
+            // A run cancel stopped an in-flight render: stop it at the provider too.
+            if (v.provider_job_id && deps.providers.has(v.provider))
+              await cancelAtProvider(deps.providers.get(v.provider), v.id, v.provider_job_id);
+            return v.status;
           default:
             return v.status;
         }

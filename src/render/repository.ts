@@ -20,6 +20,7 @@ export type RenderVariant = {
   submit_started_at: Date | null;
   submitted_at: Date | null;
   raw_key: string | null;
+  recreates: number;
   overlay: OverlaySettings;
   brief: Brief;
   dimensions: MatrixDocument['dimensions'];
@@ -34,7 +35,7 @@ export type RenderVariant = {
 export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderVariant | null> {
   const { rows } = await db.execute<RenderVariant>(sql`
     SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider_prompt, v.provider, v.model,
-           v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key,
+           v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key, v.recreates,
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
            (SELECT a.storage_key FROM assets a
              WHERE a.tenant_id = v.tenant_id AND a.id = (
@@ -69,4 +70,18 @@ export async function attachedJobIds(
     WHERE provider = ${p.provider} AND provider_job_id IS NOT NULL AND id <> ${p.exceptVariant}
       AND submit_started_at > ${p.since}::timestamptz - interval '10 minutes'`);
   return new Set(rows.map((r) => r.provider_job_id));
+}
+
+/**
+ * The provider's own words for the job (Runway's `THROTTLED`, `SAFETY.INPUT.TEXT`), kept beside
+ * our status; only for the job still attached, so a late poll cannot overwrite a newer one's.
+ */
+export async function recordProviderState(
+  db: DbOrTx,
+  p: { id: string; jobId: string; said: string; code?: string | undefined },
+) {
+  await db.execute(sql`
+    UPDATE variants SET provider_status = ${p.said}, provider_code = ${p.code ?? null}
+    WHERE id = ${p.id} AND provider_job_id = ${p.jobId}
+      AND (provider_status IS DISTINCT FROM ${p.said} OR provider_code IS DISTINCT FROM ${p.code ?? null})`);
 }

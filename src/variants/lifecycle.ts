@@ -13,9 +13,12 @@ export const allowedTransitions: Readonly<Record<VariantStatus, readonly Variant
   queued: ['submitting', 'failed', 'blocked', 'cancelled'],
   // Re-claimed by the attempt after a crash or a transient error (it looks for the render
   // first); back to queued when the provider answers 429 before accepting the render.
-  submitting: ['submitting', 'submitted', 'queued', 'failed', 'blocked', 'cancelled'],
-  submitted: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
-  rendering: ['submitted', 'rendering', 'compositing', 'failed', 'blocked', 'cancelled'],
+  // held when the create may have reached a provider that cannot be searched for it.
+  submitting: ['submitting', 'submitted', 'queued', 'held', 'failed', 'blocked', 'cancelled'],
+  // Back to queued when the provider failed the job for its own reasons and charged nothing
+  // (Runway INTERNAL): the job is created again, a bounded number of times.
+  submitted: ['submitted', 'rendering', 'compositing', 'queued', 'failed', 'blocked', 'cancelled'],
+  rendering: ['submitted', 'rendering', 'compositing', 'queued', 'failed', 'blocked', 'cancelled'],
   compositing: ['ready', 'failed', 'blocked'],
   ready: ['approved', 'rejected', 'delivered'],
   approved: ['delivered'],
@@ -25,6 +28,8 @@ export const allowedTransitions: Readonly<Record<VariantStatus, readonly Variant
   failed: ['queued'],
   blocked: [],
   cancelled: ['queued'],
+  // Only a person moves it: resubmit (accepting a possible second charge) or cancel.
+  held: ['queued', 'cancelled'],
 };
 
 /** What a new variant starts as (the fan-out writes its rows with it). */
@@ -46,12 +51,23 @@ export const activeStatuses: readonly VariantStatus[] = [
   'compositing',
 ];
 
+/**
+ * Out of the pipeline but not settled: no job owns it (the reconciler leaves it alone) and
+ * nothing moves it until a person does. Its run is not complete meanwhile: whether the render
+ * exists (and was paid for) is unknown, and `GET /v1/runs/{id}` shows it in the counts.
+ */
+export const parkedStatuses: readonly VariantStatus[] = ['held'];
+
 /** What a run's cancel stops; compositing is past the provider and finishes. */
-export const cancellableStatuses: readonly VariantStatus[] = [...openStatuses, ...inFlightStatuses];
+export const cancellableStatuses: readonly VariantStatus[] = [
+  ...openStatuses,
+  ...inFlightStatuses,
+  ...parkedStatuses,
+];
 
 /** Past the pipeline: a run whose variants are all here is complete. */
 export const settledStatuses: readonly VariantStatus[] = variantStatuses.filter(
-  (s) => !activeStatuses.includes(s),
+  (s) => !activeStatuses.includes(s) && !parkedStatuses.includes(s),
 );
 
 /** Settled, yet a new run may render it again. */
@@ -118,7 +134,11 @@ export async function transition(
     from: readonly VariantStatus[];
     to: VariantStatus;
     set?: Assignable;
-    addPaid?: boolean;
+    /**
+     * The provider accepted a job: add its price to actual_cost_usd and remember it as the
+     * job's reservation (`reservedUsd`, the provider's own estimate, else the catalog price).
+     */
+    addPaid?: boolean | { reservedUsd?: number | undefined };
   },
 ): Promise<TransitionedVariant | null> {
   assertAllowed(p.from, p.to);
@@ -127,7 +147,14 @@ export async function transition(
     if (!column) throw new Error(`unknown variant column ${k}`);
     return sql`${sql.raw(column)} = ${v}`;
   });
-  if (p.addPaid) assignments.push(sql`actual_cost_usd = actual_cost_usd + cost_usd`);
+  if (p.addPaid) {
+    const reserved = typeof p.addPaid === 'object' ? p.addPaid.reservedUsd : undefined;
+    const amount = reserved === undefined ? sql`cost_usd` : sql`${reserved}::numeric`;
+    assignments.push(
+      sql`actual_cost_usd = actual_cost_usd + ${amount}`,
+      sql`reserved_usd = ${amount}`,
+    );
+  }
   const extra = assignments.length ? sql`, ${sql.join(assignments, sql`, `)}` : sql``;
   const { rows } = await tx.execute<TransitionedVariant>(sql`
     UPDATE variants SET status = ${p.to}, updated_at = now()${extra}
@@ -249,4 +276,80 @@ export async function completeSettledRuns(tx: DbOrTx, p: { variantId?: string; r
     });
   }
   return rows.length;
+}
+
+/**
+ * submitting -> held: the create may have reached a provider that cannot be searched for it
+ * (Runway, fal), so sending it again could pay twice. Emits variant.held; the run stays open.
+ */
+export async function holdVariant(
+  tx: DbOrTx,
+  p: { id: string; message: string },
+): Promise<TransitionedVariant | null> {
+  const held = await transition(tx, {
+    id: p.id,
+    from: ['submitting'],
+    to: 'held',
+    set: { errorCode: 'ambiguous_create', errorMessage: p.message.slice(0, 1000) },
+  });
+  if (held)
+    await recordEvent(tx, {
+      tenantId: held.tenant_id,
+      type: 'variant.held',
+      data: variantEventData(held),
+    });
+  return held;
+}
+
+/**
+ * held -> queued, on a person's word that a second charge is acceptable: the job id and submit
+ * time of the lost create are forgotten, so the next attempt creates a new render.
+ */
+export async function resubmitHeld(tx: DbOrTx, id: string): Promise<TransitionedVariant | null> {
+  return transition(tx, {
+    id,
+    from: ['held'],
+    to: 'queued',
+    set: {
+      errorCode: null,
+      errorMessage: null,
+      providerJobId: null,
+      submitStartedAt: null,
+      submittedAt: null,
+      progress: 0,
+    },
+  });
+}
+
+/**
+ * submitted | rendering -> queued after the provider failed the job for its own reasons and
+ * charged nothing for it (Runway INTERNAL): the job id goes, the next attempt creates anew.
+ */
+export async function requeueForRecreate(
+  tx: DbOrTx,
+  p: { id: string; jobId: string; code: string },
+): Promise<TransitionedVariant | null> {
+  const moved = await transition(tx, {
+    id: p.id,
+    from: awaitingProviderStatuses,
+    to: 'queued',
+    set: { providerJobId: null, submitStartedAt: null, submittedAt: null, progress: 0 },
+  });
+  if (moved)
+    await tx.execute(sql`UPDATE variants SET recreates = recreates + 1 WHERE id = ${p.id}`);
+  return moved;
+}
+
+/**
+ * The provider said what the job cost (Runway's `cost.credits` at the end): replace the
+ * reservation added at create with it. Once per job: the reservation is cleared.
+ */
+export async function settleProviderCost(
+  tx: DbOrTx,
+  p: { id: string; jobId: string; costUsd: number },
+): Promise<void> {
+  await tx.execute(sql`
+    UPDATE variants SET actual_cost_usd = greatest(actual_cost_usd - reserved_usd + ${p.costUsd}::numeric, 0),
+                        reserved_usd = NULL
+    WHERE id = ${p.id} AND provider_job_id = ${p.jobId} AND reserved_usd IS NOT NULL`);
 }

@@ -4,7 +4,7 @@ import { authOf } from '../http/auth.ts';
 import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses, problems } from '../http/problem.ts';
-import { listVariantsQuery, variantParams, variantSchema } from './schemas.ts';
+import { listVariantsQuery, resubmitBody, variantParams, variantSchema } from './schemas.ts';
 import { toVariantResponse, type VariantService } from './service.ts';
 
 const mediaTypes = { video: 'video/mp4', thumbnail: 'image/jpeg' } as const;
@@ -74,6 +74,31 @@ export async function variantRoutes(
     },
     async (request) =>
       respond(await deps.variants.get(authOf(request).tenantId, request.params.id)),
+  );
+
+  r.post(
+    '/variants/:id/resubmit',
+    {
+      config: { scope: 'campaigns:write' },
+      schema: {
+        tags,
+        operationId: 'resubmitVariant',
+        summary: 'Send a held variant to its provider again, accepting a possible second charge',
+        description:
+          'A variant is held when its create may have reached a provider that cannot be searched for it (Runway, fal): sending it again could pay twice, so only this call does, and only with accept_possible_duplicate_charge set to true. 409 when the variant is not held.',
+        params: variantParams,
+        body: resubmitBody,
+        response: { 200: variantSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      if (request.body.accept_possible_duplicate_charge !== true)
+        throw problems.unprocessable(
+          'A held variant may already have been rendered and billed: resubmitting it may pay twice.',
+          [{ path: 'body.accept_possible_duplicate_charge', message: 'must be true' }],
+        );
+      return respond(await deps.variants.resubmit(authOf(request).tenantId, request.params.id));
+    },
   );
 
   for (const what of ['video', 'thumbnail'] as const) {

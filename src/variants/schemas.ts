@@ -99,3 +99,13 @@ export const listVariantsQuery = withDeepObjects(
 );
 
 export const variantParams = z.object({ id: z.string().min(1).max(64) });
+
+/** A boolean by schema (else 400); anything but true is refused with a 422 naming it. */
+export const resubmitBody = z.object({
+  accept_possible_duplicate_charge: z
+    .boolean()
+    .optional()
+    .describe(
+      'Must be true: the lost create may have rendered (and been billed) at the provider, so a resubmit may pay twice',
+    ),
+});

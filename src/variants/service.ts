@@ -5,6 +5,9 @@ import { type DeliveryRow, deliveriesOf } from '../deliveries/repository.ts';
 import { toDeliveryResponse } from '../deliveries/service.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { type Storage, StorageError } from '../media/index.ts';
+import type { Queues } from '../queue/registry.ts';
+import { enqueueRenders, renderQueueOf } from '../render/enqueue.ts';
+import { resubmitHeld } from './lifecycle.ts';
 import * as repo from './repository.ts';
 
 export function toVariantResponse(
@@ -70,7 +73,12 @@ export function parseRange(
   return { start, end };
 }
 
-export function createVariantService(deps: { db: Db; storage: Storage }) {
+export function createVariantService(deps: {
+  db: Db;
+  storage: Storage;
+  queues: Queues;
+  onEnqueueError?: (err: unknown) => void;
+}) {
   async function get(tenantId: string, id: string) {
     const row = await repo.findVariant(deps.db, { tenantId, id });
     if (!row) throw problems.notFound('variant');
@@ -101,6 +109,29 @@ export function createVariantService(deps: { db: Db; storage: Storage }) {
         limit: number;
       },
     ) => repo.listVariants(deps.db, { tenantId, ...q }).then(withDeliveries),
+
+    /**
+     * held -> queued, on the caller's word that a second charge is acceptable (the lost create
+     * may have rendered, and been billed, all the same), then enqueued after commit.
+     */
+    async resubmit(tenantId: string, id: string) {
+      const row = await get(tenantId, id);
+      const moved = await deps.db.transaction((tx) => resubmitHeld(tx, row.id));
+      if (!moved)
+        throw problems.conflict(
+          `Only a held variant can be resubmitted; this one is ${(await get(tenantId, id)).status}.`,
+        );
+      try {
+        // The job that held it finished but keeps its id (= the variant id): a re-add would be
+        // ignored while it is there. The reconciler enqueues it anyway if this fails.
+        const queue = deps.queues.get(renderQueueOf(row.provider));
+        await queue.remove(row.id).catch(() => 0);
+        await enqueueRenders(deps.queues, [{ id: row.id, provider: row.provider }]);
+      } catch (err) {
+        deps.onEnqueueError?.(err);
+      }
+      return (await withDeliveries([await get(tenantId, id)]))[0]!;
+    },
 
     /** Streams stored media; never reads a whole video into memory. */
     async media(

@@ -29,7 +29,7 @@ describe('providers and their queues', () => {
   it('routes no unknown provider to another provider', () => {
     expect(renderQueueOf('openai')).toBe('render-openai');
     expect(renderQueueOf('local')).toBe('render-local');
-    expect(() => renderQueueOf('runway')).toThrow(UnknownProviderError);
+    expect(() => renderQueueOf('gen2')).toThrow(UnknownProviderError);
   });
 
   it('fails a variant of an unknown provider when reconciling, queueing it nowhere', async () => {
@@ -43,7 +43,7 @@ describe('providers and their queues', () => {
     const local = t.infra.queues.get('render-local');
     await local.remove(v!.id);
     await t.testDb.pool.query(
-      `UPDATE variants SET provider = 'runway', updated_at = now() - interval '1 hour' WHERE id = $1`,
+      `UPDATE variants SET provider = 'gen2', updated_at = now() - interval '1 hour' WHERE id = $1`,
       [v!.id],
     );
     const processors = workerProcessors(t.config, t.infra, pino({ level: 'silent' }));

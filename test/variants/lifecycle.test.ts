@@ -8,6 +8,7 @@ import {
   completeSettledRuns,
   inFlightStatuses,
   openStatuses,
+  parkedStatuses,
   renderedStatuses,
   retryableStatuses,
   settledStatuses,
@@ -23,14 +24,20 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('the transition table', () => {
-  it('splits every status into active or settled, and the sets agree with the table', () => {
-    expect([...activeStatuses, ...settledStatuses].sort()).toEqual([...variantStatuses].sort());
+  it('splits every status into active, parked or settled, and the sets agree with the table', () => {
+    expect([...activeStatuses, ...parkedStatuses, ...settledStatuses].sort()).toEqual(
+      [...variantStatuses].sort(),
+    );
     expect(activeStatuses.filter((s) => settledStatuses.includes(s))).toEqual([]);
+    // held: only a person moves it, back to the start or out.
+    expect(parkedStatuses).toEqual(['held']);
+    expect(allowedTransitions.held).toEqual(['queued', 'cancelled']);
+    expect(canTransition('submitting', 'held')).toBe(true);
     expect(Object.keys(allowedTransitions).sort()).toEqual([...variantStatuses].sort());
     // Anything still in the pipeline can fail; only what a cancel stops can be cancelled.
     for (const s of activeStatuses) expect(canTransition(s, 'failed'), s).toBe(true);
     for (const s of cancellableStatuses) expect(canTransition(s, 'cancelled'), s).toBe(true);
-    expect(cancellableStatuses).toEqual([...openStatuses, ...inFlightStatuses]);
+    expect(cancellableStatuses).toEqual([...openStatuses, ...inFlightStatuses, ...parkedStatuses]);
     // A settled variant goes back into the pipeline only by a retry, to the start.
     for (const s of settledStatuses)
       for (const to of allowedTransitions[s]) {

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { ProviderName } from '../catalog.ts';
 import {
   AMBIGUOUS_CREATE,
   type CallOptions,
@@ -291,8 +290,7 @@ export function createFalProvider(options: FalProviderOptions): VideoProvider {
   }
 
   const provider: VideoProvider = {
-    // integrator: widen ProviderName in src/providers/catalog.ts to include 'fal'.
-    name: 'fal' as ProviderName,
+    name: 'fal',
     searchable: false,
     submit,
     async findExisting() {

@@ -4,7 +4,6 @@ import RunwayML from '@runwayml/sdk';
 import type { ImageToVideoCreateParams } from '@runwayml/sdk/resources/image-to-video';
 import type { TaskRetrieveResponse } from '@runwayml/sdk/resources/tasks';
 import type { TextToVideoCreateParams } from '@runwayml/sdk/resources/text-to-video';
-import type { ProviderName } from '../catalog.ts';
 import {
   AMBIGUOUS_CREATE,
   type CallOptions,
@@ -360,8 +359,7 @@ export function createRunwayProvider(options: RunwayProviderOptions): RunwayProv
   }
 
   return {
-    // integrator: drop the cast once ProviderName includes 'runway'.
-    name: 'runway' as ProviderName,
+    name: 'runway',
     searchable: false,
     submit,
     findExisting: async () => {

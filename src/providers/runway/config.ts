@@ -10,6 +10,8 @@ export const runwayEnv = z.object({
     .url()
     .refine((u) => !/\/v1\/?$/.test(u), 'the base has no /v1: the SDK adds it to every path')
     .default('https://api.dev.runwayml.com'),
+  // Runway asks for no faster than every 5 s; lower only against a fake.
+  RUNWAY_POLL_MIN_MS: z.coerce.number().int().min(1).default(5_000),
   // Runway publishes no request-rate cap; this only spaces our own creates.
   RUNWAY_RPM: z.coerce.number().int().min(1).default(60),
   // Above the tier's concurrency tasks wait THROTTLED (not refused) while the deadline runs:

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, problems } from '../../http/problem.ts';
-import type { ProviderName } from '../../providers/catalog.ts';
 import { FAL_APP_HEADER } from '../../providers/fal/webhook.ts';
 import type { InboundWebhookService } from './service.ts';
 
@@ -90,8 +89,7 @@ export async function inboundWebhookRoutes(
         throw problems.badRequest('The webhook body is empty.');
       const headers = flatHeaders(request.headers);
       headers[FAL_APP_HEADER] = `${request.params.owner}/${request.params.app}`;
-      // integrator: drop the cast once ProviderName includes 'fal'.
-      const action = await deps.inbound.receive('fal' as ProviderName, request.body, headers);
+      const action = await deps.inbound.receive('fal', request.body, headers);
       return { received: true as const, action };
     },
   );

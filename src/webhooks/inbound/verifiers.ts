@@ -14,8 +14,7 @@ export async function providerWebhookVerifiers(
   >,
 ): Promise<WebhookVerifiers> {
   const fal: WebhookVerifiers = config.FAL_KEY
-    ? // integrator: drop the cast once ProviderName includes 'fal'.
-      ({ fal: createFalWebhookVerifier({ jwksUrl: config.FAL_JWKS_URL }) } as WebhookVerifiers)
+    ? { fal: createFalWebhookVerifier({ jwksUrl: config.FAL_JWKS_URL }) }
     : {};
   if (!config.OPENAI_WEBHOOK_SECRET) return fal;
   const [{ default: OpenAI }, { createOpenAIProvider }] = await Promise.all([
