@@ -182,17 +182,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const tenants = createTenantService({ db: database.db });
-  const campaigns = createCampaignService({
-    db: database.db,
-    catalog: deps.catalog,
-    defaultProvider: config.DEFAULT_PROVIDER,
-  });
-
   const assets = createAssetService({
     db: database.db,
     media: deps.media,
     storage: deps.storage,
     decodeConcurrency: config.ASSET_DECODE_CONCURRENCY,
+  });
+  const campaigns = createCampaignService({
+    db: database.db,
+    catalog: deps.catalog,
+    defaultProvider: config.DEFAULT_PROVIDER,
+    ownedAssetIds: assets.ownedIds,
   });
   const matrices = createMatrixService({
     db: database.db,

@@ -54,6 +54,7 @@ describe('a run whose matrix cannot be looked up', () => {
         db: t.infra.database.db,
         catalog,
         defaultProvider: t.config.DEFAULT_PROVIDER,
+        ownedAssetIds: async () => new Set<string>(),
       });
       const matrices = createMatrixService({
         db: lost.db,
