@@ -80,6 +80,10 @@ const levelSchema = z.object({
   label: z.string(),
   prompt: z.string().optional(),
   asset_id: z.string().optional(),
+  video: z
+    .object({ provider: z.string(), model: z.string().optional() })
+    .optional()
+    .describe("This level's generator, over the campaign's"),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -241,7 +245,7 @@ export const createMatrixBody = {
       schema: z
         .string()
         .describe(
-          'Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id)',
+          "Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id,provider,model; provider and model set the level's generator)",
         )
         .meta({ examples: ['tone,city\nplayful,paris\nserious,rome\n'] }),
     },

@@ -14,7 +14,7 @@ import {
   toDesignSpace,
   validateMatrix,
 } from './parse/index.ts';
-import { bindMatrix, planRun, prepareRun, roundUsd } from './plan.ts';
+import { bindMatrix, planRun, prepareRun, resolveVideos, roundUsd } from './plan.ts';
 import * as repo from './repository.ts';
 import type { DesignInput } from './schemas.ts';
 
@@ -141,6 +141,8 @@ export function createMatrixService(deps: {
       const { matrix, name } = await parse(source);
       await checkAssets(tenantId, matrix);
       bindMatrix(matrix, campaign, config.maxPromptChars);
+      // Generator levels are checked now too, so a bad model is a 422 naming its level here.
+      resolveVideos(matrix, campaign, deps.catalog);
       const space = toDesignSpace(matrix);
       const full = space.levels.reduce((acc, n) => acc * BigInt(n), 1n);
       return repo.insertMatrix(db, {

@@ -7,7 +7,7 @@ export async function setupCampaign(
   auth: string,
   opts: {
     levels: Record<string, string[]>;
-    video?: { provider: 'local' | 'openai'; seconds: number; size: string };
+    video?: { provider: string; model?: string; seconds: number; size: string };
     template?: string;
     budget_usd?: number;
   },
