@@ -107,7 +107,9 @@ describe('a generator dimension spanning local, runway and fal', () => {
     }
     // Each on its own provider's render queue.
     for (const r of rows) {
-      const job = await t.infra.queues.get(`render-${r.provider}` as never).getJob(r.id);
+      const job = await t.infra.queues
+        .get(`render-${r.provider}` as Parameters<typeof t.infra.queues.get>[0])
+        .getJob(r.id);
       expect(job?.data, `${r.provider} ${r.id}`).toEqual({ variantId: r.id });
     }
 
