@@ -160,7 +160,9 @@ export const previewSchema = z
     unit_cost_usd: z
       .number()
       .nonnegative()
-      .describe('Cost of one variant at the campaign settings'),
+      .describe(
+        "Cost of one variant at the campaign's own settings (a generator dimension's levels have their own: see sample)",
+      ),
     budget: z
       .object({
         budget_usd: z.number().nullable().describe("The campaign's budget; null for none"),
@@ -194,8 +196,16 @@ export const previewSchema = z
       })
       .describe('How well the design supports comparing levels'),
     sample: z
-      .array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() }))
-      .describe('The first sample_size variants with their rendered prompts'),
+      .array(
+        z.object({
+          levels: z.record(z.string(), z.string()),
+          prompt: z.string(),
+          provider: z.string().describe("The variant's generator: the campaign's or its level's"),
+          model: z.string(),
+          cost_usd: z.number().nonnegative().describe('One render of this variant'),
+        }),
+      )
+      .describe('The first sample_size variants with their rendered prompts and generators'),
   })
   .meta({
     id: 'MatrixPreview',
@@ -213,6 +223,9 @@ export const previewSchema = z
           {
             levels: { tone: 'playful', city: 'paris' },
             prompt: 'A playful 8-second ad for Aurora sneakers in Paris',
+            provider: 'local',
+            model: 'card-v1',
+            cost_usd: 0,
           },
         ],
       },

@@ -14,7 +14,7 @@ import {
   toDesignSpace,
   validateMatrix,
 } from './parse/index.ts';
-import { bindMatrix, planRun, prepareRun, resolveVideos, roundUsd } from './plan.ts';
+import { bindMatrix, planRun, prepareRun, resolveVideos, roundUsd, videoOf } from './plan.ts';
 import * as repo from './repository.ts';
 import type { DesignInput } from './schemas.ts';
 
@@ -200,10 +200,16 @@ export function createMatrixService(deps: {
           detail: plan.refusal?.detail ?? null,
         },
         design_stats: { pair_coverage: stats.pair_coverage, level_balance: stats.level_balance },
-        sample: combinations.slice(0, body.sample_size).map((combo) => ({
-          levels: plan.renderer.levelsOf(combo),
-          prompt: plan.renderer.render(combo),
-        })),
+        sample: combinations.slice(0, body.sample_size).map((combo) => {
+          const video = videoOf(plan.videos, combo);
+          return {
+            levels: plan.renderer.levelsOf(combo),
+            prompt: plan.renderer.render(combo),
+            provider: video.provider,
+            model: video.model,
+            cost_usd: roundUsd(plan.priceOf(combo)),
+          };
+        }),
       };
     },
   };

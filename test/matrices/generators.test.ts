@@ -71,6 +71,15 @@ describe('a generator dimension spanning local, runway and fal', () => {
       unit_cost_usd: 0,
       estimated_cost_usd: 1.6,
     });
+    expect(
+      preview.json().sample.map((v: { provider: string; model: string }) => [v.provider, v.model]),
+    ).toEqual(
+      [1, 2].flatMap(() => [
+        ['local', 'card-v1'],
+        ['runway', 'gen4.5'],
+        ['fal', 'fal-ai/pika/v2.2/text-to-video'],
+      ]),
+    );
 
     const run = await t.app.inject({
       method: 'POST',
@@ -112,6 +121,25 @@ describe('a generator dimension spanning local, runway and fal', () => {
         .getJob(r.id);
       expect(job?.data, `${r.provider} ${r.id}`).toEqual({ variantId: r.id });
     }
+
+    // The generator is a dimension like any other, so the report compares generators.
+    const clicksOf: Record<string, number> = { card: 10, gen45: 40, pika: 20 };
+    const metrics = await api('POST', '/v1/metrics', {
+      rows: rows.map((r) => ({
+        variant_id: r.id,
+        date: '2026-12-01',
+        impressions: 1000,
+        clicks: clicksOf[r.levels.generator],
+      })),
+    });
+    expect(metrics.statusCode, metrics.body).toBe(200);
+    const report = await api('GET', `/v1/campaigns/${campaignId}/report`);
+    expect(report.statusCode, report.body).toBe(200);
+    const generator = report
+      .json()
+      .by_dimension.find((d: { dimension: string }) => d.dimension === 'generator');
+    expect(generator.reference_level).toBe('card');
+    expect(generator.levels.map((l: { ctr: number }) => l.ctr)).toEqual([0.01, 0.04, 0.02]);
 
     // The same design again reuses all six: nothing to pay.
     const again = await api('POST', `/v1/matrices/${matrixId}/preview`, {
