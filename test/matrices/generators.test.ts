@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { variantKey } from '../../src/prompts/variant-key.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -267,6 +268,106 @@ describe('a generator dimension spanning local, runway and fal', () => {
         message: 'provider must be one of local, openai, runway, fal, got "sora"',
       },
       { row: 4, column: 'model', message: 'model needs a provider in the same row' },
+    ]);
+  });
+});
+
+describe('generators and the XLSX long form', () => {
+  it('reads provider and model columns from a workbook', async () => {
+    const campaignId = await campaign();
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('matrix');
+    for (const row of [
+      ['Dimension', 'Level', 'Provider', 'Model'],
+      ['tone', 'bold', null, null],
+      ['generator', 'card', null, null],
+      ['generator', 'wan', 'fal', 'wan/v2.6/text-to-video'],
+    ])
+      ws.addRow(row);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(await wb.xlsx.writeBuffer())]), 'matrix.xlsx');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${campaignId}/matrices`,
+      headers: { authorization: auth },
+      payload: form,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().dimensions[1].levels[1].video).toEqual({
+      provider: 'fal',
+      model: 'wan/v2.6/text-to-video',
+    });
+  });
+});
+
+describe('generators and a reference image', () => {
+  it('sends the image where the level model takes one, and needs it where the model needs one', async () => {
+    const { stdout } = await t.infra.media.runner.ffmpeg(
+      [
+        ...['-f', 'lavfi', '-i', 'color=c=green:s=64x64', '-frames:v', '1'],
+        ...['-f', 'image2pipe', '-vcodec', 'png', '-'],
+      ],
+      { captureStdout: true },
+    );
+    const form = new FormData();
+    form.append('file', new Blob([stdout]), 'product.png');
+    const asset = await t.app.inject({
+      method: 'POST',
+      url: '/v1/assets',
+      headers: { authorization: auth },
+      payload: form,
+    });
+    const image = asset.json().id as string;
+    // gen4.5 from the image; Pika's image-to-video takes it; Pika's text-to-video and the local
+    // card render from the prompt and leave it out.
+    const withImage = await campaign({
+      video: { provider: 'runway', seconds: 5, size: '720x1280', reference_asset_id: image },
+    });
+    const ok = await api('POST', `/v1/campaigns/${withImage}/matrices`, {
+      dimensions: [
+        { key: 'tone', levels: [{ key: 'bold' }] },
+        {
+          key: 'generator',
+          levels: [
+            { key: 'gen45' },
+            {
+              key: 'pika_i2v',
+              video: { provider: 'fal', model: 'fal-ai/pika/v2.2/image-to-video' },
+            },
+            {
+              key: 'pika_t2v',
+              video: { provider: 'fal', model: 'fal-ai/pika/v2.2/text-to-video' },
+            },
+            { key: 'card', video: { provider: 'local' } },
+          ],
+        },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+    // Without an image, the image-only level is refused, naming it.
+    const without = await campaign();
+    const refused = await api('POST', `/v1/campaigns/${without}/matrices`, {
+      dimensions: [
+        { key: 'tone', levels: [{ key: 'bold' }] },
+        {
+          key: 'generator',
+          levels: [
+            { key: 'card' },
+            {
+              key: 'pika_i2v',
+              video: { provider: 'fal', model: 'fal-ai/pika/v2.2/image-to-video' },
+            },
+          ],
+        },
+      ],
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().errors).toEqual([
+      {
+        path: 'dimensions[1].levels[1].video',
+        message:
+          'fal/fal-ai/pika/v2.2/image-to-video renders only from an image: set video.reference_asset_id',
+      },
     ]);
   });
 });
