@@ -1,5 +1,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { defaultCatalog } from '../../src/providers/catalog.ts';
+import { createProviderDirectory, providerLimitsFrom } from '../../src/providers/service.ts';
 import { type FakeRunwayServer, startFakeRunway } from '../fake-runway/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -104,5 +107,45 @@ describe('GET /v1/providers with Runway unreachable', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe('the provider directory', () => {
+  const catalog = defaultCatalog({
+    openaiSeconds: [4],
+    openaiModel: 'sora-2',
+    configured: ['local', 'runway'],
+  });
+  const limits = providerLimitsFrom(
+    loadConfig({ DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h' }),
+  );
+
+  it('gives up on an account that does not answer in time, and asks again after a while', async () => {
+    let clock = 0;
+    let calls = 0;
+    const directory = createProviderDirectory({
+      catalog,
+      limits,
+      accountTimeoutMs: 50,
+      cacheMs: 1_000,
+      now: () => clock,
+      accounts: {
+        // Never answers, and ignores the signal: the deadline alone must end the wait.
+        runway: () => {
+          calls++;
+          return new Promise(() => {});
+        },
+      },
+    });
+    const first = await directory.list();
+    const entry = first.data.find((p) => p.name === 'runway')!;
+    expect(entry.account).toBeNull();
+    expect(entry.account_error).toBe('runway account unavailable: timed out after 50 ms');
+    await directory.list();
+    expect(calls).toBe(1);
+    // A failure is kept half as long as an answer.
+    clock += 600;
+    await directory.list();
+    expect(calls).toBe(2);
   });
 });
