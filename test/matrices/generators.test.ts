@@ -233,7 +233,7 @@ describe('a generator dimension spanning local, runway and fal', () => {
       'dimension,level,provider,model',
       'tone,bold,,',
       'generator,card,,',
-      'generator,gen45,runway,gen4.5',
+      'generator,gen45,Runway,gen4.5',
       'generator,pika,fal,',
     ].join('\n');
     const res = await t.app.inject({

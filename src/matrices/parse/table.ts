@@ -295,7 +295,9 @@ function buildLong(header: TableRow, data: TableRow[], delimiter?: string): Buil
     if (label) level.label = label;
     if (prompt) level.prompt = prompt;
     if (assetId) level.asset_id = assetId;
-    const provider = cell(cells, 'provider');
+    // Provider names are lowercase ids; spreadsheet users capitalise ("Runway"). Model ids are
+    // case-sensitive and kept as typed.
+    const provider = cell(cells, 'provider').toLowerCase();
     const model = cell(cells, 'model');
     // Checked by the schema like a JSON level's; the cast only lets a typo reach it.
     type Video = NonNullable<typeof level.video>;
