@@ -14,9 +14,10 @@ import {
   toDesignSpace,
   validateMatrix,
 } from './parse/index.ts';
-import { bindMatrix, planRun, prepareRun, resolveVideos, roundUsd, videoOf } from './plan.ts';
+import { bindMatrix, planRun, prepareRun, roundUsd } from './plan.ts';
 import * as repo from './repository.ts';
 import type { DesignInput } from './schemas.ts';
+import { resolveVideos, videoOf } from './videos.ts';
 
 export type MatrixSource =
   | { kind: 'json'; body: unknown }
