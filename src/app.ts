@@ -36,6 +36,13 @@ import { createWorkerDirectory } from './ops/heartbeat.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
+import { providerRoutes } from './providers/routes.ts';
+import { runwayConfigFrom } from './providers/runway/config.ts';
+import {
+  type AccountFetcher,
+  createProviderDirectory,
+  providerLimitsFrom,
+} from './providers/service.ts';
 import type { Queues } from './queue/registry.ts';
 import { reportRoutes } from './reports/routes.ts';
 import { createReportService } from './reports/service.ts';
@@ -82,6 +89,16 @@ type AppConfig = Pick<
   | 'FAL_JWKS_URL'
   | 'OPENAI_API_KEY'
   | 'OPENAI_BASE_URL'
+  | 'OPENAI_RPM'
+  | 'OPENAI_MAX_CONCURRENT'
+  | 'RUNWAYML_API_SECRET'
+  | 'RUNWAYML_BASE_URL'
+  | 'RUNWAY_RPM'
+  | 'RUNWAY_MAX_CONCURRENT'
+  | 'RUNWAY_DAILY_LIMIT'
+  | 'FAL_RPM'
+  | 'FAL_MAX_CONCURRENT'
+  | 'FAL_DAILY_LIMIT'
   | 'METRICS_MAX_BYTES'
   | 'METRICS_MAX_ROWS'
   | 'REPORT_MIN_IMPRESSIONS'
@@ -182,17 +199,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const tenants = createTenantService({ db: database.db });
-  const campaigns = createCampaignService({
-    db: database.db,
-    catalog: deps.catalog,
-    defaultProvider: config.DEFAULT_PROVIDER,
-  });
-
   const assets = createAssetService({
     db: database.db,
     media: deps.media,
     storage: deps.storage,
     decodeConcurrency: config.ASSET_DECODE_CONCURRENCY,
+  });
+  const campaigns = createCampaignService({
+    db: database.db,
+    catalog: deps.catalog,
+    defaultProvider: config.DEFAULT_PROVIDER,
+    ownedAssetIds: assets.ownedIds,
   });
   const matrices = createMatrixService({
     db: database.db,
@@ -272,6 +289,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
   });
 
+  const providers = createProviderDirectory({
+    catalog: deps.catalog,
+    limits: providerLimitsFrom(config),
+    accounts: providerAccounts(config),
+  });
+
   await app.register(
     async (api) => {
       await registerAuth(api, {
@@ -310,6 +333,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(tenantRoutes);
       await api.register(campaignRoutes, { campaigns });
+      await api.register(providerRoutes, { providers });
       await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });
       await api.register(matrixRoutes, { matrices, maxFileBytes: config.MATRIX_MAX_FILE_BYTES });
       await api.register(runRoutes, { runs, workers });
@@ -328,4 +352,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   return app;
+}
+
+/** Providers that report account figures; the client is made on first use, not at start-up. */
+function providerAccounts(config: AppConfig): { runway?: AccountFetcher } {
+  const runway = runwayConfigFrom(config);
+  if (!runway) return {};
+  let client: Promise<{ account: AccountFetcher }> | undefined;
+  return {
+    runway: async (opts) => {
+      client ??= import('./providers/runway/adapter.ts').then(({ createRunwayProvider }) =>
+        createRunwayProvider({ apiKey: runway.apiKey, baseURL: runway.baseURL, readRetries: 0 }),
+      );
+      return (await client).account(opts);
+    },
+  };
 }

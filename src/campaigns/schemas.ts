@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ASSET_ID_PATTERN } from '../matrices/parse/schema.ts';
+import { providerNames } from '../providers/catalog.ts';
 
 export const briefSchema = z.object({
   product: z.string().trim().min(1).max(200),
@@ -23,12 +25,29 @@ const size = z
     examples: ['720x1280', '1280x720'],
   });
 
+const referenceAssetId = z
+  .string()
+  .regex(ASSET_ID_PATTERN, 'must be an asset id like "ast_…"')
+  .nullable()
+  .optional()
+  .describe(
+    'An image asset of the tenant (POST /v1/assets) used as the first frame by models that take one (image to video); required by image-only models such as runway gen4_turbo, refused by a campaign model that takes none. null removes it.',
+  );
+
 export const videoInputSchema = z.object({
   provider: z
-    .enum(['local', 'openai'])
+    .enum(providerNames)
     .optional()
-    .describe('Defaults to the deployment default (local)'),
-  model: z.string().min(1).max(100).optional(),
+    .describe(
+      'Defaults to the deployment default (local). Must be configured on this deployment (GET /v1/providers), else 422',
+    ),
+  model: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("Defaults to the provider's default model; GET /v1/providers lists them"),
+  reference_asset_id: referenceAssetId,
   seconds: z
     .number()
     .int()
@@ -100,6 +119,7 @@ export const campaignSchema = z
       model: z.string().meta({ examples: ['card-v1'] }),
       seconds: z.number().int().positive(),
       size,
+      reference_asset_id: z.string().nullable(),
     }),
     budget_usd: z.number().nullable(),
     require_approval: z.boolean(),
@@ -113,7 +133,13 @@ export const campaignSchema = z
       {
         id: 'cmp_01jbz7h1n3q4v5w6x7y8z9a0b1',
         ...campaignExample,
-        video: { provider: 'local', model: 'card-v1', seconds: 8, size: '720x1280' },
+        video: {
+          provider: 'local',
+          model: 'card-v1',
+          seconds: 8,
+          size: '720x1280',
+          reference_asset_id: null,
+        },
         require_approval: false,
         overlay: { logo_position: 'bottom-right' },
         created_at: '2026-03-02T09:30:00.000Z',

@@ -1,12 +1,8 @@
 import type { Db } from '../db/client.ts';
-import type { OverlaySettings } from '../db/schema.ts';
+import type { OverlaySettings, VideoSettings } from '../db/schema.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import {
-  checkVideoSettings,
-  type ProviderCatalog,
-  type ProviderName,
-} from '../providers/catalog.ts';
+import { checkVideo, type ProviderCatalog, type ProviderName } from '../providers/catalog.ts';
 import * as repo from './repository.ts';
 import type { CreateCampaignBody, UpdateCampaignBody } from './schemas.ts';
 
@@ -16,7 +12,13 @@ export function toCampaignResponse(row: repo.CampaignRow) {
     name: row.name,
     brief: row.brief,
     prompt_template: row.promptTemplate,
-    video: row.video,
+    video: {
+      provider: row.video.provider,
+      model: row.video.model,
+      seconds: row.video.seconds,
+      size: row.video.size,
+      reference_asset_id: row.video.reference_asset_id ?? null,
+    },
     budget_usd: row.budgetUsd,
     require_approval: row.requireApproval,
     overlay: row.overlay,
@@ -25,29 +27,45 @@ export function toCampaignResponse(row: repo.CampaignRow) {
   };
 }
 
+type VideoInput = {
+  provider?: ProviderName | undefined;
+  model?: string | undefined;
+  seconds: number;
+  size: string;
+  reference_asset_id?: string | null | undefined;
+};
+
 export function createCampaignService(deps: {
   db: Db;
   catalog: ProviderCatalog;
   defaultProvider: ProviderName;
+  /** Which of these ids are the tenant's assets: a reference image must be one. */
+  ownedAssetIds: (tenantId: string, ids: string[]) => Promise<Set<string>>;
 }) {
   const { db, catalog } = deps;
 
-  function resolveVideo(video: {
-    provider?: ProviderName | undefined;
-    model?: string | undefined;
-    seconds: number;
-    size: string;
-  }) {
-    const check = checkVideoSettings(catalog, {
-      ...video,
+  async function resolveVideo(tenantId: string, video: VideoInput): Promise<VideoSettings> {
+    const reference = video.reference_asset_id ?? undefined;
+    const check = checkVideo(catalog, {
       provider: video.provider ?? deps.defaultProvider,
+      model: video.model,
+      seconds: video.seconds,
+      size: video.size,
+      hasImage: reference !== undefined,
     });
     if (!check.ok)
       throw problems.unprocessable(
         'The video settings are not supported by the provider.',
         check.errors,
       );
-    return check.video;
+    if (reference === undefined) return check.video;
+    // Another tenant's asset is as unknown as one that does not exist.
+    const owned = await deps.ownedAssetIds(tenantId, [reference]);
+    if (!owned.has(reference))
+      throw problems.unprocessable('The reference image does not exist.', [
+        { path: 'video.reference_asset_id', message: `unknown asset ${reference}` },
+      ]);
+    return { ...check.video, reference_asset_id: reference };
   }
 
   async function get(tenantId: string, id: string) {
@@ -66,7 +84,7 @@ export function createCampaignService(deps: {
         name: body.name,
         brief: body.brief,
         promptTemplate: body.prompt_template,
-        video: resolveVideo(body.video),
+        video: await resolveVideo(tenantId, body.video),
         budgetUsd: body.budget_usd ?? null,
         requireApproval: body.require_approval,
         overlay: { logo_position: 'bottom-right', ...body.overlay },
@@ -88,15 +106,10 @@ export function createCampaignService(deps: {
       if (patch.brief) set.brief = { ...current.brief, ...patch.brief };
       if (patch.overlay) set.overlay = { ...current.overlay, ...patch.overlay } as OverlaySettings;
       if (patch.video) {
-        const merged = { ...current.video, ...patch.video } as {
-          provider: ProviderName;
-          model?: string;
-          seconds: number;
-          size: string;
-        };
+        const merged = { ...current.video, ...patch.video } as VideoInput;
         // A new provider without a model means that provider's default model, not the old one's.
         if (patch.video.provider && !patch.video.model) delete merged.model;
-        set.video = resolveVideo(merged);
+        set.video = await resolveVideo(tenantId, merged);
       }
       const row = await repo.updateCampaign(db, { tenantId, id, set });
       if (!row) throw problems.notFound('campaign');

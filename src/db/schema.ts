@@ -80,7 +80,14 @@ export type Brief = {
   style?: string;
 };
 
-export type VideoSettings = { provider: string; model: string; seconds: number; size: string };
+export type VideoSettings = {
+  provider: string;
+  model: string;
+  seconds: number;
+  size: string;
+  /** An asset of the tenant used as the first frame by models that take one (image to video). */
+  reference_asset_id?: string;
+};
 
 export type OverlaySettings = {
   logo_position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';

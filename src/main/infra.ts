@@ -5,7 +5,7 @@ import { createConnectionLog } from '../connection-log.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { createFsStorage, createMedia, defaultMediaBinaries } from '../media/index.ts';
-import { defaultCatalog } from '../providers/catalog.ts';
+import { configuredProviders, defaultCatalog } from '../providers/catalog.ts';
 import { createRedis, waitForRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
 import { createQueues } from '../queue/registry.ts';
 
@@ -64,6 +64,7 @@ export async function createInfra(
     openaiSeconds: config.OPENAI_VIDEO_SECONDS.map(Number),
     openaiModel: config.OPENAI_VIDEO_MODEL,
     prices: config.PRICES_JSON,
+    configured: configuredProviders(config),
   });
   const shipped = defaultMediaBinaries();
   const media = createMedia({

@@ -1,19 +1,25 @@
 import type { CampaignRow } from '../campaigns/repository.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { type FieldError, type ProblemError, problems } from '../http/problem.ts';
-import {
-  compileTemplate,
-  createRenderer,
-  type PromptRenderer,
-  variantKeyer,
-} from '../prompts/index.ts';
-import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
+import { type ProviderCatalog, pricePerVariant } from '../providers/catalog.ts';
 import { campaignSpend, findExistingVariants } from '../runs/repository.ts';
 import { type Design, DesignError, generateDesign } from './designs/index.ts';
 import { type NormalizedMatrix, toDesignSpace } from './parse/index.ts';
 import type { DesignInput } from './schemas.ts';
+import { checkPromptLimits, type RunVideos, resolveVideos, runKeyer } from './videos.ts';
 
 type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay'>;
+
+/**
+ * Dimensions a prompt need not mention: a logo dimension varies the picture composited onto
+ * the video, a generator dimension the model that renders the same prompt.
+ */
+function silentDimensions(matrix: NormalizedMatrix): string[] {
+  return matrix.dimensions
+    .filter((d) => d.levels.some((l) => l.asset_id || l.video))
+    .map((d) => d.key);
+}
 
 /**
  * Checks a matrix against its campaign's templates and returns the prompt renderer. Run when a
@@ -27,7 +33,7 @@ export function bindMatrix(
   const dimensions = matrix.dimensions.map((d) => d.key);
   const compiled = compileTemplate(campaign.promptTemplate, {
     dimensions,
-    optionalDimensions: logoDimensions(matrix),
+    optionalDimensions: silentDimensions(matrix),
   });
   if (!compiled.ok)
     throw problems.unprocessable(
@@ -69,11 +75,6 @@ export function bindMatrix(
       );
   }
   return bound.renderer;
-}
-
-/** Dimensions whose levels carry a logo (at most one per matrix, checked at creation). */
-export function logoDimensions(matrix: NormalizedMatrix): string[] {
-  return matrix.dimensions.filter((d) => d.levels.some((l) => l.asset_id)).map((d) => d.key);
 }
 
 /** Explicit combinations arrive as dimension key → level key; the designs work on indices. */
@@ -172,21 +173,17 @@ export function checkBudget(p: Parameters<typeof budgetProblem>[0]) {
   if (problem) throw problem;
 }
 
-export type CampaignVideo = {
-  provider: ProviderName;
-  model: string;
-  seconds: number;
-  size: string;
-};
-
 /** What a design asks for, before any lookup: checked, expanded and priced per variant. */
 export interface PreparedRun {
   campaign: Pick<CampaignRow, 'id' | 'budgetUsd'>;
   matrix: NormalizedMatrix;
   combos: number[][];
   renderer: PromptRenderer;
-  video: CampaignVideo;
+  videos: RunVideos;
+  /** One variant at the campaign's own settings. */
   unitUsd: number;
+  /** One variant of this combination, at its own provider, model and size. */
+  priceOf: (combo: readonly number[]) => number;
   maxCostUsd: number | null;
 }
 
@@ -200,19 +197,23 @@ export function prepareRun(p: {
   maxPromptChars: number;
 }): PreparedRun {
   const renderer = bindMatrix(p.matrix, p.campaign, p.maxPromptChars);
+  const videos = resolveVideos(p.matrix, p.campaign, p.catalog);
   const combos = expandDesign(
     toDesignSpace(p.matrix),
     toDesign(p.matrix, p.design),
     p.maxVariantsPerRun,
   );
-  const video = p.campaign.video as CampaignVideo;
+  checkPromptLimits(p.catalog, videos, renderer, combos);
+  const unitUsd = pricePerVariant(p.catalog, videos.base);
+  const levelPrices = videos.byLevel.map((v) => pricePerVariant(p.catalog, v));
   return {
     campaign: p.campaign,
     matrix: p.matrix,
     combos,
     renderer,
-    video,
-    unitUsd: pricePerVariant(p.catalog, video),
+    videos,
+    unitUsd,
+    priceOf: videos.dim < 0 ? () => unitUsd : (combo) => levelPrices[combo[videos.dim]!]!,
     maxCostUsd: p.maxCostUsd ?? null,
   };
 }
@@ -257,37 +258,44 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
   let variantCount = 0;
   let reused = 0;
   let rerendered = 0;
+  // What the run pays: new and rerendered variants, each at its own generator's price.
+  let cost = 0;
   if (!reuse) {
     // Distinct combinations are distinct variants (the key hashes the levels); only an
     // explicit design can list one twice.
-    variantCount = new Set(combos.map((c) => c.join(','))).size;
+    const seen = new Set<string>();
+    for (const combo of combos) {
+      const id = combo.join(',');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      cost += prepared.priceOf(combo);
+    }
+    variantCount = seen.size;
   } else {
-    const keyOf = variantKeyer({
-      campaignId: campaign.id,
-      dimensions: prepared.matrix.dimensions.map((d) => ({
-        key: d.key,
-        levels: d.levels.map((l) => l.key),
-      })),
-      video: prepared.video,
-    });
+    const keyOf = runKeyer(campaign.id, prepared.matrix, prepared.videos);
     const seen = new Set<string>();
     for (let from = 0; from < combos.length; from += lookupChunk) {
-      const keys: string[] = [];
+      const prices = new Map<string, number>();
       for (const combo of combos.slice(from, from + lookupChunk)) {
         const key = keyOf(combo, prepared.renderer.render(combo));
         if (seen.has(key)) continue;
         seen.add(key);
-        keys.push(key);
+        prices.set(key, prepared.priceOf(combo));
       }
+      const keys = [...prices.keys()];
       for (const known of await findExistingVariants(db, { campaignId: campaign.id, keys })) {
         if (known.status === 'failed' || known.status === 'cancelled') rerendered++;
-        else reused++;
+        else {
+          reused++;
+          prices.delete(known.variant_key);
+        }
       }
+      for (const price of prices.values()) cost += price;
     }
     variantCount = seen.size;
   }
   const newVariantCount = variantCount - reused - rerendered;
-  const costUsd = roundUsd(prepared.unitUsd * (newVariantCount + rerendered));
+  const costUsd = roundUsd(cost);
   const budget = campaign.budgetUsd;
   const overBudget = budgetProblem({ cost: costUsd, budget, committed: spend.committed });
   const refusal =

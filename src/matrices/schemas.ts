@@ -80,6 +80,10 @@ const levelSchema = z.object({
   label: z.string(),
   prompt: z.string().optional(),
   asset_id: z.string().optional(),
+  video: z
+    .object({ provider: z.string(), model: z.string().optional() })
+    .optional()
+    .describe("This level's generator, over the campaign's"),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -156,7 +160,9 @@ export const previewSchema = z
     unit_cost_usd: z
       .number()
       .nonnegative()
-      .describe('Cost of one variant at the campaign settings'),
+      .describe(
+        "Cost of one variant at the campaign's own settings (a generator dimension's levels have their own: see sample)",
+      ),
     budget: z
       .object({
         budget_usd: z.number().nullable().describe("The campaign's budget; null for none"),
@@ -190,8 +196,16 @@ export const previewSchema = z
       })
       .describe('How well the design supports comparing levels'),
     sample: z
-      .array(z.object({ levels: z.record(z.string(), z.string()), prompt: z.string() }))
-      .describe('The first sample_size variants with their rendered prompts'),
+      .array(
+        z.object({
+          levels: z.record(z.string(), z.string()),
+          prompt: z.string(),
+          provider: z.string().describe("The variant's generator: the campaign's or its level's"),
+          model: z.string(),
+          cost_usd: z.number().nonnegative().describe('One render of this variant'),
+        }),
+      )
+      .describe('The first sample_size variants with their rendered prompts and generators'),
   })
   .meta({
     id: 'MatrixPreview',
@@ -209,6 +223,9 @@ export const previewSchema = z
           {
             levels: { tone: 'playful', city: 'paris' },
             prompt: 'A playful 8-second ad for Aurora sneakers in Paris',
+            provider: 'local',
+            model: 'card-v1',
+            cost_usd: 0,
           },
         ],
       },
@@ -241,7 +258,7 @@ export const createMatrixBody = {
       schema: z
         .string()
         .describe(
-          'Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id)',
+          "Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id,provider,model; provider and model set the level's generator)",
         )
         .meta({ examples: ['tone,city\nplayful,paris\nserious,rome\n'] }),
     },

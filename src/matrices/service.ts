@@ -17,6 +17,7 @@ import {
 import { bindMatrix, planRun, prepareRun, roundUsd } from './plan.ts';
 import * as repo from './repository.ts';
 import type { DesignInput } from './schemas.ts';
+import { resolveVideos, videoOf } from './videos.ts';
 
 export type MatrixSource =
   | { kind: 'json'; body: unknown }
@@ -141,6 +142,8 @@ export function createMatrixService(deps: {
       const { matrix, name } = await parse(source);
       await checkAssets(tenantId, matrix);
       bindMatrix(matrix, campaign, config.maxPromptChars);
+      // Generator levels are checked now too, so a bad model is a 422 naming its level here.
+      resolveVideos(matrix, campaign, deps.catalog);
       const space = toDesignSpace(matrix);
       const full = space.levels.reduce((acc, n) => acc * BigInt(n), 1n);
       return repo.insertMatrix(db, {
@@ -198,10 +201,16 @@ export function createMatrixService(deps: {
           detail: plan.refusal?.detail ?? null,
         },
         design_stats: { pair_coverage: stats.pair_coverage, level_balance: stats.level_balance },
-        sample: combinations.slice(0, body.sample_size).map((combo) => ({
-          levels: plan.renderer.levelsOf(combo),
-          prompt: plan.renderer.render(combo),
-        })),
+        sample: combinations.slice(0, body.sample_size).map((combo) => {
+          const video = videoOf(plan.videos, combo);
+          return {
+            levels: plan.renderer.levelsOf(combo),
+            prompt: plan.renderer.render(combo),
+            provider: video.provider,
+            model: video.model,
+            cost_usd: roundUsd(plan.priceOf(combo)),
+          };
+        }),
       };
     },
   };

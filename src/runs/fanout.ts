@@ -3,7 +3,6 @@ import type { Db } from '../db/client.ts';
 import { copyRows } from '../db/copy.ts';
 import { newId } from '../ids.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
-import { variantKeyer } from '../prompts/index.ts';
 import { initialStatus, retryableStatuses } from '../variants/lifecycle.ts';
 import * as repo from './repository.ts';
 
@@ -34,8 +33,16 @@ interface FanOut {
   combos: readonly (readonly number[])[];
   /** The template prompt of a combination (the variant key is computed on it). */
   render: (combo: readonly number[]) => string;
-  video: { provider: string; model: string; seconds: number; size: string };
-  costUsd: number;
+  /** A combination's key (runKeyer: it holds the variant's own provider and model). */
+  keyOf: (combo: readonly number[], prompt: string) => string;
+  /** A combination's generator: the campaign's, or its generator level's. */
+  videoOf: (combo: readonly number[]) => {
+    provider: string;
+    model: string;
+    seconds: number;
+    size: string;
+  };
+  priceOf: (combo: readonly number[]) => number;
   /**
    * Whether the campaign may already have some of these variants. When it has none (a first
    * run), no key is looked up.
@@ -43,13 +50,18 @@ interface FanOut {
   reuse: boolean;
 }
 
+export interface Routed {
+  id: string;
+  provider: string;
+}
+
 interface Written {
   /** Variants of the run, once each (a combination listed twice is one variant). */
   count: number;
-  /** Ids of the variants this run created. */
-  created: string[];
+  /** The variants this run created, with the provider whose queue renders each. */
+  created: Routed[];
   /** Existing variants that failed or were cancelled: this run renders them again. */
-  again: string[];
+  again: Routed[];
 }
 
 /**
@@ -60,14 +72,10 @@ interface Written {
  * lock, so no other fan-out inserts the same keys meanwhile; COPY needs no ON CONFLICT.
  */
 export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut): Promise<Written> {
-  const dimensions = f.matrix.dimensions.map((d) => ({
-    key: d.key,
-    levels: d.levels.map((l) => l.key),
-  }));
-  const keyOf = variantKeyer({ campaignId: f.campaignId, dimensions, video: f.video });
+  const keyOf = f.keyOf;
   // The levels object as JSON text, from fragments built once per level.
-  const levelJson = dimensions.map((d, i) =>
-    d.levels.map((l) => `${i ? ',' : ''}${JSON.stringify(d.key)}:${JSON.stringify(l)}`),
+  const levelJson = f.matrix.dimensions.map((d, i) =>
+    d.levels.map((l) => `${i ? ',' : ''}${JSON.stringify(d.key)}:${JSON.stringify(l.key)}`),
   );
   const levelsOf = (combo: readonly number[]) => {
     let json = '{';
@@ -76,9 +84,8 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
   };
 
   const seen = new Set<string>();
-  const created: string[] = [];
-  const again: string[] = [];
-  const { provider, model, seconds, size } = f.video;
+  const created: Routed[] = [];
+  const again: Routed[] = [];
   for (let from = 0; from < f.combos.length; from += chunkSize) {
     const combos = f.combos.slice(from, from + chunkSize);
     const prompts = combos.map(f.render);
@@ -100,26 +107,29 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
       const known = existing?.get(key);
       if (known) {
         linked.push(known.id);
-        if (retryableStatuses.includes(known.status)) again.push(known.id);
+        if (retryableStatuses.includes(known.status))
+          again.push({ id: known.id, provider: known.provider });
         continue;
       }
       const id = newId('variant');
+      const combo = combos[i]!;
+      const { provider, model, seconds, size } = f.videoOf(combo);
       rows.push([
         id,
         f.tenantId,
         f.campaignId,
         f.runId,
         key,
-        levelsOf(combos[i]!),
+        levelsOf(combo),
         prompts[i]!,
         provider,
         model,
         seconds,
         size,
         initialStatus,
-        f.costUsd,
+        f.priceOf(combo),
       ]);
-      created.push(id);
+      created.push({ id, provider });
       linked.push(id);
     }
     if (rows.length) await copyRows(client, 'variants', variantColumns, rows);

@@ -11,8 +11,13 @@ export async function lockCampaign(tx: DbOrTx, campaignId: string) {
 }
 
 export async function findExistingVariants(tx: DbOrTx, p: { campaignId: string; keys: string[] }) {
-  const { rows } = await tx.execute<{ id: string; variant_key: string; status: VariantStatus }>(
-    sql`SELECT id, variant_key, status FROM variants
+  const { rows } = await tx.execute<{
+    id: string;
+    variant_key: string;
+    status: VariantStatus;
+    provider: string;
+  }>(
+    sql`SELECT id, variant_key, status, provider FROM variants
         WHERE campaign_id = ${p.campaignId} AND variant_key = ANY(${sql.param(p.keys)}::text[])`,
   );
   return rows;
@@ -87,10 +92,10 @@ export async function runCounts(db: DbOrTx, runIds: string[]) {
 
 /** Variants of a run in the given states, for cancel and retry. */
 export async function runVariantIds(db: DbOrTx, p: { runId: string; statuses: VariantStatus[] }) {
-  const { rows } = await db.execute<{ id: string; cost_usd: string }>(sql`
-    SELECT v.id, v.cost_usd FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
+  const { rows } = await db.execute<{ id: string; cost_usd: string; provider: string }>(sql`
+    SELECT v.id, v.cost_usd, v.provider FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
     WHERE rv.run_id = ${p.runId} AND v.status = ANY(${sql.param(p.statuses)}::text[])`);
-  return rows.map((r) => ({ id: r.id, cost: Number(r.cost_usd) }));
+  return rows.map((r) => ({ id: r.id, cost: Number(r.cost_usd), provider: r.provider }));
 }
 
 export async function markRunCancelled(tx: DbOrTx, id: string) {

@@ -8,6 +8,7 @@ import { newId } from '../ids.ts';
 import { checkBudget, planRun, prepareRun, roundUsd } from '../matrices/plan.ts';
 import type { DesignInput } from '../matrices/schemas.ts';
 import type { MatrixService } from '../matrices/service.ts';
+import { runKeyer, videoOf } from '../matrices/videos.ts';
 import type { ProviderCatalog } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
@@ -19,7 +20,7 @@ import {
   requeueForRetry,
   settledStatuses,
 } from '../variants/lifecycle.ts';
-import { writeRunVariants } from './fanout.ts';
+import { type Routed, writeRunVariants } from './fanout.ts';
 import * as repo from './repository.ts';
 
 interface RunServiceConfig {
@@ -98,12 +99,10 @@ export function createRunService(deps: {
   }
 
   /** After commit: a failure here loses nothing; the reconciler adds jobs for queued variants without one. */
-  async function enqueue(ids: string[], provider: string) {
+  async function enqueue(variants: Routed[]) {
     try {
-      await enqueueRenders(
-        deps.queues,
-        ids.map((id) => ({ id, provider })),
-      );
+      // Each to its own provider's queue: a generator dimension spans several.
+      await enqueueRenders(deps.queues, variants);
     } catch (err) {
       deps.onEnqueueError(err);
     }
@@ -155,8 +154,9 @@ export function createRunService(deps: {
           matrix: plan.matrix,
           combos: plan.combos,
           render: (combo) => plan.renderer.render(combo),
-          video: plan.video,
-          costUsd: plan.unitUsd,
+          keyOf: runKeyer(campaignId, plan.matrix, plan.videos),
+          videoOf: (combo) => videoOf(plan.videos, combo),
+          priceOf: plan.priceOf,
           reuse: plan.reuse,
         });
         if (
@@ -181,7 +181,13 @@ export function createRunService(deps: {
           estimatedCostUsd: cost,
           maxCostUsd: body.max_cost_usd ?? null,
         });
-        const toEnqueue = written.created.concat(await requeueForRetry(tx, written.again));
+        const reset = new Set(
+          await requeueForRetry(
+            tx,
+            written.again.map((v) => v.id),
+          ),
+        );
+        const toEnqueue = written.created.concat(written.again.filter((v) => reset.has(v.id)));
         // A run of variants that all exist already (and are settled) is complete at birth.
         await completeSettledRuns(tx, { runId });
         const response = {
@@ -196,7 +202,7 @@ export function createRunService(deps: {
         await idempotency?.completeIn(tx, 202, response);
         return { response, toEnqueue };
       });
-      await enqueue(result.toEnqueue, prepared.video.provider);
+      await enqueue(result.toEnqueue);
       return result.response;
     },
 
@@ -236,14 +242,16 @@ export function createRunService(deps: {
           committed: (await repo.campaignSpend(tx, run.campaignId)).committed,
           path: 'run',
         });
-        const reset = await requeueForRetry(
-          tx,
-          failed.map((f) => f.id),
+        const reset = new Set(
+          await requeueForRetry(
+            tx,
+            failed.map((f) => f.id),
+          ),
         );
         await repo.reopenRun(tx, id);
-        return reset;
+        return failed.filter((f) => reset.has(f.id));
       });
-      await enqueue(ids, (campaign.video as { provider: string }).provider);
+      await enqueue(ids);
       return { run: await get(tenantId, id), retried: ids.length };
     },
   };

@@ -78,6 +78,12 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * openai configured for the api only: its campaigns pass the catalog (an unconfigured provider
+ * is a 422), and nothing renders, so the base URL points where nothing listens.
+ */
+export const openaiApiOnly = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9' };
+
 export const campaignBody = {
   name: 'Summer soda',
   brief: { product: 'Fizz soda', key_message: 'Cold refreshment', avoid: ['alcohol'] },

@@ -4,7 +4,12 @@ import { campaignBody, createTestApp, type TestApp } from '../helpers/app.ts';
 let t: TestApp;
 let auth: string;
 beforeAll(async () => {
-  t = await createTestApp({ BODY_LIMIT_BYTES: '4096', RATE_LIMIT_PER_MINUTE: '5' });
+  t = await createTestApp({
+    BODY_LIMIT_BYTES: '4096',
+    RATE_LIMIT_PER_MINUTE: '5',
+    // openai must be configured for its catalog to be consulted: an unconfigured one is a 422 first.
+    OPENAI_API_KEY: 'sk-test',
+  });
   auth = await t.key('errors');
 });
 afterAll(() => t.close());

@@ -21,7 +21,7 @@ const matrix = {
 const template = 'A {{tone}} ad for {{brief.product}} in {{setting}}, {{city}}, with {{partner}}';
 
 beforeAll(async () => {
-  t = await createTestApp({ MAX_VARIANTS_PER_RUN: '50' });
+  t = await createTestApp({ MAX_VARIANTS_PER_RUN: '50', OPENAI_API_KEY: 'sk-test' });
   auth = await t.key('matrix-co');
   const res = await t.app.inject({
     method: 'POST',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { campaignWithVariants } from '../reports/fixtures.ts';
 
 // How metrics CSV bytes are read: encodings, row shapes and headers, through the real app.
@@ -8,7 +8,11 @@ let auth: string;
 let v1: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ METRICS_MAX_ROWS: '300', METRICS_MAX_BYTES: '20000' });
+  t = await createTestApp({
+    ...openaiApiOnly,
+    METRICS_MAX_ROWS: '300',
+    METRICS_MAX_BYTES: '20000',
+  });
   auth = await t.key('metrics-csv-co');
   const mine = await campaignWithVariants(t, auth, { tone: ['calm'] }, [{ tone: 'calm' }]);
   v1 = mine.variant('calm');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetricsService } from '../../src/metrics/service.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { campaignWithVariants, postMetrics } from '../reports/fixtures.ts';
 
 let t: TestApp;
@@ -14,7 +14,11 @@ const day = (offset: number) =>
   new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
-  t = await createTestApp({ METRICS_MAX_ROWS: '300', METRICS_MAX_BYTES: '20000' });
+  t = await createTestApp({
+    ...openaiApiOnly,
+    METRICS_MAX_ROWS: '300',
+    METRICS_MAX_BYTES: '20000',
+  });
   auth = await t.key('metrics-co');
   other = await t.key('metrics-rival');
   const mine = await campaignWithVariants(t, auth, { tone: ['calm', 'bold'] }, [

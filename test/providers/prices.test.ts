@@ -29,8 +29,13 @@ describe('PRICES_JSON at start-up', () => {
     expect(problemsOf('{"openai":{"sora-2":{"720x1280":"0.1"}}}')).toEqual([
       expect.stringMatching(/^PRICES_JSON\.openai\.sora-2\.720x1280: /),
     ]);
+    // Runway and fal are providers now: their models take prices, unknown ones are named.
     expect(problemsOf('{"runway":{"gen-3":{"720x1280":0.1}}}')).toEqual([
-      'PRICES_JSON: Unrecognized key: "runway"',
+      'PRICES_JSON.runway.gen-3: runway has no model gen-3 (known: gen4.5, gen4_turbo, veo3.1, veo3.1_fast)',
+    ]);
+    expect(problemsOf('{"runway":{"gen4.5":{"1280x720":0.1}}}')).toEqual([]);
+    expect(problemsOf('{"nova":{"m":{"720x1280":0.1}}}')).toEqual([
+      'PRICES_JSON: Unrecognized key: "nova"',
     ]);
     expect(problemsOf('{"openai":{"sora-9":{"720x1280":0.1}}}')).toEqual([
       'PRICES_JSON.openai.sora-9: openai has no model sora-9 (known: sora-2, sora-2-pro)',
@@ -49,7 +54,10 @@ describe('PRICES_JSON in quotes', () => {
   let t: TestApp;
   let auth: string;
   beforeAll(async () => {
-    t = await createTestApp({ PRICES_JSON: '{"openai":{"sora-2":{"720x1280":0.25}}}' });
+    t = await createTestApp({
+      PRICES_JSON: '{"openai":{"sora-2":{"720x1280":0.25}}}',
+      OPENAI_API_KEY: 'sk-test',
+    });
     auth = await t.key('priced-co');
   });
   afterAll(() => t.close());

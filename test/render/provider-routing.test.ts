@@ -5,18 +5,23 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerProcessors } from '../../src/main/worker.ts';
 import { renderQueueOf, UnknownProviderError } from '../../src/render/enqueue.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 
-// No OPENAI_API_KEY: this deployment renders on the local provider only.
+// openai configured for the api only (its campaigns pass the catalog); the workers of the
+// "not configured" test run without its key.
 let t: TestApp;
 let auth: string;
 let dir: string;
 let workers: ReturnType<typeof startTestWorkers> | undefined;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-routing-'));
-  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  t = await createTestApp({
+    ...openaiApiOnly,
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+  });
   auth = await t.key('routing-co');
 });
 afterAll(async () => {
@@ -54,7 +59,9 @@ describe('providers and their queues', () => {
   });
 
   it('fails a variant whose provider is not configured at once, with that code', async () => {
-    workers = startTestWorkers(t);
+    // The api refuses an unconfigured provider (422); a worker without the key the api had
+    // must still fail the variant rather than render it elsewhere.
+    workers = startTestWorkers(t, { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' });
     const s = await setupCampaign(t, auth, {
       levels: { tone: ['a', 'b'] },
       video: { provider: 'openai', seconds: 4, size: '720x1280' },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
 let t: TestApp;
@@ -11,7 +11,7 @@ let variantId: string;
 
 // No workers here: these are the API's answers, whatever state the variants are in.
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   mine = await t.key('runs-api-a');
   theirs = await t.key('runs-api-b');
   s = await setupCampaign(t, mine, { levels: { tone: ['a', 'b'], setting: ['x'] } });

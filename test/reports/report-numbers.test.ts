@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/reports/schemas.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { campaignWithVariants, getReport, postMetrics } from './fixtures.ts';
 import { expectRel } from './stats/helpers.ts';
 
@@ -14,7 +14,7 @@ let t: TestApp;
 let auth: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   auth = await t.key('numbers-co');
 });
 afterAll(() => t.close());

@@ -4,7 +4,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CsvCell, createCsvLine } from '../../src/reports/csv.ts';
 import { reportSchema } from '../../src/reports/schemas.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { campaignWithVariants, getReport, postMetrics } from './fixtures.ts';
 
 let t: TestApp;
@@ -20,7 +20,7 @@ async function sql(text: string, values: unknown[] = []) {
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   auth = await t.key('report-co');
   rival = await t.key('report-rival');
   ops = await campaignWithVariants(t, auth, levels, combos);

@@ -8,7 +8,7 @@ import { ProblemError } from '../../src/http/problem.ts';
 import { createInfra } from '../../src/main/infra.ts';
 import { createMatrixService } from '../../src/matrices/service.ts';
 import { createRunService } from '../../src/runs/service.ts';
-import { createTestApp, type TestApp, testConfig, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp, testConfig, waitFor } from '../helpers/app.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { setupCampaign } from '../helpers/scenario.ts';
 
@@ -19,7 +19,7 @@ let t: TestApp;
 let auth: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   auth = await t.key('errors');
 });
 afterAll(() => t.close());
@@ -54,6 +54,7 @@ describe('a run whose matrix cannot be looked up', () => {
         db: t.infra.database.db,
         catalog,
         defaultProvider: t.config.DEFAULT_PROVIDER,
+        ownedAssetIds: async () => new Set<string>(),
       });
       const matrices = createMatrixService({
         db: lost.db,
@@ -103,7 +104,7 @@ describe('a run whose matrix cannot be looked up', () => {
 
 describe('a database out of reach', () => {
   it('answers 503 problem+json with Retry-After, not 500', async () => {
-    const t2 = await createTestApp();
+    const t2 = await createTestApp(openaiApiOnly);
     try {
       const key = await t2.key('outage');
       const s = await setupCampaign(t2, key, { levels });

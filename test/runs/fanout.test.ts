@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { variantKey } from '../../src/prompts/index.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign } from '../helpers/scenario.ts';
 
 // The fan-out's writes, read back from Postgres. No workers: jobs wait in this file's queues.
@@ -8,7 +8,7 @@ let t: TestApp;
 let auth: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   auth = await t.key('fanout');
 });
 afterAll(() => t.close());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun } from '../helpers/scenario.ts';
 
 // Listing runs costs a fixed number of statements whatever the page size: one grouped count
@@ -8,7 +8,7 @@ let t: TestApp;
 let auth: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   auth = await t.key('list');
 });
 afterAll(() => t.close());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign } from '../helpers/scenario.ts';
 
 // The preview and the run share one plan: what earlier runs spent or reserved counts in both,
@@ -9,7 +9,7 @@ let t: TestApp;
 let auth: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
   auth = await t.key('plan');
 });
 afterAll(() => t.close());

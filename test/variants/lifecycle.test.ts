@@ -14,12 +14,12 @@ import {
   settledStatuses,
   transition,
 } from '../../src/variants/lifecycle.ts';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp(openaiApiOnly);
 });
 afterAll(() => t.close());
 

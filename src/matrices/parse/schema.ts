@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { providerNames } from '../../providers/catalog.ts';
 
 /** Dimension keys become `{{key}}` placeholders and `levels[key]=` query names, hence ASCII. */
 export const DIMENSION_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
@@ -75,6 +76,21 @@ const metadata = z
     error: `metadata is larger than ${METADATA_MAX_BYTES} bytes as JSON`,
   });
 
+const levelVideo = z.strictObject({
+  provider: z.enum(providerNames, {
+    error: (iss) =>
+      `provider must be one of ${providerNames.join(', ')}, got ${JSON.stringify(String(iss.input))}`,
+  }),
+  model: z
+    .string()
+    .trim()
+    .min(1, { error: 'model is empty' })
+    .max(100, { error: 'model is longer than 100 characters' })
+    .regex(NO_CONTROL, { error: 'model contains control characters' })
+    .optional()
+    .describe("Defaults to the provider's default model"),
+});
+
 export const levelInputSchema = z.strictObject({
   key: levelKey.describe('Unique within its dimension, ignoring case. 1–64 characters, trimmed.'),
   label: label.optional().describe('Human-readable name; defaults to the key.'),
@@ -85,6 +101,11 @@ export const levelInputSchema = z.strictObject({
       "Logo composited onto this level's videos. One dimension per matrix may carry logos, whatever its key; it need not appear in prompt_template.",
     ),
   metadata: metadata.optional().describe('Free-form flat JSON object, at most 2 KB.'),
+  video: levelVideo
+    .optional()
+    .describe(
+      "The generator for this level's variants, over the campaign's video settings (seconds and size stay the campaign's): the generator as a variable. One dimension per matrix may carry these, whatever its key; it need not appear in prompt_template.",
+    ),
 });
 
 export const dimensionInputSchema = z.strictObject({

@@ -46,7 +46,16 @@ interface Built {
   invalid: TableError[];
 }
 
-const LONG_COLUMNS = ['dimension', 'level', 'label', 'prompt', 'asset_id'] as const;
+// provider and model: the level's generator (the generator as a variable); wide form cannot say it.
+const LONG_COLUMNS = [
+  'dimension',
+  'level',
+  'label',
+  'prompt',
+  'asset_id',
+  'provider',
+  'model',
+] as const;
 type LongColumn = (typeof LONG_COLUMNS)[number];
 
 export function columnLetter(col: number): string {
@@ -286,15 +295,30 @@ function buildLong(header: TableRow, data: TableRow[], delimiter?: string): Buil
     if (label) level.label = label;
     if (prompt) level.prompt = prompt;
     if (assetId) level.asset_id = assetId;
+    // Provider names are lowercase ids; spreadsheet users capitalise ("Runway"). Model ids are
+    // case-sensitive and kept as typed.
+    const provider = cell(cells, 'provider').toLowerCase();
+    const model = cell(cells, 'model');
+    // Checked by the schema like a JSON level's; the cast only lets a typo reach it.
+    type Video = NonNullable<typeof level.video>;
+    if (provider) level.video = (model ? { provider, model } : { provider }) as Video;
+    else if (model)
+      invalid.push({
+        row,
+        col: cols.get('model') ?? levelCol,
+        message: 'model needs a provider in the same row',
+      });
     doc.dimensions[d]?.levels.push(level);
     levelRows[d]?.push(row);
   }
   const locate = (path: readonly PathSegment[]): Loc | undefined => {
-    const [top, d, field, l, attr] = path;
+    const [top, d, field, l, attr, sub] = path;
     if (top !== 'dimensions' || typeof d !== 'number') return undefined;
     if (field === 'levels' && typeof l === 'number') {
+      // A level's video.provider and video.model are the provider and model columns.
+      const name = attr === 'video' ? (sub ?? 'provider') : attr;
       const col =
-        typeof attr === 'string' && attr !== 'key' ? cols.get(attr as LongColumn) : levelCol;
+        typeof name === 'string' && name !== 'key' ? cols.get(name as LongColumn) : levelCol;
       return { row: levelRows[d]?.[l], col: col ?? levelCol };
     }
     return { row: dimRows[d], col: dimCol };

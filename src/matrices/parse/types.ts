@@ -58,6 +58,13 @@ export interface NormalizedLevel {
   prompt?: string;
   asset_id?: string;
   metadata?: Record<string, MetadataValue>;
+  /** This level's generator, over the campaign's (the model defaults to the provider's). */
+  video?: LevelVideo;
+}
+
+export interface LevelVideo {
+  provider: string;
+  model?: string;
 }
 
 export interface NormalizedDimension {

@@ -229,6 +229,10 @@ function normalize(doc: ParsedMatrix): NormalizedMatrix {
       if (level.prompt) out.prompt = level.prompt;
       if (level.asset_id) out.asset_id = level.asset_id;
       if (level.metadata) out.metadata = level.metadata;
+      if (level.video)
+        out.video = level.video.model
+          ? { provider: level.video.provider, model: level.video.model }
+          : { provider: level.video.provider };
       return out;
     }),
   }));
