@@ -2,18 +2,27 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runDemo } from '../../src/main/demo.ts';
 import { testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { removeKeysUnder } from '../helpers/redis.ts';
 
 let db: TestDatabase;
 let dir: string;
+let prefix: string | undefined;
 beforeAll(async () => {
   db = await createTestDatabase({ migrated: false });
   dir = await mkdtemp(join(tmpdir(), 'amx-demo-'));
 });
 afterAll(async () => {
+  // The demo's queues live under the config's prefix: remove them like every test file does.
+  if (prefix) {
+    const redis = new Redis(inject('redisUrl'));
+    await removeKeysUnder(redis, prefix);
+    await redis.quit();
+  }
   await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -38,6 +47,7 @@ describe('admatrix demo', () => {
       WORK_DIR: join(dir, 'work'),
       LOG_LEVEL: 'silent',
     });
+    prefix = config.QUEUE_PREFIX;
     const result = await runDemo(config, out);
     expect(text).toContain('= 24 variants');
     expect(text).toMatch(/done {6}24 ready, 0 failed/);
