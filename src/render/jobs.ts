@@ -98,11 +98,13 @@ function createRenderSteps(deps: RenderDeps) {
     job: Job,
     token: string | undefined,
   ): Promise<never> {
-    const ms = Math.max(err.retryAfterMs ?? 1_000, 100);
+    const daily = err.code === 'daily_limit';
+    // A daily cap without a Retry-After will not lift in a second: ask again in ten minutes.
+    const ms = Math.max(err.retryAfterMs ?? (daily ? 600_000 : 1_000), 100);
     await transition(db, { id: v.id, from: ['submitting'], to: 'queued' });
     await pauseProvider(db, {
       provider: v.provider,
-      model: err.code === 'daily_limit' ? v.model : '',
+      model: daily ? v.model : '',
       retryAfterMs: ms,
       code: err.code,
     });
