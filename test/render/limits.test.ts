@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunwayProvider } from '../../src/providers/runway/index.ts';
+import { ProviderError } from '../../src/providers/types.ts';
 import {
   type Claim,
   claimSubmit,
@@ -17,6 +19,7 @@ import {
 } from '../../src/render/claim.ts';
 import { openStatuses } from '../../src/variants/lifecycle.ts';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
+import { startFakeRunway } from '../fake-runway/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
@@ -207,5 +210,38 @@ describe('create limiter', () => {
     expect((over as { ms: number }).ms).toBeGreaterThan(23.9 * 3_600_000);
     await t.testDb.pool.query(`UPDATE variants SET model = 'veo3.1' WHERE id = $1`, [ids[4]]);
     expect((await take(ids[4]!, 'veo3.1')).kind).toBe('claimed');
+  });
+
+  it('against Runway, our daily cap per model stops creates before Runway would 429', async () => {
+    const fake = await startFakeRunway({ dailyLimit: 2 });
+    try {
+      const provider = createRunwayProvider({ apiKey: fake.apiKey, baseURL: fake.url });
+      const { ids, provider: name } = await queuedVariants(4, 'gen4.5');
+      await t.testDb.pool.query(`UPDATE variants SET model = 'veo3.1' WHERE id = $1`, [ids[3]]);
+      const limits = { rpm: 1_000, maxConcurrent: 1_000, dailyLimit: 2, dailyPerModel: true };
+      const answers: string[] = [];
+      for (const [i, id] of ids.entries()) {
+        const model = i === 3 ? 'veo3.1' : 'gen4.5';
+        const c = await claim({ variantId: id, provider: name, model }, limits);
+        if (c.kind !== 'claimed') {
+          answers.push(c.kind === 'wait' ? c.reason : c.kind);
+          continue;
+        }
+        const outcome = await provider
+          .submit({ variantId: id, prompt: `ad ${id}`, model, seconds: 4, size: '1280x720' })
+          .then(() => 'accepted' as const)
+          .catch((err: unknown) => {
+            if (err instanceof ProviderError) answers.push(err.code);
+            return 'rejected' as const;
+          });
+        await finishProviderCall(t.infra.database.db, { callId: c.callId, outcome });
+        answers.push(outcome);
+      }
+      // The third gen4.5 create would be Runway's 429 daily_limit; it is never sent.
+      expect(answers).toEqual(['accepted', 'accepted', 'daily', 'accepted']);
+      expect(fake.createCalls.map((c) => c.status)).toEqual([200, 200, 200]);
+    } finally {
+      await fake.close();
+    }
   });
 });
