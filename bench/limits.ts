@@ -21,12 +21,9 @@ function busiest(ats: number[]) {
   return most;
 }
 
-export async function main() {
-  const rpm = 30;
-  const cap = 3;
-  const renderMs = 3_000;
+async function shape(opts: { rpm: number; cap: number | null; renderMs: number }) {
+  const { rpm, cap, renderMs } = opts;
   const variants = 2 * rpm;
-  // C / render time = 60/min > R: the rate limit binds, the concurrency cap is exercised.
   const fake = await startFakeVideoServer({
     rpm,
     rpmWindowMs: windowMs,
@@ -40,7 +37,7 @@ export async function main() {
       env: {
         RENDER_CONCURRENCY: '16',
         OPENAI_RPM: String(rpm),
-        OPENAI_MAX_CONCURRENT: String(cap),
+        OPENAI_MAX_CONCURRENT: String(cap ?? 1_000),
         RENDER_POLL_INTERVAL_MS: '200',
       },
     });
@@ -49,7 +46,7 @@ export async function main() {
     const most = busiest(ats);
     const lag = (ats[rpm] ?? Number.NaN) - first - windowMs;
     console.log(
-      `quota use, OpenAI shape: fake enforces R=${rpm}/60 s and C=${cap} (renders ${renderMs / 1000} s), burst of ${variants}`,
+      `OpenAI shape: fake enforces R=${rpm}/60 s${cap ? ` and C=${cap}` : ', no concurrency cap'} (renders ${renderMs / 1000} s), burst of ${variants}`,
     );
     console.log(
       `  busiest window ${most} arrivals = ${(most / rpm).toFixed(2)} of R (target >= 0.95, never > 1.00)`,
@@ -58,14 +55,24 @@ export async function main() {
       `  create ${rpm + 1} at  +${((ats[rpm]! - first) / 1000).toFixed(2)} s after the first (floor: +60.00 s; lag ${(lag / 1000).toFixed(2)} s)`,
     );
     console.log(
+      `  first ${rpm} creates spanned ${((ats[rpm - 1]! - first) / 1000).toFixed(2)} s; the next ${rpm} ${((ats.at(-1)! - ats[rpm]!) / 1000).toFixed(2)} s`,
+    );
+    console.log(
       `  last create at +${((ats.at(-1)! - first) / 1000).toFixed(2)} s; creates ${ats.length} for ${variants} variants`,
     );
-    console.log(`  peak running   ${fake.peakConcurrent} (must be <= ${cap})`);
+    console.log(`  peak running   ${fake.peakConcurrent}${cap ? ` (must be <= ${cap})` : ''}`);
     console.log(`  429s received  ${fake.count429} (target 0)`);
     console.log(`  wall time      ${r.seconds.toFixed(1)} s submit to run completed`);
   } finally {
     await fake.close();
   }
+}
+
+export async function main() {
+  // R alone binds: 2R go out as R at once and R one window later.
+  await shape({ rpm: 30, cap: null, renderMs: 500 });
+  // C / render time = 60/min > R: both limits bind in turn (C within a window, R across).
+  await shape({ rpm: 30, cap: 3, renderMs: 3_000 });
 }
 
 if (import.meta.main) await main();
