@@ -28,7 +28,7 @@ function cpuSeconds(pid: number) {
   return fields.slice(11, 15).reduce((a, f) => a + Number(f), 0) / ticks;
 }
 
-async function scenario(opts: {
+export async function scenario(opts: {
   variants: number;
   env: Record<string, string>;
   fake: Awaited<ReturnType<typeof startFakeVideoServer>>;

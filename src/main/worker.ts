@@ -76,8 +76,18 @@ export function workerProcessors(
         limits: {
           local: { rpm: config.LOCAL_RPM, maxConcurrent: config.LOCAL_MAX_CONCURRENT },
           openai: { rpm: config.OPENAI_RPM, maxConcurrent: config.OPENAI_MAX_CONCURRENT },
-          runway: { rpm: config.RUNWAY_RPM, maxConcurrent: config.RUNWAY_MAX_CONCURRENT },
-          fal: { rpm: config.FAL_RPM, maxConcurrent: config.FAL_MAX_CONCURRENT },
+          // Runway caps generations per model per rolling day; our cap mirrors that shape.
+          runway: {
+            rpm: config.RUNWAY_RPM,
+            maxConcurrent: config.RUNWAY_MAX_CONCURRENT,
+            dailyLimit: config.RUNWAY_DAILY_LIMIT,
+            dailyPerModel: true,
+          },
+          fal: {
+            rpm: config.FAL_RPM,
+            maxConcurrent: config.FAL_MAX_CONCURRENT,
+            dailyLimit: config.FAL_DAILY_LIMIT,
+          },
         },
       },
     }),

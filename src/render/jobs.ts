@@ -32,7 +32,7 @@ import {
   type TransitionedVariant,
   transition,
 } from '../variants/lifecycle.ts';
-import { claimSubmit, type ProviderLimits } from './claim.ts';
+import { claimSubmit, finishProviderCall, type ProviderLimits, pauseProvider } from './claim.ts';
 import { isProviderName, renderQueueOf } from './enqueue.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
@@ -135,17 +135,28 @@ function createRenderSteps(deps: RenderDeps) {
     throw new Waiting();
   }
 
-  /** 429: pause this provider's queue for every worker, without spending an attempt. */
+  /**
+   * 429 on a create: the provider's creates (one model's, for a daily cap) wait exactly the
+   * Retry-After, recorded in Postgres where every worker's limiter reads it. No queue-wide
+   * pause: other models and providers keep rendering, and a pause never outlasts its 429.
+   */
   async function rateLimited(
     v: RenderVariant,
     err: ProviderError,
-    from: 'submitting' | null,
+    job: Job,
+    token: string | undefined,
   ): Promise<never> {
-    if (from) await transition(db, { id: v.id, from: [from], to: 'queued' });
-    await deps.queues
-      .get(renderQueueOf(v.provider))
-      .rateLimit(Math.max(err.retryAfterMs ?? 1_000, 100));
-    throw new RateLimitError();
+    const daily = err.code === 'daily_limit';
+    // A daily cap without a Retry-After will not lift in a second: ask again in ten minutes.
+    const ms = Math.max(err.retryAfterMs ?? (daily ? 600_000 : 1_000), 100);
+    await transition(db, { id: v.id, from: ['submitting'], to: 'queued' });
+    await pauseProvider(db, {
+      provider: v.provider,
+      model: daily ? v.model : '',
+      retryAfterMs: ms,
+      code: err.code,
+    });
+    return delay(job, token, ms);
   }
 
   /**
@@ -221,12 +232,13 @@ function createRenderSteps(deps: RenderDeps) {
     const claim = await claimSubmit(db, {
       variantId: v.id,
       provider: v.provider,
+      model: v.model,
       from: recovering ? ['submitting'] : openStatuses,
       limits: config.limits[v.provider],
       busyRetryMs: Math.min(config.pollIntervalMs, 5_000),
     });
     if (claim.kind === 'gone') return;
-    if (claim.kind === 'wait') await delay(job, token, claim.ms);
+    if (claim.kind === 'wait') return delay(job, token, claim.ms);
     let jobId: string;
     let reservedUsd: number | undefined;
     try {
@@ -237,7 +249,13 @@ function createRenderSteps(deps: RenderDeps) {
           submit_started_at: claim.kind === 'claimed' ? claim.submitStartedAt : null,
         }),
       }));
+      await finishProviderCall(db, { callId: claim.callId, outcome: 'accepted' });
     } catch (err) {
+      const refused = err instanceof ProviderError && (err.status ?? 0) >= 400 && err.status! < 500;
+      await finishProviderCall(db, {
+        callId: claim.callId,
+        outcome: refused ? 'rejected' : 'unknown',
+      });
       if (!(err instanceof ProviderError)) throw err;
       deps.metrics?.providerError(v.provider, err.code, err.kind);
       if (err.code === AMBIGUOUS_CREATE && !provider.searchable) return hold(v, err.message);
@@ -246,7 +264,7 @@ function createRenderSteps(deps: RenderDeps) {
         await settle(v, to, code, err.message);
         return;
       }
-      if (err.kind === 'rate_limited') await rateLimited(v, err, 'submitting');
+      if (err.kind === 'rate_limited') await rateLimited(v, err, job, token);
       // Not ambiguous, so it never left (connection refused): a provider that cannot be searched
       // goes back to queued, or the retry would take it for a create that died half-way.
       if (!provider.searchable)
@@ -278,8 +296,9 @@ function createRenderSteps(deps: RenderDeps) {
       return settle(v, 'failed', 'missing_job_id', 'submitted without a provider job id');
     const status = await provider.status(v.provider_job_id).catch(async (err: unknown) => {
       if (err instanceof ProviderError) deps.metrics?.providerError(v.provider, err.code, err.kind);
+      // A read's 429 delays this poll only: reads do not spend the create window.
       if (err instanceof ProviderError && err.kind === 'rate_limited')
-        return rateLimited(v, err, null);
+        return delay(job, token, Math.max(err.retryAfterMs ?? 1_000, 100));
       if (err instanceof ProviderError && err.kind === 'permanent') {
         await settle(v, 'failed', err.code, err.message);
         return null;

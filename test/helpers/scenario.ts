@@ -1,12 +1,5 @@
-import { FAL_DEFAULT_MODEL } from '../../src/providers/fal/catalog.ts';
-import { RUNWAY_DEFAULT_MODEL } from '../../src/providers/runway/catalog.ts';
 import type { TestApp } from './app.ts';
 import { waitFor } from './app.ts';
-
-const defaultModels: Record<string, string> = {
-  runway: RUNWAY_DEFAULT_MODEL,
-  fal: FAL_DEFAULT_MODEL,
-};
 
 /** A campaign and matrix through the API, as a client would make them. */
 export async function setupCampaign(
@@ -36,17 +29,7 @@ export async function setupCampaign(
       },
     });
   const video = opts.video ?? { provider: 'openai', seconds: 4, size: '720x1280' };
-  let campaign = await create(video);
-  // Until campaign validation knows every provider in the catalog (issue 11, the generators'
-  // part), a provider it refuses is set on the row: the render pipeline is what is under test.
-  if (campaign.statusCode === 400 && campaign.body.includes('video.provider')) {
-    campaign = await create({ ...video, provider: 'local' });
-    if (campaign.statusCode === 201)
-      await t.testDb.pool.query('UPDATE campaigns SET video = $2 WHERE id = $1', [
-        campaign.json().id,
-        { model: defaultModels[video.provider], ...video },
-      ]);
-  }
+  const campaign = await create(video);
   if (campaign.statusCode !== 201) throw new Error(`campaign: ${campaign.body}`);
   const matrix = await t.app.inject({
     method: 'POST',

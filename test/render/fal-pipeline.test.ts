@@ -22,7 +22,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-fal-'));
   fal = await startFakeFal({ maxConcurrent: 8, defaults: { queuedMs: 50, renderMs: 200 } });
   runway = await startFakeRunway({ maxConcurrent: 8, defaults: { pendingMs: 50, renderMs: 150 } });
-  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  // The api validates campaigns against the providers this deployment has keys for.
+  t = await createTestApp({
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+    RUNWAYML_API_SECRET: 'api-side-key',
+    FAL_KEY: 'api-side-key',
+  });
   workers = startTestWorkers(t, {
     FAL_KEY: 'test-fal-key',
     FAL_QUEUE_URL: fal.queueUrl,

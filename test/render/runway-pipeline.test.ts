@@ -20,7 +20,13 @@ const video = { provider: 'runway', seconds: 2, size: '1280x720' };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-runway-'));
   fake = await startFakeRunway({ maxConcurrent: 8, defaults: { pendingMs: 50, renderMs: 200 } });
-  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  // The api validates campaigns against the providers this deployment has keys for.
+  t = await createTestApp({
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+    RUNWAYML_API_SECRET: 'api-side-key',
+    FAL_KEY: 'api-side-key',
+  });
   workers = startTestWorkers(t, {
     RUNWAYML_API_SECRET: fake.apiKey,
     RUNWAYML_BASE_URL: fake.url,
