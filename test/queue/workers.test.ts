@@ -59,9 +59,13 @@ describe('workers', () => {
       const start = () =>
         startWorkers({ connection, prefix: t.config.QUEUE_PREFIX, logger, registry: partial });
       expect(start).toThrow(MissingProcessorError);
-      expect(start).toThrow(/no processor for queue render-local, render-openai, webhook-dispatch/);
+      expect(start).toThrow(
+        /no processor for queue render-local, render-openai, render-runway, render-fal, webhook-dispatch/,
+      );
       // Every queue of the registry counts, the render queue of each provider included.
-      expect(queueNames).toEqual(expect.arrayContaining(['render-local', 'render-openai']));
+      expect(queueNames).toEqual(
+        expect.arrayContaining(['render-local', 'render-openai', 'render-runway', 'render-fal']),
+      );
     } finally {
       connection.disconnect();
     }

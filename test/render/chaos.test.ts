@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
@@ -19,7 +19,13 @@ beforeAll(async () => {
   fake = await startFakeVideoServer({
     defaults: { queuedMs: 50, renderMs: 250, progressSteps: 3 },
   });
-  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  // The api validates campaigns against the providers it has keys for; the workers here talk
+  // to the fake gateway.
+  t = await createTestApp({
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+    ...openaiApiOnly,
+  });
   auth = await t.key('chaos-co');
 });
 afterAll(async () => {

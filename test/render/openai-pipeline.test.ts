@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 
@@ -27,7 +27,13 @@ const workerEnv = () => ({
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-openai-'));
   fake = await startFakeVideoServer({ defaults: { queuedMs: 5, renderMs: 20 } });
-  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  // The api validates campaigns against the providers it has keys for; the workers here talk
+  // to the fake gateway.
+  t = await createTestApp({
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+    ...openaiApiOnly,
+  });
   workers = startTestWorkers(t, workerEnv());
   auth = await t.key('openai-co');
 });

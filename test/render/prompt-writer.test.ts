@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 import { type FakeChatServer, json, startFakeChat } from '../prompts/fake-chat.ts';
@@ -18,7 +18,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-writer-'));
   fake = await startFakeVideoServer({ defaults: { queuedMs: 5, renderMs: 20 } });
   chat = await startFakeChat();
-  t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
+  // The api validates campaigns against the providers it has keys for; the workers here talk
+  // to the fake gateway.
+  t = await createTestApp({
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+    ...openaiApiOnly,
+  });
   workers = startTestWorkers(t, {
     OPENAI_API_KEY: 'test',
     OPENAI_BASE_URL: fake.baseURL,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVideoServer, signWebhook, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 import { settledRun } from './helpers.ts';
@@ -25,6 +25,7 @@ beforeAll(async () => {
     STORAGE_DIR: join(dir, 'storage'),
     WORK_DIR: join(dir, 'work'),
     OPENAI_WEBHOOK_SECRET: secret,
+    ...openaiApiOnly,
   });
   const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
   fake.setWebhook({ url: `${address}/v1/providers/openai/webhook`, secret });
