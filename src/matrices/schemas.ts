@@ -135,24 +135,29 @@ export const matrixSchema = z
     ],
   });
 
+/** How a run's variants split, as the plan counts them: the preview and the run's 202 both say it. */
+export const planCounts = {
+  new_variant_count: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Variants the campaign has never generated: made and paid for by the run'),
+  reused_variant_count: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Variants the campaign already has, done or under way: free'),
+  rerendered_variant_count: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Failed or cancelled variants of the campaign the run renders again, and pays for'),
+};
+
 export const previewSchema = z
   .object({
     variant_count: z.number().int().nonnegative().describe('Variants the design makes'),
-    new_variant_count: z
-      .number()
-      .int()
-      .nonnegative()
-      .describe('Variants the campaign has never generated: made and paid for by the run'),
-    reused_variant_count: z
-      .number()
-      .int()
-      .nonnegative()
-      .describe('Variants the campaign already has, done or under way: free'),
-    rerendered_variant_count: z
-      .number()
-      .int()
-      .nonnegative()
-      .describe('Failed or cancelled variants of the campaign the run renders again, and pays for'),
+    ...planCounts,
     estimated_cost_usd: z
       .number()
       .nonnegative()

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { variantStatuses } from '../db/schema.ts';
-import { designSchema } from '../matrices/schemas.ts';
+import { designSchema, planCounts } from '../matrices/schemas.ts';
 import { workersSeenSchema } from '../ops/heartbeat.ts';
 
 export const createRunBody = z
@@ -79,19 +79,7 @@ export const runAcceptedSchema = z
     id: z.string(),
     status: z.literal('queued'),
     variant_count: z.number().int().nonnegative(),
-    new_variant_count: z.number().int().nonnegative(),
-    reused_variant_count: z
-      .number()
-      .int()
-      .nonnegative()
-      .describe('Variants the campaign already has, done or under way: free'),
-    rerendered_variant_count: z
-      .number()
-      .int()
-      .nonnegative()
-      .describe(
-        'Failed or cancelled variants of the campaign this run renders again, and pays for',
-      ),
+    ...planCounts,
     estimated_cost_usd: z.number().nonnegative(),
   })
   .meta({
