@@ -36,11 +36,11 @@ import { createWorkerDirectory } from './ops/heartbeat.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
+import type { PluginsEnv } from './providers/registry.ts';
 import { providerRoutes } from './providers/routes.ts';
-import { runwayConfigFrom } from './providers/runway/config.ts';
 import {
-  type AccountFetcher,
   createProviderDirectory,
+  providerAccounts,
   providerLimitsFrom,
 } from './providers/service.ts';
 import type { Queues } from './queue/registry.ts';
@@ -84,27 +84,13 @@ type AppConfig = Pick<
   | 'WEBHOOK_ALLOW_HOSTS'
   | 'WEBHOOK_SECRET_OVERLAP_HOURS'
   | 'SIGNED_URL_TTL_SECONDS'
-  | 'OPENAI_WEBHOOK_SECRET'
-  | 'FAL_KEY'
-  | 'FAL_JWKS_URL'
-  | 'OPENAI_API_KEY'
-  | 'OPENAI_BASE_URL'
-  | 'OPENAI_RPM'
-  | 'OPENAI_MAX_CONCURRENT'
-  | 'RUNWAYML_API_SECRET'
-  | 'RUNWAYML_BASE_URL'
-  | 'RUNWAY_POLL_MIN_MS'
-  | 'RUNWAY_RPM'
-  | 'RUNWAY_MAX_CONCURRENT'
-  | 'RUNWAY_DAILY_LIMIT'
-  | 'FAL_RPM'
-  | 'FAL_MAX_CONCURRENT'
-  | 'FAL_DAILY_LIMIT'
   | 'METRICS_MAX_BYTES'
   | 'METRICS_MAX_ROWS'
   | 'REPORT_MIN_IMPRESSIONS'
   | 'REPORT_MIN_CLICKS'
->;
+> &
+  // Every provider plugin's settings: limits, account figures and webhook verifiers read them.
+  PluginsEnv;
 
 interface AppDeps {
   config: AppConfig;
@@ -353,19 +339,4 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   return app;
-}
-
-/** Providers that report account figures; the client is made on first use, not at start-up. */
-function providerAccounts(config: AppConfig): { runway?: AccountFetcher } {
-  const runway = runwayConfigFrom(config);
-  if (!runway) return {};
-  let client: Promise<{ account: AccountFetcher }> | undefined;
-  return {
-    runway: async (opts) => {
-      client ??= import('./providers/runway/adapter.ts').then(({ createRunwayProvider }) =>
-        createRunwayProvider({ apiKey: runway.apiKey, baseURL: runway.baseURL, readRetries: 0 }),
-      );
-      return (await client).account(opts);
-    },
-  };
 }

@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { defaultCatalog, priceOverrideProblems, providerNames } from './providers/catalog.ts';
-import { falEnv } from './providers/fal/config.ts';
-import { runwayEnv } from './providers/runway/config.ts';
+import {
+  buildCatalog,
+  modelLimitProblems,
+  priceOverrideProblems,
+  providerNames,
+} from './providers/catalog.ts';
+import { type AnyPlugin, isConfigured } from './providers/plugin.ts';
+import { pluginEnvShape, pluginOf, providerPlugins } from './providers/registry.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -26,6 +31,27 @@ const pricesSchema = jsonText.pipe(
         z.string().regex(/^\d+x\d+$/, 'sizes are WxH'),
         z.number().nonnegative().max(1_000, 'is USD per second of video'),
       ),
+    ),
+  ),
+);
+
+/** A model's own caps in MODEL_LIMITS_JSON: any of the three, each at least 1. */
+const modelLimitsSchema = jsonText.pipe(
+  z.partialRecord(
+    z.enum(providerNames),
+    z.record(
+      z.string().min(1),
+      z
+        .strictObject({
+          rpm: z.number().int().min(1).optional(),
+          max_concurrent: z.number().int().min(1).optional(),
+          daily_limit: z.number().int().min(1).optional(),
+        })
+        .transform((l) => ({
+          ...(l.rpm === undefined ? {} : { rpm: l.rpm }),
+          ...(l.max_concurrent === undefined ? {} : { maxConcurrent: l.max_concurrent }),
+          ...(l.daily_limit === undefined ? {} : { dailyLimit: l.daily_limit }),
+        })),
     ),
   ),
 );
@@ -104,19 +130,10 @@ export const baseEnvSchema = z.object({
   FFPROBE_PATH: z.string().min(1).optional(),
   FONT_PATH: z.string().min(1).optional(),
   ADMIN_API_KEY: z.string().min(24).optional(),
-  DEFAULT_PROVIDER: z.enum(providerNames).default('local'),
-  OPENAI_BASE_URL: z.url().optional(),
-  OPENAI_API_KEY: z.string().min(1).optional(),
-  OPENAI_VIDEO_MODEL: z.string().min(1).default('sora-2'),
-  OPENAI_VIDEO_SECONDS: csv.default(['4', '8', '12']),
-  OPENAI_RPM: z.coerce.number().int().min(1).default(25),
-  OPENAI_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
-  // Runway (src/providers/runway/config.ts): RUNWAYML_API_SECRET, RUNWAYML_BASE_URL, RUNWAY_RPM,
-  // RUNWAY_MAX_CONCURRENT, RUNWAY_DAILY_LIMIT.
-  ...runwayEnv.shape,
-  LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
-  // fal.ai: FAL_KEY, FAL_QUEUE_URL, FAL_JWKS_URL, FAL_RPM, FAL_MAX_CONCURRENT, FAL_DAILY_LIMIT.
-  ...falEnv,
+  // The first plugin (src/providers/registry.ts) is the built-in renderer, which needs no key.
+  DEFAULT_PROVIDER: z.enum(providerNames).default(providerNames[0]),
+  // Every provider plugin's own settings (src/providers/<name>/plugin.ts): keys, URLs, limits.
+  ...pluginEnvShape,
   MATRIX_MAX_DIMENSIONS: z.coerce.number().int().min(1).max(64).default(12),
   MATRIX_MAX_LEVELS: z.coerce.number().int().min(1).max(1000).default(50),
   MATRIX_MAX_CONSTRAINTS: z.coerce.number().int().min(0).max(1000).default(100),
@@ -150,14 +167,12 @@ export const baseEnvSchema = z.object({
     .min(300)
     .default(15_000)
     .describe('A worker silent this long counts as gone; a few heartbeats long'),
-  OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
   PROMPT_WRITER_MODEL: z
     .string()
     .min(1)
     .optional()
     .describe('Turns the prompt writer on: a Chat Completions model that rewrites prompts'),
   PROMPT_WRITER_BASE_URL: z.url().optional().describe('Defaults to OPENAI_BASE_URL'),
-  LOCAL_RPM: z.coerce.number().int().min(1).default(10_000),
   WORKER_METRICS_PORT: z.coerce
     .number()
     .int()
@@ -226,6 +241,11 @@ export const baseEnvSchema = z.object({
     .describe(
       'USD per second of video by provider, model and size, over the listed prices: {"openai":{"sora-2":{"720x1280":0.1}}}',
     ),
+  MODEL_LIMITS_JSON: modelLimitsSchema
+    .optional()
+    .describe(
+      'A model\'s own caps over its provider\'s (rpm, max_concurrent, daily_limit), by provider and model: {"runway":{"gen4.5":{"max_concurrent":2}}}; the provider\'s caps still bound the total',
+    ),
 });
 
 const envSchema = baseEnvSchema.superRefine((env, ctx) => {
@@ -239,12 +259,18 @@ const envSchema = baseEnvSchema.superRefine((env, ctx) => {
   if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
     ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'required in production' });
   }
-  if (env.DEFAULT_PROVIDER === 'openai' && !env.OPENAI_API_KEY) {
+  const plugin = pluginOf(env.DEFAULT_PROVIDER);
+  if (!isConfigured(plugin, env) && plugin.key) {
     ctx.addIssue({
       code: 'custom',
-      path: ['OPENAI_API_KEY'],
-      message: 'required when DEFAULT_PROVIDER=openai',
+      path: [plugin.key],
+      message: `required when DEFAULT_PROVIDER=${plugin.name}`,
     });
+  }
+  for (const p of providerPlugins) {
+    (p as AnyPlugin).check?.(env, (setting, message) =>
+      ctx.addIssue({ code: 'custom', path: [setting], message }),
+    );
   }
   if (env.PROMPT_WRITER_MODEL && !env.OPENAI_API_KEY) {
     ctx.addIssue({
@@ -253,24 +279,23 @@ const envSchema = baseEnvSchema.superRefine((env, ctx) => {
       message: 'required when PROMPT_WRITER_MODEL is set',
     });
   }
-  if (env.PRICES_JSON) {
-    const catalog = defaultCatalog({
-      openaiSeconds: env.OPENAI_VIDEO_SECONDS.map(Number),
-      openaiModel: env.OPENAI_VIDEO_MODEL,
-    });
-    for (const problem of priceOverrideProblems(catalog, env.PRICES_JSON))
+  if (env.PRICES_JSON || env.MODEL_LIMITS_JSON) {
+    // The listed catalog: an override may not invent a model (or a size).
+    const catalog = buildCatalog({ ...env, PRICES_JSON: undefined, MODEL_LIMITS_JSON: undefined });
+    for (const problem of env.PRICES_JSON ? priceOverrideProblems(catalog, env.PRICES_JSON) : [])
       ctx.addIssue({
         code: 'custom',
         path: ['PRICES_JSON', ...problem.path],
         message: problem.message,
       });
-  }
-  if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['OPENAI_API_KEY'],
-      message: 'required when OPENAI_BASE_URL is set',
-    });
+    for (const problem of env.MODEL_LIMITS_JSON
+      ? modelLimitProblems(catalog, env.MODEL_LIMITS_JSON)
+      : [])
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MODEL_LIMITS_JSON', ...problem.path],
+        message: problem.message,
+      });
   }
 });
 

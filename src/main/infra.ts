@@ -5,7 +5,7 @@ import { createConnectionLog } from '../connection-log.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { createFsStorage, createMedia, defaultMediaBinaries } from '../media/index.ts';
-import { configuredProviders, defaultCatalog } from '../providers/catalog.ts';
+import { buildCatalog } from '../providers/catalog.ts';
 import { createRedis, waitForRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
 import { createQueues } from '../queue/registry.ts';
 
@@ -60,12 +60,7 @@ export async function createInfra(
   });
   const registry = new Registry();
   registry.setDefaultLabels({ service: `admatrix-${role}` });
-  const catalog = defaultCatalog({
-    openaiSeconds: config.OPENAI_VIDEO_SECONDS.map(Number),
-    openaiModel: config.OPENAI_VIDEO_MODEL,
-    prices: config.PRICES_JSON,
-    configured: configuredProviders(config),
-  });
+  const catalog = buildCatalog(config);
   const shipped = defaultMediaBinaries();
   const media = createMedia({
     ffmpegPath: config.FFMPEG_PATH ?? shipped.ffmpegPath,

@@ -7,7 +7,8 @@ import { type Heartbeat, startHeartbeat } from '../ops/heartbeat.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
 import { createPromptWriter } from '../prompts/writer.ts';
-import { createProviders, providerOptionsFromEnv } from '../providers/registry.ts';
+import { buildCatalog, limitsWithModels } from '../providers/catalog.ts';
+import { createProviders, minPollIntervals, providerLimits } from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
 import { createRenderMetrics } from '../render/metrics.ts';
@@ -23,9 +24,7 @@ export function workerProcessors(
   infra: Infra,
   logger: ReturnType<typeof createLogger>,
 ) {
-  const providers = createProviders(
-    providerOptionsFromEnv(config, { media: infra.media, workDir: config.WORK_DIR }),
-  );
+  const providers = createProviders(config, { media: infra.media, workDir: config.WORK_DIR });
   const reconcile = createReconciler({
     db: infra.database.db,
     queues: infra.queues,
@@ -72,23 +71,9 @@ export function workerProcessors(
         renderDeadlineMs: config.RENDER_DEADLINE_MS,
         concurrency: config.RENDER_CONCURRENCY,
         workDir: config.WORK_DIR,
-        minPollIntervalMs: { runway: config.RUNWAY_POLL_MIN_MS },
-        limits: {
-          local: { rpm: config.LOCAL_RPM, maxConcurrent: config.LOCAL_MAX_CONCURRENT },
-          openai: { rpm: config.OPENAI_RPM, maxConcurrent: config.OPENAI_MAX_CONCURRENT },
-          // Runway caps generations per model per rolling day; our cap mirrors that shape.
-          runway: {
-            rpm: config.RUNWAY_RPM,
-            maxConcurrent: config.RUNWAY_MAX_CONCURRENT,
-            dailyLimit: config.RUNWAY_DAILY_LIMIT,
-            dailyPerModel: true,
-          },
-          fal: {
-            rpm: config.FAL_RPM,
-            maxConcurrent: config.FAL_MAX_CONCURRENT,
-            dailyLimit: config.FAL_DAILY_LIMIT,
-          },
-        },
+        minPollIntervalMs: minPollIntervals(config),
+        // Each provider's caps, with its models' own from the catalog (MODEL_LIMITS_JSON).
+        limits: limitsWithModels(buildCatalog(config), providerLimits(config)),
       },
     }),
   };

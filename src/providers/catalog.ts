@@ -2,34 +2,19 @@
  * What each provider and model accepts and what it costs per second of output. Campaign
  * settings are checked against this when they are written, not when a render fails later.
  */
-import { FAL_DEFAULT_MODEL, type FalCatalog, falCatalog, falModelSpecs } from './fal/catalog.ts';
 import {
-  RUNWAY_DEFAULT_MODEL,
-  RUNWAY_MODELS,
-  type RunwayCatalog,
-  toLegacyModelSpecs,
-} from './runway/catalog.ts';
+  type AnyPlugin,
+  isConfigured,
+  type ModelLimits,
+  type ModelSpec,
+  type ProviderModels,
+} from './plugin.ts';
+import { type PluginsEnv, type ProviderName, providerNames, providerPlugins } from './registry.ts';
 
-export interface ModelSpec {
-  /** Allowed clip lengths in seconds. */
-  seconds: readonly number[];
-  /** Every `WxH` size the model renders (either mode), with the price per second of video. */
-  pricePerSecond: Readonly<Record<string, number>>;
-  /** Renders from a prompt alone. */
-  textToVideo: boolean;
-  /** Takes a first-frame image (`video.reference_asset_id`); without `textToVideo`, requires one. */
-  imageToVideo: boolean;
-  /** Sizes per mode, where they differ (Runway's gen4.5 takes more ratios from an image). */
-  sizes: { textToVideo: readonly string[]; imageToVideo: readonly string[] };
-  /** Can add a soundtrack. */
-  audio: boolean;
-  /** Longest prompt the model takes, in characters; null where the provider states none. */
-  promptMaxChars: number | null;
-}
+export type { ModelLimits, ModelSpec } from './plugin.ts';
+export { type ProviderName, providerNames } from './registry.ts';
 
-interface ProviderSpec {
-  defaultModel: string;
-  models: Readonly<Record<string, ModelSpec>>;
+interface ProviderSpec extends ProviderModels {
   /**
    * Whether this deployment can reach the provider (its key is set). A campaign or level asking
    * for one that is not is a 422 naming the field, never a silent fallback to another provider.
@@ -37,160 +22,75 @@ interface ProviderSpec {
   configured: boolean;
 }
 
-/**
- * Every provider admatrix knows, the one list the rest derives from: campaign validation, the
- * render queue per provider (src/queue/registry.ts), PRICES_JSON's keys.
- */
-export const providerNames = ['local', 'openai', 'runway', 'fal'] as const;
-export type ProviderName = (typeof providerNames)[number];
-
 /** PRICES_JSON: USD per second of video, by provider, model and size. */
 type PriceOverrides = Partial<
   Record<ProviderName, Readonly<Record<string, Readonly<Record<string, number>>>>>
 >;
+/** MODEL_LIMITS_JSON: a model's own caps, by provider and model. */
+export type ModelLimitOverrides = Partial<
+  Record<ProviderName, Readonly<Record<string, ModelLimits>>>
+>;
 export type ProviderCatalog = Readonly<Record<ProviderName, ProviderSpec>>;
 
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-const localSizes = [
-  '320x180',
-  '640x360',
-  '1280x720',
-  '1920x1080',
-  '180x320',
-  '360x640',
-  '720x1280',
-  '1080x1920',
-  '1024x1792',
-  '1792x1024',
-  '1080x1080',
-];
-
-/** What a deployment's env says about which providers it can reach: their keys. */
-export interface ProviderKeys {
-  OPENAI_API_KEY?: string | undefined;
-  RUNWAYML_API_SECRET?: string | undefined;
-  FAL_KEY?: string | undefined;
+/** The providers this deployment can reach: `local` needs nothing, the others their key. */
+export function configuredProviders(env: Readonly<Record<string, unknown>>): ProviderName[] {
+  return providerPlugins.filter((p) => isConfigured(p as AnyPlugin, env)).map((p) => p.name);
 }
+
+export type CatalogEnv = PluginsEnv & {
+  PRICES_JSON?: PriceOverrides | undefined;
+  MODEL_LIMITS_JSON?: ModelLimitOverrides | undefined;
+};
 
 /**
- * The providers this deployment can reach. `local` needs nothing; the others need their key
- * (OPENAI_BASE_URL without OPENAI_API_KEY is refused at start-up, so the key alone decides).
+ * Every plugin's models, with PRICES_JSON's prices and MODEL_LIMITS_JSON's caps over the
+ * listed ones (both checked against the listed catalog at start-up, see src/config.ts).
  */
-export function configuredProviders(env: ProviderKeys): ProviderName[] {
-  const has: Record<ProviderName, boolean> = {
-    local: true,
-    openai: Boolean(env.OPENAI_API_KEY),
-    runway: Boolean(env.RUNWAYML_API_SECRET),
-    fal: Boolean(env.FAL_KEY),
-  };
-  return providerNames.filter((name) => has[name]);
-}
-
-/** A text-to-video model of one size list and no stated prompt limit (local, OpenAI shape). */
-function textModel(seconds: readonly number[], prices: Record<string, number>): ModelSpec {
-  const sizes = Object.keys(prices);
-  return {
-    seconds,
-    pricePerSecond: prices,
-    textToVideo: true,
-    imageToVideo: false,
-    sizes: { textToVideo: sizes, imageToVideo: [] },
-    audio: false,
-    promptMaxChars: null,
-  };
-}
-
-/** Runway's catalog (src/providers/runway/catalog.ts) as specs: the same rules checkRunwayRequest applies. */
-export function runwaySpecs(catalog: RunwayCatalog = RUNWAY_MODELS): Record<string, ModelSpec> {
-  const legacy = toLegacyModelSpecs(catalog);
-  return Object.fromEntries(
-    Object.entries(catalog).map(([name, m]) => [
-      name,
-      {
-        seconds: m.seconds,
-        pricePerSecond: legacy[name]!.pricePerSecond,
-        textToVideo: m.textToVideo,
-        imageToVideo: m.imageToVideo,
-        sizes: m.sizes,
-        audio: m.audio,
-        promptMaxChars: m.promptMaxChars,
-      },
+export function buildCatalog(env: CatalogEnv): ProviderCatalog {
+  const catalog = Object.fromEntries(
+    providerPlugins.map((p) => [
+      p.name,
+      { ...(p as AnyPlugin).catalog(env), configured: isConfigured(p as AnyPlugin, env) },
     ]),
-  );
+  ) as unknown as ProviderCatalog;
+  const priced = env.PRICES_JSON ? withPrices(catalog, env.PRICES_JSON) : catalog;
+  return env.MODEL_LIMITS_JSON ? withModelLimits(priced, env.MODEL_LIMITS_JSON) : priced;
 }
 
-/** fal's catalog (src/providers/fal/catalog.ts) as specs: each model is one mode. */
-export function falSpecs(catalog: FalCatalog = falCatalog): Record<string, ModelSpec> {
-  const legacy = falModelSpecs(catalog);
+/** The catalog with MODEL_LIMITS_JSON's caps over each model's own. */
+function withModelLimits(catalog: ProviderCatalog, limits: ModelLimitOverrides): ProviderCatalog {
+  const models = (name: ProviderName) =>
+    Object.fromEntries(
+      Object.entries(catalog[name].models).map(([model, spec]) => {
+        const own = limits[name] && Object.hasOwn(limits[name], model) ? limits[name][model] : {};
+        const merged = { ...spec.limits, ...own };
+        return [model, Object.keys(merged).length ? { ...spec, limits: merged } : spec];
+      }),
+    );
   return Object.fromEntries(
-    Object.values(catalog).map((m) => {
-      const sizes = Object.keys(m.sizes);
-      return [
-        m.id,
-        {
-          seconds: m.seconds,
-          pricePerSecond: legacy[m.id]!.pricePerSecond,
-          textToVideo: m.mode === 't2v',
-          imageToVideo: m.mode === 'i2v',
-          sizes: {
-            textToVideo: m.mode === 't2v' ? sizes : [],
-            imageToVideo: m.mode === 'i2v' ? sizes : [],
-          },
-          audio: m.audio !== 'none',
-          promptMaxChars: m.promptMaxChars,
-        },
-      ];
-    }),
-  );
+    providerNames.map((name) => [name, { ...catalog[name], models: models(name) }]),
+  ) as unknown as ProviderCatalog;
 }
 
-/**
- * Historical Sora list prices; gateways differ, so deployments override them with PRICES_JSON
- * (checked against this catalog by `priceOverrideProblems` at start-up).
- */
-export function defaultCatalog(opts: {
-  openaiSeconds: number[];
-  openaiModel: string;
-  prices?: PriceOverrides | undefined;
-  /** From `configuredProviders(env)`; only `local` when not given (the start-up price check). */
-  configured?: readonly ProviderName[] | undefined;
-}): ProviderCatalog {
-  const sora2 = { '720x1280': 0.1, '1280x720': 0.1 };
-  const sora2Pro = { '720x1280': 0.3, '1280x720': 0.3, '1024x1792': 0.5, '1792x1024': 0.5 };
-  const openaiModels: Record<string, ModelSpec> = {
-    'sora-2': textModel(opts.openaiSeconds, sora2),
-    'sora-2-pro': textModel(opts.openaiSeconds, sora2Pro),
-  };
-  // A gateway model we have no list price for is allowed at the sora-2-pro sizes, priced like it,
-  // so budgets err on the side of caution.
-  if (!Object.hasOwn(openaiModels, opts.openaiModel)) {
-    openaiModels[opts.openaiModel] = textModel(opts.openaiSeconds, sora2Pro);
+/** What in MODEL_LIMITS_JSON names no model of the catalog. */
+export function modelLimitProblems(
+  catalog: ProviderCatalog,
+  limits: ModelLimitOverrides,
+): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  for (const [provider, byModel] of Object.entries(limits) as [
+    ProviderName,
+    ModelLimitOverrides[ProviderName],
+  ][]) {
+    for (const model of Object.keys(byModel ?? {})) {
+      if (!modelSpec(catalog, provider, model))
+        problems.push({
+          path: [provider, model],
+          message: `${provider} has no model ${model} (known: ${Object.keys(catalog[provider].models).join(', ')})`,
+        });
+    }
   }
-  const configured = new Set<ProviderName>(opts.configured ?? ['local']);
-  const catalog: ProviderCatalog = {
-    local: {
-      defaultModel: 'card-v1',
-      models: {
-        'card-v1': textModel(range(1, 20), Object.fromEntries(localSizes.map((s) => [s, 0]))),
-      },
-      configured: configured.has('local'),
-    },
-    openai: {
-      defaultModel: opts.openaiModel,
-      models: openaiModels,
-      configured: configured.has('openai'),
-    },
-    // The plug-in providers keep their catalogs as data in their own modules.
-    runway: {
-      defaultModel: RUNWAY_DEFAULT_MODEL,
-      models: runwaySpecs(),
-      configured: configured.has('runway'),
-    },
-    fal: { defaultModel: FAL_DEFAULT_MODEL, models: falSpecs(), configured: configured.has('fal') },
-  };
-  return opts.prices ? withPrices(catalog, opts.prices) : catalog;
+  return problems;
 }
 
 /** The catalog with PRICES_JSON's prices in place of the listed ones. */
@@ -398,4 +298,24 @@ export function pricePerVariant(catalog: ProviderCatalog, video: ResolvedVideo):
   const spec = modelSpec(catalog, video.provider, video.model);
   const perSecond = (spec && sizePrice(spec, video.size)) ?? 0;
   return perSecond * video.seconds;
+}
+
+/** A provider's caps with its models' own (catalog or MODEL_LIMITS_JSON), as the limiter takes them. */
+export function limitsWithModels<L extends object>(
+  catalog: ProviderCatalog,
+  limits: Readonly<Record<ProviderName, L>>,
+): Record<ProviderName, L & { models: Readonly<Record<string, ModelLimits>> }> {
+  return Object.fromEntries(
+    providerNames.map((name) => [
+      name,
+      {
+        ...limits[name],
+        models: Object.fromEntries(
+          Object.entries(catalog[name].models).flatMap(([model, spec]) =>
+            spec.limits ? [[model, spec.limits]] : [],
+          ),
+        ),
+      },
+    ]),
+  ) as Record<ProviderName, L & { models: Readonly<Record<string, ModelLimits>> }>;
 }

@@ -1,87 +1,114 @@
-import OpenAI from 'openai';
-import type { Env } from '../config.ts';
-import type { Media } from '../media/index.ts';
-import { createFalProvider, type FalProviderOptions } from './fal/adapter.ts';
-import { falOptionsFromEnv } from './fal/config.ts';
-import { createLocalProvider } from './local.ts';
-import { createOpenAIProvider, type OpenAIProviderOptions } from './openai.ts';
-import { runwayConfigFrom } from './runway/config.ts';
-import { createRunwayProvider, type RunwayProviderOptions } from './runway/index.ts';
-import { ProviderError, type ProviderName, type VideoProvider } from './types.ts';
-
-/** Each provider's adapter options; absent = not configured. The local provider always exists. */
-interface ProvidersDeps {
-  local: { media: Media; workDir: string };
-  openai?: ({ client: OpenAI } & Omit<OpenAIProviderOptions, 'client'>) | undefined;
-  runway?: RunwayProviderOptions | undefined;
-  fal?: FalProviderOptions | undefined;
-}
+import type { z } from 'zod';
+import { falPlugin } from './fal/plugin.ts';
+import { localPlugin } from './local/plugin.ts';
+import { openaiPlugin } from './openai/plugin.ts';
+import {
+  type AdapterContext,
+  type AnyPlugin,
+  isConfigured,
+  type ProviderLimits,
+  type SharedEnv,
+} from './plugin.ts';
+import { runwayPlugin } from './runway/plugin.ts';
+import { ProviderError, type VideoProvider } from './types.ts';
 
 /**
- * The one list of providers: a Record over ProviderName, so a name added to the catalog
- * without its line here does not compile, and nothing else switches on provider names.
+ * Every provider admatrix knows, in order: the one list the rest derives from (the env schema,
+ * provider names and render queues, the catalog, limits, adapters, webhook verifiers). Adding
+ * a provider is its module (src/providers/<name>/plugin.ts, see ./plugin.ts) plus one line here.
+ * The first is the default `DEFAULT_PROVIDER`, and needs no key.
  */
-const factories: { [K in ProviderName]: (deps: ProvidersDeps) => VideoProvider | null } = {
-  local: (d) => createLocalProvider(d.local),
-  openai: (d) => (d.openai ? createOpenAIProvider(d.openai) : null),
-  runway: (d) => (d.runway ? createRunwayProvider(d.runway) : null),
-  fal: (d) => (d.fal ? createFalProvider(d.fal) : null),
-};
+export const providerPlugins = [localPlugin, openaiPlugin, runwayPlugin, falPlugin] as const;
 
-/** Adapter options from the one env schema: a provider whose key is unset stays absent. */
-export function providerOptionsFromEnv(config: Env, local: ProvidersDeps['local']): ProvidersDeps {
-  const runway = runwayConfigFrom(config);
-  const fal = falOptionsFromEnv(config);
-  return {
-    local,
-    ...(config.OPENAI_API_KEY
-      ? {
-          openai: {
-            client: new OpenAI({
-              apiKey: config.OPENAI_API_KEY,
-              ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
-              timeout: 60_000,
-            }),
-            ...(config.OPENAI_WEBHOOK_SECRET
-              ? { webhookSecret: config.OPENAI_WEBHOOK_SECRET }
-              : {}),
-          },
-        }
-      : {}),
-    ...(runway ? { runway: { apiKey: runway.apiKey, baseURL: runway.baseURL } } : {}),
-    ...(fal ? { fal } : {}),
-  };
+type Plugin = (typeof providerPlugins)[number];
+export type ProviderName = Plugin['name'];
+export const providerNames = providerPlugins.map((p) => p.name) as unknown as readonly [
+  ProviderName,
+  ...ProviderName[],
+];
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (
+  i: infer I,
+) => void
+  ? I
+  : never;
+
+/** Every plugin's settings, one shape: src/config.ts spreads it into the one env schema. */
+type PluginsShape = UnionToIntersection<Plugin['env']>;
+export const pluginEnvShape = Object.assign(
+  {},
+  ...providerPlugins.map((p) => p.env),
+) as PluginsShape;
+/** Every plugin's settings as parsed. */
+export type PluginsEnv = z.infer<z.ZodObject<PluginsShape>> & SharedEnv;
+
+export function pluginOf(name: ProviderName): AnyPlugin {
+  return providerPlugins.find((p) => p.name === name)! as AnyPlugin;
 }
 
+/** Each provider's own caps, from its settings. */
+export function providerLimits(env: PluginsEnv): Record<ProviderName, ProviderLimits> {
+  return Object.fromEntries(
+    providerPlugins.map((p) => [p.name, (p as AnyPlugin).limits(env)]),
+  ) as Record<ProviderName, ProviderLimits>;
+}
+
+/** Per provider, the fastest its jobs may be polled, where it says. */
+export function minPollIntervals(env: PluginsEnv): Partial<Record<ProviderName, number>> {
+  return Object.fromEntries(
+    providerPlugins.flatMap((p) => {
+      const min = (p as AnyPlugin).minPollIntervalMs?.(env);
+      return min === undefined ? [] : [[p.name, min]];
+    }),
+  );
+}
+
+/** Failure codes any adapter reports that a fresh create may not repeat (Runway INTERNAL). */
+export const recreatableFailures: ReadonlySet<string> = new Set(
+  providerPlugins.flatMap((p) => (p as AnyPlugin).recreatableFailures ?? []),
+);
+
 export interface Providers {
-  /** Throws a permanent ProviderError (`provider_not_configured`) for a provider not set up. */
-  get(name: ProviderName): VideoProvider;
+  /** Rejects with a permanent ProviderError (`provider_not_configured`) for one not set up. */
+  get(name: ProviderName): Promise<VideoProvider>;
   has(name: ProviderName): boolean;
   names(): ProviderName[];
 }
 
-export function createProviders(deps: ProvidersDeps): Providers {
-  const byName = new Map<ProviderName, VideoProvider>();
-  for (const [name, make] of Object.entries(factories) as [
-    ProviderName,
-    (d: ProvidersDeps) => VideoProvider | null,
-  ][]) {
-    const provider = make(deps);
-    if (provider) byName.set(name, provider);
-  }
+/**
+ * The adapters of the configured providers, each built (and its SDK loaded) on first use and
+ * then kept. `plugins` is for tests that register their own list.
+ */
+export function createProviders(
+  env: PluginsEnv,
+  ctx: AdapterContext,
+  plugins: readonly AnyPlugin[] = providerPlugins,
+): Providers {
+  const configured = new Map<string, AnyPlugin>();
+  for (const p of plugins) if (isConfigured(p, env)) configured.set(p.name, p);
+  const made = new Map<string, Promise<VideoProvider>>();
   return {
     get(name) {
-      const provider = byName.get(name);
-      if (!provider) {
+      const plugin = configured.get(name);
+      if (!plugin) {
         // Permanent: a variant asking for a provider this deployment lacks will not render later.
-        throw new ProviderError(`provider ${name} is not configured`, {
-          kind: 'permanent',
-          code: 'provider_not_configured',
-        });
+        return Promise.reject(
+          new ProviderError(`provider ${name} is not configured`, {
+            kind: 'permanent',
+            code: 'provider_not_configured',
+          }),
+        );
+      }
+      let provider = made.get(name);
+      if (!provider) {
+        provider = plugin.create(env, ctx);
+        // A failed build (a broken install) is tried again by the next job, not kept.
+        provider.catch(() => made.delete(name));
+        made.set(name, provider);
       }
       return provider;
     },
-    has: (name) => byName.has(name),
-    names: () => [...byName.keys()],
+    has: (name) => configured.has(name),
+    names: () => [...configured.keys()] as ProviderName[],
   };
 }

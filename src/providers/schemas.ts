@@ -22,6 +22,16 @@ const modelSchema = z.object({
   price_per_second_usd: z
     .record(z.string(), z.number())
     .describe('USD per second of video by size (PRICES_JSON applied): the quote uses these'),
+  limits: z
+    .object({
+      rpm: z.number().int().nullable(),
+      max_concurrent: z.number().int().nullable(),
+      daily_limit: z.number().int().nullable(),
+    })
+    .nullable()
+    .describe(
+      "This model's own caps (catalog, MODEL_LIMITS_JSON), counted over its renders alone; null (or a null field) = its provider's. The provider's limits still bound all its models together",
+    ),
 });
 
 const accountSchema = z
@@ -91,6 +101,7 @@ export const providerListSchema = z
                 audio: false,
                 prompt_max_chars: 1000,
                 price_per_second_usd: { '1280x720': 0.12, '720x1280': 0.12, '960x960': 0.12 },
+                limits: { rpm: null, max_concurrent: 2, daily_limit: 100 },
               },
             ],
             limits: { rpm: 60, max_concurrent: 1, daily_limit: null },

@@ -1,23 +1,14 @@
-import type { Env } from '../config.ts';
 import {
+  type ModelLimits,
   type ModelSpec,
   type ProviderCatalog,
   type ProviderName,
   providerNames,
 } from './catalog.ts';
+import type { AccountFetcher, AnyPlugin, ProviderAccount } from './plugin.ts';
+import { type PluginsEnv, providerPlugins } from './registry.ts';
 
-/** What a provider's account says about money and limits (Runway's `GET /v1/organization`). */
-export interface ProviderAccount {
-  creditBalance: number;
-  balanceUsd: number;
-  maxMonthlySpendUsd: number;
-  models: Record<
-    string,
-    { maxConcurrent: number | null; maxDaily: number | null; dailyUsed: number }
-  >;
-}
-
-export type AccountFetcher = (opts: { signal: AbortSignal }) => Promise<ProviderAccount>;
+export type { AccountFetcher, ProviderAccount } from './plugin.ts';
 
 export interface ProviderLimits {
   rpm: number | null;
@@ -25,39 +16,31 @@ export interface ProviderLimits {
   dailyLimit: number | null;
 }
 
-type LimitEnv = Pick<
-  Env,
-  | 'OPENAI_RPM'
-  | 'OPENAI_MAX_CONCURRENT'
-  | 'RUNWAY_RPM'
-  | 'RUNWAY_MAX_CONCURRENT'
-  | 'RUNWAY_DAILY_LIMIT'
-  | 'FAL_RPM'
-  | 'FAL_MAX_CONCURRENT'
-  | 'FAL_DAILY_LIMIT'
->;
+/**
+ * The deployment's own limits per provider (`<PROVIDER>_RPM`, `_MAX_CONCURRENT`, `_DAILY_LIMIT`);
+ * null for a provider whose limits are no quota (the local renderer).
+ */
+export function providerLimitsFrom(env: PluginsEnv): Record<ProviderName, ProviderLimits | null> {
+  return Object.fromEntries(
+    providerPlugins.map((p) => {
+      if ((p as AnyPlugin).quota === false) return [p.name, null];
+      const l = (p as AnyPlugin).limits(env);
+      return [
+        p.name,
+        { rpm: l.rpm, maxConcurrent: l.maxConcurrent, dailyLimit: l.dailyLimit ?? null },
+      ];
+    }),
+  ) as Record<ProviderName, ProviderLimits | null>;
+}
 
-/** The deployment's own limits per provider (`<PROVIDER>_RPM`, `_MAX_CONCURRENT`, `_DAILY_LIMIT`). */
-export function providerLimitsFrom(env: LimitEnv): Record<ProviderName, ProviderLimits | null> {
-  return {
-    // The local renderer is bounded by the worker's concurrency, not by a quota.
-    local: null,
-    openai: {
-      rpm: env.OPENAI_RPM,
-      maxConcurrent: env.OPENAI_MAX_CONCURRENT,
-      dailyLimit: null,
-    },
-    runway: {
-      rpm: env.RUNWAY_RPM,
-      maxConcurrent: env.RUNWAY_MAX_CONCURRENT,
-      dailyLimit: env.RUNWAY_DAILY_LIMIT ?? null,
-    },
-    fal: {
-      rpm: env.FAL_RPM,
-      maxConcurrent: env.FAL_MAX_CONCURRENT,
-      dailyLimit: env.FAL_DAILY_LIMIT ?? null,
-    },
-  };
+/** Account fetchers of the providers that report account figures and are configured. */
+export function providerAccounts(env: PluginsEnv): Partial<Record<ProviderName, AccountFetcher>> {
+  return Object.fromEntries(
+    providerPlugins.flatMap((p) => {
+      const fetcher = (p as AnyPlugin).account?.(env);
+      return fetcher ? [[p.name, fetcher]] : [];
+    }),
+  );
 }
 
 interface Cached {
@@ -160,6 +143,15 @@ function modelOut(id: string, m: ModelSpec) {
     audio: m.audio,
     prompt_max_chars: m.promptMaxChars,
     price_per_second_usd: { ...m.pricePerSecond },
+    limits: m.limits ? modelLimitsOut(m.limits) : null,
+  };
+}
+
+function modelLimitsOut(l: ModelLimits) {
+  return {
+    rpm: l.rpm ?? null,
+    max_concurrent: l.maxConcurrent ?? null,
+    daily_limit: l.dailyLimit ?? null,
   };
 }
 

@@ -1,17 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
+import type { ProviderLimits as ConfiguredLimits, ModelLimits } from '../providers/plugin.ts';
 import { inFlightStatuses, markRunsStarted, transition } from '../variants/lifecycle.ts';
 
-export interface ProviderLimits {
-  /** Create calls per rolling window (a minute), across every worker. */
-  rpm: number;
-  /** Renders submitting, submitted or rendering at once, across every worker. */
-  maxConcurrent: number;
-  /** Our own cap on creates per rolling 24 h, so the provider's daily 429 is never drawn. */
-  dailyLimit?: number | undefined;
-  /** The daily cap counts per model (Runway's caps are per model), else per provider. */
-  dailyPerModel?: boolean | undefined;
+/** The caps one create is checked against: its provider's, and its model's where it has own. */
+export interface ProviderLimits extends ConfiguredLimits {
+  /**
+   * Models with caps of their own (catalog, MODEL_LIMITS_JSON). A model's count covers only its
+   * own creates and renders; the provider's caps still bound all of them together. A model's
+   * daily cap replaces the provider's where that one counts per model (`dailyPerModel`).
+   */
+  models?: Readonly<Record<string, ModelLimits>> | undefined;
   /** The RPM window; 60 s unless a test shortens it. */
   windowMs?: number | undefined;
 }
@@ -68,41 +68,64 @@ export async function claimSubmit(
       WHERE provider = ${p.provider} AND model IN ('', ${p.model}) AND until > clock_timestamp()`);
     if (paused[0]?.wait_ms != null)
       return { kind: 'wait', ms: Math.max(10, Number(paused[0].wait_ms)), reason: 'paused' };
-    if (p.limits.dailyLimit !== undefined) {
-      const byModel = p.limits.dailyPerModel ? sql`AND model = ${p.model}` : sql``;
+    const own =
+      p.limits.models && Object.hasOwn(p.limits.models, p.model)
+        ? p.limits.models[p.model]
+        : undefined;
+    const model = sql`AND model = ${p.model}`;
+    // The provider's daily cap, unless it counts per model and this model has its own.
+    const providerDaily =
+      p.limits.dailyPerModel && own?.dailyLimit !== undefined ? undefined : p.limits.dailyLimit;
+    for (const [limit, scope] of [
+      [providerDaily, p.limits.dailyPerModel ? model : sql``],
+      [own?.dailyLimit, model],
+    ] as const) {
+      if (limit === undefined) continue;
       const { rows: day } = await tx.execute<{ n: string; wait_ms: string | null }>(sql`
         SELECT count(*) AS n,
                ceil(extract(epoch FROM (min(at) + ${secs(dayMs)} - clock_timestamp())) * 1000) AS wait_ms
         FROM provider_calls
-        WHERE provider = ${p.provider} ${byModel} AND outcome IS DISTINCT FROM 'rejected'
+        WHERE provider = ${p.provider} ${scope} AND outcome IS DISTINCT FROM 'rejected'
           AND at > clock_timestamp() - ${secs(dayMs)}`);
-      if (Number(day[0]?.n ?? 0) >= p.limits.dailyLimit)
+      if (Number(day[0]?.n ?? 0) >= limit)
         return {
           kind: 'wait',
           ms: Math.max(1_000, Number(day[0]?.wait_ms ?? dayMs)),
           reason: 'daily',
         };
     }
-    const { rows: busy } = await tx.execute<{ n: string }>(sql`
-      SELECT count(*) AS n FROM variants
-      WHERE provider = ${p.provider} AND status = ANY(${sql.param([...inFlightStatuses])}::text[]) AND id <> ${p.variantId}`);
-    if (Number(busy[0]?.n ?? 0) >= p.limits.maxConcurrent)
-      return { kind: 'wait', ms: p.busyRetryMs, reason: 'busy' };
-    // In flight: done no earlier than now, so it holds its slot at least a window from now.
-    const { rows: calls } = await tx.execute<{ n: string; wait_ms: string | null }>(sql`
-      WITH c AS (
-        SELECT coalesce(done_at, least(greatest(clock_timestamp(), at), at + ${secs(sendCeilingMs)})) AS done
-        FROM provider_calls
-        WHERE provider = ${p.provider} AND at > clock_timestamp() - ${secs(windowMs + sendCeilingMs)})
-      SELECT count(*) AS n,
-             ceil(extract(epoch FROM (min(done) + ${secs(windowMs)} - clock_timestamp())) * 1000) AS wait_ms
-      FROM c WHERE done > clock_timestamp() - ${secs(windowMs)}`);
-    if (Number(calls[0]?.n ?? 0) >= p.limits.rpm)
-      return {
-        kind: 'wait',
-        ms: Math.max(10, Number(calls[0]?.wait_ms ?? windowMs)),
-        reason: 'rpm',
-      };
+    for (const [limit, scope] of [
+      [p.limits.maxConcurrent, sql``],
+      [own?.maxConcurrent, model],
+    ] as const) {
+      if (limit === undefined) continue;
+      const { rows: busy } = await tx.execute<{ n: string }>(sql`
+        SELECT count(*) AS n FROM variants
+        WHERE provider = ${p.provider} ${scope} AND status = ANY(${sql.param([...inFlightStatuses])}::text[]) AND id <> ${p.variantId}`);
+      if (Number(busy[0]?.n ?? 0) >= limit)
+        return { kind: 'wait', ms: p.busyRetryMs, reason: 'busy' };
+    }
+    for (const [limit, scope] of [
+      [p.limits.rpm, sql``],
+      [own?.rpm, model],
+    ] as const) {
+      if (limit === undefined) continue;
+      // In flight: done no earlier than now, so it holds its slot at least a window from now.
+      const { rows: calls } = await tx.execute<{ n: string; wait_ms: string | null }>(sql`
+        WITH c AS (
+          SELECT coalesce(done_at, least(greatest(clock_timestamp(), at), at + ${secs(sendCeilingMs)})) AS done
+          FROM provider_calls
+          WHERE provider = ${p.provider} ${scope} AND at > clock_timestamp() - ${secs(windowMs + sendCeilingMs)})
+        SELECT count(*) AS n,
+               ceil(extract(epoch FROM (min(done) + ${secs(windowMs)} - clock_timestamp())) * 1000) AS wait_ms
+        FROM c WHERE done > clock_timestamp() - ${secs(windowMs)}`);
+      if (Number(calls[0]?.n ?? 0) >= limit)
+        return {
+          kind: 'wait',
+          ms: Math.max(10, Number(calls[0]?.wait_ms ?? windowMs)),
+          reason: 'rpm',
+        };
+    }
     const now = new Date();
     const claimed = await transition(tx, {
       id: p.variantId,

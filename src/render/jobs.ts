@@ -9,8 +9,7 @@ import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { colourFor, type Media, type Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
 import { type ProviderName, providerNames } from '../providers/catalog.ts';
-import type { Providers } from '../providers/registry.ts';
-import { RUNWAY_RETRYABLE_FAILURES } from '../providers/runway/index.ts';
+import { type Providers, recreatableFailures } from '../providers/registry.ts';
 import {
   AMBIGUOUS_CREATE,
   ProviderError,
@@ -71,12 +70,6 @@ interface RenderDeps {
 
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
 class Waiting extends Error {}
-
-/**
- * Failures the provider charged nothing for and that another job may well not repeat (Runway
- * INTERNAL): the job is forgotten and created again, a bounded number of times.
- */
-const recreatableFailures: ReadonlySet<string> = new Set([...RUNWAY_RETRYABLE_FAILURES]);
 
 function createRenderSteps(deps: RenderDeps) {
   const { db, config } = deps;
@@ -192,7 +185,7 @@ function createRenderSteps(deps: RenderDeps) {
   ): Promise<void> {
     const recovering = current.status === 'submitting';
     const v = recovering ? current : await withProviderPrompt(current);
-    const provider = deps.providers.get(v.provider);
+    const provider = await deps.providers.get(v.provider);
     const spec = specOf(v);
     if (recovering && v.submit_started_at && !provider.searchable) {
       // The last attempt died inside its create (or just before): it may have been accepted.
@@ -291,7 +284,7 @@ function createRenderSteps(deps: RenderDeps) {
   }
 
   async function poll(v: RenderVariant, job: Job, token: string | undefined): Promise<void> {
-    const provider = deps.providers.get(v.provider);
+    const provider = await deps.providers.get(v.provider);
     if (!v.provider_job_id)
       return settle(v, 'failed', 'missing_job_id', 'submitted without a provider job id');
     const status = await provider.status(v.provider_job_id).catch(async (err: unknown) => {
@@ -380,7 +373,7 @@ function createRenderSteps(deps: RenderDeps) {
 
   /** Streams the render into storage at once: provider downloads expire within the hour. */
   async function fetch(v: RenderVariant): Promise<void> {
-    const provider = deps.providers.get(v.provider);
+    const provider = await deps.providers.get(v.provider);
     const raw = await deps.storage.putStream(await provider.download(v.provider_job_id!, 'video'), {
       contentType: 'video/mp4',
     });
@@ -517,7 +510,7 @@ function createRenderSteps(deps: RenderDeps) {
           case 'cancelled':
             // A run cancel stopped an in-flight render: stop it at the provider too.
             if (v.provider_job_id && deps.providers.has(v.provider))
-              await cancelAtProvider(deps.providers.get(v.provider), v.id, v.provider_job_id);
+              await cancelAtProvider(await deps.providers.get(v.provider), v.id, v.provider_job_id);
             return v.status;
           default:
             return v.status;

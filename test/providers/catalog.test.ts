@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { checkVideo, configuredProviders, defaultCatalog } from '../../src/providers/catalog.ts';
+import { loadConfig } from '../../src/config.ts';
+import { buildCatalog, checkVideo, configuredProviders } from '../../src/providers/catalog.ts';
 import { falCatalog, falInput } from '../../src/providers/fal/catalog.ts';
 import { checkRunwayRequest, RUNWAY_MODELS } from '../../src/providers/runway/catalog.ts';
 
-const catalog = defaultCatalog({
-  openaiSeconds: [4, 8, 12],
-  openaiModel: 'sora-2',
-  configured: ['local', 'openai', 'runway', 'fal'],
-});
+const catalog = buildCatalog(
+  loadConfig({
+    DATABASE_URL: 'postgres://h/db',
+    REDIS_URL: 'redis://h',
+    OPENAI_API_KEY: 'sk',
+    RUNWAYML_API_SECRET: 'k',
+    FAL_KEY: 'f',
+  }),
+);
 
 const seconds = Array.from({ length: 17 }, (_, i) => i);
 

@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { createMedia, defaultMediaBinaries, type Media } from '../../src/media/index.ts';
 import { createLocalProvider, keyWords } from '../../src/providers/local.ts';
 import { createProviders } from '../../src/providers/registry.ts';
@@ -147,21 +147,30 @@ describe('local provider', () => {
 });
 
 describe('createProviders', () => {
-  it('always has local; openai only when configured', () => {
-    const without = createProviders({ local: { media, workDir } });
-    expect(without.get('local').name).toBe('local');
-    expect(without.has('openai')).toBe(false);
-    expect(() => without.get('openai')).toThrow(
-      expect.objectContaining({ kind: 'permanent', code: 'provider_not_configured' }),
-    );
+  const env = (extra: Record<string, string> = {}) =>
+    loadConfig({ DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', ...extra });
 
-    const client = new OpenAI({ apiKey: 'test', baseURL: 'http://127.0.0.1:9/v1' });
-    const both = createProviders({
-      local: { media, workDir },
-      openai: { client, webhookSecret: 'whsec_c2VjcmV0' },
+  it('always has local; openai only when configured', async () => {
+    const without = createProviders(env(), { media, workDir });
+    expect((await without.get('local')).name).toBe('local');
+    expect(without.has('openai')).toBe(false);
+    await expect(without.get('openai')).rejects.toMatchObject({
+      kind: 'permanent',
+      code: 'provider_not_configured',
     });
+
+    const both = createProviders(
+      env({
+        OPENAI_API_KEY: 'test',
+        OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+        OPENAI_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
+      }),
+      { media, workDir },
+    );
     expect(both.names().sort()).toEqual(['local', 'openai']);
-    expect(both.get('openai').verifyWebhook).toBeTypeOf('function');
-    expect(both.get('local').verifyWebhook).toBeUndefined();
+    expect((await both.get('openai')).verifyWebhook).toBeTypeOf('function');
+    expect((await both.get('local')).verifyWebhook).toBeUndefined();
+    // Built once, then kept.
+    expect(await both.get('openai')).toBe(await both.get('openai'));
   });
 });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { defaultCatalog } from '../../src/providers/catalog.ts';
+import { buildCatalog } from '../../src/providers/catalog.ts';
 import { createProviderDirectory, providerLimitsFrom } from '../../src/providers/service.ts';
 import { type FakeRunwayServer, startFakeRunway } from '../fake-runway/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -111,14 +111,13 @@ describe('GET /v1/providers with Runway unreachable', () => {
 });
 
 describe('the provider directory', () => {
-  const catalog = defaultCatalog({
-    openaiSeconds: [4],
-    openaiModel: 'sora-2',
-    configured: ['local', 'runway'],
+  const env = loadConfig({
+    DATABASE_URL: 'postgres://h/db',
+    REDIS_URL: 'redis://h',
+    RUNWAYML_API_SECRET: 'k',
   });
-  const limits = providerLimitsFrom(
-    loadConfig({ DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h' }),
-  );
+  const catalog = buildCatalog(env);
+  const limits = providerLimitsFrom(env);
 
   it('gives up on an account that does not answer in time, and asks again after a while', async () => {
     let clock = 0;
