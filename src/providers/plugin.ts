@@ -123,6 +123,19 @@ export interface ProviderPlugin<
   account?(env: PluginEnv<S>): AccountFetcher | undefined;
   /** The api's verifier of this provider's inbound webhooks; undefined = it sends none. */
   webhookVerifier?(env: PluginEnv<S>): Promise<WebhookVerifier | undefined>;
+  /** Its inbound webhook route, `POST /v1/providers/<name>/webhook[<suffix>]`, where it sends any. */
+  readonly webhookRoute?: WebhookRoute | undefined;
+}
+
+export interface WebhookRoute {
+  /** After `/providers/<name>/webhook`: path parameters the provider's URL carries (fal's app). */
+  suffix?: string | undefined;
+  params?: z.ZodObject | undefined;
+  operationId: string;
+  summary: string;
+  description: string;
+  /** What the path tells the verifier, as headers it reads (the signature covers neither). */
+  headers?(params: Record<string, string>): Record<string, string>;
 }
 
 /** Checks a plugin against the contract and keeps its literal name and settings as types. */

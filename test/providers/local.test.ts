@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createMedia, defaultMediaBinaries, type Media } from '../../src/media/index.ts';
-import { createLocalProvider, keyWords } from '../../src/providers/local.ts';
+import { createLocalProvider, keyWords } from '../../src/providers/local/adapter.ts';
 import { createProviders } from '../../src/providers/registry.ts';
 import { hasFtyp } from '../fake-provider/index.ts';
 import { collect, providerError, spec } from './helpers.ts';

@@ -31,7 +31,7 @@ export const localPlugin = definePlugin({
   // Bounded by the worker's own concurrency, not by anyone's quota.
   quota: false,
   async create(_env, ctx) {
-    const { createLocalProvider } = await import('../local.ts');
+    const { createLocalProvider } = await import('./adapter.ts');
     return createLocalProvider(ctx);
   },
 });

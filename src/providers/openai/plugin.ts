@@ -77,4 +77,10 @@ export const openaiPlugin = definePlugin({
       webhookSecret: env.OPENAI_WEBHOOK_SECRET,
     }).verifyWebhook;
   },
+  webhookRoute: {
+    operationId: 'receiveOpenaiWebhook',
+    summary: 'Inbound Standard Webhooks from an OpenAI-compatible video provider',
+    description:
+      'Called by the video provider, not by clients: the signature is verified against the configured webhook secret before anything is done, and a finished render is picked up at once instead of at the next poll.',
+  },
 });

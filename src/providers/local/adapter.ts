@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { access, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { colourFor, type Media, MediaError } from '../media/index.ts';
+import { colourFor, type Media, MediaError } from '../../media/index.ts';
 import {
   type CallOptions,
   type DownloadVariant,
@@ -11,7 +11,7 @@ import {
   type ProviderStatus,
   type RenderSpec,
   type VideoProvider,
-} from './types.ts';
+} from '../types.ts';
 
 interface LocalProviderOptions {
   media: Media;
