@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { baseEnvSchema, ConfigError, loadConfig } from '../../src/config.ts';
-import { buildCatalog } from '../../src/providers/catalog.ts';
+import { buildCatalog, limitsWithModels } from '../../src/providers/catalog.ts';
 import { type AnyPlugin, definePlugin } from '../../src/providers/plugin.ts';
 import {
   createProviders,
   type PluginsEnv,
+  providerLimits,
   providerNames,
   providerPlugins,
 } from '../../src/providers/registry.ts';
@@ -281,6 +282,14 @@ describe('MODEL_LIMITS_JSON', () => {
     const catalog = buildCatalog(config);
     expect(catalog.runway.models['gen4.5']!.limits).toEqual({ maxConcurrent: 2, dailyLimit: 100 });
     expect(catalog.runway.models.gen4_turbo!.limits).toBeUndefined();
+    // What the worker hands the limiter.
+    expect(limitsWithModels(catalog, providerLimits(config)).runway).toEqual({
+      rpm: 60,
+      maxConcurrent: 1,
+      dailyLimit: undefined,
+      dailyPerModel: true,
+      models: { 'gen4.5': { maxConcurrent: 2, dailyLimit: 100 } },
+    });
   });
 
   it('refuses a model the catalog lacks, an unknown provider and an unknown field, by name', () => {

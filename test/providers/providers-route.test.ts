@@ -17,6 +17,9 @@ beforeAll(async () => {
     RUNWAY_RPM: '30',
     FAL_KEY: 'fal-test',
     FAL_DAILY_LIMIT: '500',
+    MODEL_LIMITS_JSON: JSON.stringify({
+      runway: { 'gen4.5': { max_concurrent: 2, daily_limit: 100 } },
+    }),
   });
   auth = await t.key('providers-co', ['campaigns:read']);
 });
@@ -56,7 +59,11 @@ describe('GET /v1/providers', () => {
       prompt_max_chars: 1000,
       sizes: { text_to_video: [] },
       price_per_second_usd: { '1280x720': 0.05 },
+      limits: null,
     });
+    // A model's own caps beside its provider's.
+    const gen45 = byName.runway.models.find((m: { id: string }) => m.id === 'gen4.5');
+    expect(gen45.limits).toEqual({ rpm: null, max_concurrent: 2, daily_limit: 100 });
     expect(byName.fal.limits).toEqual({ rpm: 60, max_concurrent: 2, daily_limit: 500 });
     expect(byName.fal.account).toBeNull();
     expect(byName.fal.account_error).toBeNull();
