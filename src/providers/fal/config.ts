@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * fal.ai's part of the one env schema (spread into `baseEnvSchema` in src/config.ts). Without
+ * fal.ai's part of the one env schema (its plugin, ./plugin.ts, hands it to src/config.ts). Without
  * `FAL_KEY` the provider is not configured.
  */
 export const falEnv = {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Runway's part of the one env schema (src/config.ts spreads `runwayEnv.shape`). The key and
+ * Runway's part of the one env schema (its plugin, ./plugin.ts, hands it to src/config.ts). The key and
  * base URL keep the SDK's own names; the SDK is never left to read them from process.env.
  */
 export const runwayEnv = z.object({
