@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { Media } from '../media/index.ts';
 import type { VideoProvider } from './types.ts';
 
-/** Our own caps for one model, where it differs from its provider (catalog data or MODEL_LIMITS_JSON). */
+/** Our own caps for one model where they differ from its provider's (catalog, MODEL_LIMITS_JSON). */
 export interface ModelLimits {
   /** Create calls per minute of this model; the provider's RPM still bounds the total. */
   rpm?: number | undefined;
@@ -41,7 +41,7 @@ export interface ModelSpec {
   pricePerSecond: Readonly<Record<string, number>>;
   /** Renders from a prompt alone. */
   textToVideo: boolean;
-  /** Takes a first-frame image (`video.reference_asset_id`); without `textToVideo`, requires one. */
+  /** Takes a first-frame image (`video.reference_asset_id`); without `textToVideo`, needs one. */
   imageToVideo: boolean;
   /** Sizes per mode, where they differ (Runway's gen4.5 takes more ratios from an image). */
   sizes: { textToVideo: readonly string[]; imageToVideo: readonly string[] };
@@ -123,7 +123,7 @@ export interface ProviderPlugin<
   account?(env: PluginEnv<S>): AccountFetcher | undefined;
   /** The api's verifier of this provider's inbound webhooks; undefined = it sends none. */
   webhookVerifier?(env: PluginEnv<S>): Promise<WebhookVerifier | undefined>;
-  /** Its inbound webhook route, `POST /v1/providers/<name>/webhook[<suffix>]`, where it sends any. */
+  /** Its inbound webhook route, `POST /v1/providers/<name>/webhook[<suffix>]`, if it sends any. */
   readonly webhookRoute?: WebhookRoute | undefined;
 }
 

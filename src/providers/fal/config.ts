@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * fal.ai's part of the one env schema (its plugin, ./plugin.ts, hands it to src/config.ts). Without
- * `FAL_KEY` the provider is not configured.
+ * fal.ai's part of the one env schema (its plugin, ./plugin.ts, hands it to src/config.ts).
+ * Without `FAL_KEY` the provider is not configured.
  */
 export const falEnv = {
   FAL_KEY: z.string().min(1).optional().describe('fal.ai API key (sent as `Authorization: Key …`)'),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * Runway's part of the one env schema (its plugin, ./plugin.ts, hands it to src/config.ts). The key and
- * base URL keep the SDK's own names; the SDK is never left to read them from process.env.
+ * Runway's part of the one env schema (its plugin, ./plugin.ts, hands it to src/config.ts).
+ * The key and base URL keep the SDK's own names; the SDK is never left to read them from
+ * process.env.
  */
 export const runwayEnv = z.object({
   RUNWAYML_API_SECRET: z.string().min(1).optional().describe('Turns the runway provider on'),
