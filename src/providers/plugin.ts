@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { Media } from '../media/index.ts';
 import type { VideoProvider } from './types.ts';
 
-/** Our own caps for one model where they differ from its provider's (catalog, MODEL_LIMITS_JSON). */
+/** A model's own caps where they differ from its provider's (catalog, MODEL_LIMITS_JSON). */
 export interface ModelLimits {
   /** Create calls per minute of this model; the provider's RPM still bounds the total. */
   rpm?: number | undefined;
