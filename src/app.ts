@@ -200,11 +200,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const tenants = createTenantService({ db: database.db });
+  const box = createSecretBox(config.SECRETS_KEY);
   const assets = createAssetService({
     db: database.db,
     media: deps.media,
     storage: deps.storage,
     decodeConcurrency: config.ASSET_DECODE_CONCURRENCY,
+    box,
   });
   const campaigns = createCampaignService({
     db: database.db,
@@ -251,7 +253,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
   });
   const baseUrl = config.PUBLIC_URL?.replace(/\/$/, '') ?? '';
-  const box = createSecretBox(config.SECRETS_KEY);
   const reviews = createReviewService({ db: database.db });
   const deliveries = createDeliveryService({ db: database.db });
   const links = createLinkService({

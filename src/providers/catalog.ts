@@ -147,6 +147,19 @@ export function falSpecs(catalog: FalCatalog = falCatalog): Record<string, Model
 }
 
 /**
+ * The OpenAI shape: text, or an image as the first frame (`input_reference`, fitted to the
+ * render's size by the pipeline), at the same sizes.
+ */
+function openaiModel(seconds: readonly number[], prices: Record<string, number>): ModelSpec {
+  const spec = textModel(seconds, prices);
+  return {
+    ...spec,
+    imageToVideo: true,
+    sizes: { ...spec.sizes, imageToVideo: spec.sizes.textToVideo },
+  };
+}
+
+/**
  * Historical Sora list prices; gateways differ, so deployments override them with PRICES_JSON
  * (checked against this catalog by `priceOverrideProblems` at start-up).
  */
@@ -160,13 +173,13 @@ export function defaultCatalog(opts: {
   const sora2 = { '720x1280': 0.1, '1280x720': 0.1 };
   const sora2Pro = { '720x1280': 0.3, '1280x720': 0.3, '1024x1792': 0.5, '1792x1024': 0.5 };
   const openaiModels: Record<string, ModelSpec> = {
-    'sora-2': textModel(opts.openaiSeconds, sora2),
-    'sora-2-pro': textModel(opts.openaiSeconds, sora2Pro),
+    'sora-2': openaiModel(opts.openaiSeconds, sora2),
+    'sora-2-pro': openaiModel(opts.openaiSeconds, sora2Pro),
   };
   // A gateway model we have no list price for is allowed at the sora-2-pro sizes, priced like it,
   // so budgets err on the side of caution.
   if (!Object.hasOwn(openaiModels, opts.openaiModel)) {
-    openaiModels[opts.openaiModel] = textModel(opts.openaiSeconds, sora2Pro);
+    openaiModels[opts.openaiModel] = openaiModel(opts.openaiSeconds, sora2Pro);
   }
   const configured = new Set<ProviderName>(opts.configured ?? ['local']);
   const catalog: ProviderCatalog = {

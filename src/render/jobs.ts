@@ -35,6 +35,7 @@ import {
 import { claimSubmit, finishProviderCall, type ProviderLimits, pauseProvider } from './claim.ts';
 import { isProviderName, renderQueueOf } from './enqueue.ts';
 import type { RenderMetrics } from './metrics.ts';
+import { createFirstFrameLoader, type FirstFrameDeps } from './image.ts';
 import { overlayText } from './overlay.ts';
 import {
   attachedJobIds,
@@ -54,6 +55,8 @@ interface RenderConfig {
   limits: Record<ProviderName, ProviderLimits>;
   workDir: string;
   logoWidthShare?: number;
+  /** HTTPS PUBLIC_URL and the signing key: first frames go to URL-fetching providers as links. */
+  publicLinks?: FirstFrameDeps['publicLinks'];
 }
 
 interface RenderDeps {
@@ -81,6 +84,13 @@ const recreatableFailures: ReadonlySet<string> = new Set([...RUNWAY_RETRYABLE_FA
 function createRenderSteps(deps: RenderDeps) {
   const { db, config } = deps;
   const log = deps.logger.child({ component: 'render' });
+  const firstFrames = createFirstFrameLoader({
+    db,
+    storage: deps.storage,
+    media: deps.media,
+    workDir: config.workDir,
+    publicLinks: config.publicLinks,
+  });
 
   function pollMs(v: RenderVariant) {
     return Math.max(config.pollIntervalMs, config.minPollIntervalMs?.[v.provider] ?? 0);
@@ -229,6 +239,15 @@ function createRenderSteps(deps: RenderDeps) {
         return;
       }
     }
+    // Loaded before the claim: a reference that cannot be used fails here, with no call spent.
+    let image: RenderSpec['image'];
+    try {
+      image = await firstFrames.load(v, provider);
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'permanent')
+        return settle(v, 'failed', err.code, err.message);
+      throw err;
+    }
     const claim = await claimSubmit(db, {
       variantId: v.id,
       provider: v.provider,
@@ -244,6 +263,7 @@ function createRenderSteps(deps: RenderDeps) {
     try {
       ({ jobId, reservedUsd } = await provider.submit({
         ...spec,
+        image,
         deadlineSeconds: remainingSeconds({
           ...v,
           submit_started_at: claim.kind === 'claimed' ? claim.submitStartedAt : null,

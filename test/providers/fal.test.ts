@@ -14,7 +14,7 @@ import {
 } from '../../src/providers/types.ts';
 import { type FakeFalOptions, startFakeFal } from '../fake-fal/index.ts';
 import { hasFtyp, waitUntil } from '../fake-provider/index.ts';
-import { onCleanup, providerError, spec } from './helpers.ts';
+import { firstFrame, onCleanup, providerError, spec } from './helpers.ts';
 
 const media = createMedia(defaultMediaBinaries());
 const T2V = 'fal-ai/pika/v2.2/text-to-video';
@@ -71,7 +71,7 @@ describe('fal provider against the fake queue', () => {
   it('hands image-to-video its first frame, and refuses it without one before calling fal', async () => {
     const { fake, provider } = await setup();
     const url = 'https://cdn.example.com/product.png';
-    const { jobId } = await provider.submit(falSpec({ model: I2V, prompt: 'i2v', image: { url } }));
+    const { jobId } = await provider.submit(falSpec({ model: I2V, prompt: 'i2v', image: firstFrame({ url }) }));
     expect(fake.createCalls[0]).toMatchObject({ endpoint: I2V, input: { image_url: url } });
     expect((await settled(provider, jobId)).state).toBe('completed');
 

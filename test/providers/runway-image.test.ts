@@ -6,7 +6,7 @@ import {
   runwayImageInput,
 } from '../../src/providers/runway/index.ts';
 import { startFakeRunway } from '../fake-runway/index.ts';
-import { onCleanup, providerError, spec } from './helpers.ts';
+import { firstFrame, onCleanup, providerError, spec } from './helpers.ts';
 
 const png = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -51,18 +51,9 @@ describe('runway image input', () => {
       client: new RunwayML({ apiKey: fake.apiKey, baseURL: fake.url }),
     });
     const base = { model: 'gen4.5', seconds: 5, size: '832x1104' };
+    await provider.submit(spec({ ...base, image: firstFrame() }));
     await provider.submit(
-      spec({ ...base, image: runwayImageInput({ bytes: png, contentType: 'image/png' }) }),
-    );
-    await provider.submit(
-      spec({
-        ...base,
-        image: runwayImageInput({
-          url: 'https://cdn.example.com/p.webp',
-          bytes: png,
-          contentType: 'image/webp',
-        }),
-      }),
+      spec({ ...base, image: firstFrame({ url: 'https://cdn.example.com/p.png' }) }),
     );
     expect(fake.createCalls.map((c) => [c.route, c.status])).toEqual([
       ['image_to_video', 200],

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ProviderError, type RenderSpec } from '../types.ts';
+import { ProviderError } from '../types.ts';
 
 /** Runway takes a data URI up to 5 MB (the URI as sent) and a URL's image up to 16 MB. */
 export const RUNWAY_DATA_URI_MAX_CHARS = 5 * 1024 * 1024;
@@ -26,7 +26,7 @@ export function runwayImageInput(image: {
   url?: string | undefined;
   bytes: Uint8Array;
   contentType: string;
-}): NonNullable<RenderSpec['image']> {
+}): { url: string } | { dataUri: string } {
   const type = image.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!(RUNWAY_IMAGE_TYPES as readonly string[]).includes(type)) {
     throw new ProviderError(`runway takes JPEG, PNG or WebP first frames, not ${type || 'this'}`, {
