@@ -82,7 +82,7 @@ export async function assetRoutes(
         operationId: 'downloadSignedAsset',
         summary: 'An asset behind a signed link, for video providers fetching a first frame',
         description:
-          'Minted by the worker when PUBLIC_URL is HTTPS, so Runway and fal can fetch a campaign\'s reference image by URL. Needs no API key, only an unexpired expires and signature; answers HEAD and GET with Content-Type and Content-Length and never redirects.',
+          "Minted by the worker when PUBLIC_URL is HTTPS, so Runway and fal can fetch a campaign's reference image by URL. Needs no API key, only an unexpired expires and signature; answers HEAD and GET with Content-Type and Content-Length and never redirects.",
         security: [],
         params: assetParams,
         querystring: signedAssetQuery,

@@ -187,9 +187,7 @@ export function createAssetService(deps: {
           slug: 'invalid-link',
           title: 'Forbidden',
           detail:
-            verdict === 'expired'
-              ? 'The link has expired.'
-              : 'The link signature does not match.',
+            verdict === 'expired' ? 'The link has expired.' : 'The link signature does not match.',
         });
       const row = await repo.findAssetById(deps.db, p.id);
       if (!row) throw problems.notFound('asset');

@@ -74,7 +74,10 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
         [
           ...inputArgs(input),
           ...['-frames:v', '1'],
-          ...['-vf', `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},setsar=1`],
+          ...[
+            '-vf',
+            `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},setsar=1`,
+          ],
           ...['-f', 'image2pipe', '-vcodec', 'png', '-'],
         ],
         { captureStdout: true, maxStdoutBytes: w * h * 4 + (1 << 20), timeoutMs: 60_000 },

@@ -34,8 +34,8 @@ import {
 } from '../variants/lifecycle.ts';
 import { claimSubmit, finishProviderCall, type ProviderLimits, pauseProvider } from './claim.ts';
 import { isProviderName, renderQueueOf } from './enqueue.ts';
-import type { RenderMetrics } from './metrics.ts';
 import { createFirstFrameLoader, type FirstFrameDeps } from './image.ts';
+import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import {
   attachedJobIds,

@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import OpenAI, { type ClientOptions } from 'openai';
 import { afterEach } from 'vitest';
-import { createHash } from 'node:crypto';
 import type { RenderImage, RenderSpec } from '../../src/providers/types.ts';
 import { ProviderError } from '../../src/providers/types.ts';
 import {

@@ -34,7 +34,6 @@ async function setup(opts: FakeRunwayOptions = {}, provider: Partial<RunwayProvi
 const rw = (overrides: Parameters<typeof spec>[0] = {}) =>
   spec({ model: 'gen4.5', seconds: 4, size: '1280x720', ...overrides });
 
-
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -135,7 +134,12 @@ describe('runway provider: image to video', () => {
     expect(reservedUsd).toBe(0.25);
     expect(fake.createCalls[0]).toMatchObject({
       route: 'image_to_video',
-      body: { model: 'gen4_turbo', promptImage: `data:image/png;base64,${ONE_PIXEL_PNG.toString('base64')}`, ratio: '960:960', duration: 5 },
+      body: {
+        model: 'gen4_turbo',
+        promptImage: `data:image/png;base64,${ONE_PIXEL_PNG.toString('base64')}`,
+        ratio: '960:960',
+        duration: 5,
+      },
     });
     expect((await provider.status(jobId)).state).toBe('completed');
     const out = await collect(await provider.download(jobId, 'video'));
@@ -145,7 +149,9 @@ describe('runway provider: image to video', () => {
   it('sends an HTTPS URL, and asks Veo for no soundtrack unless configured', async () => {
     const { fake, provider } = await setup({ mediaMatchesRequest: false });
     const url = 'https://assets.example.com/product.png';
-    await provider.submit(rw({ model: 'veo3.1', seconds: 6, size: '1080x1920', image: firstFrame({ url }) }));
+    await provider.submit(
+      rw({ model: 'veo3.1', seconds: 6, size: '1080x1920', image: firstFrame({ url }) }),
+    );
     expect(fake.createCalls[0]).toMatchObject({
       route: 'image_to_video',
       body: { model: 'veo3.1', promptImage: url, ratio: '1080:1920', duration: 6, audio: false },
