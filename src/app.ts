@@ -213,6 +213,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     catalog: deps.catalog,
     defaultProvider: config.DEFAULT_PROVIDER,
     ownedAssetIds: assets.ownedIds,
+    assetBytes: assets.byteSize,
+    imagesByUrl: config.PUBLIC_URL?.startsWith('https://') ?? false,
   });
   const matrices = createMatrixService({
     db: database.db,

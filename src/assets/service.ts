@@ -198,6 +198,10 @@ export function createAssetService(deps: {
     decodeSlots: slots.stats,
 
     ownedIds: (tenantId: string, ids: string[]) => repo.ownedAssetIds(deps.db, { tenantId, ids }),
+
+    async byteSize(tenantId: string, id: string): Promise<number | null> {
+      return (await repo.findAsset(deps.db, { tenantId, id }))?.bytes ?? null;
+    },
   };
 }
 

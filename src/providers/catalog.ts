@@ -9,6 +9,7 @@ import {
   type RunwayCatalog,
   toLegacyModelSpecs,
 } from './runway/catalog.ts';
+import { RUNWAY_INLINE_IMAGE_MAX_BYTES } from './runway/image.ts';
 
 export interface ModelSpec {
   /** Allowed clip lengths in seconds. */
@@ -35,6 +36,11 @@ interface ProviderSpec {
    * for one that is not is a 422 naming the field, never a silent fallback to another provider.
    */
   configured: boolean;
+  /**
+   * The largest first frame the provider takes inline (Runway: a data URI of 5 MB), where it
+   * must otherwise fetch the image from a public HTTPS PUBLIC_URL; absent = no such limit.
+   */
+  inlineImageMaxBytes?: number | undefined;
 }
 
 /**
@@ -200,6 +206,7 @@ export function defaultCatalog(opts: {
       defaultModel: RUNWAY_DEFAULT_MODEL,
       models: runwaySpecs(),
       configured: configured.has('runway'),
+      inlineImageMaxBytes: RUNWAY_INLINE_IMAGE_MAX_BYTES,
     },
     fal: { defaultModel: FAL_DEFAULT_MODEL, models: falSpecs(), configured: configured.has('fal') },
   };
@@ -305,6 +312,10 @@ export interface VideoRequest {
    * the image out, so one matrix can compare image-to-video and text-to-video generators.
    */
   image?: 'strict' | 'lenient' | undefined;
+  /** The image's size in bytes, when known: checked against an inline limit (Runway's 5 MB). */
+  imageBytes?: number | undefined;
+  /** This deployment can hand providers a signed HTTPS link instead (PUBLIC_URL is HTTPS). */
+  imageByUrl?: boolean | undefined;
 }
 
 type VideoCheck =
@@ -380,6 +391,18 @@ export function checkVideo(
     errors.push({
       path: paths.image,
       message: `${name} renders only from an image: set video.reference_asset_id`,
+    });
+  }
+  const inlineMax = provider.inlineImageMaxBytes;
+  if (
+    withImage &&
+    !req.imageByUrl &&
+    inlineMax !== undefined &&
+    (req.imageBytes ?? 0) > inlineMax
+  ) {
+    errors.push({
+      path: paths.image,
+      message: `${req.provider} takes a first frame of at most ${inlineMax} bytes inline, and this image is ${req.imageBytes}; upload a smaller image, or give this deployment a public HTTPS PUBLIC_URL so ${req.provider} can fetch it`,
     });
   }
   if (!spec.seconds.includes(req.seconds)) {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNWAY_INLINE_IMAGE_MAX_BYTES } from '../../src/providers/runway/index.ts';
 import { type FakeFal, startFakeFal } from '../fake-fal/index.ts';
 import { type FakeVideoServer, pngImage, startFakeVideoServer } from '../fake-provider/index.ts';
 import { type FakeRunwayServer, startFakeRunway } from '../fake-runway/index.ts';
@@ -79,6 +80,8 @@ beforeAll(async () => {
     FAL_KEY: 'api-side-key',
     OPENAI_API_KEY: 'sk-test',
     OPENAI_BASE_URL: 'http://127.0.0.1:9',
+    // Room for an image over Runway's inline limit whatever this ffmpeg's PNG encoder makes.
+    UPLOAD_LIMIT_BYTES: String(12 << 20),
   });
   workers = startTestWorkers(t, workerEnv());
   auth = await t.key('i2v-co');
@@ -138,7 +141,9 @@ describe('image to video: the campaign reference image reaches each provider', (
     });
     expect(calls[0]!.image!.sha256).toBe(product.sha256);
     // Bytes inline in the create, never in a job payload: the queue holds only the variant id.
-    const jobs = await t.infra.queues.get('render-runway').getJobs(['completed', 'delayed', 'wait']);
+    const jobs = await t.infra.queues
+      .get('render-runway')
+      .getJobs(['completed', 'delayed', 'wait']);
     for (const job of jobs) expect(Object.keys(job.data)).toEqual(['variantId']);
   });
 
@@ -242,6 +247,106 @@ describe('image to video: the campaign reference image reaches each provider', (
     expect(calls.find((c) => c.endpoint.endsWith('image-to-video'))!.image!.sha256).toBe(
       product.sha256,
     );
+  });
+
+  it('an image too large for Runway inline: 422 on the campaign, a free failure on a level', async () => {
+    // Noise does not compress: several MB of PNG, over the 3.9 MB a 5 MB data URI holds.
+    const { stdout } = await t.infra.media.runner.ffmpeg(
+      [
+        ...[
+          '-f',
+          'lavfi',
+          '-i',
+          "nullsrc=s=2100x1400,geq=r='random(1)*255':g='random(2)*255':b='random(3)*255'",
+        ],
+        ...['-frames:v', '1', '-f', 'image2pipe', '-vcodec', 'png', '-'],
+      ],
+      { captureStdout: true, maxStdoutBytes: 16 << 20 },
+    );
+    expect(stdout.length).toBeGreaterThan(RUNWAY_INLINE_IMAGE_MAX_BYTES);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(stdout)]), 'big.png');
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/v1/assets',
+      headers: { authorization: auth },
+      payload: form,
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
+    const big = upload.json().id as string;
+    const base = {
+      name: 'Big',
+      brief: { product: 'Fizz', key_message: 'Cold' },
+      prompt_template: 'Ad for {{brief.product}}: {{tone}} by {{generator}}',
+    };
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: { authorization: auth },
+      payload: {
+        ...base,
+        video: { provider: 'runway', seconds: 5, size: '1280x720', reference_asset_id: big },
+      },
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().errors).toEqual([
+      {
+        path: 'video.reference_asset_id',
+        message: expect.stringMatching(
+          /^runway takes a first frame of at most \d+ bytes inline.*PUBLIC_URL/,
+        ),
+      },
+    ]);
+    // On fal it is fine; a generator level routing to Runway fails at submit, before any create.
+    const campaign = await t.app.inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: { authorization: auth },
+      payload: {
+        ...base,
+        video: {
+          provider: 'fal',
+          model: 'fal-ai/pika/v2.2/image-to-video',
+          seconds: 5,
+          size: '1280x720',
+          reference_asset_id: big,
+        },
+      },
+    });
+    expect(campaign.statusCode, campaign.body).toBe(201);
+    const matrix = await t.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${campaign.json().id}/matrices`,
+      headers: { authorization: auth },
+      payload: {
+        dimensions: [
+          { key: 'tone', levels: [{ key: 'big-frame' }] },
+          {
+            key: 'generator',
+            levels: [
+              { key: 'pika' },
+              { key: 'gen45', video: { provider: 'runway', model: 'gen4.5' } },
+            ],
+          },
+        ],
+      },
+    });
+    expect(matrix.statusCode, matrix.body).toBe(201);
+    const run = await startRun(t, auth, {
+      campaignId: campaign.json().id,
+      matrixId: matrix.json().id,
+      key: 'big-frame',
+    });
+    const done = await waitForRun(t, auth, run.id, 'completed', 30_000);
+    expect(done.counts).toMatchObject({ ready: 1, failed: 1 });
+    const variants = await variantsOf(t, run.id);
+    const failed = variants.find((v) => v.status === 'failed')!;
+    expect(failed).toMatchObject({ provider: 'runway', error_code: 'image_too_large' });
+    expect(Number(failed.actual_cost_usd)).toBe(0);
+    expect(runway.createCount(failed.prompt)).toBe(0);
+    const ready = variants.find((v) => v.status === 'ready')!;
+    const falCall = fal.createCalls.find((c) => c.prompt === ready.prompt)!;
+    expect(falCall.image).toMatchObject({ source: 'data_uri', bytes: stdout.length });
   });
 
   it('with an HTTPS PUBLIC_URL, Runway gets a signed link that answers HEAD and serves the bytes', async () => {

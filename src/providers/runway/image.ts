@@ -5,6 +5,13 @@ import { ProviderError } from '../types.ts';
 export const RUNWAY_DATA_URI_MAX_CHARS = 5 * 1024 * 1024;
 export const RUNWAY_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 
+/**
+ * The largest image that fits a data URI of Runway's 5 MB, for any of the types it takes:
+ * base64 turns 3 bytes into 4 characters, after the `data:image/webp;base64,` prefix.
+ */
+export const RUNWAY_INLINE_IMAGE_MAX_BYTES =
+  Math.floor((RUNWAY_DATA_URI_MAX_CHARS - 'data:image/webp;base64,'.length) / 4) * 3;
+
 /** Runway fetches only HTTPS URLs on a domain name (no IP address). */
 export function runwayCanFetch(url: string): boolean {
   let u: URL;
