@@ -63,7 +63,11 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
   }
 
   /** Cover-scales and centre-crops to exactly `size` (the OpenAI shape's rule), as PNG. */
-  async function fit(asset: ReferenceAsset, bytes: Buffer, size: string): Promise<RenderImage> {
+  async function fitToSize(
+    asset: ReferenceAsset,
+    bytes: Buffer,
+    size: string,
+  ): Promise<RenderImage> {
     const [w, h] = size.split('x').map(Number) as [number, number];
     const dir = join(deps.workDir, 'first-frame', randomUUID());
     await mkdir(dir, { recursive: true });
@@ -128,7 +132,7 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
     if (!image) {
       const bytes = await read(asset.storage_key);
       image = needsFit
-        ? await fit(asset, bytes, v.size)
+        ? await fitToSize(asset, bytes, v.size)
         : {
             bytes,
             contentType: asset.content_type,
