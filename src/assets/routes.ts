@@ -76,7 +76,10 @@ export async function assetRoutes(
   r.get(
     '/media/assets/:id',
     {
-      config: { public: true },
+      // A run's renders all fetch the same link (HEAD then GET each) from the provider's few
+      // addresses: the per-address budget would refuse the tail of a large run. Only a valid
+      // signature reaches storage, and only links the worker handed to a provider exist.
+      config: { public: true, rateLimit: false },
       schema: {
         tags,
         operationId: 'downloadSignedAsset',
