@@ -113,6 +113,12 @@ export interface VideoProvider {
    * `input_reference`): the pipeline fits the image to `size` before submit.
    */
   readonly imageMustMatchSize?: boolean | undefined;
+  /**
+   * Throws a permanent ProviderError when the provider could not be handed this first frame
+   * (Runway: a data URI over 5 MB): called before the create slot is claimed, so a render that
+   * cannot be sent spends none of the provider's rate or daily quota.
+   */
+  checkImage?(image: RenderImage): void;
   /** Stops a render the provider is still working on; a no-op for one already finished. */
   cancel?(jobId: string, opts?: CallOptions): Promise<void>;
   /**

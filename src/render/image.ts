@@ -143,16 +143,19 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
       cache.set(cacheKey, image);
     }
     // A link serves the asset as uploaded: offered only where those are the bytes to send.
-    if (!links || needsFit) return image;
-    const expiresAt = Math.floor(Date.now() / 1000) + links.ttlSeconds;
-    return {
-      ...image,
-      url: signAssetLink(links.box, {
-        baseUrl: links.baseUrl,
-        id: v.reference_asset_id,
-        expiresAt,
-      }),
-    };
+    const handed =
+      !links || needsFit
+        ? image
+        : {
+            ...image,
+            url: signAssetLink(links.box, {
+              baseUrl: links.baseUrl,
+              id: v.reference_asset_id,
+              expiresAt: Math.floor(Date.now() / 1000) + links.ttlSeconds,
+            }),
+          };
+    provider.checkImage?.(handed);
+    return handed;
   }
 
   return { load };

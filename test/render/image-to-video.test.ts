@@ -344,6 +344,13 @@ describe('image to video: the campaign reference image reaches each provider', (
     expect(failed).toMatchObject({ provider: 'runway', error_code: 'image_too_large' });
     expect(Number(failed.actual_cost_usd)).toBe(0);
     expect(runway.createCount(failed.prompt)).toBe(0);
+    // Refused before its create slot was claimed: none of Runway's rate or daily quota spent.
+    const { rows } = await t.testDb.pool.query(
+      'SELECT count(*)::int AS n FROM provider_calls WHERE variant_id = $1',
+      [failed.id],
+    );
+    expect(rows[0].n).toBe(0);
+    expect(failed.attempts).toBe(0);
     const ready = variants.find((v) => v.status === 'ready')!;
     const falCall = fal.createCalls.find((c) => c.prompt === ready.prompt)!;
     expect(falCall.image).toMatchObject({ source: 'data_uri', bytes: stdout.length });

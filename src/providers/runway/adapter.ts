@@ -365,6 +365,9 @@ export function createRunwayProvider(options: RunwayProviderOptions): RunwayProv
     name: 'runway',
     searchable: false,
     takesImage: (model: string) => Object.hasOwn(catalog, model) && catalog[model]!.imageToVideo,
+    checkImage: (image) => {
+      runwayImageInput(image);
+    },
     submit,
     findExisting: async () => {
       throw new ProviderError(

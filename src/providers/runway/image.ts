@@ -42,12 +42,14 @@ export function runwayImageInput(image: {
     });
   }
   if (image.url !== undefined && runwayCanFetch(image.url)) return { url: image.url };
-  const dataUri = `data:${type};base64,${Buffer.from(image.bytes).toString('base64')}`;
-  if (dataUri.length > RUNWAY_DATA_URI_MAX_CHARS) {
+  const prefix = `data:${type};base64,`;
+  // Measured before encoding: base64 makes 4 characters of every 3 bytes (the last padded).
+  const length = prefix.length + Math.ceil(image.bytes.length / 3) * 4;
+  if (length > RUNWAY_DATA_URI_MAX_CHARS) {
     throw new ProviderError(
-      `the first frame is ${dataUri.length} characters as a data URI, over Runway's 5 MB; serve it from a public HTTPS PUBLIC_URL instead`,
+      `the first frame is ${length} characters as a data URI, over Runway's 5 MB; serve it from a public HTTPS PUBLIC_URL instead`,
       { kind: 'permanent', code: 'image_too_large' },
     );
   }
-  return { dataUri };
+  return { dataUri: `${prefix}${Buffer.from(image.bytes).toString('base64')}` };
 }
