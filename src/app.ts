@@ -186,17 +186,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const tenants = createTenantService({ db: database.db });
+  const box = createSecretBox(config.SECRETS_KEY);
   const assets = createAssetService({
     db: database.db,
     media: deps.media,
     storage: deps.storage,
     decodeConcurrency: config.ASSET_DECODE_CONCURRENCY,
+    box,
   });
   const campaigns = createCampaignService({
     db: database.db,
     catalog: deps.catalog,
     defaultProvider: config.DEFAULT_PROVIDER,
     ownedAssetIds: assets.ownedIds,
+    assetBytes: assets.byteSize,
+    imagesByUrl: config.PUBLIC_URL?.startsWith('https://') ?? false,
   });
   const matrices = createMatrixService({
     db: database.db,
@@ -237,7 +241,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
   });
   const baseUrl = config.PUBLIC_URL?.replace(/\/$/, '') ?? '';
-  const box = createSecretBox(config.SECRETS_KEY);
   const reviews = createReviewService({ db: database.db });
   const deliveries = createDeliveryService({ db: database.db });
   const links = createLinkService({

@@ -23,6 +23,12 @@ export async function findAsset(db: DbOrTx, p: { tenantId: string; id: string })
   return row ?? null;
 }
 
+/** By id alone, for a signed link: the signature, not a tenant, says who may read it. */
+export async function findAssetById(db: DbOrTx, id: string) {
+  const [row] = await db.select().from(assets).where(eq(assets.id, id));
+  return row ?? null;
+}
+
 /** Which of these ids the tenant owns; the others are unknown to it, whoever owns them. */
 export async function ownedAssetIds(
   db: DbOrTx,

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { authOf } from '../http/auth.ts';
+import { fileResponse } from '../http/openapi.ts';
 import { errorResponses } from '../http/problem.ts';
-import { assetParams, assetSchema, assetUploadBody } from './schemas.ts';
+import { assetParams, assetSchema, assetUploadBody, signedAssetQuery } from './schemas.ts';
 import { type AssetService, toAssetResponse } from './service.ts';
 
 export async function assetRoutes(
@@ -70,5 +71,41 @@ export async function assetRoutes(
     },
     async (request) =>
       toAssetResponse(await deps.assets.get(authOf(request).tenantId, request.params.id)),
+  );
+
+  r.get(
+    '/media/assets/:id',
+    {
+      // A run's renders all fetch the same link (HEAD then GET each) from the provider's few
+      // addresses: the per-address budget would refuse the tail of a large run. Only a valid
+      // signature reaches storage, and only links the worker handed to a provider exist.
+      config: { public: true, rateLimit: false },
+      schema: {
+        tags,
+        operationId: 'downloadSignedAsset',
+        summary: 'An asset behind a signed link, for video providers fetching a first frame',
+        description:
+          "Minted by the worker when PUBLIC_URL is HTTPS, so Runway and fal can fetch a campaign's reference image by URL. Needs no API key, only an unexpired expires and signature; answers HEAD and GET with Content-Type and Content-Length and never redirects.",
+        security: [],
+        params: assetParams,
+        querystring: signedAssetQuery,
+        response: {
+          200: fileResponse('The image', ['image/png', 'image/jpeg', 'image/webp']),
+          ...errorResponses(400, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { row, stream } = await deps.assets.openSigned({
+        id: request.params.id,
+        ...request.query,
+      });
+      return reply
+        .header('content-type', row.contentType)
+        .header('content-length', row.bytes)
+        .header('etag', `"${row.sha256}"`)
+        .header('cache-control', 'private, max-age=300')
+        .send(stream);
+    },
   );
 }

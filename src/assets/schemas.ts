@@ -44,3 +44,8 @@ export const assetUploadBody = z
     },
     required: ['file'],
   });
+
+export const signedAssetQuery = z.object({
+  expires: z.coerce.number().int().positive(),
+  signature: z.string().min(1).max(200),
+});

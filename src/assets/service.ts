@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
-import { problems } from '../http/problem.ts';
+import { ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { type Media, MediaError, readImageHeader, type Storage } from '../media/index.ts';
 import { createDecodeSlots } from './decode-slots.ts';
+import { verifyAssetLink } from './links.ts';
 import * as repo from './repository.ts';
 import { acceptedImageTypes, type ImageType, sniffImage } from './sniff.ts';
 
@@ -46,6 +48,8 @@ export function createAssetService(deps: {
   tmpDir?: string;
   /** Image decodes at once in this process (ASSET_DECODE_CONCURRENCY); 2 unless told. */
   decodeConcurrency?: number;
+  /** Verifies signed asset links (first frames fetched by video providers). */
+  box?: SecretBox;
 }) {
   const tmpRoot = deps.tmpDir ?? tmpdir();
 
@@ -171,10 +175,33 @@ export function createAssetService(deps: {
       return row;
     },
 
+    /**
+     * The bytes behind a signed link (src/assets/links.ts), without an API key: the signature
+     * names the asset, so no tenant is needed. Forged and expired links are 403s.
+     */
+    async openSigned(p: { id: string; expires: number; signature: string }) {
+      const verdict = deps.box ? verifyAssetLink(deps.box, p) : 'forged';
+      if (verdict !== 'ok')
+        throw new ProblemError({
+          status: 403,
+          slug: 'invalid-link',
+          title: 'Forbidden',
+          detail:
+            verdict === 'expired' ? 'The link has expired.' : 'The link signature does not match.',
+        });
+      const row = await repo.findAssetById(deps.db, p.id);
+      if (!row) throw problems.notFound('asset');
+      return { row, stream: await deps.storage.open(row.storageKey) };
+    },
+
     /** Decodes running and waiting for a slot, for tests and metrics. */
     decodeSlots: slots.stats,
 
     ownedIds: (tenantId: string, ids: string[]) => repo.ownedAssetIds(deps.db, { tenantId, ids }),
+
+    async byteSize(tenantId: string, id: string): Promise<number | null> {
+      return (await repo.findAsset(deps.db, { tenantId, id }))?.bytes ?? null;
+    },
   };
 }
 

@@ -41,17 +41,26 @@ export function createCampaignService(deps: {
   defaultProvider: ProviderName;
   /** Which of these ids are the tenant's assets: a reference image must be one. */
   ownedAssetIds: (tenantId: string, ids: string[]) => Promise<Set<string>>;
+  /** An asset's size in bytes (null when the tenant has none by that id). */
+  assetBytes?: ((tenantId: string, id: string) => Promise<number | null>) | undefined;
+  /** PUBLIC_URL is HTTPS: providers can fetch a first frame by signed link, not only inline. */
+  imagesByUrl?: boolean | undefined;
 }) {
   const { db, catalog } = deps;
 
   async function resolveVideo(tenantId: string, video: VideoInput): Promise<VideoSettings> {
     const reference = video.reference_asset_id ?? undefined;
+    // Known now, so an image too large for the provider is refused here, not at render time.
+    const imageBytes =
+      reference !== undefined ? await deps.assetBytes?.(tenantId, reference) : undefined;
     const check = checkVideo(catalog, {
       provider: video.provider ?? deps.defaultProvider,
       model: video.model,
       seconds: video.seconds,
       size: video.size,
       hasImage: reference !== undefined,
+      imageBytes: imageBytes ?? undefined,
+      imageByUrl: deps.imagesByUrl,
     });
     if (!check.ok)
       throw problems.unprocessable(

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import closeWithGrace from 'close-with-grace';
 import OpenAI from 'openai';
 import type { Env } from '../config.ts';
+import { createSecretBox } from '../crypto/secrets.ts';
 import { createLogger } from '../logger.ts';
 import { type Heartbeat, startHeartbeat } from '../ops/heartbeat.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
@@ -71,6 +72,20 @@ export function workerProcessors(
         renderDeadlineMs: config.RENDER_DEADLINE_MS,
         concurrency: config.RENDER_CONCURRENCY,
         workDir: config.WORK_DIR,
+        // Runway and fal fetch a first frame by URL only from a public HTTPS origin.
+        ...(config.PUBLIC_URL?.startsWith('https://')
+          ? {
+              publicLinks: {
+                baseUrl: config.PUBLIC_URL,
+                box: createSecretBox(config.SECRETS_KEY),
+                // Valid as long as the render may still start (a throttled task fetches late).
+                ttlSeconds: Math.max(
+                  config.SIGNED_URL_TTL_SECONDS,
+                  Math.ceil(config.RENDER_DEADLINE_MS / 1000),
+                ),
+              },
+            }
+          : {}),
         minPollIntervalMs: minPollIntervals(config),
         // Each provider's caps, with its models' own from the catalog (MODEL_LIMITS_JSON).
         limits: limitsWithModels(buildCatalog(config), providerLimits(config)),

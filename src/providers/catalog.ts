@@ -192,6 +192,10 @@ export interface VideoRequest {
    * the image out, so one matrix can compare image-to-video and text-to-video generators.
    */
   image?: 'strict' | 'lenient' | undefined;
+  /** The image's size in bytes, when known: checked against an inline limit (Runway's 5 MB). */
+  imageBytes?: number | undefined;
+  /** This deployment can hand providers a signed HTTPS link instead (PUBLIC_URL is HTTPS). */
+  imageByUrl?: boolean | undefined;
 }
 
 type VideoCheck =
@@ -267,6 +271,18 @@ export function checkVideo(
     errors.push({
       path: paths.image,
       message: `${name} renders only from an image: set video.reference_asset_id`,
+    });
+  }
+  const inlineMax = provider.inlineImageMaxBytes;
+  if (
+    withImage &&
+    !req.imageByUrl &&
+    inlineMax !== undefined &&
+    (req.imageBytes ?? 0) > inlineMax
+  ) {
+    errors.push({
+      path: paths.image,
+      message: `${req.provider} takes a first frame of at most ${inlineMax} bytes inline, and this image is ${req.imageBytes}; upload a smaller image, or give this deployment a public HTTPS PUBLIC_URL so ${req.provider} can fetch it`,
     });
   }
   if (!spec.seconds.includes(req.seconds)) {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import type { Video, VideoSeconds, VideoSize } from 'openai/resources/videos';
 import { classify } from './openai-errors.ts';
 import {
@@ -10,6 +11,7 @@ import {
   type FindExistingOptions,
   ProviderError,
   type ProviderStatus,
+  type RenderImage,
   type RenderSpec,
   type VideoProvider,
   type WebhookEvent,
@@ -81,6 +83,18 @@ function toStatus(video: Video): ProviderStatus {
   }
 }
 
+const EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+};
+
+/** `input_reference` is a multipart file whose pixel size equals `size` (fitted by the pipeline). */
+function referenceFile(image: RenderImage) {
+  const ext = EXTENSIONS[image.contentType] ?? 'png';
+  return toFile(Buffer.from(image.bytes), `first-frame.${ext}`, { type: image.contentType });
+}
+
 const DATED_SNAPSHOT = /^-\d{4}-\d{2}-\d{2}$/;
 
 /** Gateways may answer with the dated snapshot of the alias we asked for (`sora-2-2025-10-06`). */
@@ -137,6 +151,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): VideoProvi
           model: spec.model,
           seconds: String(spec.seconds) as VideoSeconds,
           size: spec.size as VideoSize,
+          ...(spec.image ? { input_reference: await referenceFile(spec.image) } : {}),
         },
         // The SDK sends no idempotency key: a retry inside it could start a second paid render.
         { maxRetries: 0, signal: opts.signal },
@@ -267,6 +282,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): VideoProvi
   const provider: VideoProvider = {
     name: 'openai',
     searchable: true,
+    // The protocol takes `input_reference` on every model; a gateway model that cannot use it
+    // answers 400, which fails the variant before anything is paid.
+    takesImage: () => true,
+    imageMustMatchSize: true,
     submit,
     findExisting,
     status,

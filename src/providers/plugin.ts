@@ -56,6 +56,11 @@ export interface ModelSpec {
 export interface ProviderModels {
   defaultModel: string;
   models: Readonly<Record<string, ModelSpec>>;
+  /**
+   * The largest first frame the provider takes inline (Runway: a data URI of 5 MB), where it
+   * must otherwise fetch the image from a public HTTPS PUBLIC_URL; absent = no such limit.
+   */
+  inlineImageMaxBytes?: number | undefined;
 }
 
 /** What a provider's account says about money and limits (Runway's `GET /v1/organization`). */

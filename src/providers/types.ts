@@ -17,12 +17,30 @@ export interface RenderSpec {
   /** Local provider: `#rrggbb`, usually `colourFor(level key)`. */
   background?: string | undefined;
   /**
-   * First frame for image-to-video models, in the form the provider takes: a URL that answers
-   * `HEAD` without redirecting (Runway, fal) or the bytes as a data URI (Runway, up to 5 MB).
+   * The campaign's first-frame image (`video.reference_asset_id`), present only when the
+   * variant's model takes one (`VideoProvider.takesImage`). Each adapter hands it over in the
+   * form its provider wants: a URL, a data URI or a file upload.
    */
-  image?: { url: string } | { dataUri: string } | undefined;
+  image?: RenderImage | undefined;
   /** Seconds until the render is useless (the variant's deadline); fal turns it into a timeout. */
   deadlineSeconds?: number | undefined;
+}
+
+/** A first-frame image, loaded in the worker from storage by asset id (never in a job payload). */
+export interface RenderImage {
+  /** The asset's bytes as uploaded, or fitted to the render's size where the provider needs that. */
+  bytes: Uint8Array;
+  /** Sniffed at upload: `image/png`, `image/jpeg` or `image/webp`. */
+  contentType: string;
+  width: number;
+  height: number;
+  /** Hex digest of `bytes`. */
+  sha256: string;
+  /**
+   * A signed link to the same bytes on this deployment's PUBLIC_URL: answers HEAD with
+   * Content-Type and Content-Length and never redirects. Set only when PUBLIC_URL is HTTPS.
+   */
+  url?: string | undefined;
 }
 
 type ProviderState = 'queued' | 'in_progress' | 'completed' | 'failed';
@@ -88,6 +106,19 @@ export interface VideoProvider {
    * such a provider throws.
    */
   readonly searchable: boolean;
+  /** Whether renders of this model take a first frame; absent = none do (the image is not loaded). */
+  takesImage?(model: string): boolean;
+  /**
+   * The first frame must have the render's exact pixel size (the OpenAI shape's
+   * `input_reference`): the pipeline fits the image to `size` before submit.
+   */
+  readonly imageMustMatchSize?: boolean | undefined;
+  /**
+   * Throws a permanent ProviderError when the provider could not be handed this first frame
+   * (Runway: a data URI over 5 MB): called before the create slot is claimed, so a render that
+   * cannot be sent spends none of the provider's rate or daily quota.
+   */
+  checkImage?(image: RenderImage): void;
   /** Stops a render the provider is still working on; a no-op for one already finished. */
   cancel?(jobId: string, opts?: CallOptions): Promise<void>;
   /**

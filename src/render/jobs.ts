@@ -33,6 +33,7 @@ import {
 } from '../variants/lifecycle.ts';
 import { claimSubmit, finishProviderCall, type ProviderLimits, pauseProvider } from './claim.ts';
 import { isProviderName, renderQueueOf } from './enqueue.ts';
+import { createFirstFrameLoader, type FirstFrameDeps } from './image.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import {
@@ -53,6 +54,8 @@ interface RenderConfig {
   limits: Record<ProviderName, ProviderLimits>;
   workDir: string;
   logoWidthShare?: number;
+  /** HTTPS PUBLIC_URL and the signing key: first frames go to URL-fetching providers as links. */
+  publicLinks?: FirstFrameDeps['publicLinks'];
 }
 
 interface RenderDeps {
@@ -74,6 +77,13 @@ class Waiting extends Error {}
 function createRenderSteps(deps: RenderDeps) {
   const { db, config } = deps;
   const log = deps.logger.child({ component: 'render' });
+  const firstFrames = createFirstFrameLoader({
+    db,
+    storage: deps.storage,
+    media: deps.media,
+    workDir: config.workDir,
+    publicLinks: config.publicLinks,
+  });
 
   function pollMs(v: RenderVariant) {
     return Math.max(config.pollIntervalMs, config.minPollIntervalMs?.[v.provider] ?? 0);
@@ -222,6 +232,15 @@ function createRenderSteps(deps: RenderDeps) {
         return;
       }
     }
+    // Loaded before the claim: a reference that cannot be used fails here, with no call spent.
+    let image: RenderSpec['image'];
+    try {
+      image = await firstFrames.load(v, provider);
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'permanent')
+        return settle(v, 'failed', err.code, err.message);
+      throw err;
+    }
     const claim = await claimSubmit(db, {
       variantId: v.id,
       provider: v.provider,
@@ -237,6 +256,7 @@ function createRenderSteps(deps: RenderDeps) {
     try {
       ({ jobId, reservedUsd } = await provider.submit({
         ...spec,
+        image,
         deadlineSeconds: remainingSeconds({
           ...v,
           submit_started_at: claim.kind === 'claimed' ? claim.submitStartedAt : null,

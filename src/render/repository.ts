@@ -25,6 +25,8 @@ export type RenderVariant = {
   brief: Brief;
   dimensions: MatrixDocument['dimensions'];
   logo_key: string | null;
+  /** The campaign's first-frame image (`video.reference_asset_id`), loaded at submit. */
+  reference_asset_id: string | null;
 };
 
 /**
@@ -37,6 +39,7 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
     SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider_prompt, v.provider, v.model,
            v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key, v.recreates,
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
+           c.video ->> 'reference_asset_id' AS reference_asset_id,
            (SELECT a.storage_key FROM assets a
              WHERE a.tenant_id = v.tenant_id AND a.id = (
                SELECT l ->> 'asset_id'

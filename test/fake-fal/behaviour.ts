@@ -1,3 +1,4 @@
+import type { ReceivedImage } from '../fake-provider/image.ts';
 import type { MediaSpec } from '../fake-provider/media.ts';
 
 /**
@@ -55,11 +56,30 @@ export interface FakeFalOptions {
   /** Deliver every webhook twice, as fal's at-least-once delivery sometimes does. */
   duplicateWebhooks?: boolean;
   userId?: string;
+  /** How fal's runner fetches an `image_url` that is a URL; default plain `fetch`. */
+  fetchImage?: (url: string) => Promise<Response>;
+}
+
+/** A first frame as the fake received it (`image_url`): inline bytes or fetched from the URL. */
+export interface FalReceivedImage extends ReceivedImage {
+  source: 'data_uri' | 'url';
+  url?: string | undefined;
+}
+
+/**
+ * Image-to-video endpoints and the field that carries their first frame, from fal's model
+ * pages (independently of src/providers/fal/catalog.ts); any `.../image-to-video` takes
+ * `image_url`.
+ */
+export function imageFieldOf(endpoint: string): string | null {
+  return endpoint.endsWith('/image-to-video') ? 'image_url' : null;
 }
 
 export interface FalCreateCall {
   at: number;
   endpoint: string;
+  /** Image-to-video: what arrived in the image field (undefined when it could not be read). */
+  image?: FalReceivedImage | undefined;
   prompt: string;
   input: Record<string, unknown>;
   webhookUrl: string | undefined;

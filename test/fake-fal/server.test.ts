@@ -59,4 +59,39 @@ describe('fake fal queue', () => {
       seconds: 8,
     });
   });
+
+  it('wants image_url on image-to-video, and fails a request whose image is not one', async () => {
+    const fake = await startFakeFal({ defaults: { queuedMs: 5, renderMs: 5 } });
+    onCleanup(() => fake.close());
+    const url = `${fake.queueUrl}/fal-ai/pika/v2.2/image-to-video`;
+    const missing = await post(url, { prompt: 'no frame' });
+    expect(missing.status).toBe(422);
+    expect(await missing.json()).toMatchObject({ detail: [{ loc: ['body', 'image_url'] }] });
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const ok = await post(url, {
+      prompt: 'good frame',
+      image_url: `data:image/png;base64,${png.toString('base64')}`,
+    });
+    expect(ok.status).toBe(200);
+    expect(fake.createCalls.at(-1)!.image).toMatchObject({
+      source: 'data_uri',
+      type: 'image/png',
+      width: 1,
+      height: 1,
+      bytes: png.length,
+    });
+    // Accepted at submit, as fal does; its runner then fails to load the image.
+    const bad = await post(url, { prompt: 'bad frame', image_url: 'data:image/png;base64,AAAA' });
+    expect(bad.status).toBe(200);
+    const { response_url } = (await bad.json()) as { response_url: string };
+    const result = await waitUntil(async () => {
+      const r = await fetch(response_url, { headers: { authorization: 'Key k' } });
+      return r.status === 400 ? undefined : r;
+    });
+    expect(result.status).toBe(422);
+    expect(await result.json()).toMatchObject({ detail: [{ loc: ['body', 'image_url'] }] });
+  });
 });

@@ -4,11 +4,13 @@ export type {
   FalBehaviour,
   FalCreateCall,
   FalOutcome,
+  FalReceivedImage,
 } from './behaviour.ts';
 export { MARKERS, mediaSpecOf } from './behaviour.ts';
 
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { decodeDataUri, inspectImage } from '../fake-provider/image.ts';
 import { media } from '../fake-provider/media.ts';
 import {
   type FakeFalOptions,
@@ -16,6 +18,8 @@ import {
   type FalBehaviour,
   type FalCreateCall,
   type FalOutcome,
+  type FalReceivedImage,
+  imageFieldOf,
   MARKERS,
   mediaSpecOf,
   resultOf,
@@ -115,7 +119,26 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
     await p.finally(() => deliveries.delete(p));
   }
 
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  /** A data URI's bytes, or the URL's as fal's runner would download them. */
+  async function receiveImage(value: string): Promise<FalReceivedImage | undefined> {
+    const inline = decodeDataUri(value);
+    if (inline) return { source: 'data_uri', ...inspectImage(inline.bytes) };
+    if (!/^https?:\/\//.test(value)) return undefined;
+    try {
+      const res = await (opts.fetchImage ?? fetch)(value);
+      if (!res.ok) return undefined;
+      return {
+        source: 'url',
+        url: value,
+        ...inspectImage(new Uint8Array(await res.arrayBuffer())),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  // Data URIs of a few MB arrive inside the JSON body.
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 32 << 20 });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, body === '' ? {} : JSON.parse(body as string));
@@ -186,7 +209,22 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
           .code(422)
           .send({ detail: [{ loc: ['body', 'prompt'], msg: 'field required', type: 'missing' }] });
       }
+      const imageField = imageFieldOf(endpoint);
+      let imageUnusable = false;
+      if (imageField) {
+        const value = input[imageField];
+        if (typeof value !== 'string' || value === '') {
+          call.status = 422;
+          return reply.code(422).send({
+            detail: [{ loc: ['body', imageField], msg: 'field required', type: 'missing' }],
+          });
+        }
+        call.image = await receiveImage(value);
+        // fal's runner loads the image when it starts: a bad one fails the request, not the submit.
+        imageUnusable = call.image?.type == null;
+      }
       const b = behaviourOf(prompt);
+      if (imageUnusable && b.outcome === 'completed') b.outcome = 'model_error';
       if (b.outcome === 'submit_429') {
         call.status = 429;
         return reply

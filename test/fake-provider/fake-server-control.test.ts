@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI, {
@@ -14,6 +15,7 @@ import {
   type FakeVideoServerOptions,
   hasFtyp,
   manualClock,
+  pngImage,
   startFakeVideoServer,
   waitUntil,
 } from './index.ts';
@@ -141,9 +143,8 @@ describe('fake video server: time, limits and inspection', () => {
 
   it('records what the SDK sends: string seconds, metadata fields, the reference file, no idempotency key', async () => {
     const { fake, client } = await fakeWith();
-    const png = await toFile(Buffer.from('89504e470d0a1a0a', 'hex'), 'ref.png', {
-      type: 'image/png',
-    });
+    const bytes = await pngImage(720, 1280);
+    const png = await toFile(bytes, 'ref.png', { type: 'image/png' });
     // VideoCreateParams has no metadata; extra keys still travel as bracketed form fields.
     const body = {
       prompt: 'with extras',
@@ -165,12 +166,56 @@ describe('fake video server: time, limits and inspection', () => {
         seconds: '8',
         'metadata[campaign]': 'c1',
       },
-      inputReference: { kind: 'file', filename: 'ref.png', mimetype: 'image/png', bytes: 8 },
+      inputReference: {
+        kind: 'file',
+        filename: 'ref.png',
+        mimetype: 'image/png',
+        bytes: bytes.length,
+        image: {
+          type: 'image/png',
+          width: 720,
+          height: 1280,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+        },
+      },
       // The OpenAI client has no idempotency header, so the option is silently dropped.
       idempotencyKey: undefined,
     });
     await client.videos.create({ prompt: 'keyed' }, { headers: { 'Idempotency-Key': 'k2' } });
     expect(fake.createCalls[1]?.idempotencyKey).toBe('k2');
+  });
+
+  it('refuses an input_reference that is not an image of the requested size, as the API does', async () => {
+    const { fake, client } = await fakeWith();
+    const create = (
+      file: Awaited<ReturnType<typeof toFile>>,
+      size: '720x1280' | '1280x720' = '720x1280',
+    ) =>
+      client.videos.create({ prompt: 'ref', size, input_reference: file }).then(
+        () => null,
+        (err: { status?: number; error?: { param?: string; message?: string } }) => err,
+      );
+    const wrongSize = await create(
+      await toFile(await pngImage(1280, 720), 'ref.png', { type: 'image/png' }),
+    );
+    expect(wrongSize).toMatchObject({ status: 400, error: { param: 'input_reference' } });
+    expect(wrongSize?.error?.message).toMatch(/must match the requested width and height/);
+    const notImage = await create(
+      await toFile(Buffer.from('GIF89a....'), 'a.png', { type: 'image/png' }),
+    );
+    expect(notImage).toMatchObject({ status: 400, error: { param: 'input_reference' } });
+    const gif = await create(
+      await toFile(await pngImage(720, 1280), 'a.gif', { type: 'image/gif' }),
+    );
+    expect(gif).toMatchObject({ status: 400, error: { param: 'input_reference' } });
+    expect(fake.videos.size).toBe(0);
+    expect(
+      await create(
+        await toFile(await pngImage(1280, 720), 'ok.png', { type: 'image/png' }),
+        '1280x720',
+      ),
+    ).toBeNull();
+    expect(fake.videos.size).toBe(1);
   });
 
   it('accepts a JSON create and answers unknown routes and missing prompts in the error shape', async () => {

@@ -95,3 +95,18 @@ export function media(variant: Variant, spec: MediaSpec = TINY): Promise<Buffer>
 export function hasFtyp(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && Buffer.from(bytes.subarray(4, 8)).toString('latin1') === 'ftyp';
 }
+
+/** A real PNG of this size (a solid colour), for first-frame tests. */
+export async function pngImage(width: number, height: number, colour = 'red'): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'fake-image-'));
+  const out = join(dir, 'out.png');
+  try {
+    await run(ffmpeg.path, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+      ...['-i', `color=c=${colour}:s=${width}x${height}`, '-frames:v', '1', out],
+    ]);
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

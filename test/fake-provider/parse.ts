@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { invalid } from './errors.ts';
+import { inspectImage } from './image.ts';
 import type { InputReference } from './types.ts';
 
 export interface Submission {
@@ -59,6 +60,7 @@ export async function parseSubmission(request: FastifyRequest): Promise<Submissi
             filename: part.filename,
             mimetype: part.mimetype,
             bytes: bytes.length,
+            image: inspectImage(bytes),
           };
         }
       } else {

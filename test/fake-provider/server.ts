@@ -13,6 +13,7 @@ import type {
   FakeVideoRecord,
   FakeVideoServer,
   FakeVideoServerOptions,
+  InputReference,
 } from './types.ts';
 
 export const DEFAULT_SECONDS = ['4', '8', '12'] as const;
@@ -27,6 +28,28 @@ function allowed(param: string, value: string, values: readonly string[] | null)
     throw invalid(
       `Invalid value: '${value}'. Supported values are: ${listOf(values)}.`,
       param,
+      'invalid_value',
+    );
+  }
+}
+
+const REFERENCE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+
+/** `input_reference` as a file: PNG, JPEG or WebP, by its bytes, at exactly the video's size. */
+function checkReference(ref: InputReference | undefined, size: string): void {
+  if (ref?.kind !== 'file') return;
+  const { image } = ref;
+  if (!REFERENCE_TYPES.includes(ref.mimetype) || image.type !== ref.mimetype) {
+    throw invalid(
+      `Invalid file format for 'input_reference': expected an image/png, image/jpeg or image/webp file, got ${ref.mimetype}${image.type && image.type !== ref.mimetype ? ` containing ${image.type}` : ''}.`,
+      'input_reference',
+      'invalid_value',
+    );
+  }
+  if (`${image.width}x${image.height}` !== size) {
+    throw invalid(
+      `Inpaint image must match the requested width and height (${size}); got ${image.width}x${image.height}.`,
+      'input_reference',
       'invalid_value',
     );
   }
@@ -151,6 +174,7 @@ export async function startFakeVideoServer(
       allowed('model', model, allowedModels);
       allowed('seconds', seconds, allowedSeconds);
       allowed('size', size, allowedSizes);
+      checkReference(sub.inputReference, size);
       store.admitConcurrency(at);
 
       const { behaviour: b, outcome } = store.resolve(call);

@@ -1,4 +1,5 @@
 import type { Video } from 'openai/resources/videos';
+import type { ReceivedImage } from './image.ts';
 
 export type { Video };
 
@@ -79,7 +80,14 @@ export type BehaviourSpec =
   | ReadonlyArray<BehaviourFn | BehaviourRule>;
 
 export type InputReference =
-  | { kind: 'file'; filename: string | undefined; mimetype: string; bytes: number }
+  | {
+      kind: 'file';
+      filename: string | undefined;
+      mimetype: string;
+      bytes: number;
+      /** What the bytes are (sniffed), their pixel size and hash: see ./image.ts. */
+      image: ReceivedImage;
+    }
   | { kind: 'object'; imageUrl: string | undefined; fileId: string | undefined };
 
 /** One render submission (`POST /videos` or `POST /videos/{id}/remix`) as received. */

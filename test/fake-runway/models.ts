@@ -1,3 +1,5 @@
+import { decodeDataUri, inspectImage } from '../fake-provider/image.ts';
+
 /**
  * Runway's own per-model rules, written from its docs independently of
  * src/providers/runway/catalog.ts, so a wrong catalog entry shows up as a 400 here.
@@ -62,9 +64,12 @@ function checkImageUri(uri: unknown): string | null {
   if (typeof uri !== 'string' || uri === '') return "Invalid parameter 'promptImage'";
   if (uri.startsWith('data:')) {
     if (uri.length > MAX_DATA_URI) return 'promptImage data URI exceeds 5MB';
-    return DATA_URI.test(uri)
-      ? null
-      : "Invalid parameter 'promptImage': not a base64 image data URI";
+    if (!DATA_URI.test(uri)) return "Invalid parameter 'promptImage': not a base64 image data URI";
+    // The bytes must be the image the URI says they are.
+    const decoded = decodeDataUri(uri)!;
+    if (inspectImage(decoded.bytes).type !== decoded.declared)
+      return `Invalid parameter 'promptImage': the data is not a valid ${decoded.declared} image`;
+    return null;
   }
   if (uri.startsWith('runway://')) return null;
   let url: URL;

@@ -1,10 +1,16 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { decodeDataUri, inspectImage } from '../fake-provider/image.ts';
 import { media, specFor, TINY } from '../fake-provider/media.ts';
 import { FAKE_MODELS, validateCreate } from './models.ts';
 import { RunwayStore } from './store.ts';
-import type { CreateCall, FakeRunwayOptions, FakeRunwayServer } from './types.ts';
+import type {
+  CreateCall,
+  FakeRunwayOptions,
+  FakeRunwayServer,
+  RunwayReceivedImage,
+} from './types.ts';
 
 export const RUNWAY_VERSION = '2024-11-06';
 
@@ -79,6 +85,36 @@ export async function startFakeRunway(opts: FakeRunwayOptions = {}): Promise<Fak
     reply.code(404).send({ error: `Not found: ${request.method} ${request.url}` }),
   );
 
+  /** The first frame's bytes: decoded from a data URI, or fetched as Runway fetches a URL. */
+  const receiveImage = async (promptImage: unknown): Promise<RunwayReceivedImage | undefined> => {
+    const first = Array.isArray(promptImage)
+      ? (
+          promptImage.find((i) => (i as { position?: unknown })?.position !== 'last') as {
+            uri?: unknown;
+          }
+        )?.uri
+      : promptImage;
+    if (typeof first !== 'string') return undefined;
+    const inline = decodeDataUri(first);
+    if (inline) return { source: 'data_uri', ...inspectImage(inline.bytes) };
+    if (!opts.fetchImage || first.startsWith('runway://')) return undefined;
+    const bad = (why: string) => new RunwayApiError(400, `Invalid parameter 'promptImage': ${why}`);
+    const head = await opts.fetchImage(first, 'HEAD');
+    if (head.status >= 300 && head.status < 400) throw bad('the URL redirects');
+    if (head.status !== 200) throw bad(`HEAD answered ${head.status}`);
+    const type = head.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+    const length = Number(head.headers.get('content-length'));
+    if (!['image/jpeg', 'image/png', 'image/webp'].includes(type))
+      throw bad(`unsupported Content-Type ${type || '(none)'}`);
+    if (!(length > 0)) throw bad('HEAD answered without a Content-Length');
+    if (length > 16 * 1024 * 1024) throw bad('images by URL may be at most 16MB');
+    const got = await opts.fetchImage(first, 'GET');
+    if (got.status !== 200) throw bad(`GET answered ${got.status}`);
+    const facts = inspectImage(new Uint8Array(await got.arrayBuffer()));
+    if (facts.type !== type) throw bad(`the bytes are not ${type}`);
+    return { source: 'url', url: first, ...facts };
+  };
+
   const create = async (
     route: 'text_to_video' | 'image_to_video',
     request: FastifyRequest,
@@ -92,6 +128,7 @@ export async function startFakeRunway(opts: FakeRunwayOptions = {}): Promise<Fak
     try {
       const valid = validateCreate(route, body);
       if (typeof valid === 'string') throw new RunwayApiError(400, valid);
+      if (route === 'image_to_video') call.image = await receiveImage(valid.promptImage);
       const capS = store.dailyCapRetryAfterS(valid.model, at);
       if (capS !== null)
         throw new RunwayApiError(

@@ -1,3 +1,5 @@
+import type { ReceivedImage } from '../fake-provider/image.ts';
+
 /** What a test can make the fake Runway do with a create, chosen by the prompt (first rule wins). */
 export type RunwayOutcome =
   /** PENDING → RUNNING → SUCCEEDED. */
@@ -58,6 +60,12 @@ export interface FakeRunwayOptions {
   /** Outputs at the requested ratio and duration (default); false = a tiny 64x64 1 s clip. */
   mediaMatchesRequest?: boolean | undefined;
   logger?: boolean | undefined;
+  /**
+   * How the fake fetches an HTTPS `promptImage` (Runway's servers would): a HEAD that must
+   * answer 200 with Content-Type and Content-Length and no redirect, then a GET. Without it
+   * URLs are checked for form only. Tests route the public host to the api under test.
+   */
+  fetchImage?: ((url: string, method: 'HEAD' | 'GET') => Promise<Response>) | undefined;
 }
 
 export interface FakeTask {
@@ -80,11 +88,19 @@ export interface FakeTask {
   outcome: 'succeeded' | 'failed' | 'never_finish';
 }
 
+/** A first frame as the fake received it: inline bytes, or fetched from its URL (`fetchImage`). */
+export interface RunwayReceivedImage extends ReceivedImage {
+  source: 'data_uri' | 'url';
+  url?: string | undefined;
+}
+
 export interface CreateCall {
   at: number;
   route: string;
   prompt: string;
   body: Record<string, unknown>;
+  /** image_to_video: the first frame's type, size and hash (undefined for an unfetched URL). */
+  image?: RunwayReceivedImage | undefined;
   /** HTTP status answered; 0 when the socket was dropped. */
   status: number;
   taskId: string | undefined;

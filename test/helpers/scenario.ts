@@ -7,7 +7,13 @@ export async function setupCampaign(
   auth: string,
   opts: {
     levels: Record<string, string[]>;
-    video?: { provider: string; model?: string; seconds: number; size: string };
+    video?: {
+      provider: string;
+      model?: string;
+      seconds: number;
+      size: string;
+      reference_asset_id?: string;
+    };
     template?: string;
     budget_usd?: number;
   },

@@ -3,6 +3,10 @@ import { loadConfig } from '../../src/config.ts';
 import { buildCatalog, checkVideo, configuredProviders } from '../../src/providers/catalog.ts';
 import { falCatalog, falInput } from '../../src/providers/fal/catalog.ts';
 import { checkRunwayRequest, RUNWAY_MODELS } from '../../src/providers/runway/catalog.ts';
+import {
+  RUNWAY_INLINE_IMAGE_MAX_BYTES,
+  runwayImageInput,
+} from '../../src/providers/runway/image.ts';
 
 const catalog = buildCatalog(
   loadConfig({
@@ -67,5 +71,25 @@ describe('the catalog speaks for each provider module', () => {
       'fal',
     ]);
     expect(configuredProviders({ OPENAI_API_KEY: 'sk' })).toEqual(['local', 'openai']);
+  });
+
+  it("holds a first frame to Runway's inline limit only where no HTTPS link can be given", () => {
+    const over = RUNWAY_INLINE_IMAGE_MAX_BYTES + 1;
+    const req = { provider: 'runway', seconds: 5, size: '1280x720', hasImage: true };
+    const at = checkVideo(catalog, { ...req, imageBytes: RUNWAY_INLINE_IMAGE_MAX_BYTES });
+    expect(at.ok).toBe(true);
+    const inline = checkVideo(catalog, { ...req, imageBytes: over });
+    expect(inline.ok ? [] : inline.errors.map((e) => e.path)).toEqual(['video.reference_asset_id']);
+    expect(checkVideo(catalog, { ...req, imageBytes: over, imageByUrl: true }).ok).toBe(true);
+    // Other providers take it inline at any size; so does Runway without an image.
+    for (const other of [
+      { provider: 'fal', model: 'fal-ai/pika/v2.2/image-to-video', seconds: 5, size: '1280x720' },
+      { provider: 'openai', seconds: 4, size: '1280x720' },
+    ])
+      expect(checkVideo(catalog, { ...other, hasImage: true, imageBytes: over }).ok).toBe(true);
+    // The limit agrees with the adapter's: the largest image passes as a data URI, one more fails.
+    const webp = (n: number) => ({ bytes: Buffer.alloc(n), contentType: 'image/webp' });
+    expect(runwayImageInput(webp(RUNWAY_INLINE_IMAGE_MAX_BYTES))).toHaveProperty('dataUri');
+    expect(() => runwayImageInput(webp(over))).toThrow(/5 MB/);
   });
 });

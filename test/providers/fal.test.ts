@@ -14,7 +14,7 @@ import {
 } from '../../src/providers/types.ts';
 import { type FakeFalOptions, startFakeFal } from '../fake-fal/index.ts';
 import { hasFtyp, waitUntil } from '../fake-provider/index.ts';
-import { onCleanup, providerError, spec } from './helpers.ts';
+import { firstFrame, ONE_PIXEL_PNG, onCleanup, providerError, spec } from './helpers.ts';
 
 const media = createMedia(defaultMediaBinaries());
 const T2V = 'fal-ai/pika/v2.2/text-to-video';
@@ -69,17 +69,38 @@ describe('fal provider against the fake queue', () => {
   });
 
   it('hands image-to-video its first frame, and refuses it without one before calling fal', async () => {
-    const { fake, provider } = await setup();
     const url = 'https://cdn.example.com/product.png';
-    const { jobId } = await provider.submit(falSpec({ model: I2V, prompt: 'i2v', image: { url } }));
-    expect(fake.createCalls[0]).toMatchObject({ endpoint: I2V, input: { image_url: url } });
+    const image = firstFrame({ url });
+    // fal's runner downloads the URL: here it reaches the image at that address.
+    const { fake, provider } = await setup({
+      fetchImage: async (u) =>
+        u === url ? new Response(new Uint8Array(image.bytes)) : new Response(null, { status: 404 }),
+    });
+    const { jobId } = await provider.submit(falSpec({ model: I2V, prompt: 'i2v', image }));
+    expect(fake.createCalls[0]).toMatchObject({
+      endpoint: I2V,
+      input: { image_url: url },
+      image: { source: 'url', type: 'image/png', sha256: image.sha256 },
+    });
     expect((await settled(provider, jobId)).state).toBe('completed');
+    // Without a public URL the bytes go inline, and arrive intact.
+    const inline = firstFrame();
+    await provider.submit(falSpec({ model: I2V, prompt: 'inline', image: inline }));
+    expect(fake.createCalls[1]).toMatchObject({
+      input: { image_url: `data:image/png;base64,${ONE_PIXEL_PNG.toString('base64')}` },
+      image: { source: 'data_uri', type: 'image/png', sha256: inline.sha256 },
+    });
+    // A text-to-video model is handed no image field at all.
+    await provider.submit(falSpec({ prompt: 'text only', image: inline }));
+    expect(fake.createCalls[2]!.input).not.toHaveProperty('image_url');
+    expect(provider.takesImage?.(I2V)).toBe(true);
+    expect(provider.takesImage?.(T2V)).toBe(false);
 
     const e = await providerError(provider.submit(falSpec({ model: I2V, prompt: 'no image' })));
     expect(e).toMatchObject({ kind: 'permanent', code: 'image_required' });
     const size = await providerError(provider.submit(falSpec({ size: '640x360' })));
     expect(size).toMatchObject({ kind: 'permanent', code: 'unsupported_size' });
-    expect(fake.createCalls).toHaveLength(1);
+    expect(fake.createCalls).toHaveLength(3);
   });
 
   it('maps each catalog model\'s duration spelling (Veo "8s", Kling "5")', async () => {

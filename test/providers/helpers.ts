@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import OpenAI, { type ClientOptions } from 'openai';
 import { afterEach } from 'vitest';
-import type { RenderSpec } from '../../src/providers/types.ts';
+import type { RenderImage, RenderSpec } from '../../src/providers/types.ts';
 import { ProviderError } from '../../src/providers/types.ts';
 import {
   type FakeVideoServer,
@@ -32,6 +33,27 @@ export async function fakeWith(
   const fake = await startFakeVideoServer(opts);
   onCleanup(() => fake.close());
   return { fake, client: new OpenAI({ apiKey: 'test', baseURL: fake.baseURL, ...client }) };
+}
+
+/** A 1x1 PNG. */
+export const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** A first frame as the pipeline hands it over: the bytes, and a signed URL when public. */
+export function firstFrame(
+  opts: { bytes?: Buffer; contentType?: string; url?: string } = {},
+): RenderImage {
+  const bytes = opts.bytes ?? ONE_PIXEL_PNG;
+  return {
+    bytes,
+    contentType: opts.contentType ?? 'image/png',
+    width: 1,
+    height: 1,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(opts.url ? { url: opts.url } : {}),
+  };
 }
 
 let seq = 0;

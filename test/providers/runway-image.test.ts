@@ -6,7 +6,7 @@ import {
   runwayImageInput,
 } from '../../src/providers/runway/index.ts';
 import { startFakeRunway } from '../fake-runway/index.ts';
-import { onCleanup, providerError, spec } from './helpers.ts';
+import { firstFrame, onCleanup, providerError, spec } from './helpers.ts';
 
 const png = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -51,22 +51,60 @@ describe('runway image input', () => {
       client: new RunwayML({ apiKey: fake.apiKey, baseURL: fake.url }),
     });
     const base = { model: 'gen4.5', seconds: 5, size: '832x1104' };
+    await provider.submit(spec({ ...base, image: firstFrame() }));
     await provider.submit(
-      spec({ ...base, image: runwayImageInput({ bytes: png, contentType: 'image/png' }) }),
-    );
-    await provider.submit(
-      spec({
-        ...base,
-        image: runwayImageInput({
-          url: 'https://cdn.example.com/p.webp',
-          bytes: png,
-          contentType: 'image/webp',
-        }),
-      }),
+      spec({ ...base, image: firstFrame({ url: 'https://cdn.example.com/p.png' }) }),
     );
     expect(fake.createCalls.map((c) => [c.route, c.status])).toEqual([
       ['image_to_video', 200],
       ['image_to_video', 200],
     ]);
+  });
+
+  it('the fake refuses what Runway would: bytes unlike their type, URLs that redirect or lack a length', async () => {
+    const served: Record<string, () => Response> = {
+      'https://cdn.example.com/ok.png': () =>
+        new Response(png, {
+          headers: { 'content-type': 'image/png', 'content-length': String(png.length) },
+        }),
+      'https://cdn.example.com/moved.png': () =>
+        new Response(null, {
+          status: 302,
+          headers: { location: 'https://cdn.example.com/ok.png' },
+        }),
+      'https://cdn.example.com/nolength.png': () =>
+        new Response(null, { headers: { 'content-type': 'image/png' } }),
+    };
+    const fake = await startFakeRunway({
+      mediaMatchesRequest: false,
+      fetchImage: async (url) => served[url]?.() ?? new Response(null, { status: 404 }),
+    });
+    onCleanup(() => fake.close());
+    const provider = createRunwayProvider({
+      client: new RunwayML({ apiKey: fake.apiKey, baseURL: fake.url }),
+    });
+    const base = { model: 'gen4.5', seconds: 5, size: '832x1104' };
+    const jpegLabel = await providerError(
+      provider.submit(spec({ ...base, image: firstFrame({ contentType: 'image/jpeg' }) })),
+    );
+    expect(jpegLabel).toMatchObject({ kind: 'permanent', status: 400 });
+    expect(jpegLabel.message).toMatch(/not a valid image\/jpeg/);
+    for (const url of [
+      'https://cdn.example.com/moved.png',
+      'https://cdn.example.com/nolength.png',
+    ]) {
+      const e = await providerError(provider.submit(spec({ ...base, image: firstFrame({ url }) })));
+      expect(e, url).toMatchObject({ kind: 'permanent', status: 400 });
+    }
+    await provider.submit(
+      spec({ ...base, image: firstFrame({ url: 'https://cdn.example.com/ok.png' }) }),
+    );
+    expect(fake.createCalls.map((c) => c.status)).toEqual([400, 400, 400, 200]);
+    expect(fake.createCalls[3]!.image).toMatchObject({
+      source: 'url',
+      type: 'image/png',
+      width: 1,
+    });
+    expect(fake.tasks.size).toBe(1);
   });
 });

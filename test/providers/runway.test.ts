@@ -16,7 +16,7 @@ import {
 import { AMBIGUOUS_CREATE, isAmbiguousCreate } from '../../src/providers/types.ts';
 import { manualClock } from '../fake-provider/index.ts';
 import { type FakeRunwayOptions, startFakeRunway } from '../fake-runway/index.ts';
-import { collect, onCleanup, providerError, spec } from './helpers.ts';
+import { collect, firstFrame, ONE_PIXEL_PNG, onCleanup, providerError, spec } from './helpers.ts';
 
 const media = createMedia(defaultMediaBinaries());
 
@@ -33,10 +33,6 @@ async function setup(opts: FakeRunwayOptions = {}, provider: Partial<RunwayProvi
 
 const rw = (overrides: Parameters<typeof spec>[0] = {}) =>
   spec({ model: 'gen4.5', seconds: 4, size: '1280x720', ...overrides });
-
-// A 1x1 PNG.
-const PNG_DATA_URI =
-  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -132,13 +128,18 @@ describe('runway provider: image to video', () => {
       model: 'gen4_turbo',
       seconds: 5,
       size: '960x960',
-      image: { dataUri: PNG_DATA_URI },
+      image: firstFrame(),
     });
     const { jobId, reservedUsd } = await provider.submit(s);
     expect(reservedUsd).toBe(0.25);
     expect(fake.createCalls[0]).toMatchObject({
       route: 'image_to_video',
-      body: { model: 'gen4_turbo', promptImage: PNG_DATA_URI, ratio: '960:960', duration: 5 },
+      body: {
+        model: 'gen4_turbo',
+        promptImage: `data:image/png;base64,${ONE_PIXEL_PNG.toString('base64')}`,
+        ratio: '960:960',
+        duration: 5,
+      },
     });
     expect((await provider.status(jobId)).state).toBe('completed');
     const out = await collect(await provider.download(jobId, 'video'));
@@ -148,7 +149,9 @@ describe('runway provider: image to video', () => {
   it('sends an HTTPS URL, and asks Veo for no soundtrack unless configured', async () => {
     const { fake, provider } = await setup({ mediaMatchesRequest: false });
     const url = 'https://assets.example.com/product.png';
-    await provider.submit(rw({ model: 'veo3.1', seconds: 6, size: '1080x1920', image: { url } }));
+    await provider.submit(
+      rw({ model: 'veo3.1', seconds: 6, size: '1080x1920', image: firstFrame({ url }) }),
+    );
     expect(fake.createCalls[0]).toMatchObject({
       route: 'image_to_video',
       body: { model: 'veo3.1', promptImage: url, ratio: '1080:1920', duration: 6, audio: false },

@@ -6,6 +6,7 @@ import {
   type DownloadVariant,
   ProviderError,
   type ProviderStatus,
+  type RenderImage,
   type RenderSpec,
   type SubmitResult,
   type VideoProvider,
@@ -31,6 +32,20 @@ export interface FalProviderOptions {
   timeoutMs?: number | undefined;
   fetch?: typeof fetch | undefined;
   now?: (() => number) | undefined;
+}
+
+/**
+ * fal's runner downloads a URL itself, so our signed link works only where fal can reach it:
+ * a public HTTPS PUBLIC_URL. Without one the bytes go inline as a data URI, which fal takes in
+ * its file fields (its docs: URLs everywhere, data URIs for "some models"; Pika's image field
+ * among them by third-party reports). fal's CDN upload would be the other way: a second host
+ * (rest.alpha.fal.ai), a two-step upload and a copy of the product image kept on fal's CDN for
+ * a lifetime we do not set, for an image that is at most UPLOAD_LIMIT_BYTES anyway.
+ */
+export function falImageUrl(image: RenderImage | undefined): string | undefined {
+  if (!image) return undefined;
+  if (image.url?.startsWith('https://')) return image.url;
+  return `data:${image.contentType};base64,${Buffer.from(image.bytes).toString('base64')}`;
 }
 
 /** Media URLs seen in results, so a download right after completion needs no second result call. */
@@ -78,10 +93,7 @@ export function createFalProvider(options: FalProviderOptions): VideoProvider {
         code: 'unknown_model',
       });
     }
-    const image = spec.image;
-    // fal's image fields take a URL or a data URI (unconfirmed for every model).
-    const imageUrl = image ? ('url' in image ? image.url : image.dataUri) : undefined;
-    const built = falInput(model, { ...spec, imageUrl });
+    const built = falInput(model, { ...spec, imageUrl: falImageUrl(spec.image) });
     if ('problem' in built) {
       throw new ProviderError(built.problem.message, { kind: 'permanent', ...built.problem });
     }
@@ -292,6 +304,7 @@ export function createFalProvider(options: FalProviderOptions): VideoProvider {
   const provider: VideoProvider = {
     name: 'fal',
     searchable: false,
+    takesImage: (model: string) => Object.hasOwn(catalog, model) && catalog[model]!.mode === 'i2v',
     submit,
     async findExisting() {
       throw new ProviderError('fal has no way to list requests: an ambiguous create is held', {

@@ -12,6 +12,19 @@ const csv = z.string().transform((v) =>
 const sora2 = { '720x1280': 0.1, '1280x720': 0.1 };
 const sora2Pro = { '720x1280': 0.3, '1280x720': 0.3, '1024x1792': 0.5, '1792x1024': 0.5 };
 
+/**
+ * The OpenAI shape: text, or an image as the first frame (`input_reference`, fitted to the
+ * render's size by the pipeline), at the same sizes.
+ */
+function openaiModel(seconds: readonly number[], prices: Record<string, number>): ModelSpec {
+  const spec = textModel(seconds, prices);
+  return {
+    ...spec,
+    imageToVideo: true,
+    sizes: { ...spec.sizes, imageToVideo: spec.sizes.textToVideo },
+  };
+}
+
 /** Any OpenAI-shaped `/v1/videos` gateway (LiteLLM's proxy, OpenAI itself). */
 export const openaiPlugin = definePlugin({
   name: 'openai',
@@ -28,13 +41,13 @@ export const openaiPlugin = definePlugin({
   catalog(env) {
     const seconds = env.OPENAI_VIDEO_SECONDS.map(Number);
     const models: Record<string, ModelSpec> = {
-      'sora-2': textModel(seconds, sora2),
-      'sora-2-pro': textModel(seconds, sora2Pro),
+      'sora-2': openaiModel(seconds, sora2),
+      'sora-2-pro': openaiModel(seconds, sora2Pro),
     };
     // A gateway model we have no list price for is allowed at the sora-2-pro sizes, priced like
     // it, so budgets err on the side of caution.
     if (!Object.hasOwn(models, env.OPENAI_VIDEO_MODEL)) {
-      models[env.OPENAI_VIDEO_MODEL] = textModel(seconds, sora2Pro);
+      models[env.OPENAI_VIDEO_MODEL] = openaiModel(seconds, sora2Pro);
     }
     return { defaultModel: env.OPENAI_VIDEO_MODEL, models };
   },

@@ -23,6 +23,7 @@ import {
   USD_PER_CREDIT,
 } from './catalog.ts';
 import { classify } from './errors.ts';
+import { runwayImageInput } from './image.ts';
 
 export type RunwayTask = TaskRetrieveResponse;
 
@@ -181,9 +182,11 @@ export async function runwayAccount(
   };
 }
 
+/** The signed HTTPS URL when Runway can fetch it, else a data URI (≤5 MB); see image.ts. */
 function imageOf(spec: RenderSpec): string | undefined {
   if (!spec.image) return undefined;
-  return 'url' in spec.image ? spec.image.url : spec.image.dataUri;
+  const input = runwayImageInput(spec.image);
+  return 'url' in input ? input.url : input.dataUri;
 }
 
 export function createRunwayProvider(options: RunwayProviderOptions): RunwayProvider {
@@ -361,6 +364,10 @@ export function createRunwayProvider(options: RunwayProviderOptions): RunwayProv
   return {
     name: 'runway',
     searchable: false,
+    takesImage: (model: string) => Object.hasOwn(catalog, model) && catalog[model]!.imageToVideo,
+    checkImage: (image) => {
+      runwayImageInput(image);
+    },
     submit,
     findExisting: async () => {
       throw new ProviderError(

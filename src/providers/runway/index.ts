@@ -14,6 +14,7 @@ export { classify as classifyRunwayError } from './errors.ts';
 export {
   RUNWAY_DATA_URI_MAX_CHARS,
   RUNWAY_IMAGE_TYPES,
+  RUNWAY_INLINE_IMAGE_MAX_BYTES,
   runwayCanFetch,
   runwayImageInput,
 } from './image.ts';

@@ -7,6 +7,7 @@ import {
   toLegacyModelSpecs,
 } from './catalog.ts';
 import { runwayConfigFrom, runwayEnv } from './config.ts';
+import { RUNWAY_INLINE_IMAGE_MAX_BYTES } from './image.ts';
 
 /** Runway's catalog (./catalog.ts) as specs: the same rules checkRunwayRequest applies. */
 export function runwaySpecs(catalog: RunwayCatalog = RUNWAY_MODELS): Record<string, ModelSpec> {
@@ -37,7 +38,11 @@ export const runwayPlugin = definePlugin({
   name: 'runway',
   env: runwayEnv.shape,
   key: 'RUNWAYML_API_SECRET',
-  catalog: () => ({ defaultModel: RUNWAY_DEFAULT_MODEL, models: runwaySpecs() }),
+  catalog: () => ({
+    defaultModel: RUNWAY_DEFAULT_MODEL,
+    models: runwaySpecs(),
+    inlineImageMaxBytes: RUNWAY_INLINE_IMAGE_MAX_BYTES,
+  }),
   // Runway caps generations per model per rolling day; our cap mirrors that shape.
   limits: (env) => ({
     rpm: env.RUNWAY_RPM,

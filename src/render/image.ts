@@ -1,0 +1,164 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
+import { signAssetLink } from '../assets/links.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
+import type { DbOrTx } from '../db/client.ts';
+import { inputArgs } from '../media/ffmpeg.ts';
+import { type Media, MediaError, type Storage } from '../media/index.ts';
+import { ProviderError, type RenderImage, type VideoProvider } from '../providers/types.ts';
+
+type ReferenceAsset = {
+  storage_key: string;
+  content_type: string;
+  width: number;
+  height: number;
+  sha256: string;
+};
+
+async function findReferenceAsset(
+  db: DbOrTx,
+  p: { tenantId: string; id: string },
+): Promise<ReferenceAsset | null> {
+  const { rows } = await db.execute<ReferenceAsset>(sql`
+    SELECT storage_key, content_type, width, height, sha256 FROM assets
+    WHERE tenant_id = ${p.tenantId} AND id = ${p.id}`);
+  return rows[0] ?? null;
+}
+
+export interface FirstFrameDeps {
+  db: DbOrTx;
+  storage: Storage;
+  media: Media;
+  workDir: string;
+  /**
+   * HTTPS PUBLIC_URL and the key that signs links: with both, providers that fetch by URL get
+   * a signed link to the asset instead of its bytes inline.
+   */
+  publicLinks?: { baseUrl: string; box: SecretBox; ttlSeconds: number } | undefined;
+  /** Bytes of images kept in memory across renders of one worker; default 64 MB. */
+  cacheBytes?: number | undefined;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Loads a campaign's reference image for one render, in the worker, by id: job payloads carry
+ * only the variant id. The bytes of one asset serve every variant of a run, so they are kept
+ * in a small per-worker cache (waits for a rate-limit slot re-run the submit step).
+ */
+export function createFirstFrameLoader(deps: FirstFrameDeps) {
+  const cache = new LRUCache<string, RenderImage>({
+    maxSize: deps.cacheBytes ?? 64 * 1024 * 1024,
+    sizeCalculation: (image) => Math.max(1, image.bytes.length),
+  });
+  const links = deps.publicLinks?.baseUrl.startsWith('https://') ? deps.publicLinks : undefined;
+
+  async function read(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await deps.storage.open(key)) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  }
+
+  /** Cover-scales and centre-crops to exactly `size` (the OpenAI shape's rule), as PNG. */
+  async function fitToSize(
+    asset: ReferenceAsset,
+    bytes: Buffer,
+    size: string,
+  ): Promise<RenderImage> {
+    const [w, h] = size.split('x').map(Number) as [number, number];
+    const dir = join(deps.workDir, 'first-frame', randomUUID());
+    await mkdir(dir, { recursive: true });
+    try {
+      const input = deps.storage.path?.(asset.storage_key) ?? join(dir, 'in');
+      if (!deps.storage.path) await writeFile(input, bytes);
+      const { stdout } = await deps.media.runner.ffmpeg(
+        [
+          ...inputArgs(input),
+          ...['-frames:v', '1'],
+          ...[
+            '-vf',
+            `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},setsar=1`,
+          ],
+          ...['-f', 'image2pipe', '-vcodec', 'png', '-'],
+        ],
+        { captureStdout: true, maxStdoutBytes: w * h * 4 + (1 << 20), timeoutMs: 60_000 },
+      );
+      return {
+        bytes: stdout,
+        contentType: 'image/png',
+        width: w,
+        height: h,
+        sha256: sha256(stdout),
+      };
+    } catch (err) {
+      if (err instanceof MediaError)
+        throw new ProviderError(`the reference image could not be fitted to ${size}`, {
+          kind: 'permanent',
+          code: 'image_unusable',
+          cause: err,
+        });
+      throw err;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The first frame for this render, or undefined when the campaign names none or the model
+   * takes none (a generator level on a text-only model renders from the prompt alone).
+   * A reference that no longer resolves is a permanent failure, before anything is paid.
+   */
+  async function load(
+    v: { tenant_id: string; reference_asset_id: string | null; model: string; size: string },
+    provider: VideoProvider,
+  ): Promise<RenderImage | undefined> {
+    if (!v.reference_asset_id || !provider.takesImage?.(v.model)) return undefined;
+    const asset = await findReferenceAsset(deps.db, {
+      tenantId: v.tenant_id,
+      id: v.reference_asset_id,
+    });
+    if (!asset)
+      throw new ProviderError(`reference image ${v.reference_asset_id} no longer exists`, {
+        kind: 'permanent',
+        code: 'reference_missing',
+      });
+    const exact = provider.imageMustMatchSize === true;
+    const needsFit = exact && `${asset.width}x${asset.height}` !== v.size;
+    const cacheKey = needsFit ? `${asset.sha256}@${v.size}` : asset.sha256;
+    let image = cache.get(cacheKey);
+    if (!image) {
+      const bytes = await read(asset.storage_key);
+      image = needsFit
+        ? await fitToSize(asset, bytes, v.size)
+        : {
+            bytes,
+            contentType: asset.content_type,
+            width: asset.width,
+            height: asset.height,
+            sha256: asset.sha256,
+          };
+      cache.set(cacheKey, image);
+    }
+    // A link serves the asset as uploaded: offered only where those are the bytes to send.
+    const handed =
+      !links || needsFit
+        ? image
+        : {
+            ...image,
+            url: signAssetLink(links.box, {
+              baseUrl: links.baseUrl,
+              id: v.reference_asset_id,
+              expiresAt: Math.floor(Date.now() / 1000) + links.ttlSeconds,
+            }),
+          };
+    provider.checkImage?.(handed);
+    return handed;
+  }
+
+  return { load };
+}
+
+export type FirstFrameLoader = ReturnType<typeof createFirstFrameLoader>;
