@@ -28,16 +28,29 @@ function cpuSeconds(pid: number) {
   return fields.slice(11, 15).reduce((a, f) => a + Number(f), 0) / ticks;
 }
 
+/**
+ * One run of `variants` through the api (in process) and a worker (a child process), submit
+ * to completed. With `fake` the worker renders on that OpenAI-shaped gateway; any other
+ * provider comes in through `env` (the worker's) and `apiEnv` (the api validates campaigns
+ * against the providers it has keys for), with `video` naming it.
+ */
 export async function scenario(opts: {
   variants: number;
   env: Record<string, string>;
-  fake: Awaited<ReturnType<typeof startFakeVideoServer>>;
+  fake?: Awaited<ReturnType<typeof startFakeVideoServer>>;
+  apiEnv?: Record<string, string>;
+  video?: Record<string, unknown>;
 }) {
   const dir = await mkdtemp(join(tmpdir(), 'amx-bench-'));
+  const openai: Record<string, string> = opts.fake
+    ? { OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: opts.fake.baseURL }
+    : {};
   const b = await benchApp({
     STORAGE_DIR: join(dir, 'storage'),
     WORK_DIR: join(dir, 'work'),
     MAX_VARIANTS_PER_RUN: '100000',
+    ...openai,
+    ...opts.apiEnv,
   });
   const env = {
     PATH: process.env.PATH ?? '',
@@ -46,8 +59,7 @@ export async function scenario(opts: {
     QUEUE_PREFIX: b.config.QUEUE_PREFIX,
     STORAGE_DIR: b.config.STORAGE_DIR,
     WORK_DIR: b.config.WORK_DIR,
-    OPENAI_API_KEY: 'bench',
-    OPENAI_BASE_URL: opts.fake.baseURL,
+    ...openai,
     LOG_LEVEL: 'info',
     ...opts.env,
   };
@@ -55,11 +67,20 @@ export async function scenario(opts: {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // The worker's `render step` log lines: where a variant's time goes, step by step.
+  const steps: { step: string; to: string; ms: number }[] = [];
+  let out = '';
   await new Promise<void>((resolve) => {
-    let out = '';
     worker.stdout.on('data', (d: Buffer) => {
       out += d;
       if (out.includes('worker started')) resolve();
+      const lines = out.split('\n');
+      out = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"render step"')) continue;
+        const { step, to, ms } = JSON.parse(line) as { step: string; to: string; ms: number };
+        steps.push({ step, to, ms });
+      }
     });
   });
   try {
@@ -78,9 +99,10 @@ export async function scenario(opts: {
         name: 'bench',
         brief: { product: 'Fizz', key_message: 'Cold' },
         prompt_template: 'Ad {{tone}} {{setting}}',
-        video: { provider: 'openai', seconds: 4, size: '720x1280' },
+        video: opts.video ?? { provider: 'openai', seconds: 4, size: '720x1280' },
       })
     ).json();
+    if (!campaign.id) throw new Error(JSON.stringify(campaign));
     const matrix = (
       await post(`/v1/campaigns/${campaign.id}/matrices`, {
         dimensions: [
@@ -112,7 +134,7 @@ export async function scenario(opts: {
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(worker.pid!) - cpu0;
-    return { seconds, cpu };
+    return { seconds, cpu, steps };
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
@@ -122,7 +144,7 @@ export async function scenario(opts: {
 }
 
 /** The floor: the SDK alone, same concurrency, same fake, no database, queue or storage. */
-async function sdkFloor(
+export async function sdkFloor(
   fake: Awaited<ReturnType<typeof startFakeVideoServer>>,
   n: number,
   concurrency: number,

@@ -44,6 +44,11 @@ export interface FakeFalOptions {
   key?: string;
   /** Default 20 ms queued, 60 ms rendering. */
   defaults?: { queuedMs?: number; renderMs?: number };
+  /**
+   * No processing time (for overhead benches): a submission with zero queue and render time
+   * is COMPLETED before its answer is sent, and every video is a tiny 64x64 1 s MP4.
+   */
+  instant?: boolean;
   /** Requests IN_PROGRESS at once; the rest wait IN_QUEUE (fal queues, never refuses). Default 2. */
   maxConcurrent?: number;
   /** Result answers 404 this long after completion. Default 1 h. */

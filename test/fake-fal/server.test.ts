@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../fake-provider/index.ts';
+import { media, TINY } from '../fake-provider/media.ts';
 import { onCleanup } from '../providers/helpers.ts';
 import { mediaSpecOf, startFakeFal } from './index.ts';
 
@@ -45,6 +46,21 @@ describe('fake fal queue', () => {
     );
     expect(fake.peakConcurrent).toBe(2);
     expect(fake.createCount(/^c\d$/)).toBe(5);
+  });
+
+  it('instant: completed before the submit answers, with a tiny clip as the result', async () => {
+    const fake = await startFakeFal({ instant: true });
+    onCleanup(() => fake.close());
+    const res = await post(`${fake.queueUrl}/fal-ai/pika/v2.2/text-to-video`, { prompt: 'now' });
+    const body = (await res.json()) as Record<string, string>;
+    const status = await fetch(body.status_url!, { headers: { authorization: 'Key k' } });
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { status: string }).status).toBe('COMPLETED');
+    const result = await fetch(body.response_url!, { headers: { authorization: 'Key k' } });
+    const out = (await result.json()) as { video: { url: string } };
+    const video = await fetch(out.video.url);
+    expect(video.status).toBe(200);
+    expect(Buffer.from(await video.arrayBuffer()).equals(await media('video', TINY))).toBe(true);
   });
 
   it('renders media at the picture the input asks for', () => {

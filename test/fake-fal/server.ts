@@ -11,7 +11,7 @@ export { MARKERS, mediaSpecOf } from './behaviour.ts';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeDataUri, inspectImage } from '../fake-provider/image.ts';
-import { media } from '../fake-provider/media.ts';
+import { media, TINY } from '../fake-provider/media.ts';
 import {
   type FakeFalOptions,
   type FakeFalRequest,
@@ -66,8 +66,8 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
     const marker = Object.entries(MARKERS).find(([m]) => prompt.includes(m))?.[1];
     return {
       outcome: rule?.outcome ?? marker ?? 'completed',
-      queuedMs: rule?.queuedMs ?? opts.defaults?.queuedMs ?? 20,
-      renderMs: rule?.renderMs ?? opts.defaults?.renderMs ?? 60,
+      queuedMs: rule?.queuedMs ?? opts.defaults?.queuedMs ?? (opts.instant ? 0 : 20),
+      renderMs: rule?.renderMs ?? opts.defaults?.renderMs ?? (opts.instant ? 0 : 60),
       retryAfterSec: rule?.retryAfterSec ?? 7,
     };
   }
@@ -79,7 +79,10 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
       if (r.state !== 'IN_QUEUE' || !r.ready) continue;
       r.state = 'IN_PROGRESS';
       peak = Math.max(peak, running());
-      if (r.outcome !== 'never_finish') later(r.renderMs, () => complete(r));
+      if (r.outcome === 'never_finish') continue;
+      // Instant: done before the submit's answer leaves (a microtask runs before any I/O).
+      if (opts.instant && r.renderMs === 0) queueMicrotask(() => complete(r));
+      else later(r.renderMs, () => complete(r));
     }
   }
 
@@ -249,14 +252,16 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
         completedAt: null,
         renderMs: b.renderMs,
         webhookUrl: request.query.fal_webhook,
-        media: mediaSpecOf(input),
+        media: opts.instant ? TINY : mediaSpecOf(input),
       };
       requests.set(r.id, r);
       call.requestId = r.id;
-      later(b.queuedMs, () => {
+      const start = () => {
         r.ready = true;
         pump();
-      });
+      };
+      if (opts.instant && b.queuedMs === 0) start();
+      else later(b.queuedMs, start);
       const timeoutSec = Number(timeoutHeader);
       if (timeoutSec > 0) {
         // Still waiting for a runner at the deadline: fails with 504 instead of running late.
