@@ -102,7 +102,8 @@ export const baseEnvSchema = z.object({
   STORAGE_DIR: z.string().min(1).default('./.data/storage'),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
-  FONT_PATH: z.string().min(1).optional(),
+  /** Directories of caption fonts; the first family of DEFAULT_FONT_FAMILIES leads when present. */
+  FONT_DIRS: csv.pipe(z.array(z.string().min(1)).min(1)).optional(),
   ADMIN_API_KEY: z.string().min(24).optional(),
   DEFAULT_PROVIDER: z.enum(providerNames).default('local'),
   OPENAI_BASE_URL: z.url().optional(),

@@ -70,7 +70,9 @@ export async function createInfra(
   const media = createMedia({
     ffmpegPath: config.FFMPEG_PATH ?? shipped.ffmpegPath,
     ffprobePath: config.FFPROBE_PATH ?? shipped.ffprobePath,
-    fontPath: config.FONT_PATH ?? shipped.fontPath,
+    fonts: config.FONT_DIRS ? { ...shipped.fonts, dirs: config.FONT_DIRS } : shipped.fonts,
+    onFontCoverageError: (err) =>
+      logger.warn({ err }, 'cannot read caption font coverage (fc-list); no glyph warnings'),
   });
   const storage = createFsStorage({ root: config.STORAGE_DIR });
   return {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMedia, defaultMediaBinaries, MediaError } from '../../src/media/index.ts';
-import { escapeFilterValue, sanitizeCaption, wrapCaptions } from '../../src/media/text.ts';
+import { escapeFilterValue, sanitizeCaption, wrapCaptions } from '../../src/media/captions.ts';
 import { makeTempDir, testMedia } from './helpers.ts';
 
 const media = testMedia();
