@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMedia, defaultMediaBinaries, MediaError } from '../../src/media/index.ts';
 import { escapeFilterValue, sanitizeCaption, wrapCaptions } from '../../src/media/captions.ts';
+import { createMedia, defaultMediaBinaries, MediaError } from '../../src/media/index.ts';
 import { makeTempDir, testMedia } from './helpers.ts';
 
 const media = testMedia();
