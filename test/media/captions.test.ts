@@ -2,6 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasFilters } from '../../src/media/binaries.ts';
 import { assEscape, assScript, lineHeightFor } from '../../src/media/captions.ts';
 import { defaultMediaBinaries, type Media } from '../../src/media/index.ts';
 import { type Frame, frameAt, inkCount, isRedish, makeTempDir, testMedia } from './helpers.ts';
@@ -134,6 +135,33 @@ describe('captions in every script', () => {
   );
 });
 
+describe('overlay captions (composite)', () => {
+  it('draws 東京 and القاهرة in the band where a Latin-only font draws boxes', async () => {
+    const input = join(dir, 'plain-input.mp4');
+    await media.renderCard({
+      out: input,
+      width: W,
+      height: H,
+      seconds: 0.5,
+      background: BG,
+      lines: [],
+    });
+    const text = { lines: ['東京 القاهرة'], position: 'top' as const };
+    const real = join(dir, 'overlay-real.mp4');
+    const latin = join(dir, 'overlay-latin.mp4');
+    await media.composite({ input, out: real, text });
+    await latinOnly.composite({ input, out: latin, text });
+    const a = await frameAt(media, real, 0.2);
+    const b = await frameAt(media, latin, 0.2);
+    // The band is the top tenth or so; its own colour is the reference for ink.
+    const rows: [number, number] = [0, Math.round(H * 0.08)];
+    const bandColour = a.pixel(2, 2);
+    const ink = inkCount(a, bandColour, ...rows);
+    expect(ink).toBeGreaterThan(150);
+    expect(diffCount(a, b, rows)).toBeGreaterThan(ink * 0.3);
+  });
+});
+
 describe('right-to-left and shaped text', () => {
   const LRO = '\u202d';
   const PDF = '\u202c';
@@ -219,9 +247,18 @@ describe('hostile caption text', () => {
     expect(inkCount(frame, BG_RGB, 0, top)).toBe(0);
     expect(inkCount(frame, BG_RGB, bottom, H - 10)).toBe(0);
   });
+});
 
-  it('keeps the default binaries on Debian ffmpeg when it has xfade and libass', () => {
-    const { ffmpegPath } = defaultMediaBinaries();
-    expect(ffmpegPath).toBe('/usr/bin/ffmpeg');
+describe('ffmpeg choice', () => {
+  it('prefers Debian ffmpeg (xfade, libass), which .ci/run installs, over the 2018 npm build', () => {
+    const require = createRequire(import.meta.url);
+    const npm = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    expect(hasFilters(npm, ['ass'])).toBe(true);
+    expect(hasFilters(npm, ['xfade'])).toBe(false);
+    expect(hasFilters('/usr/bin/ffmpeg', ['xfade', 'ass'])).toBe(true);
+    expect(defaultMediaBinaries()).toMatchObject({
+      ffmpegPath: '/usr/bin/ffmpeg',
+      ffprobePath: '/usr/bin/ffprobe',
+    });
   });
 });
