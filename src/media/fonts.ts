@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +33,32 @@ ${dirs}
   <alias binding="same"><family>sans-serif</family><prefer>${families}</prefer></alias>
 </fontconfig>
 `;
+}
+
+/**
+ * Writes the configuration under a per-user directory of the OS temp dir, named by its content,
+ * so every process with the same fonts shares one file instead of leaving one each. The
+ * directory must be ours and private: in a shared /tmp another user could have made it first.
+ */
+async function writeConfig(fonts: CaptionFonts): Promise<string> {
+  const text = fontconfigXml(fonts);
+  const uid = process.getuid?.() ?? 'user';
+  const dir = join(tmpdir(), `admatrix-fonts-${uid}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await lstat(dir);
+  if (!st.isDirectory() || (typeof uid === 'number' && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private directory of this user`);
+  }
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const file = join(dir, `fonts-${hash}.conf`);
+  const tmp = `${file}.${randomUUID()}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  return file;
 }
 
 /** Sorted, disjoint, inclusive code point ranges. */
@@ -94,7 +121,7 @@ export interface FontStackOptions {
 }
 
 /**
- * The configuration file is written once, to a private temp dir, and the coverage table (the
+ * The configuration file is written once per stack, and the coverage table (the
  * union of every caption font's charset, read from fontconfig's cache) is built once, on first
  * use: later calls cost a binary search per character.
  */
@@ -103,12 +130,7 @@ export function createFontStack(fonts: CaptionFonts, opts: FontStackOptions = {}
   let coverage: Promise<Ranges | null> | undefined;
 
   const config = () => {
-    configFile ??= (async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'admatrix-fonts-'));
-      const file = join(dir, 'fonts.conf');
-      await writeFile(file, fontconfigXml(fonts), { mode: 0o600 });
-      return file;
-    })();
+    configFile ??= writeConfig(fonts);
     // A failed write (full disk) is retried next time rather than remembered.
     configFile.catch(() => {
       configFile = undefined;
