@@ -220,6 +220,14 @@ export function assScript(p: {
   ].join('\n');
 }
 
+export interface CaptionsSpec {
+  /** The video's size: positions and sizes are pixels of it. */
+  width: number;
+  height: number;
+  lines: readonly CaptionLine[];
+  style: CaptionStyle;
+}
+
 export interface CaptionContext {
   tmpDir: string;
   fonts: FontStack;
@@ -232,7 +240,7 @@ export interface CaptionContext {
  */
 export async function withCaptions<T>(
   ctx: CaptionContext,
-  p: { width: number; height: number; lines: readonly CaptionLine[]; style: CaptionStyle },
+  p: CaptionsSpec,
   use: (filter: string | null, env: Record<string, string>) => Promise<T>,
 ): Promise<T> {
   const lines = p.lines.filter((l) => sanitizeCaption(l.text) !== '');

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import type { MediaBinaries } from './binaries.ts';
+import { type CaptionsSpec, withCaptions } from './captions.ts';
 import { type CompositeOptions, composite } from './composite.ts';
 import {
   createRunner,
@@ -19,8 +20,7 @@ import { type ProbeResult, probe } from './probe.ts';
 
 export type { CaptionFonts, MediaBinaries } from './binaries.ts';
 export { DEFAULT_FONT_FAMILIES, defaultMediaBinaries } from './binaries.ts';
-export type { CaptionLine, CaptionStyle } from './captions.ts';
-export { withCaptions } from './captions.ts';
+export type { CaptionLine, CaptionStyle, CaptionsSpec } from './captions.ts';
 export type {
   CompositeOptions,
   LogoPosition,
@@ -93,7 +93,15 @@ export interface Media {
    * order, each once. The coverage table is built on first call and kept.
    */
   missingGlyphs(text: string): Promise<string[]>;
-  /** The caption fonts, for renderers that draw text with `withCaptions`. */
+  /**
+   * For renderers of their own (end cards, templates): writes the captions' ASS file and hands
+   * `use` the filter that draws them (null without lines) and the env to pass to that ffmpeg run
+   * (`runner.ffmpeg(args, { env })`), so text goes through the same fonts, shaping and escaping.
+   */
+  withCaptions<T>(
+    p: CaptionsSpec,
+    use: (filter: string | null, env: Record<string, string>) => Promise<T>,
+  ): Promise<T>;
   fonts: FontStack;
   /** Raw access for anything the helpers above do not cover. */
   runner: Runner;
@@ -129,6 +137,7 @@ export function createMedia(deps: MediaDeps): Media {
       });
     },
     missingGlyphs: (text) => fonts.missingGlyphs(text),
+    withCaptions: (p, use) => withCaptions(ctx, p, use),
     fonts,
     runner,
   };

@@ -162,6 +162,39 @@ describe('overlay captions (composite)', () => {
   });
 });
 
+describe('media.withCaptions (for renderers of their own)', () => {
+  it('gives a filter and env that draw 東京 in a graph of the caller', async () => {
+    const out = join(dir, 'own.png');
+    const spec = {
+      width: 320,
+      height: 120,
+      lines: [{ text: '東京 {\\b1}', y: 30 }],
+      style: { fontsize: 40, color: 'ffffff' },
+    };
+    await media.withCaptions(spec, async (filter, env) => {
+      expect(filter).toMatch(/^ass=filename=.*:shaping=complex$/);
+      await media.runner.ffmpeg(
+        [
+          '-f',
+          'lavfi',
+          '-i',
+          'color=c=0x2040a0:s=320x120',
+          '-vf',
+          `${filter}`,
+          '-frames:v',
+          '1',
+          '-y',
+          out,
+        ],
+        { env },
+      );
+    });
+    const frame = await frameAt(media, out, 0);
+    expect(inkCount(frame, BG_RGB, 0, 120)).toBeGreaterThan(300);
+    expect(await media.withCaptions({ ...spec, lines: [] }, async (filter) => filter)).toBeNull();
+  });
+});
+
 describe('right-to-left and shaped text', () => {
   const LRO = '\u202d';
   const PDF = '\u202c';
