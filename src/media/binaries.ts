@@ -31,7 +31,7 @@ export const SYSTEM_FONT_DIRS = [
 ];
 export const DEFAULT_FONT_FAMILIES = ['DejaVu Sans', 'WenQuanYi Micro Hei'];
 
-const SYSTEM_FFMPEG = '/usr/bin/ffmpeg';
+export const SYSTEM_FFMPEG = '/usr/bin/ffmpeg';
 const SYSTEM_FFPROBE = '/usr/bin/ffprobe';
 /** Filters the pipeline needs: crossfades for spots, libass for captions in every script. */
 const REQUIRED_FILTERS = ['xfade', 'ass'];
