@@ -15,9 +15,12 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-slim AS runtime
-# Debian's ffmpeg rather than the static npm build: security updates come with the base image.
+# Debian's ffmpeg rather than the static npm build: security updates come with the base image,
+# and it has xfade and libass. The caption fonts are the ones .ci/run installs (README: Captions):
+# DejaVu for Latin, Cyrillic, Greek, Arabic, Hebrew; WenQuanYi Micro Hei for Han, kana, Hangul.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ffmpeg tini \
+     fontconfig fonts-dejavu-core fonts-wqy-microhei \
   && rm -rf /var/lib/apt/lists/*
 # A heap sized for services whose live set is tens of MB: left to itself V8 sizes it from the
 # host's memory and lets garbage reach hundreds of MB before collecting (bench/fanout.ts).

@@ -207,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     campaigns,
     ownedAssetIds: assets.ownedIds,
     catalog: deps.catalog,
+    missingGlyphs: (text) => deps.media.missingGlyphs(text),
     config: {
       limits: {
         maxDimensions: config.MATRIX_MAX_DIMENSIONS,

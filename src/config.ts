@@ -128,7 +128,8 @@ export const baseEnvSchema = z.object({
   STORAGE_DIR: z.string().min(1).default('./.data/storage'),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
-  FONT_PATH: z.string().min(1).optional(),
+  /** Directories of caption fonts; the first family of DEFAULT_FONT_FAMILIES leads when present. */
+  FONT_DIRS: csv.pipe(z.array(z.string().min(1)).min(1)).optional(),
   ADMIN_API_KEY: z.string().min(24).optional(),
   // The first plugin (src/providers/registry.ts) is the built-in renderer, which needs no key.
   DEFAULT_PROVIDER: z.enum(providerNames).default(providerNames[0]),

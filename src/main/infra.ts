@@ -4,6 +4,7 @@ import type { Env } from '../config.ts';
 import { createConnectionLog } from '../connection-log.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
+import { hasFilters, SYSTEM_FFMPEG } from '../media/binaries.ts';
 import { createFsStorage, createMedia, defaultMediaBinaries } from '../media/index.ts';
 import { buildCatalog } from '../providers/catalog.ts';
 import { createRedis, waitForRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
@@ -62,10 +63,23 @@ export async function createInfra(
   registry.setDefaultLabels({ service: `admatrix-${role}` });
   const catalog = buildCatalog(config);
   const shipped = defaultMediaBinaries();
+  const ffmpegPath = config.FFMPEG_PATH ?? shipped.ffmpegPath;
+  // Debian's ffmpeg was checked when chosen. Any other (configured, or the 2018 npm build) is
+  // used as is; say so at start-up if it cannot draw captions or crossfade, rather than
+  // through every render that needs it failing.
+  const checked = !config.FFMPEG_PATH && ffmpegPath === SYSTEM_FFMPEG;
+  if (!checked && !hasFilters(ffmpegPath, ['ass', 'xfade'])) {
+    logger.warn(
+      { ffmpeg: ffmpegPath },
+      'ffmpeg lacks the ass (libass) or xfade filter: captions or spot crossfades will fail; install Debian ffmpeg',
+    );
+  }
   const media = createMedia({
-    ffmpegPath: config.FFMPEG_PATH ?? shipped.ffmpegPath,
+    ffmpegPath,
     ffprobePath: config.FFPROBE_PATH ?? shipped.ffprobePath,
-    fontPath: config.FONT_PATH ?? shipped.fontPath,
+    fonts: config.FONT_DIRS ? { ...shipped.fonts, dirs: config.FONT_DIRS } : shipped.fonts,
+    onFontCoverageError: (err) =>
+      logger.warn({ err }, 'cannot read caption font coverage (fc-list); no glyph warnings'),
   });
   const storage = createFsStorage({ root: config.STORAGE_DIR });
   return {

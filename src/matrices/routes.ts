@@ -7,6 +7,7 @@ import { decodeCursor, pageSchema, paginationQuery, toPage } from '../http/pagin
 import { errorResponses, problems } from '../http/problem.ts';
 import type { ConstraintInput } from './parse/index.ts';
 import {
+  createdMatrixSchema,
   createMatrixBody,
   matrixParams,
   matrixSchema,
@@ -101,7 +102,10 @@ export async function matrixRoutes(
           'Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.',
         params: campaignParams,
         body: createMatrixBody,
-        response: { 201: matrixSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
+        response: {
+          201: createdMatrixSchema,
+          ...errorResponses(400, 401, 403, 404, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -111,8 +115,8 @@ export async function matrixRoutes(
         : typeof request.body === 'string'
           ? { kind: 'csv', text: request.body }
           : { kind: 'json', body: request.body };
-      const row = await deps.matrices.create(tenantId, request.params.id, source);
-      return reply.code(201).send(toMatrixResponse(row));
+      const { row, warnings } = await deps.matrices.create(tenantId, request.params.id, source);
+      return reply.code(201).send({ ...toMatrixResponse(row), warnings });
     },
   );
 

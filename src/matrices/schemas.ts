@@ -135,6 +135,26 @@ export const matrixSchema = z
     ],
   });
 
+export const glyphWarningSchema = z
+  .object({
+    code: z.literal('missing_glyphs'),
+    path: z.string().describe('The level label, e.g. dimensions[1].levels[3].label'),
+    dimension: z.string(),
+    level: z.string(),
+    characters: z.array(z.string()).describe('Each character no caption font draws, once'),
+    message: z.string(),
+  })
+  .meta({ id: 'MatrixWarning' });
+
+/** The created matrix plus what the upload noticed without refusing it. */
+export const createdMatrixSchema = matrixSchema
+  .extend({
+    warnings: z
+      .array(glyphWarningSchema)
+      .describe('Levels whose text captions cannot draw (no shipped font has the characters)'),
+  })
+  .meta({ id: 'CreatedMatrix' });
+
 /** How a run's variants split, as the plan counts them: the preview and the run's 202 both say it. */
 export const planCounts = {
   new_variant_count: z

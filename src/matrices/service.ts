@@ -4,6 +4,7 @@ import { type FieldError, ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { ProviderCatalog } from '../providers/catalog.ts';
 import { countAllowed, designStats } from './designs/index.ts';
+import { glyphWarnings, type MissingGlyphs } from './glyph-warnings.ts';
 import {
   type ConstraintInput,
   type MatrixLimits,
@@ -78,6 +79,8 @@ export function createMatrixService(deps: {
   ownedAssetIds: (tenantId: string, ids: string[]) => Promise<Set<string>>;
   catalog: ProviderCatalog;
   config: MatrixServiceConfig;
+  /** The caption fonts' coverage; without it uploads give no glyph warnings. */
+  missingGlyphs?: MissingGlyphs | undefined;
 }) {
   const { db, config } = deps;
 
@@ -146,7 +149,8 @@ export function createMatrixService(deps: {
       resolveVideos(matrix, campaign, deps.catalog);
       const space = toDesignSpace(matrix);
       const full = space.levels.reduce((acc, n) => acc * BigInt(n), 1n);
-      return repo.insertMatrix(db, {
+      const warnings = deps.missingGlyphs ? await glyphWarnings(matrix, deps.missingGlyphs) : [];
+      const row = await repo.insertMatrix(db, {
         id: newId('matrix'),
         tenantId,
         campaignId,
@@ -156,6 +160,7 @@ export function createMatrixService(deps: {
         fullFactorialCount: full.toString(),
         allowedCount: countAllowed(space).toString(),
       });
+      return { row, warnings };
     },
 
     list: (tenantId: string, campaignId: string, page: { after?: string; limit: number }) =>

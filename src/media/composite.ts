@@ -1,4 +1,11 @@
 import {
+  type CaptionContext,
+  charsThatFit,
+  lineHeightFor,
+  withCaptions,
+  wrapCaptions,
+} from './captions.ts';
+import {
   type EncoderSettings,
   fileArg,
   h264Args,
@@ -9,18 +16,9 @@ import {
   writeAtomically,
 } from './ffmpeg.ts';
 import { type ProbeResult, probe } from './probe.ts';
-import {
-  charsThatFit,
-  drawtextFilters,
-  lineHeightFor,
-  withCaptionFiles,
-  wrapCaptions,
-} from './text.ts';
 
-interface CompositeContext {
+interface CompositeContext extends CaptionContext {
   runner: Runner;
-  fontPath: string;
-  tmpDir: string;
   encoder: EncoderSettings;
 }
 
@@ -138,16 +136,18 @@ export async function composite(
   const bandHeight = lines.length > 0 ? lines.length * lineHeight + 2 * padding : 0;
   const bandTop = text?.position === 'top' ? 0 : H - bandHeight;
 
-  return withCaptionFiles(ctx.tmpDir, lines, async (paths) => {
+  const captions = {
+    width: W,
+    height: H,
+    lines: lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
+    style: { fontsize, color: 'ffffff' },
+  };
+  return withCaptions(ctx, captions, async (drawText, env) => {
     const graph: string[] = [];
     let current = '[0:v]';
-    if (paths.length > 0) {
+    if (drawText) {
       const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
-      const texts = drawtextFilters(
-        paths.map((textPath, i) => ({ textPath, y: bandTop + padding + i * lineHeight })),
-        { fontPath: ctx.fontPath, fontsize, color: 'white' },
-      );
-      graph.push(`${current}${[band, ...texts].join(',')}[txt]`);
+      graph.push(`${current}${band},${drawText}[txt]`);
       current = '[txt]';
     }
     if (opts.logo && logoInfo) {
@@ -192,7 +192,7 @@ export async function composite(
           '-y',
           fileArg(tmp),
         ],
-        { signal: opts.signal },
+        { signal: opts.signal, env },
       ),
     );
     return probe(runner.ffprobe, opts.out, { signal: opts.signal });

@@ -44,6 +44,8 @@ export interface RunOptions {
   captureStdout?: boolean | undefined;
   maxStdoutBytes?: number | undefined;
   maxStderrBytes?: number | undefined;
+  /** Added to the inherited environment (e.g. FONTCONFIG_FILE for caption fonts). */
+  env?: Record<string, string> | undefined;
 }
 
 export interface RunResult {
@@ -120,6 +122,7 @@ function runProcess(
     const child = spawn(bin, args, {
       stdio: ['ignore', opts.captureStdout ? 'pipe' : 'ignore', 'pipe'],
       windowsHide: true,
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
 
     const kill = (reason: NonNullable<typeof killedFor>) => {

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import type { MediaBinaries } from './binaries.ts';
+import { type CaptionsSpec, withCaptions } from './captions.ts';
 import { type CompositeOptions, composite } from './composite.ts';
 import {
   createRunner,
@@ -8,6 +9,7 @@ import {
   inputArgs,
   type Runner,
 } from './ffmpeg.ts';
+import { createFontStack, type FontStack } from './fonts.ts';
 import {
   type RenderCardOptions,
   renderCard,
@@ -16,8 +18,9 @@ import {
 } from './local-render.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
-export type { MediaBinaries } from './binaries.ts';
-export { defaultMediaBinaries } from './binaries.ts';
+export type { CaptionFonts, MediaBinaries } from './binaries.ts';
+export { DEFAULT_FONT_FAMILIES, defaultMediaBinaries } from './binaries.ts';
+export type { CaptionLine, CaptionStyle, CaptionsSpec } from './captions.ts';
 export type {
   CompositeOptions,
   LogoPosition,
@@ -35,6 +38,7 @@ export type {
   RunResult,
 } from './ffmpeg.ts';
 export { MediaError } from './ffmpeg.ts';
+export type { FontStack } from './fonts.ts';
 export type { FsStorageOptions } from './fs-storage.ts';
 export { createFsStorage, FsStorage } from './fs-storage.ts';
 export type { RenderCardOptions, ThumbnailOptions } from './local-render.ts';
@@ -51,7 +55,11 @@ export type {
 export { isStorageKey, keyForSha256, StorageError } from './storage.ts';
 
 export interface MediaDeps extends MediaBinaries {
-  /** Where caption text files go while ffmpeg runs; the OS temp dir by default. */
+  /** fontconfig's `fc-list`, which reads the caption fonts' coverage; from PATH by default. */
+  fcListPath?: string | undefined;
+  /** Told when font coverage cannot be read (then no glyph warnings are given). */
+  onFontCoverageError?: ((err: unknown) => void) | undefined;
+  /** Where caption (ASS) files go while ffmpeg runs; the OS temp dir by default. */
   tmpDir?: string | undefined;
   /** Per ffmpeg run; 10 minutes by default. */
   timeoutMs?: number | undefined;
@@ -80,15 +88,34 @@ export interface Media {
     file: string,
     opts?: { signal?: AbortSignal | undefined; maxPixels?: number | undefined },
   ): Promise<void>;
+  /**
+   * Characters of `text` that no caption font covers (drawn as empty boxes or nothing), in
+   * order, each once. The coverage table is built on first call and kept.
+   */
+  missingGlyphs(text: string): Promise<string[]>;
+  /**
+   * For renderers of their own (end cards, templates): writes the captions' ASS file and hands
+   * `use` the filter that draws them (null without lines) and the env to pass to that ffmpeg run
+   * (`runner.ffmpeg(args, { env })`), so text goes through the same fonts, shaping and escaping.
+   */
+  withCaptions<T>(
+    p: CaptionsSpec,
+    use: (filter: string | null, env: Record<string, string>) => Promise<T>,
+  ): Promise<T>;
+  fonts: FontStack;
   /** Raw access for anything the helpers above do not cover. */
   runner: Runner;
 }
 
 export function createMedia(deps: MediaDeps): Media {
   const runner = createRunner(deps);
+  const fonts = createFontStack(deps.fonts, {
+    fcListPath: deps.fcListPath,
+    onCoverageError: deps.onFontCoverageError,
+  });
   const ctx = {
     runner,
-    fontPath: deps.fontPath,
+    fonts,
     tmpDir: deps.tmpDir ?? tmpdir(),
     encoder: {
       preset: deps.encoder?.preset ?? DEFAULT_ENCODER.preset,
@@ -109,6 +136,9 @@ export function createMedia(deps: MediaDeps): Media {
         signal: opts?.signal,
       });
     },
+    missingGlyphs: (text) => fonts.missingGlyphs(text),
+    withCaptions: (p, use) => withCaptions(ctx, p, use),
+    fonts,
     runner,
   };
 }

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
+  type CaptionContext,
+  charsThatFit,
+  lineHeightFor,
+  withCaptions,
+  wrapCaptions,
+} from './captions.ts';
+import {
   type EncoderSettings,
   fileArg,
   h264Args,
@@ -10,18 +17,9 @@ import {
   writeAtomically,
 } from './ffmpeg.ts';
 import { type ProbeResult, probe } from './probe.ts';
-import {
-  charsThatFit,
-  drawtextFilters,
-  lineHeightFor,
-  withCaptionFiles,
-  wrapCaptions,
-} from './text.ts';
 
-interface RenderContext {
+interface RenderContext extends CaptionContext {
   runner: Runner;
-  fontPath: string;
-  tmpDir: string;
   encoder: EncoderSettings;
 }
 
@@ -115,7 +113,7 @@ export async function renderCard(
     });
   }
   const background = parseHexColour(opts.background);
-  const textColour = isLight(background) ? '0x111111' : 'white';
+  const textColour = isLight(background) ? '111111' : 'ffffff';
 
   const fontsize = Math.max(10, Math.round(Math.min(width, height) * 0.065));
   const lineHeight = lineHeightFor(fontsize);
@@ -125,15 +123,17 @@ export async function renderCard(
   const duration = secondsArg(seconds);
   const barHeight = Math.max(2, Math.round(height / 120));
 
-  return withCaptionFiles(ctx.tmpDir, wrapped, async (paths) => {
-    const texts = drawtextFilters(
-      paths.map((textPath, i) => ({ textPath, y: top + i * lineHeight })),
-      { fontPath: ctx.fontPath, fontsize, color: textColour, borderw: Math.round(fontsize / 16) },
-    );
+  const captions = {
+    width,
+    height,
+    lines: wrapped.map((text, i) => ({ text, y: top + i * lineHeight })),
+    style: { fontsize, color: textColour, outline: Math.round(fontsize / 16) },
+  };
+  return withCaptions(ctx, captions, async (text, env) => {
     // A bar sweeping along the bottom: the clip has motion, and a frame's time is visible.
     const graph = [
-      `[0:v]${['null', ...texts].join(',')}[card]`,
-      `color=c=${textColour}:s=${width}x${barHeight}:r=${fps}:d=${duration}[bar]`,
+      `[0:v]${text ?? 'null'}[card]`,
+      `color=c=0x${textColour}:s=${width}x${barHeight}:r=${fps}:d=${duration}[bar]`,
       `[card][bar]overlay=x=-w+W*t/${duration}:y=H-h:eval=frame:shortest=1,format=yuv420p[v]`,
     ].join(';');
 
@@ -167,7 +167,7 @@ export async function renderCard(
           '-y',
           fileArg(tmp),
         ],
-        { signal: opts.signal },
+        { signal: opts.signal, env },
       ),
     );
     return probe(ctx.runner.ffprobe, opts.out, { signal: opts.signal });

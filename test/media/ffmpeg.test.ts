@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escapeFilterValue, sanitizeCaption, wrapCaptions } from '../../src/media/captions.ts';
 import { createMedia, defaultMediaBinaries, MediaError } from '../../src/media/index.ts';
-import { escapeFilterValue, sanitizeCaption, wrapCaptions } from '../../src/media/text.ts';
 import { makeTempDir, testMedia } from './helpers.ts';
 
 const media = testMedia();
@@ -108,8 +108,12 @@ describe('caption text', () => {
     expect(wrapCaptions(['  ', 'a'], 10, 5)).toEqual(['a']);
   });
 
-  it('counts code points, not UTF-16 units', () => {
+  it('counts graphemes, not UTF-16 units, and wide CJK characters as two', () => {
     expect(wrapCaptions(['😀😀😀😀'], 2, 5)).toEqual(['😀😀', '😀😀']);
+    expect(wrapCaptions(['東京서울東京'], 6, 5)).toEqual(['東京서', '울東京']);
+    // e + combining acute, and an Arabic letter with its vowel mark, never split.
+    expect(wrapCaptions(['e\u0301e\u0301e\u0301'], 2, 5)).toEqual(['e\u0301e\u0301', 'e\u0301']);
+    expect(wrapCaptions(['بَبَبَ'], 2, 5)).toEqual(['بَبَ', 'بَ']);
   });
 
   it('flattens newlines and control characters', () => {

@@ -79,12 +79,13 @@ describe('renderCard', () => {
     expect(changed).toBeLessThan(20);
   });
 
-  it('copes with quotes, colons, brackets and backslashes in the font and temp paths', async () => {
-    const weird = join(dir, "we'ird, [dir]: x;% \\");
+  it('copes with quotes, colons, brackets, <&> and backslashes in the font and temp paths', async () => {
+    const weird = join(dir, "we'ird, [dir]: x;% <&> \\");
     await mkdir(weird);
-    const fontPath = join(weird, "font: it's.ttf");
-    await copyFile(defaultMediaBinaries().fontPath, fontPath);
-    const odd = testMedia({ fontPath, tmpDir: weird });
+    const shipped = defaultMediaBinaries().fonts;
+    const dejavu = join(shipped.dirs[0]!, 'DejaVuSans.ttf');
+    await copyFile(dejavu, join(weird, "font: it's.ttf"));
+    const odd = testMedia({ fonts: { dirs: [weird], families: ['DejaVu Sans'] }, tmpDir: weird });
     const out = join(weird, 'out: 100%.mp4');
     await odd.renderCard({ ...small, out, lines: ['hello'] });
     const ink = inkCount(await frameAt(odd, out, 0.5), BG_RGB, 0, Math.floor(small.height * 0.9));
