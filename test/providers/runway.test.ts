@@ -15,6 +15,7 @@ import {
 } from '../../src/providers/runway/index.ts';
 import { AMBIGUOUS_CREATE, isAmbiguousCreate } from '../../src/providers/types.ts';
 import { manualClock } from '../fake-provider/index.ts';
+import { media as fakeMedia, TINY } from '../fake-provider/media.ts';
 import { type FakeRunwayOptions, startFakeRunway } from '../fake-runway/index.ts';
 import { collect, firstFrame, ONE_PIXEL_PNG, onCleanup, providerError, spec } from './helpers.ts';
 
@@ -113,6 +114,9 @@ describe('runway provider: text to video from submit to bytes', () => {
       // The body takes several times this: only the wait for headers is bounded.
       { downloadHeadersTimeoutMs: 100 },
     );
+    // The fake makes its clip with ffmpeg on first use; made beforehand, the 100 ms bound
+    // measures the wait for headers alone, not an ffmpeg run on a loaded machine.
+    await fakeMedia('video', TINY);
     const { jobId } = await provider.submit(rw({ prompt: 'slow body' }));
     const { bytes, chunks } = await collect(await provider.download(jobId, 'video'));
     expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');

@@ -52,7 +52,7 @@ const createdPerPrompt = () => {
 };
 
 describe('runs on an OpenAI-compatible gateway', () => {
-  it('fans 200 variants out and renders each exactly once', { timeout: 120_000 }, async () => {
+  it('fans 200 variants out and renders each exactly once', { timeout: 300_000 }, async () => {
     const tones = Array.from({ length: 20 }, (_, i) => `tone${i}`);
     const settings = Array.from({ length: 10 }, (_, i) => `set${i}`);
     const s = await setupCampaign(t, auth, { levels: { tone: tones, setting: settings } });
