@@ -121,12 +121,13 @@ function createRenderSteps(deps: RenderDeps) {
    * The create may have reached a provider that cannot be searched for it: creating again could
    * pay twice, so the variant waits for a person (POST /v1/variants/{id}/resubmit).
    */
-  async function hold(v: RenderVariant, message: string) {
+  async function hold(v: RenderVariant, message: string): Promise<boolean> {
     const held = await db.transaction((tx) => holdVariant(tx, { id: v.id, message }));
     if (held) {
       deps.metrics?.settled(v.provider, 'held');
       log.warn({ variantId: v.id, provider: v.provider }, 'create may have gone through: held');
     }
+    return held !== null;
   }
 
   function failFor(err: ProviderError): { to: 'failed' | 'blocked'; code: string } {
@@ -199,7 +200,8 @@ function createRenderSteps(deps: RenderDeps) {
     const spec = specOf(v);
     if (recovering && v.submit_started_at && !provider.searchable) {
       // The last attempt died inside its create (or just before): it may have been accepted.
-      return hold(v, 'a worker stopped during the create; the provider cannot be searched for it');
+      await hold(v, 'a worker stopped during the create; the provider cannot be searched for it');
+      return;
     }
     if (recovering && v.submit_started_at) {
       // The last attempt may have reached the provider before dying: adopt its render if so.
@@ -212,9 +214,13 @@ function createRenderSteps(deps: RenderDeps) {
       try {
         found = await provider.findExisting(spec, { since: v.submit_started_at, exclude });
       } catch (err) {
-        // "Cannot tell" must never fall through to a second paid create: stop here instead.
-        if (err instanceof ProviderError && err.kind === 'permanent')
-          return settle(v, 'failed', err.code, err.message);
+        // "Cannot tell" (scan limit reached, renders without prompts) must never fall through
+        // to a second paid create, nor end `failed`, which a run retry would create again
+        // unasked: the variant waits for a person, as on a provider that cannot be searched.
+        if (err instanceof ProviderError && err.kind === 'permanent') {
+          await hold(v, `${err.code}: ${err.message}`);
+          return;
+        }
         throw err;
       }
       if (found) {
@@ -271,7 +277,10 @@ function createRenderSteps(deps: RenderDeps) {
       });
       if (!(err instanceof ProviderError)) throw err;
       deps.metrics?.providerError(v.provider, err.code, err.kind);
-      if (err.code === AMBIGUOUS_CREATE && !provider.searchable) return hold(v, err.message);
+      if (err.code === AMBIGUOUS_CREATE && !provider.searchable) {
+        await hold(v, err.message);
+        return;
+      }
       if (err.kind === 'permanent') {
         const { to, code } = failFor(err);
         await settle(v, to, code, err.message);

@@ -61,6 +61,11 @@ export interface Behaviour {
   contentChunkDelayMs?: number;
   /** Default 512. */
   contentChunkBytes?: number;
+  /**
+   * The video is listed and retrieved with `prompt: null`, as a gateway that keeps no prompts
+   * answers: a client searching for a lost create cannot tell this render from its own.
+   */
+  hidePrompt?: boolean;
 }
 
 export type ResolvedBehaviour = Required<Omit<Behaviour, 'error' | 'httpStatus'>> &
