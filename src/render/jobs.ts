@@ -12,6 +12,7 @@ import { type ProviderName, providerNames } from '../providers/catalog.ts';
 import { type Providers, recreatableFailures } from '../providers/registry.ts';
 import {
   AMBIGUOUS_CREATE,
+  isAmbiguousCreate,
   ProviderError,
   type ProviderStatus,
   type RenderSpec,
@@ -130,6 +131,9 @@ function createRenderSteps(deps: RenderDeps) {
     return held !== null;
   }
 
+  /** Errors of a lookup for a lost create: until one answers, the render may exist. */
+  const lookupFailures = new WeakSet<Error>();
+
   function failFor(err: ProviderError): { to: 'failed' | 'blocked'; code: string } {
     return { to: err.code === 'moderation_blocked' ? 'blocked' : 'failed', code: err.code };
   }
@@ -221,6 +225,7 @@ function createRenderSteps(deps: RenderDeps) {
           await hold(v, `${err.code}: ${err.message}`);
           return;
         }
+        if (err instanceof Error) lookupFailures.add(err);
         throw err;
       }
       if (found) {
@@ -552,7 +557,13 @@ function createRenderSteps(deps: RenderDeps) {
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         if (last && !(err instanceof RateLimitError)) {
           const code = err instanceof ProviderError ? err.code : 'render_error';
-          await settle(v, 'failed', code, err instanceof Error ? err.message : String(err));
+          const message = err instanceof Error ? err.message : String(err);
+          // The last create may have gone through, or the lookup for a lost one never answered:
+          // `failed` would let a run retry create it again with nobody accepting a second charge.
+          const mayExist =
+            isAmbiguousCreate(err) || (err instanceof Error && lookupFailures.has(err));
+          if (mayExist && (await hold(v, `${code}: ${message}`))) return 'held';
+          await settle(v, 'failed', code, message);
           return 'failed';
         }
         throw err;

@@ -184,6 +184,29 @@ describe('runs on an OpenAI-compatible gateway', () => {
     expect(fake.createCount(held.prompt)).toBe(2);
   });
 
+  it('holds a variant whose last attempt ended in an ambiguous create', {
+    timeout: 30_000,
+  }, async () => {
+    // A 502 on create says nothing about whether the upstream took the render.
+    fake.when('gateway-down', { outcome: 'error_5xx', httpStatus: 502 });
+    await workers.close();
+    const s = await setupCampaign(t, auth, { levels: { tone: ['gateway-down'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'last-ambiguous' });
+    const [v] = await variantsOf(t, run.id);
+    // One attempt instead of eight, so the first one is the last.
+    const queue = t.infra.queues.get('render-openai');
+    await queue.remove(v!.id);
+    await queue.add('render-openai', { variantId: v!.id }, { jobId: v!.id, attempts: 1 });
+    workers = startTestWorkers(t, workerEnv());
+    const ended = await waitFor(async () => {
+      const [x] = await variantsOf(t, run.id);
+      return x && ['held', 'failed'].includes(x.status) ? x : undefined;
+    });
+    expect(ended).toMatchObject({ status: 'held', error_code: 'ambiguous_create' });
+    expect(ended.error_message).toContain('502');
+    expect(fake.createCount(ended.prompt)).toBe(1);
+  });
+
   it('cancels what is not yet paid for', async () => {
     fake.when('slow', { queuedMs: 60_000 });
     const s = await setupCampaign(t, auth, {
