@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { DelayedError, type Job, RateLimitError } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -71,6 +72,9 @@ interface RenderDeps {
   /** When set, prompts are rewritten before their first submit (see PROMPT_WRITER_MODEL). */
   promptWriter?: PromptWriter;
 }
+
+/** What the adapters call an output the provider no longer serves; the variant says `output_expired`. */
+const expiredOutputCodes = new Set(['expired', 'result_expired', 'output_expired']);
 
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
 class Waiting extends Error {}
@@ -408,9 +412,21 @@ function createRenderSteps(deps: RenderDeps) {
   /** Streams the render into storage at once: provider downloads expire within the hour. */
   async function fetch(v: RenderVariant): Promise<void> {
     const provider = await deps.providers.get(v.provider);
-    const raw = await deps.storage.putStream(await provider.download(v.provider_job_id!, 'video'), {
-      contentType: 'video/mp4',
-    });
+    let body: Readable;
+    try {
+      body = await provider.download(v.provider_job_id!, 'video');
+    } catch (err) {
+      // The provider says the output is gone for good (expired media, a result past its
+      // lifetime, a re-minted Runway URL still refused): asking again only repeats it for the
+      // job's eight attempts. The render is lost; say so now. A passing failure is retried.
+      if (err instanceof ProviderError && err.kind === 'permanent') {
+        deps.metrics?.providerError(v.provider, err.code, err.kind);
+        const code = expiredOutputCodes.has(err.code) ? 'output_expired' : err.code;
+        return settle(v, 'failed', code, err.message);
+      }
+      throw err;
+    }
+    const raw = await deps.storage.putStream(body, { contentType: 'video/mp4' });
     await transition(db, {
       id: v.id,
       from: awaitingProviderStatuses,
