@@ -207,6 +207,35 @@ describe('runs on an OpenAI-compatible gateway', () => {
     expect(fake.createCount(ended.prompt)).toBe(1);
   });
 
+  it('holds a variant whose last lookup for a lost create could not answer', {
+    timeout: 30_000,
+  }, async () => {
+    // The create is received, its answer lost; the list that would find the render then fails.
+    fake.when('lookup-down', { outcome: 'drop_connection' });
+    fake.failLists(100);
+    await workers.close();
+    const s = await setupCampaign(t, auth, { levels: { tone: ['lookup-down'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'last-lookup' });
+    const [v] = await variantsOf(t, run.id);
+    // Two attempts: the create, then the lookup as the last one.
+    const queue = t.infra.queues.get('render-openai');
+    await queue.remove(v!.id);
+    await queue.add('render-openai', { variantId: v!.id }, { jobId: v!.id, attempts: 2 });
+    workers = startTestWorkers(t, workerEnv());
+    const ended = await waitFor(async () => {
+      const [x] = await variantsOf(t, run.id);
+      return x && ['held', 'failed'].includes(x.status) ? x : undefined;
+    });
+    expect(ended).toMatchObject({ status: 'held', error_code: 'ambiguous_create' });
+    expect(fake.createCount(ended.prompt)).toBe(1);
+    const lists = fake.requests.filter(
+      (r) => r.method === 'GET' && r.url.startsWith('/v1/videos?'),
+    );
+    // The SDK retries reads: every one of them failed, and nothing was created after them.
+    expect(lists.length).toBeGreaterThan(0);
+    expect(lists.every((r) => r.status === 502)).toBe(true);
+  });
+
   it('cancels what is not yet paid for', async () => {
     fake.when('slow', { queuedMs: 60_000 });
     const s = await setupCampaign(t, auth, {
