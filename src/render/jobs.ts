@@ -123,8 +123,9 @@ function createRenderSteps(deps: RenderDeps) {
   }
 
   /**
-   * The create may have reached a provider that cannot be searched for it: creating again could
-   * pay twice, so the variant waits for a person (POST /v1/variants/{id}/resubmit).
+   * The create may have reached the provider and nobody can tell (no search, or a search that
+   * could not answer): creating again could pay twice, so the variant waits for a person
+   * (POST /v1/variants/{id}/resubmit). False when it had moved on meanwhile.
    */
   async function hold(v: RenderVariant, message: string): Promise<boolean> {
     const held = await db.transaction((tx) => holdVariant(tx, { id: v.id, message }));
