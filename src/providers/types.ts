@@ -125,7 +125,7 @@ export interface VideoProvider {
    * After a crash between the provider accepting and us storing the job id: the render created
    * for this spec since `since`, the oldest first, skipping `exclude`. Throws a permanent
    * `ProviderError` when it cannot tell (see each adapter) rather than answer a null that would
-   * lead to a second paid render.
+   * lead to a second paid render; the pipeline then holds the variant for a person.
    */
   findExisting(spec: RenderSpec, opts: FindExistingOptions): Promise<{ jobId: string } | null>;
   /** A failed render is a status, not a throw; only failures of the call itself throw. */

@@ -11,7 +11,8 @@ import { type ProviderName, providerNames } from '../providers/catalog.ts';
 const renderJob = {
   payload: z.object({ variantId: z.string().regex(/^var_[0-9a-z]{26}$/) }),
   // Attempts are spent only by errors: waiting for a render is a delayed re-run, and a 429
-  // pauses the queue instead. A job that has run out leaves its variant failed.
+  // re-delays the job behind a provider_pauses row in Postgres (src/render/claim.ts) that every
+  // worker's limiter reads. A job that has run out leaves its variant failed.
   defaultJobOptions: {
     attempts: 8,
     backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
@@ -22,7 +23,11 @@ const renderJob = {
 
 export type RenderQueue = `render-${ProviderName}`;
 
-/** One render queue per provider, so a 429 from one pauses only its own renders. */
+/**
+ * One render queue per provider, so one provider's backlog (or a deployment without its key)
+ * never stands in another's way. A 429 pauses nothing here: it is a provider_pauses row, one
+ * provider's (or, for a daily cap, one model's) creates only.
+ */
 const renderQueues = Object.fromEntries(
   providerNames.map((p) => [`render-${p}`, renderJob]),
 ) as Record<RenderQueue, typeof renderJob>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { DelayedError, type Job, RateLimitError } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { type ProviderName, providerNames } from '../providers/catalog.ts';
 import { type Providers, recreatableFailures } from '../providers/registry.ts';
 import {
   AMBIGUOUS_CREATE,
+  isAmbiguousCreate,
   ProviderError,
   type ProviderStatus,
   type RenderSpec,
@@ -71,6 +73,9 @@ interface RenderDeps {
   promptWriter?: PromptWriter;
 }
 
+/** What the adapters call an output the provider no longer serves; the variant says `output_expired`. */
+const expiredOutputCodes = new Set(['expired', 'result_expired', 'output_expired']);
+
 /** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
 class Waiting extends Error {}
 
@@ -118,16 +123,21 @@ function createRenderSteps(deps: RenderDeps) {
   }
 
   /**
-   * The create may have reached a provider that cannot be searched for it: creating again could
-   * pay twice, so the variant waits for a person (POST /v1/variants/{id}/resubmit).
+   * The create may have reached the provider and nobody can tell (no search, or a search that
+   * could not answer): creating again could pay twice, so the variant waits for a person
+   * (POST /v1/variants/{id}/resubmit). False when it had moved on meanwhile.
    */
-  async function hold(v: RenderVariant, message: string) {
+  async function hold(v: RenderVariant, message: string): Promise<boolean> {
     const held = await db.transaction((tx) => holdVariant(tx, { id: v.id, message }));
     if (held) {
       deps.metrics?.settled(v.provider, 'held');
       log.warn({ variantId: v.id, provider: v.provider }, 'create may have gone through: held');
     }
+    return held !== null;
   }
+
+  /** Errors of a lookup for a lost create: until one answers, the render may exist. */
+  const lookupFailures = new WeakSet<Error>();
 
   function failFor(err: ProviderError): { to: 'failed' | 'blocked'; code: string } {
     return { to: err.code === 'moderation_blocked' ? 'blocked' : 'failed', code: err.code };
@@ -199,7 +209,8 @@ function createRenderSteps(deps: RenderDeps) {
     const spec = specOf(v);
     if (recovering && v.submit_started_at && !provider.searchable) {
       // The last attempt died inside its create (or just before): it may have been accepted.
-      return hold(v, 'a worker stopped during the create; the provider cannot be searched for it');
+      await hold(v, 'a worker stopped during the create; the provider cannot be searched for it');
+      return;
     }
     if (recovering && v.submit_started_at) {
       // The last attempt may have reached the provider before dying: adopt its render if so.
@@ -212,9 +223,14 @@ function createRenderSteps(deps: RenderDeps) {
       try {
         found = await provider.findExisting(spec, { since: v.submit_started_at, exclude });
       } catch (err) {
-        // "Cannot tell" must never fall through to a second paid create: stop here instead.
-        if (err instanceof ProviderError && err.kind === 'permanent')
-          return settle(v, 'failed', err.code, err.message);
+        // "Cannot tell" (scan limit reached, renders without prompts) must never fall through
+        // to a second paid create, nor end `failed`, which a run retry would create again
+        // unasked: the variant waits for a person, as on a provider that cannot be searched.
+        if (err instanceof ProviderError && err.kind === 'permanent') {
+          await hold(v, `${err.code}: ${err.message}`);
+          return;
+        }
+        if (err instanceof Error) lookupFailures.add(err);
         throw err;
       }
       if (found) {
@@ -271,7 +287,10 @@ function createRenderSteps(deps: RenderDeps) {
       });
       if (!(err instanceof ProviderError)) throw err;
       deps.metrics?.providerError(v.provider, err.code, err.kind);
-      if (err.code === AMBIGUOUS_CREATE && !provider.searchable) return hold(v, err.message);
+      if (err.code === AMBIGUOUS_CREATE && !provider.searchable) {
+        await hold(v, err.message);
+        return;
+      }
       if (err.kind === 'permanent') {
         const { to, code } = failFor(err);
         await settle(v, to, code, err.message);
@@ -394,9 +413,21 @@ function createRenderSteps(deps: RenderDeps) {
   /** Streams the render into storage at once: provider downloads expire within the hour. */
   async function fetch(v: RenderVariant): Promise<void> {
     const provider = await deps.providers.get(v.provider);
-    const raw = await deps.storage.putStream(await provider.download(v.provider_job_id!, 'video'), {
-      contentType: 'video/mp4',
-    });
+    let body: Readable;
+    try {
+      body = await provider.download(v.provider_job_id!, 'video');
+    } catch (err) {
+      // The provider says the output is gone for good (expired media, a result past its
+      // lifetime, a re-minted Runway URL still refused): asking again only repeats it for the
+      // job's eight attempts. The render is lost; say so now. A passing failure is retried.
+      if (err instanceof ProviderError && err.kind === 'permanent') {
+        deps.metrics?.providerError(v.provider, err.code, err.kind);
+        const code = expiredOutputCodes.has(err.code) ? 'output_expired' : err.code;
+        return settle(v, 'failed', code, err.message);
+      }
+      throw err;
+    }
+    const raw = await deps.storage.putStream(body, { contentType: 'video/mp4' });
     await transition(db, {
       id: v.id,
       from: awaitingProviderStatuses,
@@ -543,7 +574,13 @@ function createRenderSteps(deps: RenderDeps) {
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         if (last && !(err instanceof RateLimitError)) {
           const code = err instanceof ProviderError ? err.code : 'render_error';
-          await settle(v, 'failed', code, err instanceof Error ? err.message : String(err));
+          const message = err instanceof Error ? err.message : String(err);
+          // The last create may have gone through, or the lookup for a lost one never answered:
+          // `failed` would let a run retry create it again with nobody accepting a second charge.
+          const mayExist =
+            isAmbiguousCreate(err) || (err instanceof Error && lookupFailures.has(err));
+          if (mayExist && (await hold(v, `${code}: ${message}`))) return 'held';
+          await settle(v, 'failed', code, message);
           return 'failed';
         }
         throw err;

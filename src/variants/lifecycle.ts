@@ -13,7 +13,8 @@ export const allowedTransitions: Readonly<Record<VariantStatus, readonly Variant
   queued: ['submitting', 'failed', 'blocked', 'cancelled'],
   // Re-claimed by the attempt after a crash or a transient error (it looks for the render
   // first); back to queued when the provider answers 429 before accepting the render.
-  // held when the create may have reached a provider that cannot be searched for it.
+  // held when the create may have reached a provider that cannot be searched for it, or whose
+  // search cannot tell.
   submitting: ['submitting', 'submitted', 'queued', 'held', 'failed', 'blocked', 'cancelled'],
   // Back to queued when the provider failed the job for its own reasons and charged nothing
   // (Runway INTERNAL): the job is created again, a bounded number of times.
@@ -280,7 +281,9 @@ export async function completeSettledRuns(tx: DbOrTx, p: { variantId?: string; r
 
 /**
  * submitting -> held: the create may have reached a provider that cannot be searched for it
- * (Runway, fal), so sending it again could pay twice. Emits variant.held; the run stays open.
+ * (Runway, fal), or whose search cannot tell (the OpenAI shape past its scan limit, or listing
+ * renders without prompts), so sending it again could pay twice. `message` keeps the reason.
+ * Emits variant.held; the run stays open.
  */
 export async function holdVariant(
   tx: DbOrTx,

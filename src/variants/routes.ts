@@ -85,7 +85,7 @@ export async function variantRoutes(
         operationId: 'resubmitVariant',
         summary: 'Send a held variant to its provider again, accepting a possible second charge',
         description:
-          'A variant is held when its create may have reached a provider that cannot be searched for it (Runway, fal): sending it again could pay twice, so only this call does, and only with accept_possible_duplicate_charge set to true. 409 when the variant is not held.',
+          'A variant is held when its create may have reached the provider and nobody can tell whether it did: Runway and fal cannot be searched, and an OpenAI-shaped gateway is held when its list cannot rule the render out. Sending it again could pay twice, so only this call does, and only with accept_possible_duplicate_charge set to true. 409 when the variant is not held.',
         params: variantParams,
         body: resubmitBody,
         response: { 200: variantSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },

@@ -35,6 +35,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
   const userId = opts.userId ?? 'fake-user';
   const resultTtlMs = opts.resultTtlMs ?? 3_600_000;
   let mediaTtlMs = opts.mediaTtlMs ?? 3_600_000;
+  let mediaFailures: { left: number; status: number } = { left: 0, status: 503 };
   let maxConcurrent = opts.maxConcurrent ?? 2;
   let duplicate = opts.duplicateWebhooks ?? false;
   let keys: FalSigningKey[] = [generateFalKey()];
@@ -164,6 +165,10 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
 
   app.get<{ Params: { id: string } }>('/media/:id', async (request, reply) => {
     const r = requests.get(request.params.id.replace(/\.mp4$/, ''));
+    if (r && mediaFailures.left > 0) {
+      mediaFailures.left--;
+      return reply.code(mediaFailures.status).send({ detail: 'CDN unavailable' });
+    }
     if (
       !r ||
       r.completedAt === null ||
@@ -356,6 +361,10 @@ export async function startFakeFal(opts: FakeFalOptions = {}) {
     },
     setMediaTtlMs(ms: number) {
       mediaTtlMs = ms;
+    },
+    /** The next `n` fetches of a known media URL answer `status` (a CDN hiccup; default 503). */
+    failMedia(n: number, status = 503) {
+      mediaFailures = { left: n, status };
     },
     setDuplicateWebhooks(on: boolean) {
       duplicate = on;

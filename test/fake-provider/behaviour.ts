@@ -23,6 +23,7 @@ export const BUILTIN_DEFAULTS: ResolvedBehaviour = {
   contentDelayMs: 0,
   contentChunkDelayMs: 0,
   contentChunkBytes: 512,
+  hidePrompt: false,
 };
 
 export type Rule = BehaviourFn | BehaviourRule;
@@ -126,7 +127,7 @@ export function viewVideo(r: FakeVideoRecord, nowMs: number, expiresAfterMs: num
     expires_at: null,
     error: null,
     model: r.model,
-    prompt: r.prompt,
+    prompt: b.hidePrompt ? null : r.prompt,
     seconds: r.seconds,
     size: r.size as Video['size'],
     remixed_from_video_id: r.remixedFrom,

@@ -252,6 +252,10 @@ export async function startFakeVideoServer(
       if (order !== 'asc' && order !== 'desc') {
         throw invalid(`Invalid 'order': expected 'asc' or 'desc', got '${order}'.`, 'order');
       }
+      if (store.listFailures.left > 0) {
+        store.listFailures.left--;
+        throw new ApiError(store.listFailures.status, { message: 'Bad gateway.' });
+      }
       return store.list({ after, limit: n, order });
     },
   );
@@ -290,6 +294,9 @@ export async function startFakeVideoServer(
     },
     setLimits: (limits) => {
       store.limits = { ...store.limits, ...limits };
+    },
+    failLists: (n, status = 502) => {
+      store.listFailures = { left: n, status };
     },
     get createCalls() {
       return store.calls;

@@ -48,6 +48,8 @@ export class VideoStore {
   rules: Rule[] = [];
   limits: Required<Limits> = { rpm: null, maxConcurrent: null };
   count429 = 0;
+  /** `GET /videos` answers `status` this many more times (failLists). */
+  listFailures = { left: 0, status: 502 };
   private seq = 0;
   private rpmHits: number[] = [];
   private attempts = new Map<string, number>();
@@ -66,6 +68,7 @@ export class VideoStore {
     this.requests.length = 0;
     this.sentWebhooks.length = 0;
     this.count429 = 0;
+    this.listFailures = { left: 0, status: 502 };
     this.rpmHits = [];
     this.attempts.clear();
   }

@@ -61,6 +61,11 @@ export interface Behaviour {
   contentChunkDelayMs?: number;
   /** Default 512. */
   contentChunkBytes?: number;
+  /**
+   * The video is listed and retrieved with `prompt: null`, as a gateway that keeps no prompts
+   * answers: a client searching for a lost create cannot tell this render from its own.
+   */
+  hidePrompt?: boolean;
 }
 
 export type ResolvedBehaviour = Required<Omit<Behaviour, 'error' | 'httpStatus'>> &
@@ -205,6 +210,8 @@ export interface FakeVideoServer extends AsyncDisposable {
   /** Appends a rule; rules are tried in the order they were added, first match wins. */
   when(match: string | RegExp, behaviour: Behaviour): void;
   setLimits(limits: Limits): void;
+  /** The next `n` `GET /videos` (the list a lost create is looked for in) answer `status` (502). */
+  failLists(n: number, status?: number): void;
   /** Submissions received (create and remix), including refused ones (not those failing auth). */
   readonly createCalls: readonly CreateCall[];
   /** Submissions whose prompt equals `match` (string) or tests true (RegExp); all when omitted. */

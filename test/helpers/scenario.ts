@@ -96,6 +96,7 @@ export async function variantsOf(t: TestApp, runId: string) {
     prompt: string;
     status: string;
     error_code: string | null;
+    error_message: string | null;
     attempts: number;
     provider: string;
     provider_job_id: string | null;

@@ -247,7 +247,7 @@ describe('runway provider: output URLs and cancel', () => {
 
     fake.staleOutputs(2);
     const err = await providerError(provider.download(jobId, 'video'));
-    expect(err).toMatchObject({ kind: 'transient', code: 'output_expired', status: 403 });
+    expect(err).toMatchObject({ kind: 'permanent', code: 'output_expired', status: 403 });
     expect(fake.outputFetches).toHaveLength(4);
   });
 

@@ -135,6 +135,107 @@ describe('runs on an OpenAI-compatible gateway', () => {
     expect(done.counts).toMatchObject({ ready: 2, failed: 0 });
   });
 
+  it('holds a lost create it cannot tell apart; run retry and a later run leave it alone', {
+    timeout: 40_000,
+  }, async () => {
+    // The create is received (and renders), the answer is lost, and the gateway lists the render
+    // without its prompt: findExisting cannot rule out that it is ours.
+    fake.when('unseen', { outcome: 'drop_connection', failTimes: 1, hidePrompt: true });
+    const s = await setupCampaign(t, auth, {
+      levels: { tone: ['unseen', 'seen'], setting: ['x'] },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'unverifiable' });
+    const held = await waitFor(
+      async () => (await variantsOf(t, run.id)).find((v) => v.status === 'held'),
+      { timeoutMs: 20_000, what: 'a held variant' },
+    );
+    expect(held.error_code).toBe('ambiguous_create');
+    expect(held.error_message).toContain('existing_render_unverifiable');
+    expect(fake.createCount(held.prompt)).toBe(1);
+    const { rows: events } = await t.testDb.pool.query(
+      `SELECT type FROM events WHERE data->>'variant_id' = $1`,
+      [held.id],
+    );
+    expect(events.map((e) => e.type)).toContain('variant.held');
+    await waitFor(async () =>
+      (await variantsOf(t, run.id)).some((v) => v.status === 'ready') ? true : undefined,
+    );
+    const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+      t.app.inject({ method, url, headers: { authorization: auth }, payload: payload as object });
+    const open = (await api('GET', `/v1/runs/${run.id}`)).json();
+    expect(open).toMatchObject({ status: 'running', counts: { held: 1, ready: 1 } });
+    // Neither a run retry nor a later run asking for the same variant creates it again.
+    const retry = await api('POST', `/v1/runs/${run.id}/retry`);
+    // 202 with nothing retried today; the route's description promises a 422 instead.
+    expect(retry.statusCode === 422 || retry.json().retried === 0).toBe(true);
+    const later = await startRun(t, auth, { ...s, key: 'unverifiable-later' });
+    expect(later.variant_count).toBe(2);
+    await workers.reconcile();
+    expect((await variantsOf(t, later.id)).map((v) => v.status).sort()).toEqual(['held', 'ready']);
+    expect(fake.createCount(held.prompt)).toBe(1);
+
+    // Only a person accepting a possible second charge sends it again.
+    const ok = await api('POST', `/v1/variants/${held.id}/resubmit`, {
+      accept_possible_duplicate_charge: true,
+    });
+    expect(ok.statusCode).toBe(200);
+    const done = await waitForRun(t, auth, run.id, 'completed', 20_000);
+    expect(done.counts).toMatchObject({ ready: 2, held: 0 });
+    expect(fake.createCount(held.prompt)).toBe(2);
+  });
+
+  it('holds a variant whose last attempt ended in an ambiguous create', {
+    timeout: 30_000,
+  }, async () => {
+    // A 502 on create says nothing about whether the upstream took the render.
+    fake.when('gateway-down', { outcome: 'error_5xx', httpStatus: 502 });
+    await workers.close();
+    const s = await setupCampaign(t, auth, { levels: { tone: ['gateway-down'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'last-ambiguous' });
+    const [v] = await variantsOf(t, run.id);
+    // One attempt instead of eight, so the first one is the last.
+    const queue = t.infra.queues.get('render-openai');
+    await queue.remove(v!.id);
+    await queue.add('render-openai', { variantId: v!.id }, { jobId: v!.id, attempts: 1 });
+    workers = startTestWorkers(t, workerEnv());
+    const ended = await waitFor(async () => {
+      const [x] = await variantsOf(t, run.id);
+      return x && ['held', 'failed'].includes(x.status) ? x : undefined;
+    });
+    expect(ended).toMatchObject({ status: 'held', error_code: 'ambiguous_create' });
+    expect(ended.error_message).toContain('502');
+    expect(fake.createCount(ended.prompt)).toBe(1);
+  });
+
+  it('holds a variant whose last lookup for a lost create could not answer', {
+    timeout: 30_000,
+  }, async () => {
+    // The create is received, its answer lost; the list that would find the render then fails.
+    fake.when('lookup-down', { outcome: 'drop_connection' });
+    fake.failLists(100);
+    await workers.close();
+    const s = await setupCampaign(t, auth, { levels: { tone: ['lookup-down'], setting: ['x'] } });
+    const run = await startRun(t, auth, { ...s, key: 'last-lookup' });
+    const [v] = await variantsOf(t, run.id);
+    // Two attempts: the create, then the lookup as the last one.
+    const queue = t.infra.queues.get('render-openai');
+    await queue.remove(v!.id);
+    await queue.add('render-openai', { variantId: v!.id }, { jobId: v!.id, attempts: 2 });
+    workers = startTestWorkers(t, workerEnv());
+    const ended = await waitFor(async () => {
+      const [x] = await variantsOf(t, run.id);
+      return x && ['held', 'failed'].includes(x.status) ? x : undefined;
+    });
+    expect(ended).toMatchObject({ status: 'held', error_code: 'ambiguous_create' });
+    expect(fake.createCount(ended.prompt)).toBe(1);
+    const lists = fake.requests.filter(
+      (r) => r.method === 'GET' && r.url.startsWith('/v1/videos?'),
+    );
+    // The SDK retries reads: every one of them failed, and nothing was created after them.
+    expect(lists.length).toBeGreaterThan(0);
+    expect(lists.every((r) => r.status === 502)).toBe(true);
+  });
+
   it('cancels what is not yet paid for', async () => {
     fake.when('slow', { queuedMs: 60_000 });
     const s = await setupCampaign(t, auth, {

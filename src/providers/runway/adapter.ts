@@ -336,11 +336,13 @@ export function createRunwayProvider(options: RunwayProviderOptions): RunwayProv
         return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       }
       await res.body?.cancel().catch(() => {});
-      // Signed output URLs expire (403/404 from the output host): re-mint once, then give up.
+      // Signed output URLs expire (403/404 from the output host): re-mint once. A URL minted a
+      // moment ago and refused all the same means the output is gone: permanent, the variant
+      // ends at once. Any other answer may pass: transient.
       const expired = res.status === 403 || res.status === 404;
       if (expired && attempt === 0) continue;
       throw new ProviderError(`output of task ${jobId} answered ${res.status}`, {
-        kind: 'transient',
+        kind: expired ? 'permanent' : 'transient',
         code: expired ? 'output_expired' : 'download_failed',
         status: res.status,
       });
