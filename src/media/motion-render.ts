@@ -123,10 +123,10 @@ function textLines(
   // A one-second shot still shows every entrance, just faster.
   const k = Math.min(1, o.seconds / 4);
   const x = layout.column.cx;
-  const fit = (fs: number) => charsThatFit(layout.column.width, fs);
+  const charsPerLine = (fs: number) => charsThatFit(layout.column.width, fs);
   const blocks: { lines: string[]; fs: number; pitch: number; kind: string }[] = [];
   const add = (text: string | undefined, fs: number, maxLines: number, kind: string) => {
-    const lines = text?.trim() ? wrapCaptions([text], fit(fs), maxLines) : [];
+    const lines = text?.trim() ? wrapCaptions([text], charsPerLine(fs), maxLines) : [];
     if (lines.length) blocks.push({ lines, fs, pitch: lineHeightFor(fs), kind });
   };
   add(o.kicker, Math.round(m * 0.034), 1, 'kicker');
@@ -231,7 +231,7 @@ export async function renderMotion(
     graph.push(
       [
         `[still]loop=loop=${frames - 1}:size=1:start=0,setpts=N/${fps}/TB`,
-        `scale=w='2*trunc(${W}*${grow}/2)':h='2*trunc(${H}*${grow}/2)':eval=frame:flags=bicubic`,
+        `scale=w='2*trunc(${W}*${grow}/2)':h='2*trunc(${H}*${grow}/2)':eval=frame:flags=bilinear`,
         `crop=${W}:${H}:x='(iw-ow)*(${pan.x0.toFixed(3)}+${(pan.x1 - pan.x0).toFixed(3)}*${p})':y='(ih-oh)*(${pan.y0.toFixed(3)}+${(pan.y1 - pan.y0).toFixed(3)}*${p})'`,
         `${text ?? 'null'}`,
         'format=yuv420p[v]',
