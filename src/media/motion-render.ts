@@ -120,7 +120,8 @@ function textLines(
 ): CaptionLine[] {
   const { width: W, height: H } = o;
   const m = Math.min(W, H);
-  // A one-second shot still shows every entrance, just faster.
+  // Everything has entered by 0.95 s of a 4 s shot (thumbnails are taken at 1 s); shorter
+  // shots run the same entrances faster.
   const k = Math.min(1, o.seconds / 4);
   const x = layout.column.cx;
   const charsPerLine = (fs: number) => charsThatFit(layout.column.width, fs);
@@ -142,16 +143,16 @@ function textLines(
   for (const b of blocks) {
     b.lines.forEach((text, i) => {
       const line: CaptionLine = { text, x, y: y + i * b.pitch, fontsize: b.fs };
-      if (b.kind === 'kicker') line.enter = { at: 0.15 * k, fade: 0.4 * k };
+      if (b.kind === 'kicker') line.enter = { at: 0.1 * k, fade: 0.35 * k };
       if (b.kind === 'headline') {
         line.bold = true;
-        line.enter = { at: (0.35 + 0.12 * i) * k, fade: 0.5 * k, slide: Math.round(H * 0.025) };
+        line.enter = { at: (0.2 + 0.1 * i) * k, fade: 0.45 * k, slide: Math.round(H * 0.025) };
       }
       if (b.kind === 'cta') {
         line.y += Math.round(b.fs * 0.4);
         line.color = colours.buttonText;
         line.box = { color: colours.button, padding: Math.round(b.fs * 0.4) };
-        line.enter = { at: 1.1 * k, fade: 0.35 * k };
+        line.enter = { at: 0.6 * k, fade: 0.3 * k };
       }
       out.push(line);
     });

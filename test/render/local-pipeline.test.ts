@@ -242,7 +242,8 @@ describe('a run on the local provider', () => {
     expect(accepted.statusCode).toBe(202);
     const runId = accepted.json().id;
     await waitFor(
-      async () => (await api('GET', `/v1/runs/${runId}`)).json().status === 'completed',
+      async () =>
+        (await api('GET', `/v1/runs/${runId}`)).json().status === 'completed' || undefined,
       { timeoutMs: 90_000, what: 'the motion run to complete' },
     );
     const [v] = (await api('GET', `/v1/variants?run_id=${runId}`)).json().data;
