@@ -101,7 +101,7 @@ function layoutFor(W: number, H: number, sw: number, sh: number, hasImage: boole
   if (W > H) {
     return {
       product: { cx: sw * 0.28, cy: sh * 0.5, w: sw * 0.44, h: sh * 0.74 },
-      column: { cx: W * 0.73, width: W * 0.46 },
+      column: { cx: W * 0.75, width: W * 0.42 },
       textCentre: 0.5,
     };
   }
@@ -242,6 +242,9 @@ export async function renderMotion(
     await writeAtomically(o.out, (tmp) =>
       ctx.runner.ffmpeg(
         [
+          // x264 has the cores; filter threads would only add switching on a 2-core worker.
+          '-filter_complex_threads',
+          '1',
           '-f',
           'lavfi',
           '-i',
