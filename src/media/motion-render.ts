@@ -163,8 +163,9 @@ function textLines(
 
 /**
  * The local provider's motion template: a per-level gradient with the product on it, built
- * once as a still larger than the frame, then a slow push-in and pan over it (scale per frame
- * plus a moving crop: cheaper than zoompan here, see bench/local-render.ts), with the key
+ * once as a still larger than the frame, then a slow push-in and pan over it (a bilinear scale
+ * per frame plus a moving crop: a little cheaper than zoompan, whose integer crop also jitters;
+ * bench/local-render.ts measures both), with the key
  * message and the call to action animated in through libass. The logo is not drawn: the
  * composite step burns it in for every provider.
  */
