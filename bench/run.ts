@@ -14,6 +14,7 @@ const all = [
   'limits',
   'webhooks',
   'reports',
+  'local-render',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 

@@ -131,8 +131,22 @@ const ASS_SIZE_PER_EM = 1.164;
 
 export interface CaptionLine {
   text: string;
-  /** Top of the line; lines are centred horizontally. */
+  /** Top of the line. */
   y: number;
+  /** Centre of the line; the frame's centre by default. */
+  x?: number | undefined;
+  /** This line's em size in pixels, over the style's. */
+  fontsize?: number | undefined;
+  /** This line's `rrggbb`, over the style's. */
+  color?: string | undefined;
+  bold?: boolean | undefined;
+  /** Drawn on an opaque box of this `rrggbb` (a button), `padding` pixels around the text. */
+  box?: { color: string; padding: number } | undefined;
+  /**
+   * Animates the line in: it appears `at` seconds into the clip, fading in over `fade` seconds
+   * while sliding up from `slide` pixels below its place.
+   */
+  enter?: { at: number; fade: number; slide?: number | undefined } | undefined;
 }
 
 export interface CaptionStyle {
@@ -154,6 +168,57 @@ function assColour(rgb: string, opacity = 1): string {
   return `&H${alpha}${hex.slice(4, 6)}${hex.slice(2, 4)}${hex.slice(0, 2)}`.toUpperCase();
 }
 
+/** `rrggbb` to a colour override tag's `&HBBGGRR&` (opaque). */
+function assBgr(rgb: string): string {
+  return `&H${assColour(rgb).slice(4)}&`;
+}
+
+/** A finite number for an override tag, never NaN or exponent notation. */
+function num(value: number, name: string): string {
+  if (!Number.isFinite(value)) throw new Error(`caption ${name} must be a finite number`);
+  return String(Math.round(value));
+}
+
+/** Seconds to ASS's `h:mm:ss.cc`. */
+function assTime(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error('caption times must be >= 0');
+  const cs = Math.round(seconds * 100);
+  const h = Math.floor(cs / 360_000);
+  const m = Math.floor(cs / 6000) % 60;
+  const s = Math.floor(cs / 100) % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${h}:${pad(m)}:${pad(s)}.${pad(cs % 100)}`;
+}
+
+/**
+ * A line's override tags, built only from numbers and validated colours (user text never
+ * reaches a tag): position or move, then size, weight, colour, box and fade.
+ */
+function lineTags(width: number, line: CaptionLine): string {
+  const x = num(line.x ?? width / 2, 'x');
+  const y = num(line.y, 'y');
+  const tags: string[] = [];
+  const enter = line.enter;
+  const slide = enter?.slide ?? 0;
+  if (enter && slide !== 0) {
+    const ms = num(enter.fade * 1000, 'fade');
+    tags.push(`\\move(${x},${num(line.y + slide, 'slide')},${x},${y},0,${ms})`);
+  } else {
+    tags.push(`\\pos(${x},${y})`);
+  }
+  if (line.fontsize !== undefined) {
+    tags.push(`\\fs${num(Math.max(1, line.fontsize * ASS_SIZE_PER_EM), 'fontsize')}`);
+  }
+  if (line.bold) tags.push('\\b1');
+  if (line.color) tags.push(`\\1c${assBgr(line.color)}`);
+  if (line.box) {
+    tags.push(`\\3c${assBgr(line.box.color)}\\3a&H00&`);
+    tags.push(`\\bord${num(line.box.padding, 'padding')}`);
+  }
+  if (enter) tags.push(`\\fad(${num(enter.fade * 1000, 'fade')},0)`);
+  return tags.join('');
+}
+
 /**
  * One script per render: PlayRes is the video's size, so positions and sizes are pixels.
  * Encoding -1 lets libass pick each line's base direction from its first strong character,
@@ -170,36 +235,38 @@ export function assScript(p: {
   const size = Math.max(1, Math.round(style.fontsize * ASS_SIZE_PER_EM));
   const outline = style.outline ?? 0;
   const colour = assColour(style.color);
-  const styleLine = [
-    'Style: Caption',
-    'sans-serif',
-    size,
-    colour,
-    colour,
-    assColour('000000', 0.35),
-    assColour('000000', 0),
-    0,
-    0,
-    0,
-    0,
-    100,
-    100,
-    0,
-    0,
-    1,
-    outline,
-    0,
-    8,
-    0,
-    0,
-    0,
-    -1,
-  ].join(',');
-  const x = Math.round(p.width / 2);
-  const events = p.lines.map(
-    (line) =>
-      `Dialogue: 0,0:00:00.00,9:59:59.99,Caption,,0,0,0,,{\\pos(${x},${Math.round(line.y)})}${assEscape(line.text)}`,
-  );
+  const styleLine = (name: string, borderStyle: 1 | 3) =>
+    [
+      `Style: ${name}`,
+      'sans-serif',
+      size,
+      colour,
+      colour,
+      assColour('000000', 0.35),
+      assColour('000000', 0),
+      0,
+      0,
+      0,
+      0,
+      100,
+      100,
+      0,
+      0,
+      borderStyle,
+      borderStyle === 1 ? outline : 0,
+      0,
+      8,
+      0,
+      0,
+      0,
+      -1,
+    ].join(',');
+  const boxed = p.lines.some((l) => l.box);
+  const events = p.lines.map((line) => {
+    const start = line.enter ? assTime(line.enter.at) : '0:00:00.00';
+    const style = line.box ? 'Box' : 'Caption';
+    return `Dialogue: 0,${start},9:59:59.99,${style},,0,0,0,,{${lineTags(p.width, line)}}${assEscape(line.text)}`;
+  });
   return [
     '[Script Info]',
     'ScriptType: v4.00+',
@@ -211,7 +278,9 @@ export function assScript(p: {
     '',
     '[V4+ Styles]',
     'Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding',
-    styleLine,
+    styleLine('Caption', 1),
+    // BorderStyle 3 draws the outline as an opaque box: its colour and padding come per line.
+    ...(boxed ? [styleLine('Box', 3)] : []),
     '',
     '[Events]',
     'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text',

@@ -16,6 +16,7 @@ import {
   type ThumbnailOptions,
   thumbnail,
 } from './local-render.ts';
+import { type RenderMotionOptions, renderMotion } from './motion-render.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
 export type { CaptionFonts, MediaBinaries } from './binaries.ts';
@@ -43,6 +44,7 @@ export type { FsStorageOptions } from './fs-storage.ts';
 export { createFsStorage, FsStorage } from './fs-storage.ts';
 export type { RenderCardOptions, ThumbnailOptions } from './local-render.ts';
 export { colourFor } from './local-render.ts';
+export type { RenderMotionOptions } from './motion-render.ts';
 export type { ImageHeader, ProbeResult } from './probe.ts';
 export { readImageHeader } from './probe.ts';
 export type {
@@ -76,6 +78,11 @@ export interface Media {
   probe(file: string, opts?: { signal?: AbortSignal | undefined }): Promise<ProbeResult>;
   /** Renders the local provider's title card; resolves with the probe of the result. */
   renderCard(opts: RenderCardOptions): Promise<ProbeResult>;
+  /**
+   * Renders the local provider's motion template (product image with a slow push-in, key
+   * message and call to action animated in); resolves with the probe of the result.
+   */
+  renderMotion(opts: RenderMotionOptions): Promise<ProbeResult>;
   /** Writes a JPEG frame from early in the clip. */
   thumbnail(input: string, out: string, opts?: ThumbnailOptions): Promise<void>;
   /** Burns logo and text into a video; resolves with the probe of the result. */
@@ -126,6 +133,7 @@ export function createMedia(deps: MediaDeps): Media {
   return {
     probe: (file, opts) => probe(runner.ffprobe, file, opts),
     renderCard: (opts) => renderCard(ctx, opts),
+    renderMotion: (opts) => renderMotion(ctx, opts),
     thumbnail: (input, out, opts) => thumbnail(ctx, input, out, opts),
     composite: (opts) => composite(ctx, opts),
     async decodeCheck(file, opts) {

@@ -38,7 +38,7 @@ export interface RenderCardOptions {
 
 const HEX = /^#?([0-9a-f]{6})$/i;
 
-function parseHexColour(value: string): string {
+export function parseHexColour(value: string): string {
   const match = HEX.exec(value.trim());
   if (!match?.[1]) {
     throw new MediaError(`not a #rrggbb colour: ${JSON.stringify(value)}`, {
@@ -74,13 +74,13 @@ export function colourFor(key: string): string {
 }
 
 /** Rec. 709 luma; picks dark captions for light backgrounds a caller may pass. */
-function isLight(hex: string): boolean {
+export function isLight(hex: string): boolean {
   const n = Number.parseInt(hex, 16);
   const luma = 0.2126 * ((n >> 16) & 255) + 0.7152 * ((n >> 8) & 255) + 0.0722 * (n & 255);
   return luma > 160;
 }
 
-function requireEvenSize(width: number, height: number): void {
+export function requireEvenSize(width: number, height: number): void {
   const ok = (n: number) => Number.isInteger(n) && n >= 16 && n <= 4096 && n % 2 === 0;
   if (!ok(width) || !ok(height)) {
     // yuv420p halves chroma in both directions, so x264 rejects odd sizes.
@@ -91,7 +91,7 @@ function requireEvenSize(width: number, height: number): void {
 }
 
 /** Formats seconds for the command line without exponent notation. */
-function secondsArg(seconds: number): string {
+export function secondsArg(seconds: number): string {
   return seconds.toFixed(3).replace(/\.?0+$/, '');
 }
 

@@ -16,6 +16,10 @@ export interface RenderSpec {
   captions?: readonly string[] | undefined;
   /** Local provider: `#rrggbb`, usually `colourFor(level key)`. */
   background?: string | undefined;
+  /** Local provider's motion template: the brief's key message, drawn as the headline. */
+  keyMessage?: string | undefined;
+  /** Local provider's motion template: the brief's call to action, drawn as a button. */
+  callToAction?: string | undefined;
   /**
    * The campaign's first-frame image (`video.reference_asset_id`), present only when the
    * variant's model takes one (`VideoProvider.takesImage`). Each adapter hands it over in the

@@ -114,6 +114,8 @@ function createRenderSteps(deps: RenderDeps) {
         (d) => d.levels.find((l) => l.key === v.levels[d.key])?.label ?? v.levels[d.key] ?? '',
       ),
       background: colourFor(firstLevel ?? v.id),
+      keyMessage: v.brief.key_message,
+      callToAction: v.brief.call_to_action,
     };
   }
 

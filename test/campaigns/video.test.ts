@@ -151,6 +151,7 @@ describe('campaign video settings against the catalog', () => {
     // A model that takes no image refuses one rather than ignoring it.
     const local = await create({
       provider: 'local',
+      model: 'card-v1',
       seconds: 4,
       size: '720x1280',
       reference_asset_id: image,

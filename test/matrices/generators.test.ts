@@ -76,7 +76,7 @@ describe('a generator dimension spanning local, runway and fal', () => {
       preview.json().sample.map((v: { provider: string; model: string }) => [v.provider, v.model]),
     ).toEqual(
       [1, 2].flatMap(() => [
-        ['local', 'card-v1'],
+        ['local', 'motion-v1'],
         ['runway', 'gen4.5'],
         ['fal', 'fal-ai/pika/v2.2/text-to-video'],
       ]),
@@ -97,10 +97,10 @@ describe('a generator dimension spanning local, runway and fal', () => {
       [campaignId],
     );
     expect(rows.map((r) => [r.levels.generator, r.provider, r.model, r.cost])).toEqual([
-      ['card', 'local', 'card-v1', 0],
+      ['card', 'local', 'motion-v1', 0],
       ['gen45', 'runway', 'gen4.5', 0.6],
       ['pika', 'fal', 'fal-ai/pika/v2.2/text-to-video', 0.2],
-      ['card', 'local', 'card-v1', 0],
+      ['card', 'local', 'motion-v1', 0],
       ['gen45', 'runway', 'gen4.5', 0.6],
       ['pika', 'fal', 'fal-ai/pika/v2.2/text-to-video', 0.2],
     ]);
@@ -318,8 +318,8 @@ describe('generators and a reference image', () => {
       payload: form,
     });
     const image = asset.json().id as string;
-    // gen4.5 from the image; Pika's image-to-video takes it; Pika's text-to-video and the local
-    // card render from the prompt and leave it out.
+    // gen4.5 from the image; Pika's image-to-video takes it; Pika's text-to-video renders
+    // from the prompt and leaves it out; the local motion template puts it on screen.
     const withImage = await campaign({
       video: { provider: 'runway', seconds: 5, size: '720x1280', reference_asset_id: image },
     });

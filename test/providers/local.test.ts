@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createMedia, defaultMediaBinaries, type Media } from '../../src/media/index.ts';
+import {
+  createMedia,
+  defaultMediaBinaries,
+  type Media,
+  type RenderMotionOptions,
+} from '../../src/media/index.ts';
 import { createLocalProvider, keyWords } from '../../src/providers/local/adapter.ts';
 import { createProviders } from '../../src/providers/registry.ts';
 import { hasFtyp } from '../fake-provider/index.ts';
@@ -11,12 +16,17 @@ import { collect, providerError, spec } from './helpers.ts';
 
 const base = createMedia(defaultMediaBinaries());
 let renders: { lines: readonly string[]; background: string }[] = [];
+let motions: RenderMotionOptions[] = [];
 // Counts renders without changing what they do.
 const media: Media = {
   ...base,
   renderCard: (opts) => {
     renders.push({ lines: opts.lines, background: opts.background });
     return base.renderCard(opts);
+  },
+  renderMotion: (opts) => {
+    motions.push(opts);
+    return base.renderMotion(opts);
   },
 };
 
@@ -89,11 +99,64 @@ describe('local provider', () => {
   it('draws the given captions and shares one render between concurrent submits', async () => {
     renders = [];
     const provider = createLocalProvider({ media, workDir });
-    const s = spec({ seconds: 1, size: '320x180', captions: ['Summer', ' ', 'Beach'] });
+    const s = spec({
+      model: 'card-v1',
+      seconds: 1,
+      size: '320x180',
+      captions: ['Summer', ' ', 'Beach'],
+    });
     const [a, b] = await Promise.all([provider.submit(s), provider.submit(s)]);
     expect(a).toEqual(b);
     expect(renders).toHaveLength(1);
     expect(renders[0]?.lines).toEqual(['Summer', 'Beach']);
+  });
+
+  it('motion-v1 draws the product image, key message and CTA; equal specs give equal bytes', async () => {
+    motions = [];
+    const provider = createLocalProvider({ media, workDir });
+    expect(provider.takesImage?.('motion-v1')).toBe(true);
+    expect(provider.takesImage?.('card-v1')).toBe(false);
+    const { stdout: png } = await base.runner.ffmpeg(
+      ['-f', 'lavfi', '-i', 'color=c=red:s=200x150', '-frames:v', '1'].concat([
+        '-f',
+        'image2pipe',
+        '-vcodec',
+        'png',
+        '-',
+      ]),
+      { captureStdout: true },
+    );
+    const image = { bytes: png, contentType: 'image/png', width: 200, height: 150, sha256: 'x' };
+    const same = {
+      model: 'motion-v1',
+      seconds: 1,
+      size: '360x640',
+      prompt: 'A bold ad for Fizz in Paris',
+      captions: ['Bold', 'Paris'],
+      background: '#225588',
+      keyMessage: 'Cold fizz',
+      callToAction: 'Order now',
+      image,
+    };
+    const a = spec(same);
+    const b = spec(same);
+    await provider.submit(a);
+    await provider.submit(b);
+    expect(motions).toHaveLength(2);
+    expect(motions[0]).toMatchObject({
+      kicker: 'Bold · Paris',
+      headline: 'Cold fizz',
+      cta: 'Order now',
+      background: '#225588',
+    });
+    expect(motions[0]?.image).toMatch(/\.image$/);
+    const bytes = async (v: string) =>
+      (await collect(await provider.download(`local_${v}`, 'video'))).bytes;
+    const [va, vb] = [await bytes(a.variantId), await bytes(b.variantId)];
+    expect(va.length).toBeGreaterThan(1000);
+    expect(Buffer.compare(va, vb)).toBe(0);
+    // The image's temp copy is gone once the render is.
+    expect((await readdir(join(workDir, 'local'))).filter((f) => f.endsWith('.image'))).toEqual([]);
   });
 
   it('knows nothing of a variant it never rendered', async () => {

@@ -35,14 +35,14 @@ const api = (
     ...(payload ? { payload: payload as object } : {}),
   });
 
-async function redLogo() {
+async function redLogo(width = 64, height = 64) {
   const png = (
     await t.infra.media.runner.ffmpeg(
       [
         '-f',
         'lavfi',
         '-i',
-        'color=c=red:s=64x64',
+        `color=c=red:s=${width}x${height}`,
         '-frames:v',
         '1',
         '-f',
@@ -212,5 +212,66 @@ describe('a run on the local provider', () => {
       headers: { authorization: other },
     });
     expect(theirs.statusCode).toBe(404);
+  });
+
+  it('renders a campaign with a product image as a motion ad, to ready', {
+    timeout: 120_000,
+  }, async () => {
+    const product = await redLogo(320, 240);
+    const campaign = (
+      await api('POST', '/v1/campaigns', {
+        name: 'Local motion',
+        brief: { product: 'Fizz', key_message: 'Cold fizz, hot city', call_to_action: 'Order now' },
+        prompt_template: 'A {{tone}} ad for {{brief.product}}',
+        video: { provider: 'local', seconds: 4, size: '720x1280', reference_asset_id: product },
+        overlay: { logo_position: 'top-right' },
+      })
+    ).json();
+    expect(campaign.video).toMatchObject({ model: 'motion-v1', reference_asset_id: product });
+    const matrix = (
+      await api('POST', `/v1/campaigns/${campaign.id}/matrices`, {
+        dimensions: [{ key: 'tone', levels: [{ key: 'bold', label: 'Bold' }] }],
+      })
+    ).json();
+    const accepted = await api(
+      'POST',
+      `/v1/campaigns/${campaign.id}/runs`,
+      { matrix_id: matrix.id, design: { type: 'full' } },
+      { 'idempotency-key': 'local-motion' },
+    );
+    expect(accepted.statusCode).toBe(202);
+    const runId = accepted.json().id;
+    await waitFor(
+      async () =>
+        (await api('GET', `/v1/runs/${runId}`)).json().status === 'completed' || undefined,
+      { timeoutMs: 90_000, what: 'the motion run to complete' },
+    );
+    const [v] = (await api('GET', `/v1/variants?run_id=${runId}`)).json().data;
+    expect(v).toMatchObject({
+      status: 'ready',
+      model: 'motion-v1',
+      video: { content_type: 'video/mp4', width: 720, height: 1280 },
+    });
+    expect(v.video.duration_s).toBeCloseTo(4, 1);
+
+    const file = join(dir, 'motion.mp4');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, (await api('GET', v.video.url)).rawPayload);
+    const { stdout } = await t.infra.media.runner.ffprobe(
+      [
+        ...['-select_streams', 'v:0', '-count_frames'],
+        ...['-show_entries', 'stream=r_frame_rate,nb_read_frames', '-of', 'json'],
+        `file:${file}`,
+      ],
+      {},
+    );
+    expect(JSON.parse(stdout.toString()).streams[0]).toEqual({
+      r_frame_rate: '25/1',
+      nb_read_frames: '100',
+    });
+    // The product (red) sits in the upper part of the frame.
+    const px = await frame(v.video.url, 720, 1280);
+    const [r, g, b] = px(360, Math.round(1280 * 0.33));
+    expect([r > 180, g < 80, b < 80]).toEqual([true, true, true]);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { colourFor, type Media, MediaError } from '../../media/index.ts';
@@ -20,6 +20,8 @@ interface LocalProviderOptions {
 }
 
 const JOB_PREFIX = 'local_';
+/** The plain title card; every other model of the catalog is the motion template. */
+const CARD_MODEL = 'card-v1';
 /** Ids become file names, so nothing that could walk out of the directory gets through. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const SIZE = /^(\d{1,4})x(\d{1,4})$/;
@@ -121,16 +123,26 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
     const captions = spec.captions?.filter((c) => c.trim() !== '') ?? [];
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.${variantId}.${randomUUID()}.render.mp4`);
+    const image = spec.image ? join(dir, `.${variantId}.${randomUUID()}.image`) : undefined;
     try {
-      await media.renderCard({
-        out: tmp,
-        width,
-        height,
-        seconds: spec.seconds,
-        background: spec.background ?? colourFor(spec.prompt),
-        lines: captions.length > 0 ? captions : keyWords(spec.prompt),
-        signal,
-      });
+      const common = { out: tmp, width, height, seconds: spec.seconds, signal };
+      const background = spec.background ?? colourFor(spec.prompt);
+      if (spec.model === CARD_MODEL) {
+        const lines = captions.length > 0 ? captions : keyWords(spec.prompt);
+        await media.renderCard({ ...common, background, lines });
+      } else {
+        if (image && spec.image) await writeFile(image, spec.image.bytes);
+        await media.renderMotion({
+          ...common,
+          background,
+          image,
+          kicker: captions.join(' · '),
+          headline: spec.keyMessage?.trim() || keyWords(spec.prompt).join(' '),
+          cta: spec.callToAction,
+          // The camera move follows from what is drawn, so equal inputs give equal bytes.
+          seed: `${spec.prompt}\n${background}`,
+        });
+      }
       await media.thumbnail(tmp, thumbnailPath(variantId), { signal });
       // The MP4 appears last, so "the MP4 exists" means the whole render, thumbnail included.
       await rename(tmp, videoPath(variantId));
@@ -138,6 +150,7 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
       throw fromMediaError(err);
     } finally {
       await rm(tmp, { force: true });
+      if (image) await rm(image, { force: true });
     }
   }
 
@@ -204,5 +217,14 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
     return opts.signal ? addAbortSignal(opts.signal, stream) : stream;
   }
 
-  return { name: 'local', searchable: true, submit, findExisting, status, download };
+  return {
+    name: 'local',
+    searchable: true,
+    // The motion template puts the campaign's product image on screen; the card draws text only.
+    takesImage: (model: string) => model !== CARD_MODEL,
+    submit,
+    findExisting,
+    status,
+    download,
+  };
 }

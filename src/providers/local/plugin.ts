@@ -23,10 +23,18 @@ export const localPlugin = definePlugin({
     LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).default(2),
   },
   key: null,
-  catalog: () => ({
-    defaultModel: 'card-v1',
-    models: { 'card-v1': textModel(range(1, 20), Object.fromEntries(sizes.map((s) => [s, 0]))) },
-  }),
+  // motion-v1, the default, is a simple real ad: the product image (the campaign's reference
+  // image, optional) with a slow push-in, the key message and CTA animated in. card-v1 stays
+  // as a plain title card of the level labels: cheaper, and what a pipeline check needs.
+  catalog: () => {
+    const card = textModel(range(1, 20), Object.fromEntries(sizes.map((s) => [s, 0])));
+    const motion = {
+      ...card,
+      imageToVideo: true,
+      sizes: { textToVideo: sizes, imageToVideo: sizes },
+    };
+    return { defaultModel: 'motion-v1', models: { 'motion-v1': motion, 'card-v1': card } };
+  },
   limits: (env) => ({ rpm: env.LOCAL_RPM, maxConcurrent: env.LOCAL_MAX_CONCURRENT }),
   // Bounded by the worker's own concurrency, not by anyone's quota.
   quota: false,
