@@ -9,6 +9,7 @@ export { flatToRows } from './full.ts';
 export { generateDesign, generateFullFlat } from './generate.ts';
 export { countAllowed, isAllowed } from './space.ts';
 export { analyseDesign, designStats, maxAbsCorrelation } from './stats.ts';
+export { smallestEstimableBalanced } from './suggest.ts';
 export type {
   Design,
   DesignErrorCode,
