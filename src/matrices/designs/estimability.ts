@@ -38,7 +38,7 @@ export interface MainEffects {
 }
 
 /** Normalised Helmert contrasts: s×(s−1), columns orthogonal to 1 and each other, Σ_a P² = s. */
-function helmert(s: number): Float64Array {
+export function helmert(s: number): Float64Array {
   const out = new Float64Array(s * (s - 1));
   for (let j = 0; j < s - 1; j++) {
     const c = Math.sqrt(s / ((j + 1) * (j + 2)));

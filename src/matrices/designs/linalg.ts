@@ -119,3 +119,28 @@ export function inverseDiagonal(m: Float64Array, p: number): Float64Array | null
   }
   return out;
 }
+
+/** M⁻¹ of a symmetric positive definite matrix (through its Cholesky factor), or null. */
+export function inverse(m: Float64Array, p: number): Float64Array | null {
+  const l = cholesky(m, p);
+  if (!l) return null;
+  // L⁻¹ column by column, then M⁻¹ = L⁻ᵀ·L⁻¹.
+  const li = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) {
+    for (let i = j; i < p; i++) {
+      let s = i === j ? 1 : 0;
+      for (let k = j; k < i; k++) s -= l[i * p + k]! * li[k * p + j]!;
+      li[i * p + j] = s / l[i * p + i]!;
+    }
+  }
+  const out = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < p; k++) s += li[k * p + i]! * li[k * p + j]!;
+      out[i * p + j] = s;
+      out[j * p + i] = s;
+    }
+  }
+  return out;
+}

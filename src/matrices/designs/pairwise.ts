@@ -169,7 +169,7 @@ export function pairwiseDesign(cs: CompiledSpace, seed: number, maxVariants: num
   if (!optimal) {
     const plan = restartPlan(ctx);
     const first = coverAttempt(ctx, lb, best, seed, 0, plan.restarts, plan.candidates, null);
-    best = first.rows;
+    let top: Int32Array[] = first.rows;
     // Best of several seeds: where a tabu run gets stuck depends on its random path (5^10:
     // 42 rows with seed 0, 37 with most others), so EXTRA_ATTEMPTS more tabu runs on streams
     // derived from the seed continue from the best array so far, sharing one more run's worth
@@ -177,10 +177,11 @@ export function pairwiseDesign(cs: CompiledSpace, seed: number, maxVariants: num
     // design on any machine, and the first attempt is the single-seed construction unchanged,
     // so the result is never larger than it.
     const share = Math.floor(first.steps / EXTRA_ATTEMPTS);
-    for (let a = 1; a <= EXTRA_ATTEMPTS && best.length > lb; a++) {
-      const rows = coverAttempt(ctx, lb, best, seed, a, 0, plan.candidates, share).rows;
-      if (rows.length < best.length) best = rows;
+    for (let a = 1; a <= EXTRA_ATTEMPTS && top.length > lb; a++) {
+      const rows = coverAttempt(ctx, lb, top, seed, a, 0, plan.candidates, share).rows;
+      if (rows.length < top.length) top = rows;
     }
+    best = top;
   }
   if (best!.length > maxVariants) throw tooManyVariants(best!.length, maxVariants);
   return best!.map((row) => Array.from(row)).sort(compareRows);
