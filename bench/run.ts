@@ -5,7 +5,16 @@
 // The same module hooks as the entry point, so the benches load what production loads.
 import '../src/main/hooks.ts';
 
-const all = ['designs', 'prompts', 'fanout', 'pipeline', 'limits', 'webhooks', 'reports'];
+const all = [
+  'designs',
+  'preview',
+  'prompts',
+  'fanout',
+  'pipeline',
+  'limits',
+  'webhooks',
+  'reports',
+];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
 for (const name of chosen) {
