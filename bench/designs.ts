@@ -5,6 +5,7 @@
  */
 import * as covertable from 'covertable';
 import {
+  analyseDesign,
   type DesignSpace,
   designStats,
   generateDesign,
@@ -113,7 +114,7 @@ function benchPairwise(): void {
 
 function benchBalanced(): void {
   console.log(
-    '\n(3) balanced designs: max |correlation| between main-effect columns, level balance',
+    '\n(3) balanced designs: max |correlation| between main-effect columns, level balance, D-efficiency',
   );
   const cases: [string, DesignSpace, number | undefined][] = [
     ['3^4, n=9', { levels: uniform(4, 3), exclusions: [] }, 9],
@@ -143,9 +144,11 @@ function benchBalanced(): void {
     const rows = run.value.combinations;
     const stats = designStats(space, rows);
     const corr = maxAbsCorrelation(space.levels, rows);
+    const me = analyseDesign(space, rows).mainEffects;
     console.log(
       `  ${name.padEnd(24)} n=${String(rows.length).padStart(3)}  max|corr| ${corr.toFixed(4)}  ` +
-        `level_balance ${stats.level_balance.toFixed(4)}  pair_coverage ${stats.pair_coverage.toFixed(4)}  ${ms(run.ms)}`,
+        `level_balance ${stats.level_balance.toFixed(4)}  pair_coverage ${stats.pair_coverage.toFixed(4)}  ` +
+        `D-eff ${me.d_efficiency.toFixed(2)}${me.orthogonal ? ' (OA)' : ''}  ${ms(run.ms)}`,
     );
   }
 }

@@ -7,6 +7,7 @@ import '../src/main/hooks.ts';
 
 const all = [
   'designs',
+  'preview',
   'prompts',
   'fanout',
   'pipeline',

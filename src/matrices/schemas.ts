@@ -64,8 +64,83 @@ export const designSchema = z
 
 export type DesignInput = z.infer<typeof designSchema>;
 
+export const powerInputSchema = z
+  .object({
+    baseline_ctr: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .describe('Expected click-through rate of a variant, e.g. 0.012 for 1.2%'),
+    impressions_per_variant: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e12)
+      .optional()
+      .describe('Impressions each variant will get; or give media_budget_usd and cpm_usd'),
+    media_budget_usd: z
+      .number()
+      .positive()
+      .max(1e12)
+      .optional()
+      .describe('Media spend for the whole run, spread evenly over its variants'),
+    cpm_usd: z.number().positive().max(1e6).optional().describe('Cost per 1,000 impressions'),
+    confidence: z
+      .number()
+      .min(0.5)
+      .max(0.999)
+      .default(0.95)
+      .describe('Confidence of the two-sided test (1 − alpha)'),
+    power: z.number().min(0.5).max(0.999).default(0.8).describe('Chance to detect the MDE'),
+    variant_sd: z
+      .number()
+      .min(0)
+      .max(2)
+      .default(0.05)
+      .describe(
+        'Spread of true CTR between variants beyond their levels (SD on the log-odds scale); 0 assumes pure binomial noise',
+      ),
+    target_mde: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(0.1)
+      .describe('Relative CTR change to size impressions for: 0.1 = +10%'),
+  })
+  .superRefine((v, ctx) => {
+    const budget = v.media_budget_usd !== undefined || v.cpm_usd !== undefined;
+    if (v.impressions_per_variant !== undefined && budget) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [v.media_budget_usd !== undefined ? 'media_budget_usd' : 'cpm_usd'],
+        message: 'give impressions_per_variant or media_budget_usd with cpm_usd, not both',
+      });
+    } else if (v.impressions_per_variant === undefined && !budget) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['impressions_per_variant'],
+        message: 'required, unless media_budget_usd and cpm_usd are given',
+      });
+    } else if (budget && (v.media_budget_usd === undefined || v.cpm_usd === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [v.media_budget_usd === undefined ? 'media_budget_usd' : 'cpm_usd'],
+        message: 'media_budget_usd and cpm_usd go together',
+      });
+    }
+    if (v.baseline_ctr * (1 + v.target_mde) >= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target_mde'],
+        message: 'baseline_ctr × (1 + target_mde) must stay below 1',
+      });
+    }
+  })
+  .describe('Ask for the minimum detectable effect of each dimension before spending on media');
+
 export const previewBody = z.object({
   design: designSchema,
+  power: powerInputSchema.optional(),
   sample_size: z
     .number()
     .int()
@@ -174,6 +249,41 @@ export const planCounts = {
     .describe('Failed or cancelled variants of the campaign the run renders again, and pays for'),
 };
 
+const mde = z
+  .number()
+  .nullable()
+  .describe('Minimum detectable relative change in CTR (0.12 = +12%); null when not estimable');
+
+const powerSchema = z.object({
+  baseline_ctr: z.number(),
+  impressions_per_variant: z.number().int().describe('As given, or the media budget per variant'),
+  confidence: z.number(),
+  power: z.number(),
+  variant_sd: z.number(),
+  target_mde: z.number(),
+  mde: z
+    .record(z.string(), mde)
+    .describe("Per dimension: its least-sensitive level's MDE against the reference"),
+  impressions_needed_per_variant: z
+    .record(z.string(), z.number().int().nullable())
+    .describe(
+      'Per dimension: impressions per variant to detect target_mde; null when variant_sd alone hides it (more variants needed, not impressions)',
+    ),
+  dimensions: z.array(
+    z.object({
+      dimension: z.string(),
+      reference: z.string().nullable().describe('The level the others are compared with'),
+      levels: z.array(
+        z.object({
+          level: z.string(),
+          variants: z.number().int().describe('Variants of the design showing this level'),
+          mde,
+        }),
+      ),
+    }),
+  ),
+});
+
 export const previewSchema = z
   .object({
     variant_count: z.number().int().nonnegative().describe('Variants the design makes'),
@@ -218,6 +328,50 @@ export const previewSchema = z
           .describe(
             "The least balanced dimension's rarest level count divided by its commonest; 1 = every level equally often",
           ),
+        max_abs_correlation: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe(
+            'Largest |correlation| between level indicators of two different dimensions; 0 = every two dimensions crossed in proportion',
+          ),
+        parameters: z
+          .number()
+          .int()
+          .describe(
+            'Main-effects model size: 1 + Σ(levels − 1), the fewest variants that can estimate it',
+          ),
+        rank: z.number().int().describe('How many of those parameters the design can tell apart'),
+        estimable: z
+          .boolean()
+          .describe("Every level's effect against its dimension's first level can be estimated"),
+        d_efficiency: z
+          .number()
+          .min(0)
+          .max(100)
+          .describe(
+            "100·|X'X|^(1/p)/n of the main-effects model in orthonormal contrast coding: 100 for an orthogonal array, 0 when not estimable",
+          ),
+        orthogonal: z
+          .boolean()
+          .describe(
+            'An orthogonal array: every two dimensions show every level pair equally often',
+          ),
+        aliased_effects: z
+          .array(z.string())
+          .describe(
+            'Levels ("dimension=level") whose effect is a linear combination of others: not estimable',
+          ),
+        smallest_estimable_design: z
+          .object({ type: z.literal('balanced'), n: z.number().int() })
+          .nullable()
+          .describe(
+            'When the design cannot estimate every main effect: the smallest balanced design checked to estimate them all; null otherwise, or when no design can',
+          ),
+        warning: z
+          .string()
+          .nullable()
+          .describe('Why the design cannot be analysed as it stands, in words'),
       })
       .describe('How well the design supports comparing levels'),
     sample: z
@@ -231,6 +385,7 @@ export const previewSchema = z
         }),
       )
       .describe('The first sample_size variants with their rendered prompts and generators'),
+    power: powerSchema.optional().describe('Given a power request: what the design can detect'),
   })
   .meta({
     id: 'MatrixPreview',
@@ -243,7 +398,19 @@ export const previewSchema = z
         estimated_cost_usd: 0,
         unit_cost_usd: 0,
         budget: { budget_usd: 50, committed_usd: 0, remaining_usd: 50, fits: true, detail: null },
-        design_stats: { pair_coverage: 1, level_balance: 1 },
+        design_stats: {
+          pair_coverage: 1,
+          level_balance: 1,
+          max_abs_correlation: 0,
+          parameters: 9,
+          rank: 9,
+          estimable: true,
+          d_efficiency: 100,
+          orthogonal: true,
+          aliased_effects: [],
+          smallest_estimable_design: null,
+          warning: null,
+        },
         sample: [
           {
             levels: { tone: 'playful', city: 'paris' },

@@ -3,7 +3,8 @@ import type { Db } from '../db/client.ts';
 import { type FieldError, ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { ProviderCatalog } from '../providers/catalog.ts';
-import { countAllowed, designStats } from './designs/index.ts';
+import { designAnalysis } from './analysis.ts';
+import { countAllowed } from './designs/index.ts';
 import { glyphWarnings, type MissingGlyphs } from './glyph-warnings.ts';
 import {
   type ConstraintInput,
@@ -16,6 +17,7 @@ import {
   validateMatrix,
 } from './parse/index.ts';
 import { bindMatrix, planRun, prepareRun, roundUsd } from './plan.ts';
+import type { PowerInput } from './power.ts';
 import * as repo from './repository.ts';
 import type { DesignInput } from './schemas.ts';
 import { resolveVideos, videoOf } from './videos.ts';
@@ -172,7 +174,7 @@ export function createMatrixService(deps: {
     async preview(
       tenantId: string,
       id: string,
-      body: { design: DesignInput; sample_size: number },
+      body: { design: DesignInput; sample_size: number; power?: PowerInput | undefined },
     ) {
       const row = await get(tenantId, id);
       const campaign = await deps.campaigns.get(tenantId, row.campaignId);
@@ -190,7 +192,12 @@ export function createMatrixService(deps: {
         }),
       );
       const combinations = plan.combos;
-      const stats = designStats(toDesignSpace(row.document), combinations);
+      const analysis = designAnalysis({
+        matrix: row.document,
+        design: body.design,
+        combinations,
+        power: body.power,
+      });
       return {
         variant_count: plan.variantCount,
         new_variant_count: plan.newVariantCount,
@@ -205,7 +212,7 @@ export function createMatrixService(deps: {
           fits: plan.budget.fits,
           detail: plan.refusal?.detail ?? null,
         },
-        design_stats: { pair_coverage: stats.pair_coverage, level_balance: stats.level_balance },
+        design_stats: analysis.design_stats,
         sample: combinations.slice(0, body.sample_size).map((combo) => {
           const video = videoOf(plan.videos, combo);
           return {
@@ -216,6 +223,7 @@ export function createMatrixService(deps: {
             cost_usd: roundUsd(plan.priceOf(combo)),
           };
         }),
+        ...(analysis.power ? { power: analysis.power } : {}),
       };
     },
   };

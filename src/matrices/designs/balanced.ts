@@ -1,5 +1,6 @@
 import { anneal, type BalanceProblem } from './anneal.ts';
 import { DesignError, tooManyVariants } from './errors.ts';
+import { exchangeSwaps } from './exchange.ts';
 import { enumerateAllowed } from './full.ts';
 import { MAX_FIELD, primePower, raoHamming, raoHammingColumns } from './gf.ts';
 import { allowedLevels, allowedPairs, createPairIndex } from './pairs.ts';
@@ -77,7 +78,7 @@ function orthogonalArray(cs: CompiledSpace, n: number, rng: Rng, cap: number): I
  * Balanced design: `n` rows (default `defaultRuns`) where each level of each dimension appears
  * equally often (±1) and every pair of dimensions is crossed as evenly as possible. Exact OAs
  * when they exist (3^4/9, 2^7/8, 4^5/16, ...); otherwise simulated annealing over allowed rows
- * (see anneal.ts). n larger than the allowed count repeats rows as evenly as possible; a default
+ * (see anneal.ts) polished for D-efficiency by level swaps (exchange.ts). n larger than the allowed count repeats rows as evenly as possible; a default
  * n larger than the allowed count is lowered to it. Rows are sorted lexicographically.
  */
 export function balancedDesign(
@@ -120,7 +121,10 @@ export function balancedDesign(
       },
       pool,
     };
-    rows = anneal(problem, seed);
+    // The annealer evens level and pair counts; the swap exchange then raises D-efficiency
+    // without touching the level counts (issue 13: a swap optimiser beat the annealer's
+    // D-efficiency in 7 of 9 cases by 0.2-7 points).
+    rows = exchangeSwaps(cs, anneal(problem, seed), n, cap, createRng(seed, 31));
   }
   const out: number[][] = [];
   for (let r = 0; r < n; r++) out.push(Array.from(rows.subarray(r * k, r * k + k)));

@@ -4,10 +4,12 @@
  */
 export { defaultRuns } from './balanced.ts';
 export { DesignError } from './errors.ts';
+export type { MainEffects } from './estimability.ts';
 export { flatToRows } from './full.ts';
 export { generateDesign, generateFullFlat } from './generate.ts';
 export { countAllowed, isAllowed } from './space.ts';
-export { designStats, maxAbsCorrelation } from './stats.ts';
+export { analyseDesign, designStats, maxAbsCorrelation } from './stats.ts';
+export { smallestEstimableBalanced } from './suggest.ts';
 export type {
   Design,
   DesignErrorCode,

@@ -100,11 +100,46 @@ function tabuSteps(rows: number, k: number): number {
   return Math.max(20_000, Math.min(200_000, Math.floor(1.5e8 / (rows * k))));
 }
 
+const EXTRA_ATTEMPTS = 3;
+
+/**
+ * One seeded construction: the smallest of `restarts` greedy covers (or `start`, if smaller),
+ * then the tabu row-removal pass and a redundancy pass. Attempt 0 uses the streams the
+ * single-seed construction always used; attempt a > 0 its own block of streams.
+ */
+function coverAttempt(
+  ctx: CoverContext,
+  lb: number,
+  start: Int32Array[] | null,
+  seed: number,
+  attempt: number,
+  restarts: number,
+  candidates: number,
+  steps: number | null,
+): { rows: Int32Array[]; steps: number } {
+  const stream = (s: number) => (attempt === 0 ? s : 2000 + attempt * 100 + s);
+  let best = start;
+  for (let r = 0; r < restarts; r++) {
+    const rows = dropRedundantRows(ctx, greedyCover(ctx, createRng(seed, stream(r)), candidates));
+    if (best === null || rows.length < best.length) best = rows;
+  }
+  const budget = steps ?? tabuSteps(best!.length, ctx.cs.k);
+  const shrunk = shrinkCover(ctx, best!, createRng(seed, attempt === 0 ? 1000 : stream(99)), {
+    lowerBound: lb,
+    maxSteps: budget,
+    roundSteps: budget,
+    // Forbidding only an immediate undo worked best on 10^20 and 4^15 3^17 2^29.
+    tenure: 1,
+  });
+  return { rows: dropRedundantRows(ctx, shrunk), steps: budget };
+}
+
 /**
  * Pairwise (strength-2 covering array) design: every allowed pair of levels of any two
  * dimensions appears in at least one row; all rows are allowed; deterministic for a seed.
  * Construction: exact algebraic arrays when they apply (no exclusions), otherwise the smallest
- * of several seeded greedy runs, then a tabu-search row-removal pass and a redundancy pass.
+ * of several seeded greedy runs, then a tabu-search row-removal pass and a redundancy pass; the
+ * best of that and three more tabu runs on seeds derived from `seed` (see EXTRA_ATTEMPTS).
  * Rows are returned sorted lexicographically.
  */
 export function pairwiseDesign(cs: CompiledSpace, seed: number, maxVariants: number): number[][] {
@@ -133,19 +168,20 @@ export function pairwiseDesign(cs: CompiledSpace, seed: number, maxVariants: num
   }
   if (!optimal) {
     const plan = restartPlan(ctx);
-    for (let r = 0; r < plan.restarts; r++) {
-      const rows = dropRedundantRows(ctx, greedyCover(ctx, createRng(seed, r), plan.candidates));
-      if (best === null || rows.length < best.length) best = rows;
+    const first = coverAttempt(ctx, lb, best, seed, 0, plan.restarts, plan.candidates, null);
+    let top: Int32Array[] = first.rows;
+    // Best of several seeds: where a tabu run gets stuck depends on its random path (5^10:
+    // 42 rows with seed 0, 37 with most others), so EXTRA_ATTEMPTS more tabu runs on streams
+    // derived from the seed continue from the best array so far, sharing one more run's worth
+    // of steps. Every budget is a count of steps, never wall time, so a seed still gives one
+    // design on any machine, and the first attempt is the single-seed construction unchanged,
+    // so the result is never larger than it.
+    const share = Math.floor(first.steps / EXTRA_ATTEMPTS);
+    for (let a = 1; a <= EXTRA_ATTEMPTS && top.length > lb; a++) {
+      const rows = coverAttempt(ctx, lb, top, seed, a, 0, plan.candidates, share).rows;
+      if (rows.length < top.length) top = rows;
     }
-    const steps = tabuSteps(best!.length, cs.k);
-    const shrunk = shrinkCover(ctx, best!, createRng(seed, 1000), {
-      lowerBound: lb,
-      maxSteps: steps,
-      roundSteps: steps,
-      // Forbidding only an immediate undo worked best on 10^20 and 4^15 3^17 2^29.
-      tenure: 1,
-    });
-    best = dropRedundantRows(ctx, shrunk);
+    best = top;
   }
   if (best!.length > maxVariants) throw tooManyVariants(best!.length, maxVariants);
   return best!.map((row) => Array.from(row)).sort(compareRows);

@@ -1,4 +1,5 @@
 import { DesignError } from './errors.ts';
+import { type MainEffects, mainEffects } from './estimability.ts';
 import {
   allowedLevels,
   allowedPairs,
@@ -90,6 +91,17 @@ export function maxAbsCorrelation(
  * like any other.
  */
 export function designStats(space: DesignSpace, combinations: readonly number[][]): DesignStats {
+  return analyseDesign(space, combinations).stats;
+}
+
+/**
+ * designStats plus what the main-effects model can estimate from the design (see MainEffects),
+ * from one pass of counting.
+ */
+export function analyseDesign(
+  space: DesignSpace,
+  combinations: readonly number[][],
+): { stats: DesignStats; mainEffects: MainEffects } {
   const cs = compileSpace(space);
   const pi = createPairIndex(cs.levels);
   const n = combinations.length;
@@ -121,8 +133,11 @@ export function designStats(space: DesignSpace, combinations: readonly number[][
     else if (min !== Number.POSITIVE_INFINITY) balance = 0;
   }
   return {
-    pair_coverage: open === 0 ? 1 : covered / open,
-    level_balance: n === 0 && cs.k > 0 ? 0 : balance,
-    max_abs_correlation: n < 2 ? 0 : correlationFromCounts(pi, counts, flat, n),
+    stats: {
+      pair_coverage: open === 0 ? 1 : covered / open,
+      level_balance: n === 0 && cs.k > 0 ? 0 : balance,
+      max_abs_correlation: n < 2 ? 0 : correlationFromCounts(pi, counts, flat, n),
+    },
+    mainEffects: mainEffects(pi, counts, lc, n),
   };
 }
