@@ -47,7 +47,7 @@ describe('Student t', () => {
 describe('report-wide adjustment', () => {
   it('matches scipy false_discovery_control for Benjamini–Hochberg', () => {
     const p = benjaminiHochberg([0.01, 0.04, 0.03, 0.005, 0.5, null]);
-    [0.025, 0.05, 0.05, 0.025, 0.5].forEach((q, i) => expectRel(p[i], q, 1e-15));
+    for (const [i, q] of [0.025, 0.05, 0.05, 0.025, 0.5].entries()) expectRel(p[i], q, 1e-15);
     expect(p[5]).toBeNaN();
   });
 
