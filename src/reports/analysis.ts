@@ -8,17 +8,9 @@
 import type { Collected } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
 import { inferLevels, type LevelInference } from './inference.ts';
+import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
 import { finite, ratio } from './numbers.ts';
-import {
-  type Adjustment,
-  type BinomialRow,
-  type Dispersion,
-  fitLogistic,
-  type LogisticFit,
-  normalQuantile,
-  variantDispersion,
-  wilson,
-} from './stats/index.ts';
+import { type Adjustment, type Dispersion, normalQuantile, wilson } from './stats/index.ts';
 import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './verdicts.ts';
 
 export type AnalysisOptions = VerdictOptions;
@@ -45,6 +37,7 @@ interface LevelReport {
   prob_best: number | null;
   verdict: Verdict;
   note: string | null;
+  delivery: LevelDelivery;
 }
 
 export interface DimensionReport {
@@ -52,6 +45,8 @@ export interface DimensionReport {
   label: string;
   reference_level: string | null;
   summary: string;
+  /** Delivery warnings of its levels, one per imbalanced level. */
+  warnings: string[];
   levels: LevelReport[];
 }
 
@@ -65,6 +60,8 @@ export interface ModelReport {
   /** Variants the model was fitted on: those with impressions and a level in every dimension. */
   rows: number;
   excluded: { no_impressions: number; missing_levels: number };
+  /** Platforms entered as strata (reference first); empty when metrics have one platform. */
+  strata: { platform: string[] };
   parameters: number | null;
   rank: number | null;
   residual_df: number | null;
@@ -90,61 +87,20 @@ export interface ModelReport {
   thresholds: { min_impressions: number; min_clicks: number; alpha: number };
 }
 
-interface ModelRows {
-  rows: BinomialRow[];
-  noImpressions: number;
-  missingLevels: number;
-}
-
-function modelRows(c: Collected, D: number): ModelRows {
-  const rows: BinomialRow[] = [];
-  let noImpressions = 0;
-  let missingLevels = 0;
-  for (let i = 0; i < c.count; i++) {
-    if (!(c.impressions[i]! > 0)) {
-      noImpressions++;
-      continue;
-    }
-    const levels = c.levels.slice(i * D, i * D + D);
-    if (levels.some((l) => l < 0)) {
-      missingLevels++;
-      continue;
-    }
-    rows.push({ levels, successes: c.clicks[i]!, trials: c.impressions[i]! });
-  }
-  return { rows, noImpressions, missingLevels };
-}
-
-/** The fit and its between-variant dispersion; null without rows or dimensions. */
-export function fitModel(
-  dims: readonly { key: string; levels: readonly string[] }[],
-  rows: readonly BinomialRow[],
-): { fit: LogisticFit; dispersion: Dispersion } | null {
-  if (dims.length === 0 || rows.length === 0) return null;
-  const fit = fitLogistic({
-    dimensions: dims.map((d) => ({ name: d.key, levels: d.levels })),
-    rows,
-  });
-  const used = rows.filter((r) => r.trials > 0);
-  const dispersion = variantDispersion({
-    successes: used.map((r) => r.successes),
-    trials: used.map((r) => r.trials),
-    fitted: fit.fitted,
-    group: used.map((_, i) => i),
-    variants: used.length,
-    rank: fit.rank,
-  });
-  return { fit, dispersion };
-}
-
 export function analyse(
   c: Collected,
   dims: ReportDimension[],
   o: AnalysisOptions,
 ): { by_dimension: DimensionReport[]; model: ModelReport } {
   const D = dims.length;
-  const { rows, noImpressions, missingLevels } = modelRows(c, D);
-  const model = fitModel(dims, rows);
+  const data = modelData(c, D);
+  const { noImpressions, missingLevels } = data;
+  const model = fitModel(dims, data);
+  const delivery = deliveryBalance(
+    c,
+    dims.map((d) => d.levels.length),
+    data,
+  );
   const fit = model?.fit ?? null;
   const dispersion = model?.dispersion ?? null;
   const converged = fit?.converged ?? false;
@@ -207,6 +163,7 @@ export function analyse(
         prob_best: finite(e?.prob_best),
         verdict,
         note,
+        delivery: delivery[d]![l]!,
       };
     });
     return {
@@ -214,11 +171,16 @@ export function analyse(
       label: dim.label,
       reference_level: dim.levels[0] ?? null,
       summary: dimensionSummary(levels, { ...o, saturated }),
+      warnings: levels.flatMap((l) =>
+        l.delivery.warning ? [`${l.label}: ${l.delivery.warning}`] : [],
+      ),
       levels,
     };
   });
 
-  const formula = `clicks / impressions ~ ${dims.map((d) => d.key).join(' + ') || '1'}`;
+  const terms = dims.map((d) => d.key);
+  if (data.strata) terms.push('strata(platform)');
+  const formula = `clicks / impressions ~ ${terms.join(' + ') || '1'}`;
   const excluded = { no_impressions: noImpressions, missing_levels: missingLevels };
   const thresholds = {
     min_impressions: o.minImpressions,
@@ -228,7 +190,7 @@ export function analyse(
   const tests = inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
   const description = fit
-    ? `Binomial logistic regression (logit link) of clicks out of impressions on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${rows.length} variant${rows.length === 1 ? '' : 's'} with impressions (${noImpressions} without impressions left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
+    ? `Binomial logistic regression (logit link) of clicks out of impressions on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with impressions${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-CTR platform is compared within platforms)` : ''} (${noImpressions} without impressions left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
     : D === 0
       ? 'No model: the runs in scope have no dimensions.'
       : 'No model: no variant has impressions yet.';
@@ -241,8 +203,9 @@ export function analyse(
       family: 'binomial',
       link: 'logit',
       coding: 'treatment',
-      rows: rows.length,
+      rows: data.variants,
       excluded,
+      strata: { platform: data.strata ?? [] },
       parameters: fit?.parameters ?? null,
       rank: fit?.rank ?? null,
       residual_df: fit?.residual_df ?? null,

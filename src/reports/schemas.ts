@@ -99,6 +99,24 @@ const levelSchema = z.object({
     ),
   verdict,
   note: z.string().nullable().describe('Why there is no verdict or no number, when so'),
+  delivery: z
+    .object({
+      design_share: z.number().describe("The level's share of the modelled variants"),
+      impression_share: z.number().describe('Its share of their impressions'),
+      platform_mix_distance: z
+        .number()
+        .nullable()
+        .describe(
+          'Total variation distance between its impressions by platform and the overall mix; null with one platform',
+        ),
+      warning: z
+        .string()
+        .nullable()
+        .describe(
+          'Set when impression share is 1.5× off the design share or the platform mix is more than 0.1 away',
+        ),
+    })
+    .describe('Delivery against the design: platforms optimise delivery, so imbalance is flagged'),
 });
 
 export const reportSchema = z
@@ -149,6 +167,7 @@ export const reportSchema = z
         label: z.string(),
         reference_level: z.string().nullable(),
         summary: z.string().describe('One sentence: the strongest finding, or why there is none'),
+        warnings: z.array(z.string()).describe("Its levels' delivery warnings"),
         levels: z.array(levelSchema),
       }),
     ),
@@ -164,6 +183,11 @@ export const reportSchema = z
         no_impressions: z.number().int(),
         missing_levels: z.number().int(),
       }),
+      strata: z
+        .object({ platform: z.array(z.string()) })
+        .describe(
+          'Platforms entered as strata (one row per variant and platform), reference first; empty with one platform',
+        ),
       parameters: z.number().int().nullable(),
       rank: z.number().int().nullable(),
       residual_df: z.number().int().nullable(),

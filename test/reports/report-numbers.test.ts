@@ -30,7 +30,10 @@ function textbookWilson(x: number, n: number): [number, number] {
   return [(centre - half) / d, (centre + half) / d];
 }
 
-/** A variant's counts spread over three (date, platform) rows, as an ad platform reports them. */
+/**
+ * A variant's counts spread over three dates, as an ad platform reports them. One platform, so
+ * the model has no strata and the mpmath fits (which have none) apply.
+ */
 function spread(variantId: string, clicks: number, impressions: number) {
   const c1 = Math.floor(clicks / 2);
   const i1 = Math.floor(impressions / 2);
@@ -41,8 +44,7 @@ function spread(variantId: string, clicks: number, impressions: number) {
     { variant_id: variantId, date: '2025-01-02', impressions: i2, clicks: c2 },
     {
       variant_id: variantId,
-      date: '2025-01-02',
-      platform: 'meta',
+      date: '2025-01-03',
       impressions: impressions - i1 - i2,
       clicks: clicks - c1 - c2,
     },
