@@ -95,7 +95,7 @@ const levelSchema = z.object({
     .number()
     .nullable()
     .describe(
-      'Approximate probability that this level has the highest CTR of its dimension, among levels with an estimate (seeded Monte Carlo, 20,000 draws)',
+      'Approximate probability that this level has the highest CTR of its dimension, among levels with an estimate (exact for two levels, else seeded Monte Carlo with 10,000 draws)',
     ),
   verdict,
   note: z.string().nullable().describe('Why there is no verdict or no number, when so'),
@@ -113,7 +113,7 @@ const levelSchema = z.object({
         .string()
         .nullable()
         .describe(
-          'Set when impression share is 1.5× off the design share or the platform mix is more than 0.1 away',
+          'Set when impression share is 1.5× off the design share or the platform mix is more than 0.15 away',
         ),
     })
     .describe('Delivery against the design: platforms optimise delivery, so imbalance is flagged'),

@@ -1,9 +1,11 @@
 /**
  * Probability that each of k normally distributed quantities is the largest, for a joint normal
  * N(mean, cov): the approximate posterior of a dimension's log odds ratios (reference fixed at
- * 0). Monte Carlo with a fixed seed, so the same data always gives the same report; with the
- * default 20,000 draws the standard error of each probability is at most 0.0036.
+ * 0). Two quantities: exactly Φ(difference / its sd). More: Monte Carlo with a fixed seed, so
+ * the same data always gives the same report; with the default 10,000 draws the standard error
+ * of each probability is at most 0.005.
  */
+import { normalCdf } from './normal.ts';
 
 /** mulberry32: a small, well-mixed 32-bit generator; enough for Monte Carlo, reproducible. */
 export function seededUniform(seed: number): () => number {
@@ -60,7 +62,12 @@ export function probBest(
   const k = mean.length;
   if (k === 0) return [];
   if (k === 1) return [1];
-  const draws = options.draws ?? 20_000;
+  if (k === 2) {
+    const sd = Math.sqrt(cov[0]![0]! + cov[1]![1]! - 2 * cov[0]![1]!);
+    const second = sd > 0 ? normalCdf((mean[1]! - mean[0]!) / sd) : mean[1]! > mean[0]! ? 1 : 0;
+    return [1 - second, second];
+  }
+  const draws = options.draws ?? 10_000;
   const normal = seededNormal(options.seed ?? 20_260_101);
   const L = cholesky(cov);
   const wins = new Float64Array(k);
