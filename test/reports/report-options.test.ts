@@ -3,6 +3,7 @@
  * and applied, bad values are problem+json naming the parameter, and the new per-level and
  * per-dimension fields are there (platform strata, dispersion, summary, probabilities).
  */
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/reports/schemas.ts';
 import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
@@ -127,10 +128,28 @@ describe('report analysis options', () => {
     );
   });
 
-  it('takes the options in the CSV and XLSX formats too', async () => {
-    for (const format of ['csv', 'xlsx']) {
-      const res = await getReport(t, auth, campaignId, { format, confidence: '0.9', adjust: 'bh' });
-      expect(res.statusCode).toBe(200);
-    }
+  it('takes the options in the CSV and XLSX formats too; the workbook carries the new numbers', async () => {
+    const csv = await getReport(t, auth, campaignId, { format: 'csv', confidence: '0.9' });
+    expect(csv.statusCode).toBe(200);
+    const res = await getReport(t, auth, campaignId, {
+      format: 'xlsx',
+      confidence: '0.9',
+      adjust: 'bh',
+    });
+    expect(res.statusCode).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(res.rawPayload as unknown as ArrayBuffer);
+    const values = (name: string) =>
+      book.getWorksheet(name)!.getSheetValues().slice(1) as unknown as unknown[][];
+    const summary = new Map(values('summary').map((r) => [r[1], r[2]]));
+    expect(summary.get('confidence')).toBe(0.9);
+    expect(summary.get('adjust')).toBe('bh');
+    expect(summary.get('summary: tone')).toMatch(/^bold beats calm: .*90% CI .*\(BH-adjusted\)\.$/);
+    const [header, ...rows] = values('by_dimension');
+    const col = (name: string) => header!.indexOf(name);
+    const bold = rows.find((r) => r[col('level')] === 'bold')!;
+    expect(bold[col('verdict')]).toBe('conclusive');
+    expect(bold[col('prob_best')]).toBeGreaterThan(0.9);
+    expect(bold[col('lift')]).toBeCloseTo(0.2, 1);
   });
 });
