@@ -8,6 +8,7 @@
 import type { Collected } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
 import { inferLevels, type LevelInference } from './inference.ts';
+import { type InteractionTest, interactionTests } from './interactions.ts';
 import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
 import { finite, ratio } from './numbers.ts';
 import { type Adjustment, type Dispersion, normalQuantile, wilson } from './stats/index.ts';
@@ -84,6 +85,8 @@ export interface ModelReport {
   equivalence_margin: number;
   /** Tests in the adjusted family: non-reference levels with an estimate, all dimensions. */
   tests: number;
+  /** Lack of fit: one F test per pair of dimensions for the two-way interaction. */
+  lack_of_fit: InteractionTest[];
   thresholds: { min_impressions: number; min_clicks: number; alpha: number };
 }
 
@@ -229,6 +232,7 @@ export function analyse(
       adjust: o.adjust,
       equivalence_margin: o.equivalenceMargin,
       tests,
+      lack_of_fit: model && converged ? interactionTests(dims, data, model) : [],
       thresholds,
     },
   };

@@ -217,6 +217,22 @@ export const reportSchema = z
       adjust: z.enum(['holm', 'bh']),
       equivalence_margin: z.number(),
       tests: z.number().int().describe('Level tests in the adjusted family'),
+      lack_of_fit: z
+        .array(
+          z.object({
+            dimensions: z.tuple([z.string(), z.string()]),
+            df: z.number().int().describe('Parameters the interaction adds'),
+            deviance_drop: z.number().nullable(),
+            residual_df: z.number().int().nullable(),
+            f: z.number().nullable(),
+            p_value: z.number().nullable(),
+            p_adjusted: z.number().nullable().describe('Holm over the pairs tested'),
+            note: z.string().nullable(),
+          }),
+        )
+        .describe(
+          'Two-way interactions the main-effects model leaves out: quasi-likelihood F test per pair of dimensions (deviance drop per added df over the between-variant dispersion of the larger model)',
+        ),
       thresholds: z.object({
         min_impressions: z.number(),
         min_clicks: z.number(),

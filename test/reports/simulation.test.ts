@@ -5,7 +5,8 @@
  * the shares below are fixed numbers; the bounds allow for Monte Carlo error (≈ 2 SE).
  */
 import { describe, expect, it } from 'vitest';
-import { report, type Scenario } from './simulate.ts';
+import { analyse } from '../../src/reports/analysis.ts';
+import { DEFAULTS, report, type Scenario, simulate } from './simulate.ts';
 
 const levels = [3, 3, 2, 2];
 const REPORTS = 300;
@@ -110,5 +111,34 @@ describe('a level served 80% on a high-CTR platform, with no effect of its own',
     const level = report(pooled, 30_000).by_dimension[0]!.levels[1]!;
     expect(level.verdict).toBe('conclusive');
     expect(level.lift!).toBeGreaterThan(0.15);
+  });
+});
+
+describe('lack of fit: a real two-way interaction', () => {
+  it('flags the interacting pair and not the others (3×3×3, one cell of the d0×d1 pair +25%)', () => {
+    // Variant CTR gets +25% odds where d0 = 1 and d1 = 1, nothing else; per-variant SD 0.05.
+    let flagged = 0;
+    let others = 0;
+    const n = 40;
+    for (let k = 0; k < n; k++) {
+      const { collected, dims, combos } = simulate(
+        { levels: [3, 3, 3], impressions: 1e6, baseCtr: 0.01, variantSd: 0.05 },
+        40_000 + k,
+      );
+      // Plant the interaction on the simulated counts: scale clicks of the (1, 1, ·) variants.
+      combos.forEach((combo, v) => {
+        if (combo[0] === 1 && combo[1] === 1) {
+          collected.clicks[v] = Math.round(collected.clicks[v]! * 1.25);
+        }
+      });
+      const r = analyse(collected, dims, DEFAULTS);
+      const [d01, d02, d12] = r.model.lack_of_fit;
+      expect(d01!.dimensions).toEqual(['d0', 'd1']);
+      expect(d01!.df).toBe(4);
+      if (d01!.p_adjusted! < 0.05) flagged++;
+      if (d02!.p_adjusted! < 0.05 || d12!.p_adjusted! < 0.05) others++;
+    }
+    expect(flagged / n).toBeGreaterThanOrEqual(0.9);
+    expect(others / n).toBeLessThanOrEqual(0.15);
   });
 });

@@ -25,5 +25,11 @@ export {
   RANK_TOL,
 } from './logistic.ts';
 export { normalCdf, normalPdf, normalQuantile, normalSf, twoSidedP } from './normal.ts';
-export { studentCdf, studentQuantileTwoSided, studentTwoSidedP } from './student.ts';
+export {
+  fUpperTail,
+  incompleteBeta,
+  studentCdf,
+  studentQuantileTwoSided,
+  studentTwoSidedP,
+} from './student.ts';
 export { wilson, Z_95 } from './wilson.ts';

@@ -60,7 +60,7 @@ function betaFraction(a: number, b: number, x: number): number {
 }
 
 /** I_x(a, b) given x and 1 − x, each computed without cancellation by the caller. */
-function incompleteBeta(a: number, b: number, x: number, xc: number): number {
+export function incompleteBeta(a: number, b: number, x: number, xc: number): number {
   if (x <= 0) return 0;
   if (xc <= 0) return 1;
   const lbeta = logGamma(a) + logGamma(b) - logGamma(a + b);
@@ -119,4 +119,14 @@ export function studentQuantileTwoSided(alpha: number, df: number): number {
     t = next;
   }
   return t;
+}
+
+/** Upper tail P(F > f) of the F distribution with (d1, d2) degrees of freedom. */
+export function fUpperTail(f: number, d1: number, d2: number): number {
+  if (Number.isNaN(f) || !(d1 > 0) || !(d2 > 0)) return Number.NaN;
+  if (f <= 0) return 1;
+  if (!Number.isFinite(f)) return 0;
+  // P(F > f) = I_{d2/(d2 + d1·f)}(d2/2, d1/2).
+  const s = d2 + d1 * f;
+  return incompleteBeta(d2 / 2, d1 / 2, d2 / s, (d1 * f) / s);
 }
