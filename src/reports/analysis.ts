@@ -1,22 +1,20 @@
 /**
  * Element-level analysis: which level of each dimension moves click-through, adjusted for the
- * other dimensions. The statistics are the stats engine's (levelEffects); this module picks the
- * rows, decides verdicts and words the caveats.
+ * other dimensions. One main-effects logit fit on variant totals; its covariance is scaled by
+ * the overdispersion between variants (stats/dispersion.ts) and its tests referred to t on the
+ * variants' residual df, adjusted over the whole report (inference.ts); verdicts and sentences
+ * come from verdicts.ts.
  */
 import type { Collected } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
+import { inferLevels, type LevelInference } from './inference.ts';
+import { type InteractionTest, interactionTests } from './interactions.ts';
+import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
 import { finite, ratio } from './numbers.ts';
-import { type BinomialRow, type LevelEffect, levelEffects, wilson } from './stats/index.ts';
+import { type Adjustment, type Dispersion, normalQuantile, wilson } from './stats/index.ts';
+import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './verdicts.ts';
 
-type Verdict = 'insufficient_data' | 'directional' | 'conclusive';
-
-export interface Thresholds {
-  /** Pooled impressions and clicks a level (and its reference) needs before any verdict. */
-  minImpressions: number;
-  minClicks: number;
-  /** Family-wise error rate for "conclusive", applied to Holm-adjusted p-values. */
-  alpha: number;
-}
+export type AnalysisOptions = VerdictOptions;
 
 interface LevelReport {
   level: string;
@@ -31,16 +29,25 @@ interface LevelReport {
   ctr_ci: [number, number] | null;
   effect: number | null;
   effect_ci: [number, number] | null;
+  lift: number | null;
+  lift_ci: [number, number] | null;
+  interval_level: number | null;
   p_value: number | null;
   p_adjusted: number | null;
+  prob_beat_reference: number | null;
+  prob_best: number | null;
   verdict: Verdict;
   note: string | null;
+  delivery: LevelDelivery;
 }
 
 export interface DimensionReport {
   dimension: string;
   label: string;
   reference_level: string | null;
+  summary: string;
+  /** Delivery warnings of its levels, one per imbalanced level. */
+  warnings: string[];
   levels: LevelReport[];
 }
 
@@ -54,6 +61,8 @@ export interface ModelReport {
   /** Variants the model was fitted on: those with impressions and a level in every dimension. */
   rows: number;
   excluded: { no_impressions: number; missing_levels: number };
+  /** Platforms entered as strata (reference first); empty when metrics have one platform. */
+  strata: { platform: string[] };
   parameters: number | null;
   rank: number | null;
   residual_df: number | null;
@@ -62,168 +71,168 @@ export interface ModelReport {
   separation: boolean | null;
   deviance: number | null;
   null_deviance: number | null;
+  dispersion:
+    | (Omit<Dispersion, 'phi' | 'scale'> & {
+        method: 'pearson_between_variants';
+        phi: number | null;
+        scale: number | null;
+      })
+    | null;
+  /** False when no level can be conclusive whatever the data (no residual df). */
+  conclusive_possible: boolean;
   confidence: number;
+  adjust: Adjustment;
+  equivalence_margin: number;
+  /** Tests in the adjusted family: non-reference levels with an estimate, all dimensions. */
+  tests: number;
+  /** Lack of fit: one F test per pair of dimensions for the two-way interaction. */
+  lack_of_fit: InteractionTest[];
   thresholds: { min_impressions: number; min_clicks: number; alpha: number };
-}
-
-interface ModelRows {
-  rows: BinomialRow[];
-  noImpressions: number;
-  missingLevels: number;
-}
-
-function modelRows(c: Collected, D: number): ModelRows {
-  const rows: BinomialRow[] = [];
-  let noImpressions = 0;
-  let missingLevels = 0;
-  for (let i = 0; i < c.count; i++) {
-    if (!(c.impressions[i]! > 0)) {
-      noImpressions++;
-      continue;
-    }
-    const levels = c.levels.slice(i * D, i * D + D);
-    if (levels.some((l) => l < 0)) {
-      missingLevels++;
-      continue;
-    }
-    rows.push({ levels, successes: c.clicks[i]!, trials: c.impressions[i]! });
-  }
-  return { rows, noImpressions, missingLevels };
-}
-
-function separationNote(e: LevelEffect): string {
-  const where =
-    e.direction === -1 ? ' (odds ratio tends to 0)' : e.direction === 1 ? ' (tends to ∞)' : '';
-  return `${e.reason ?? 'separation'}${where}`;
-}
-
-/** The verdict rules, in order; the first that applies decides. */
-function judge(
-  p: {
-    reference: boolean;
-    impressions: number;
-    clicks: number;
-    effect: LevelEffect | null;
-    converged: boolean;
-    referenceShort: boolean;
-  },
-  t: Thresholds,
-): { verdict: Verdict; note: string | null } {
-  const short = p.impressions < t.minImpressions || p.clicks < t.minClicks;
-  const minimum = `below the minimum of ${t.minImpressions} impressions and ${t.minClicks} clicks`;
-  if (p.reference) {
-    // The baseline is not tested against anything, so it is never "conclusive" itself.
-    return short
-      ? { verdict: 'insufficient_data', note: `reference level; ${minimum}` }
-      : { verdict: 'directional', note: 'reference level: the others are compared with it' };
-  }
-  const e = p.effect;
-  if (!e) return { verdict: 'insufficient_data', note: 'no variant has impressions yet' };
-  if (!e.estimable) return { verdict: 'insufficient_data', note: e.reason ?? 'not estimable' };
-  if (e.separation) return { verdict: 'insufficient_data', note: separationNote(e) };
-  if (e.effect === null || e.p_adjusted === null) {
-    return { verdict: 'insufficient_data', note: e.reason ?? 'no estimate' };
-  }
-  if (!p.converged) return { verdict: 'insufficient_data', note: 'the model did not converge' };
-  if (short) return { verdict: 'insufficient_data', note: minimum };
-  if (p.referenceShort) {
-    return { verdict: 'insufficient_data', note: `the reference level is ${minimum}` };
-  }
-  return e.p_adjusted < t.alpha
-    ? { verdict: 'conclusive', note: null }
-    : { verdict: 'directional', note: null };
 }
 
 export function analyse(
   c: Collected,
   dims: ReportDimension[],
-  t: Thresholds,
+  o: AnalysisOptions,
 ): { by_dimension: DimensionReport[]; model: ModelReport } {
   const D = dims.length;
-  const { rows, noImpressions, missingLevels } = modelRows(c, D);
-  const fit =
-    D > 0 && rows.length > 0
-      ? levelEffects({ dimensions: dims.map((d) => ({ name: d.key, levels: d.levels })), rows })
-      : null;
-  const converged = fit?.model.converged ?? false;
+  const data = modelData(c, D);
+  const { noImpressions, missingLevels } = data;
+  const model = fitModel(dims, data);
+  const delivery = deliveryBalance(
+    c,
+    dims.map((d) => d.levels.length),
+    data,
+  );
+  const fit = model?.fit ?? null;
+  const dispersion = model?.dispersion ?? null;
+  const converged = fit?.converged ?? false;
+  const saturated = dispersion !== null && dispersion.scale === null;
+  const refCtr = (d: number) =>
+    ratio(c.perLevel[d]!.clicks[0] ?? 0, c.perLevel[d]!.impressions[0] ?? 0);
+  const inference: LevelInference[][] | null = fit
+    ? inferLevels(
+        fit,
+        dims.map((d) => d.levels.length),
+        {
+          scale: dispersion?.scale ?? null,
+          df: dispersion?.residual_df ?? 0,
+          confidence: o.confidence,
+          adjust: o.adjust,
+          baseline: refCtr,
+        },
+      )
+    : null;
+  const zc = normalQuantile(0.5 + o.confidence / 2);
 
   const by_dimension = dims.map((dim, d): DimensionReport => {
     const totals = c.perLevel[d]!;
     const short = (l: number) =>
-      (totals.impressions[l] ?? 0) < t.minImpressions || (totals.clicks[l] ?? 0) < t.minClicks;
-    const effects = fit?.dimensions[d]?.levels ?? null;
+      (totals.impressions[l] ?? 0) < o.minImpressions || (totals.clicks[l] ?? 0) < o.minClicks;
+    const levels = dim.levels.map((key, l): LevelReport => {
+      const impressions = totals.impressions[l] ?? 0;
+      const clicks = totals.clicks[l] ?? 0;
+      const e = inference?.[d]?.[l] ?? null;
+      const { verdict, note } = judge(
+        {
+          reference: l === 0,
+          short: short(l),
+          referenceShort: short(0),
+          converged,
+          saturated,
+          inference: e,
+        },
+        o,
+      );
+      return {
+        level: key,
+        label: dim.labels[l] ?? key,
+        reference: l === 0,
+        variants: totals.variants[l] ?? 0,
+        ready: totals.ready[l] ?? 0,
+        delivered: totals.delivered[l] ?? 0,
+        impressions,
+        clicks,
+        ctr: ratio(clicks, impressions),
+        ctr_ci: wilson(clicks, impressions, zc),
+        effect: l === 0 ? 1 : finite(e?.effect),
+        effect_ci: e?.effect_ci ?? null,
+        lift: l === 0 ? 0 : finite(e?.lift),
+        lift_ci: e?.lift_ci ?? null,
+        interval_level: e?.interval_level ?? null,
+        p_value: finite(e?.p_value),
+        p_adjusted: finite(e?.p_adjusted),
+        prob_beat_reference: finite(e?.prob_beat_reference),
+        prob_best: finite(e?.prob_best),
+        verdict,
+        note,
+        delivery: delivery[d]![l]!,
+      };
+    });
     return {
       dimension: dim.key,
       label: dim.label,
       reference_level: dim.levels[0] ?? null,
-      levels: dim.levels.map((key, l): LevelReport => {
-        const impressions = totals.impressions[l] ?? 0;
-        const clicks = totals.clicks[l] ?? 0;
-        const e = effects?.[l] ?? null;
-        const usable = e?.estimable && !e.separation;
-        const { verdict, note } = judge(
-          {
-            reference: l === 0,
-            impressions,
-            clicks,
-            effect: e,
-            converged,
-            referenceShort: short(0),
-          },
-          t,
-        );
-        const ci = usable ? e.effect_ci : null;
-        return {
-          level: key,
-          label: dim.labels[l] ?? key,
-          reference: l === 0,
-          variants: totals.variants[l] ?? 0,
-          ready: totals.ready[l] ?? 0,
-          delivered: totals.delivered[l] ?? 0,
-          impressions,
-          clicks,
-          ctr: ratio(clicks, impressions),
-          ctr_ci: wilson(clicks, impressions),
-          effect: l === 0 ? 1 : usable ? finite(e.effect) : null,
-          effect_ci: ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null,
-          p_value: usable ? finite(e.p_value) : null,
-          p_adjusted: usable ? finite(e.p_adjusted) : null,
-          verdict,
-          note,
-        };
-      }),
+      summary: dimensionSummary(levels, { ...o, saturated }),
+      warnings: levels.flatMap((l) =>
+        l.delivery.warning ? [`${l.label}: ${l.delivery.warning}`] : [],
+      ),
+      levels,
     };
   });
 
-  const formula = `clicks / impressions ~ ${dims.map((d) => d.key).join(' + ') || '1'}`;
+  const terms = dims.map((d) => d.key);
+  if (data.strata) terms.push('strata(platform)');
+  const formula = `clicks / impressions ~ ${terms.join(' + ') || '1'}`;
   const excluded = { no_impressions: noImpressions, missing_levels: missingLevels };
-  const thresholds = { min_impressions: t.minImpressions, min_clicks: t.minClicks, alpha: t.alpha };
-  const m = fit?.model;
-  const description = m
-    ? `Binomial logistic regression (logit link) of clicks out of impressions on ${dims.length} dimension${dims.length === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${rows.length} variant${rows.length === 1 ? '' : 's'} with impressions (${noImpressions} without impressions left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}). Effects are odds ratios with 95% Wald intervals; p-values are Holm-adjusted within each dimension.`
+  const thresholds = {
+    min_impressions: o.minImpressions,
+    min_clicks: o.minClicks,
+    alpha: 1 - o.confidence,
+  };
+  const tests = inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
+  const pct = `${Math.round(o.confidence * 1000) / 10}%`;
+  const description = fit
+    ? `Binomial logistic regression (logit link) of clicks out of impressions on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with impressions${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-CTR platform is compared within platforms)` : ''} (${noImpressions} without impressions left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
     : D === 0
       ? 'No model: the runs in scope have no dimensions.'
       : 'No model: no variant has impressions yet.';
   return {
     by_dimension,
     model: {
-      fitted: m !== undefined,
+      fitted: fit !== null,
       description,
       formula,
       family: 'binomial',
       link: 'logit',
       coding: 'treatment',
-      rows: rows.length,
+      rows: data.variants,
       excluded,
-      parameters: m?.parameters ?? null,
-      rank: m?.rank ?? null,
-      residual_df: m?.residual_df ?? null,
-      iterations: m?.iterations ?? null,
-      converged: m?.converged ?? null,
-      separation: m?.separation ?? null,
-      deviance: finite(m?.deviance),
-      null_deviance: finite(m?.null_deviance),
-      confidence: m?.confidence ?? 0.95,
+      strata: { platform: data.strata ?? [] },
+      parameters: fit?.parameters ?? null,
+      rank: fit?.rank ?? null,
+      residual_df: fit?.residual_df ?? null,
+      iterations: fit?.iterations ?? null,
+      converged: fit?.converged ?? null,
+      separation: fit?.separation ?? null,
+      deviance: finite(fit?.deviance),
+      null_deviance: finite(fit?.null_deviance),
+      dispersion: dispersion
+        ? {
+            method: 'pearson_between_variants',
+            pearson_chi2: dispersion.pearson_chi2,
+            variants: dispersion.variants,
+            residual_df: dispersion.residual_df,
+            phi: finite(dispersion.phi),
+            scale: finite(dispersion.scale),
+          }
+        : null,
+      conclusive_possible: fit !== null && !saturated,
+      confidence: o.confidence,
+      adjust: o.adjust,
+      equivalence_margin: o.equivalenceMargin,
+      tests,
+      lack_of_fit: model && converged ? interactionTests(dims, data, model) : [],
       thresholds,
     },
   };

@@ -42,6 +42,12 @@ export interface Collected {
   delivered: number;
   byDestination: Map<string, number>;
   perLevel: LevelTotals[];
+  /**
+   * Per variant, its (platform, impressions, clicks) triples flattened, platform as an index
+   * into `platforms`; null when all its metrics have the empty platform.
+   */
+  cells: (number[] | null)[];
+  platforms: string[];
 }
 
 export function createCollector(dims: ReportDimension[]) {
@@ -67,6 +73,8 @@ export function createCollector(dims: ReportDimension[]) {
     eligible: 0,
     delivered: 0,
     byDestination: new Map(),
+    cells: [],
+    platforms: [],
     perLevel: dims.map(() => ({
       variants: [],
       ready: [],
@@ -74,6 +82,16 @@ export function createCollector(dims: ReportDimension[]) {
       impressions: [],
       clicks: [],
     })),
+  };
+  const platformIndex = new Map<string, number>();
+  const platformOf = (name: string) => {
+    let i = platformIndex.get(name);
+    if (i === undefined) {
+      i = c.platforms.length;
+      platformIndex.set(name, i);
+      c.platforms.push(name);
+    }
+    return i;
   };
   const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
   const add = (list: number[], i: number, by: number) => {
@@ -90,6 +108,16 @@ export function createCollector(dims: ReportDimension[]) {
     c.spendUsd.push(v.spend_usd);
     c.videoViews.push(v.video_views);
     c.deliveries.push(v.deliveries);
+    if (v.platforms && v.platform_impressions && v.platform_clicks) {
+      const cells: number[] = [];
+      v.platforms.forEach((name, k) => {
+        cells.push(platformOf(name), v.platform_impressions![k]!, v.platform_clicks![k]!);
+      });
+      c.cells.push(cells);
+    } else {
+      if (v.impressions > 0) platformOf('');
+      c.cells.push(null);
+    }
     bump(c.byStatus, v.status);
     c.estimatedUsd += v.cost_usd;
     c.actualUsd += v.actual_cost_usd;

@@ -21,6 +21,13 @@ export interface VariantAggregate {
   video_views: number;
   deliveries: number;
   destinations: string[] | null;
+  /**
+   * Impressions and clicks per platform, in the same order; null when the variant's metrics all
+   * have the empty platform (or it has none), which keeps the common one-platform case free.
+   */
+  platforms: string[] | null;
+  platform_impressions: number[] | null;
+  platform_clicks: number[] | null;
 }
 
 export interface ReportScope {
@@ -50,8 +57,9 @@ export async function matrixDocuments(db: DbOrTx, scope: ReportScope): Promise<M
 
 /**
  * The single aggregation the report needs: every variant in scope with its metrics summed over
- * dates and platforms and its deliveries counted. Sums run in float8 — exact for counts below
- * 2^53 and several times cheaper than numeric accumulation over millions of rows.
+ * dates and platforms (and kept per platform, the model's strata) and its deliveries counted.
+ * Sums run in float8 — exact for counts below 2^53 and several times cheaper than numeric
+ * accumulation over millions of rows.
  */
 export function aggregateQuery(scope: ReportScope): { text: string; values: string[] } {
   const values = [scope.tenantId, scope.campaignId];
@@ -65,13 +73,26 @@ export function aggregateQuery(scope: ReportScope): { text: string; values: stri
            coalesce(m.impressions, 0) AS impressions, coalesce(m.clicks, 0) AS clicks,
            coalesce(m.conversions, 0) AS conversions, coalesce(m.spend_usd, 0) AS spend_usd,
            coalesce(m.video_views, 0) AS video_views,
-           coalesce(d.n, 0)::int AS deliveries, d.destinations
+           coalesce(d.n, 0)::int AS deliveries, d.destinations,
+           m.platforms, m.platform_impressions, m.platform_clicks
     FROM variants v
     LEFT JOIN (
-      SELECT variant_id, sum(impressions::float8) AS impressions, sum(clicks::float8) AS clicks,
-             sum(conversions::float8) AS conversions, sum(spend_usd::float8) AS spend_usd,
-             sum(video_views::float8) AS video_views
-      FROM metrics WHERE tenant_id = $1 AND campaign_id = $2
+      SELECT variant_id, sum(impressions) AS impressions, sum(clicks) AS clicks,
+             sum(conversions) AS conversions, sum(spend_usd) AS spend_usd,
+             sum(video_views) AS video_views,
+             CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(platform) END
+               AS platforms,
+             CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(impressions) END
+               AS platform_impressions,
+             CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(clicks) END
+               AS platform_clicks
+      FROM (
+        SELECT variant_id, platform, sum(impressions::float8) AS impressions,
+               sum(clicks::float8) AS clicks, sum(conversions::float8) AS conversions,
+               sum(spend_usd::float8) AS spend_usd, sum(video_views::float8) AS video_views
+        FROM metrics WHERE tenant_id = $1 AND campaign_id = $2
+        GROUP BY variant_id, platform
+      ) per_platform
       GROUP BY variant_id
     ) m ON m.variant_id = v.id
     LEFT JOIN (

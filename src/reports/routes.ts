@@ -25,17 +25,22 @@ export async function reportRoutes(app: FastifyInstance, deps: { reports: Report
         summary:
           'Operations, per-variant performance and element-level effects (which level of each dimension drives CTR), as JSON, CSV or XLSX',
         description:
-          'format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of CTR over the dimensions, with Holm-adjusted p-values and the thresholds used.',
+          'format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of CTR over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference".',
         params: campaignParams,
         querystring: reportQuery,
         response: { 200: reportResponse, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
-      const { format, run_id } = request.query;
+      const { format, run_id, confidence, adjust, equivalence_margin } = request.query;
       const stream = await deps.reports.render(authOf(request).tenantId, request.params.id, {
         runId: run_id,
         format,
+        analysis: {
+          confidence: Number(confidence),
+          adjust,
+          equivalenceMargin: equivalence_margin,
+        },
       });
       reply.type(contentTypes[format]).header('cache-control', 'private, no-store');
       if (format !== 'json') {

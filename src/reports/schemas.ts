@@ -3,13 +3,38 @@ import { z } from 'zod';
 export const reportQuery = z.object({
   run_id: z.string().min(1).max(64).optional().describe("Only this run's variants"),
   format: z.enum(['json', 'csv', 'xlsx']).default('json'),
+  confidence: z
+    .enum(['0.7', '0.8', '0.9', '0.95', '0.99'])
+    .default('0.95')
+    .describe('Confidence at which a level is "conclusive" (after the adjustment)'),
+  adjust: z
+    .enum(['holm', 'bh'])
+    .default('holm')
+    .describe(
+      'Multiplicity adjustment over every level of every dimension: holm (family-wise error) or bh (Benjamini–Hochberg, false discovery rate)',
+    ),
+  equivalence_margin: z.coerce
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.05)
+    .describe(
+      'Relative CTR change within which a level counts as "no difference" (its whole interval inside ±margin)',
+    ),
 });
 
 const interval = z.tuple([z.number(), z.number()]);
 const verdict = z
-  .enum(['insufficient_data', 'directional', 'conclusive'])
+  .enum([
+    'reference',
+    'insufficient_data',
+    'no_difference',
+    'inconclusive',
+    'directional',
+    'conclusive',
+  ])
   .describe(
-    'insufficient_data: below the minimum impressions/clicks (level or reference), or no estimate (see note); conclusive: Holm-adjusted p < 0.05; otherwise directional',
+    'reference: the level the others are compared with; insufficient_data: below the minimum impressions/clicks (level or reference), or no estimate (see note); conclusive: adjusted p < 1 − confidence; no_difference: not conclusive and the interval of the CTR change lies inside ±equivalence_margin; directional: adjusted p < 0.2 but not conclusive; inconclusive: none of these, or no residual df to measure the variation between variants',
   );
 
 const performance = {
@@ -34,16 +59,64 @@ const levelSchema = z.object({
   impressions: z.number(),
   clicks: z.number(),
   ctr: z.number().nullable(),
-  ctr_ci: interval.nullable(),
+  ctr_ci: interval.nullable().describe('Wilson interval at the chosen confidence'),
   effect: z
     .number()
     .nullable()
     .describe("Odds ratio against the dimension's reference level, adjusted for the others"),
-  effect_ci: interval.nullable().describe('95% Wald interval of the odds ratio'),
-  p_value: z.number().nullable(),
-  p_adjusted: z.number().nullable().describe("Holm over the dimension's non-reference levels"),
+  effect_ci: interval
+    .nullable()
+    .describe(
+      'Interval of the odds ratio at interval_level, the adjusted level that agrees with the verdict: it excludes 1 exactly when the level is conclusive',
+    ),
+  lift: z
+    .number()
+    .nullable()
+    .describe(
+      "Relative CTR change against the reference implied by the odds ratio at the reference level's CTR",
+    ),
+  lift_ci: interval.nullable().describe('effect_ci as a relative CTR change'),
+  interval_level: z.number().nullable().describe('Coverage of effect_ci for this level alone'),
+  p_value: z
+    .number()
+    .nullable()
+    .describe('Two-sided Wald test on the dispersion-scaled covariance, t on the residual df'),
+  p_adjusted: z
+    .number()
+    .nullable()
+    .describe('Adjusted (model.adjust) over every non-reference level of every dimension'),
+  prob_beat_reference: z
+    .number()
+    .nullable()
+    .describe(
+      'Approximate probability that this level has the higher CTR than the reference (normal on the log odds, scaled covariance)',
+    ),
+  prob_best: z
+    .number()
+    .nullable()
+    .describe(
+      'Approximate probability that this level has the highest CTR of its dimension, among levels with an estimate (exact for two levels, else seeded Monte Carlo with 10,000 draws)',
+    ),
   verdict,
   note: z.string().nullable().describe('Why there is no verdict or no number, when so'),
+  delivery: z
+    .object({
+      design_share: z.number().describe("The level's share of the modelled variants"),
+      impression_share: z.number().describe('Its share of their impressions'),
+      platform_mix_distance: z
+        .number()
+        .nullable()
+        .describe(
+          'Total variation distance between its impressions by platform and the overall mix; null with one platform',
+        ),
+      warning: z
+        .string()
+        .nullable()
+        .describe(
+          'Set when impression share is 1.5× off the design share or the platform mix is more than 0.15 away',
+        ),
+    })
+    .describe('Delivery against the design: platforms optimise delivery, so imbalance is flagged'),
 });
 
 export const reportSchema = z
@@ -93,6 +166,8 @@ export const reportSchema = z
         dimension: z.string(),
         label: z.string(),
         reference_level: z.string().nullable(),
+        summary: z.string().describe('One sentence: the strongest finding, or why there is none'),
+        warnings: z.array(z.string()).describe("Its levels' delivery warnings"),
         levels: z.array(levelSchema),
       }),
     ),
@@ -108,6 +183,11 @@ export const reportSchema = z
         no_impressions: z.number().int(),
         missing_levels: z.number().int(),
       }),
+      strata: z
+        .object({ platform: z.array(z.string()) })
+        .describe(
+          'Platforms entered as strata (one row per variant and platform), reference first; empty with one platform',
+        ),
       parameters: z.number().int().nullable(),
       rank: z.number().int().nullable(),
       residual_df: z.number().int().nullable(),
@@ -116,7 +196,43 @@ export const reportSchema = z
       separation: z.boolean().nullable(),
       deviance: z.number().nullable(),
       null_deviance: z.number().nullable(),
+      dispersion: z
+        .object({
+          method: z.literal('pearson_between_variants'),
+          pearson_chi2: z.number(),
+          variants: z.number().int(),
+          residual_df: z.number().int(),
+          phi: z
+            .number()
+            .nullable()
+            .describe('Pearson X² over variants / residual df; null without df'),
+          scale: z.number().nullable().describe('max(1, phi): the covariance multiplier'),
+        })
+        .nullable()
+        .describe('Overdispersion between variants, which the intervals and tests account for'),
+      conclusive_possible: z
+        .boolean()
+        .describe('False when the design leaves no residual df: no level can then be conclusive'),
       confidence: z.number(),
+      adjust: z.enum(['holm', 'bh']),
+      equivalence_margin: z.number(),
+      tests: z.number().int().describe('Level tests in the adjusted family'),
+      lack_of_fit: z
+        .array(
+          z.object({
+            dimensions: z.tuple([z.string(), z.string()]),
+            df: z.number().int().describe('Parameters the interaction adds'),
+            deviance_drop: z.number().nullable(),
+            residual_df: z.number().int().nullable(),
+            f: z.number().nullable(),
+            p_value: z.number().nullable(),
+            p_adjusted: z.number().nullable().describe('Holm over the pairs tested'),
+            note: z.string().nullable(),
+          }),
+        )
+        .describe(
+          'Two-way interactions the main-effects model leaves out: quasi-likelihood F test per pair of dimensions (deviance drop per added df over the between-variant dispersion of the larger model)',
+        ),
       thresholds: z.object({
         min_impressions: z.number(),
         min_clicks: z.number(),

@@ -4,7 +4,7 @@ import type { CampaignService } from '../campaigns/service.ts';
 import type { Db } from '../db/client.ts';
 import { problems } from '../http/problem.ts';
 import type { RunService } from '../runs/service.ts';
-import { analyse, type Thresholds } from './analysis.ts';
+import { type AnalysisOptions, analyse } from './analysis.ts';
 import { createCollector } from './collect.ts';
 import { csvReport } from './csv.ts';
 import { mergeDimensions } from './dimensions.ts';
@@ -32,10 +32,12 @@ export function createReportService(deps: {
 }) {
   const { db, config } = deps;
   const now = deps.now ?? (() => new Date());
-  const thresholds: Thresholds = {
+  const defaults: AnalysisOptions = {
     minImpressions: config.minImpressions,
     minClicks: config.minClicks,
-    alpha: 0.05,
+    confidence: 0.95,
+    adjust: 'holm',
+    equivalenceMargin: 0.05,
   };
 
   /** Another tenant's campaign, or a run of another campaign, is simply not found. */
@@ -51,7 +53,12 @@ export function createReportService(deps: {
   }
 
   /** Reads everything once (JSON and XLSX need the model before their first variant row). */
-  async function build(tenantId: string, campaignId: string, runId: string | undefined) {
+  async function build(
+    tenantId: string,
+    campaignId: string,
+    runId: string | undefined,
+    analysis: AnalysisOptions,
+  ) {
     const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
     const collector = createCollector(dims);
     for await (const batch of repo.aggregateBatches(deps.pool, scope, config.batchSize)) {
@@ -63,7 +70,7 @@ export function createReportService(deps: {
       runId: scope.runId,
       generatedAt: now(),
       collected,
-      analysis: analyse(collected, dims, thresholds),
+      analysis: analyse(collected, dims, analysis),
     });
     return { head, collected, dims };
   }
@@ -73,7 +80,11 @@ export function createReportService(deps: {
     async render(
       tenantId: string,
       campaignId: string,
-      opts: { runId?: string | undefined; format: ReportFormat },
+      opts: {
+        runId?: string | undefined;
+        format: ReportFormat;
+        analysis?: Partial<Pick<AnalysisOptions, 'confidence' | 'adjust' | 'equivalenceMargin'>>;
+      },
     ): Promise<Readable> {
       if (opts.format === 'csv') {
         const { scope, dims } = await resolve(tenantId, campaignId, opts.runId);
@@ -93,7 +104,8 @@ export function createReportService(deps: {
         }
         return csvReport(all(), dims);
       }
-      const { head, collected, dims } = await build(tenantId, campaignId, opts.runId);
+      const analysis = { ...defaults, ...opts.analysis };
+      const { head, collected, dims } = await build(tenantId, campaignId, opts.runId, analysis);
       return opts.format === 'xlsx'
         ? await xlsxReport(head, collected, dims)
         : Readable.from(jsonReport(head, collected, dims));

@@ -69,8 +69,17 @@ function summaryRows(head: ReportHead): [string, Cell][] {
     ['model_formula', m.formula],
     ['model_rows', m.rows],
     ['model_converged', m.converged],
+    ['model_strata_platform', m.strata.platform.join(', ')],
+    ['dispersion_phi', m.dispersion?.phi ?? null],
+    ['dispersion_scale', m.dispersion?.scale ?? null],
+    ['dispersion_residual_df', m.dispersion?.residual_df ?? null],
+    ['conclusive_possible', m.conclusive_possible],
+    ['confidence', m.confidence],
+    ['adjust', m.adjust],
+    ['equivalence_margin', m.equivalence_margin],
     ['min_impressions', m.thresholds.min_impressions],
     ['min_clicks', m.thresholds.min_clicks],
+    ...head.by_dimension.map((d): [string, Cell] => [`summary: ${d.dimension}`, d.summary]),
   ];
 }
 
@@ -90,10 +99,19 @@ const DIMENSION_COLUMNS = [
   'effect',
   'effect_low',
   'effect_high',
+  'lift',
+  'lift_low',
+  'lift_high',
+  'interval_level',
   'p_value',
   'p_adjusted',
+  'prob_beat_reference',
+  'prob_best',
   'verdict',
   'note',
+  'impression_share',
+  'design_share',
+  'delivery_warning',
 ];
 
 /**
@@ -142,10 +160,19 @@ export async function xlsxReport(
           l.effect,
           l.effect_ci?.[0] ?? null,
           l.effect_ci?.[1] ?? null,
+          l.lift,
+          l.lift_ci?.[0] ?? null,
+          l.lift_ci?.[1] ?? null,
+          l.interval_level,
           l.p_value,
           l.p_adjusted,
+          l.prob_beat_reference,
+          l.prob_best,
           l.verdict,
           l.note,
+          l.delivery.impression_share,
+          l.delivery.design_share,
+          l.delivery.warning,
         ];
         byDimension.addRow(cells(row)).commit();
       }

@@ -30,7 +30,10 @@ function textbookWilson(x: number, n: number): [number, number] {
   return [(centre - half) / d, (centre + half) / d];
 }
 
-/** A variant's counts spread over three (date, platform) rows, as an ad platform reports them. */
+/**
+ * A variant's counts spread over three dates, as an ad platform reports them. One platform, so
+ * the model has no strata and the mpmath fits (which have none) apply.
+ */
 function spread(variantId: string, clicks: number, impressions: number) {
   const c1 = Math.floor(clicks / 2);
   const i1 = Math.floor(impressions / 2);
@@ -41,8 +44,7 @@ function spread(variantId: string, clicks: number, impressions: number) {
     { variant_id: variantId, date: '2025-01-02', impressions: i2, clicks: c2 },
     {
       variant_id: variantId,
-      date: '2025-01-02',
-      platform: 'meta',
+      date: '2025-01-03',
       impressions: impressions - i1 - i2,
       clicks: clicks - c1 - c2,
     },
@@ -66,6 +68,7 @@ function expectLevel(
   expectRel(level.effect_ci![1], hi, 1e-8);
   expectRel(level.p_value as number, p, 1e-7);
   expectRel(level.p_adjusted as number, pHolm, 1e-7);
+  expect(level.verdict === 'conclusive').toBe(!(lo <= 1 && 1 <= hi));
 }
 
 describe('a 2×2 factorial with known counts', () => {
@@ -89,24 +92,28 @@ describe('a 2×2 factorial with known counts', () => {
     report = await reportOf(c.campaignId);
   });
 
-  it('matches the mpmath odds ratios, Wald intervals and p-values', () => {
+  it('matches the mpmath odds ratios; t(1) tests and Holm-level intervals from scipy', () => {
     const [tone, city] = report.by_dimension;
     expect(tone).toMatchObject({ dimension: 'tone', reference_level: 'calm' });
     expect(tone!.levels[0]).toMatchObject({ level: 'calm', reference: true, effect: 1 });
-    // reference.py "2x2"; one non-reference level per dimension, so Holm changes nothing.
+    // Odds ratios: reference.py "2x2". Pearson X² over the 4 variants is 0.629 on 1 df, so the
+    // scale is max(1, 0.629) = 1 and tests use t(1); Holm is over both levels of the report,
+    // and neither is rejected, so both intervals are at Bonferroni's 97.5%
+    // (reference_dispersion.py).
+    expect(report.model.dispersion).toMatchObject({ residual_df: 1, variants: 4, scale: 1 });
+    expectRel(report.model.dispersion!.phi, 0.6294313192876446, 1e-9);
     expectLevel(
       tone!.levels[1]!,
-      [1.19107735105884, 0.885899867663563, 1.60138330299887, 0.24695125637853, 0.24695125637853],
+      [1.19107735105884, 0.0255003543538918, 55.6331585246704, 0.45353043, 0.45353043],
     );
     expectLevel(
       city!.levels[1]!,
-      [
-        1.62952837682475, 1.20815866627006, 2.19785927545013, 0.00138044295271477,
-        0.00138044295271477,
-      ],
+      [1.62952837682475, 0.0334744684953963, 79.3250154589399, 0.19289563, 0.38579125],
     );
-    expect(tone!.levels[1]!.verdict).toBe('directional');
-    expect(city!.levels[1]!.verdict).toBe('conclusive');
+    expect(city!.levels[1]!.interval_level).toBeCloseTo(0.975, 12);
+    // One residual df: the t(1) interval is far too wide to call anything.
+    expect(tone!.levels[1]!.verdict).toBe('inconclusive');
+    expect(city!.levels[1]!.verdict).toBe('inconclusive');
   });
 
   it('pools each level and gives its Wilson interval', () => {
@@ -168,8 +175,10 @@ describe('a balanced 3^4 design: the L9 orthogonal array', () => {
     report = await reportOf(c.campaignId);
   });
 
-  it('matches the mpmath values for every level, Holm within each dimension', () => {
-    // reference.py "L9 3^4", in dimension order, levels 1 and 2 of each.
+  it('matches the mpmath odds ratios and gives no test on a saturated design', () => {
+    // reference.py "L9 3^4", in dimension order, levels 1 and 2 of each. The binomial Wald
+    // intervals there are no longer shown: nine parameters on nine variants leave no df to
+    // measure the variation between variants, so there is no interval, no p and no verdict.
     const expected: Expected[][] = [
       [
         [
@@ -215,8 +224,14 @@ describe('a balanced 3^4 design: the L9 orthogonal array', () => {
     report.by_dimension.forEach((dim, d) => {
       expect(dim.dimension).toBe(dims[d]);
       expect(dim.reference_level).toBe(levels[dims[d]!][0]);
-      expectLevel(dim.levels[1]!, expected[d]![0]!);
-      expectLevel(dim.levels[2]!, expected[d]![1]!);
+      for (const l of [1, 2]) {
+        expectRel(dim.levels[l]!.effect, expected[d]![l - 1]![0], 1e-8);
+        expect(dim.levels[l]).toMatchObject({ effect_ci: null, p_value: null, p_adjusted: null });
+      }
+    });
+    expect(report.model).toMatchObject({
+      conclusive_possible: false,
+      dispersion: { residual_df: 0, phi: null, scale: null },
     });
   });
 
@@ -236,15 +251,16 @@ describe('a balanced 3^4 design: the L9 orthogonal array', () => {
     expect(report.model).toMatchObject({ rows: 9, parameters: 9, residual_df: 0 });
   });
 
-  it('calls a level conclusive only when its Holm-adjusted p is below 0.05', () => {
-    const verdicts = report.by_dimension.map((d) => d.levels.map((l) => l.verdict));
-    expect(verdicts).toEqual([
-      ['directional', 'conclusive', 'directional'],
-      ['directional', 'directional', 'directional'],
-      ['directional', 'directional', 'directional'],
-      // initech: raw p 0.026, but 0.053 after Holm over the dimension's two levels.
-      ['directional', 'directional', 'directional'],
-    ]);
+  it('calls nothing conclusive without residual df, and says so', () => {
+    for (const dim of report.by_dimension) {
+      expect(dim.levels.map((l) => l.verdict)).toEqual([
+        'reference',
+        'inconclusive',
+        'inconclusive',
+      ]);
+      expect(dim.levels[1]!.note).toMatch(/no residual degrees of freedom/);
+      expect(dim.summary).toMatch(/^No verdict: no residual degrees of freedom/);
+    }
     expect(report.by_dimension[0]!.levels[0]!.note).toMatch(/reference level/);
   });
 });
@@ -295,7 +311,9 @@ describe("Wilson intervals: Newcombe's (1998) examples", () => {
   it('says why small or separated levels get no verdict', () => {
     const [tone] = report.by_dimension;
     // Every level is under 1,000 impressions; c (0%) and e (100%) are separated as well.
-    for (const level of tone!.levels) expect(level.verdict).toBe('insufficient_data');
+    expect(tone!.levels[0]).toMatchObject({ verdict: 'reference' });
+    expect(tone!.levels[0]!.note).toMatch(/reference level; below the minimum/);
+    for (const level of tone!.levels.slice(1)) expect(level.verdict).toBe('insufficient_data');
     expect(tone!.levels[1]!.note).toMatch(/below the minimum of 1000 impressions and 10 clicks/);
     expect(tone!.levels[2]!).toMatchObject({ effect: null, p_value: null });
     expect(tone!.levels[2]!.note).toMatch(/separation.*tends to 0/);

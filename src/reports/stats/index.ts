@@ -1,3 +1,5 @@
+export { type Adjusted, type Adjustment, adjust, benjaminiHochberg } from './adjust.ts';
+export { probBest, seededNormal, seededUniform } from './best.ts';
 export {
   type BinomialRow,
   buildDesign,
@@ -7,6 +9,7 @@ export {
   type LogisticInput,
 } from './design.ts';
 export { bd0, binomialDeviance } from './deviance.ts';
+export { type Dispersion, variantDispersion } from './dispersion.ts';
 export {
   type DimensionEffects,
   type LevelEffect,
@@ -22,4 +25,11 @@ export {
   RANK_TOL,
 } from './logistic.ts';
 export { normalCdf, normalPdf, normalQuantile, normalSf, twoSidedP } from './normal.ts';
+export {
+  fUpperTail,
+  incompleteBeta,
+  studentCdf,
+  studentQuantileTwoSided,
+  studentTwoSidedP,
+} from './student.ts';
 export { wilson, Z_95 } from './wilson.ts';

@@ -82,6 +82,8 @@ export interface LogisticFit {
   /** Dimension and level names, for callers that only passed counts. */
   readonly dimension_names: string[];
   readonly level_names: string[][];
+  /** Fitted click probability of each input row with trials > 0, in input order. */
+  readonly fitted: Float64Array;
 }
 
 /** 1 − R² below which a design column counts as a combination of earlier ones. */
@@ -214,7 +216,18 @@ export function fitLogistic(input: LogisticInput, options: LogisticOptions = {})
     confidence,
     dimension_names: design.dimensionNames,
     level_names: design.levelNames,
+    fitted: fit ? fittedRates(rows, fit.beta) : new Float64Array(rows.count),
   };
+}
+
+function fittedRates(rows: SparseRows, beta: Float64Array): Float64Array {
+  const out = new Float64Array(rows.count);
+  for (let i = 0; i < rows.count; i++) {
+    let eta = 0;
+    for (let k = rows.ptr[i]!; k < rows.ptr[i + 1]!; k++) eta += beta[rows.col[k]!]!;
+    out[i] = 1 / (1 + Math.exp(-eta));
+  }
+  return out;
 }
 
 function aliasReason(design: Design, XtX: Float64Array, j: number, partners: Set<number>): string {

@@ -1,0 +1,213 @@
+/**
+ * What the report's model is fitted on: variants with impressions and a level in every
+ * dimension, one row per (variant, platform) when metrics come from more than one platform —
+ * platforms are strata, since they optimise delivery and differ in CTR — and the fit with its
+ * overdispersion measured between variants.
+ */
+import type { Collected } from './collect.ts';
+import {
+  type BinomialRow,
+  type Dispersion,
+  fitLogistic,
+  type LogisticFit,
+  variantDispersion,
+} from './stats/index.ts';
+
+/** Name of the strata column group in the fit; not a valid dimension key, so it cannot clash. */
+export const PLATFORM_STRATUM = '(platform)';
+
+export interface ModelData {
+  rows: BinomialRow[];
+  /** Model variant (0 … variants − 1) of each row. */
+  group: number[];
+  variants: number;
+  /** Collected index of each model variant. */
+  variantAt: number[];
+  noImpressions: number;
+  missingLevels: number;
+  /** Platform names by impressions, largest first (the reference stratum); null without strata. */
+  strata: string[] | null;
+  /** Impressions per (platform stratum) of the model's rows, in `strata` order. */
+  stratumImpressions: number[];
+}
+
+export function modelData(c: Collected, D: number): ModelData {
+  const variantAt: number[] = [];
+  let noImpressions = 0;
+  let missingLevels = 0;
+  for (let i = 0; i < c.count; i++) {
+    if (!(c.impressions[i]! > 0)) noImpressions++;
+    else if (c.levels.slice(i * D, i * D + D).some((l) => l < 0)) missingLevels++;
+    else variantAt.push(i);
+  }
+  // Impressions per platform over the model's variants decide whether there are strata.
+  const perPlatform = new Float64Array(c.platforms.length);
+  const empty = c.platforms.indexOf('');
+  for (const i of variantAt) {
+    const cells = c.cells[i];
+    if (!cells) perPlatform[empty]! += c.impressions[i]!;
+    else for (let k = 0; k < cells.length; k += 3) perPlatform[cells[k]!]! += cells[k + 1]!;
+  }
+  const present = [...perPlatform.keys()].filter((k) => perPlatform[k]! > 0);
+  const rows: BinomialRow[] = [];
+  const group: number[] = [];
+  if (present.length <= 1) {
+    variantAt.forEach((i, g) => {
+      rows.push({
+        levels: c.levels.slice(i * D, i * D + D),
+        successes: c.clicks[i]!,
+        trials: c.impressions[i]!,
+      });
+      group.push(g);
+    });
+    return {
+      rows,
+      group,
+      variants: variantAt.length,
+      variantAt,
+      noImpressions,
+      missingLevels,
+      strata: null,
+      stratumImpressions: [],
+    };
+  }
+  present.sort(
+    (a, b) => perPlatform[b]! - perPlatform[a]! || (c.platforms[a]! < c.platforms[b]! ? -1 : 1),
+  );
+  const order = new Int32Array(c.platforms.length).fill(-1);
+  present.forEach((k, rank) => {
+    order[k] = rank;
+  });
+  variantAt.forEach((i, g) => {
+    const levels = c.levels.slice(i * D, i * D + D);
+    const cells = c.cells[i] ?? [empty, c.impressions[i]!, c.clicks[i]!];
+    for (let k = 0; k < cells.length; k += 3) {
+      if (!(cells[k + 1]! > 0)) continue;
+      rows.push({
+        levels: [...levels, order[cells[k]!]!],
+        successes: cells[k + 2]!,
+        trials: cells[k + 1]!,
+      });
+      group.push(g);
+    }
+  });
+  return {
+    rows,
+    group,
+    variants: variantAt.length,
+    variantAt,
+    noImpressions,
+    missingLevels,
+    strata: present.map((k) => c.platforms[k]!),
+    stratumImpressions: present.map((k) => perPlatform[k]!),
+  };
+}
+
+export interface FittedModel {
+  fit: LogisticFit;
+  dispersion: Dispersion;
+}
+
+/** The fit and its between-variant dispersion; null without rows or dimensions. */
+export function fitModel(
+  dims: readonly { key: string; levels: readonly string[] }[],
+  data: ModelData,
+): FittedModel | null {
+  if (dims.length === 0 || data.rows.length === 0) return null;
+  const specs = dims.map((d) => ({ name: d.key, levels: d.levels }));
+  if (data.strata) specs.push({ name: PLATFORM_STRATUM, levels: data.strata });
+  const fit = fitLogistic({ dimensions: specs, rows: data.rows });
+  // The strata are fitted mostly within variants (each variant's split across platforms), so
+  // they are not charged to the variants' residual df: only the level columns are.
+  const strataKept = data.strata
+    ? fit.coefficients.filter((k) => k.dimension === dims.length && k.estimate !== null).length
+    : 0;
+  const dispersion = variantDispersion({
+    successes: data.rows.map((r) => r.successes),
+    trials: data.rows.map((r) => r.trials),
+    fitted: fit.fitted,
+    group: data.group,
+    variants: data.variants,
+    rank: Math.max(1, fit.rank - strataKept),
+  });
+  return { fit, dispersion };
+}
+
+export interface LevelDelivery {
+  /** The level's share of the model's variants (its share in the design as run). */
+  design_share: number;
+  /** Its share of impressions. */
+  impression_share: number;
+  /** Total variation distance between its platform mix and the overall mix; null without strata. */
+  platform_mix_distance: number | null;
+  warning: string | null;
+}
+
+/** Impression share at or beyond this factor of the design share counts as imbalanced. */
+export const SHARE_FACTOR = 1.5;
+/** Platform mix further than this (total variation) from the overall mix counts as imbalanced. */
+export const MIX_DISTANCE = 0.15;
+
+/** Per dimension and level: how delivery compares with the design. */
+export function deliveryBalance(
+  c: Collected,
+  levelCounts: readonly number[],
+  data: ModelData,
+): LevelDelivery[][] {
+  const D = levelCounts.length;
+  const S = data.strata?.length ?? 0;
+  const platformRank = new Map((data.strata ?? []).map((name, k) => [name, k]));
+  const variants = levelCounts.map((n) => new Float64Array(n));
+  const impressions = levelCounts.map((n) => new Float64Array(n));
+  const mix = levelCounts.map((n) => Array.from({ length: n }, () => new Float64Array(S)));
+  let total = 0;
+  for (const i of data.variantAt) {
+    total += c.impressions[i]!;
+    for (let d = 0; d < D; d++) {
+      const l = c.levels[i * D + d]!;
+      variants[d]![l]! += 1;
+      impressions[d]![l]! += c.impressions[i]!;
+      if (!S) continue;
+      const cells = c.cells[i];
+      const m = mix[d]![l]!;
+      if (!cells) m[platformRank.get('')!]! += c.impressions[i]!;
+      else
+        for (let k = 0; k < cells.length; k += 3)
+          m[platformRank.get(c.platforms[cells[k]!]!)!]! += cells[k + 1]!;
+    }
+  }
+  const overall = data.stratumImpressions.map((x) => x / total);
+  return levelCounts.map((n, d) =>
+    Array.from({ length: n }, (_, l): LevelDelivery => {
+      const design = data.variants > 0 ? variants[d]![l]! / data.variants : 0;
+      const share = total > 0 ? impressions[d]![l]! / total : 0;
+      const own = impressions[d]![l]!;
+      const distance =
+        S && own > 0
+          ? 0.5 * overall.reduce((s, o, k) => s + Math.abs(mix[d]![l]![k]! / own - o), 0)
+          : null;
+      const warnings: string[] = [];
+      if (design > 0 && (share > SHARE_FACTOR * design || share * SHARE_FACTOR < design)) {
+        warnings.push(`${pct(share)} of impressions against ${pct(design)} of the variants`);
+      }
+      if (distance !== null && distance > MIX_DISTANCE) {
+        const top = data
+          .strata!.map((name, k) => ({ name, s: mix[d]![l]![k]! / own, o: overall[k]! }))
+          .sort((a, b) => b.s - b.o - (a.s - a.o))[0]!;
+        warnings.push(
+          `${pct(top.s)} of its impressions on ${top.name || 'the unnamed platform'} against ${pct(top.o)} overall`,
+        );
+      }
+      return {
+        design_share: design,
+        impression_share: share,
+        platform_mix_distance: distance,
+        warning: warnings.length
+          ? `delivery is imbalanced (${warnings.join('; ')}): platforms choose who sees what, so the comparison is observational${S ? '; platforms are strata in the model' : ''}`
+          : null,
+      };
+    }),
+  );
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;

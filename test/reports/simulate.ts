@@ -1,0 +1,136 @@
+/**
+ * Simulated campaigns for the report's analysis, in-process: a full factorial of variants whose
+ * CTR follows a main-effects logit model plus a per-variant deviation of its own (overdispersion
+ * between variants), optionally split over platforms, collected as the report collects the
+ * aggregation's rows. Seeded: the same seed gives the same campaign.
+ */
+import { type AnalysisOptions, analyse } from '../../src/reports/analysis.ts';
+import { type Collected, createCollector } from '../../src/reports/collect.ts';
+import type { ReportDimension } from '../../src/reports/dimensions.ts';
+import type { VariantAggregate } from '../../src/reports/repository.ts';
+
+/** sfc32 (Doty-Humphrey) with Box–Muller: independent of the engine's own generator. */
+export function rng(seed: number) {
+  let a = 0x9e3779b9;
+  let b = 0x243f6a88;
+  let c = 0xb7e15162;
+  let d = seed >>> 0;
+  const next = () => {
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
+    let t = (a + b) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    d = (d + 1) | 0;
+    t = (t + d) | 0;
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 15; i++) next();
+  return {
+    uniform: next,
+    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+  };
+}
+
+export function dimensions(levels: readonly number[]): ReportDimension[] {
+  return levels.map((n, d) => {
+    const keys = Array.from({ length: n }, (_, l) => `d${d}l${l}`);
+    return {
+      key: `d${d}`,
+      label: `d${d}`,
+      levels: keys,
+      labels: keys,
+      index: new Map(keys.map((k, l) => [k, l])),
+    };
+  });
+}
+
+/** Every combination of the level counts, first dimension slowest. */
+export function fullFactorial(levels: readonly number[]): number[][] {
+  return levels.reduce<number[][]>(
+    (acc, n) => acc.flatMap((row) => Array.from({ length: n }, (_, l) => [...row, l])),
+    [[]],
+  );
+}
+
+export interface Scenario {
+  levels: readonly number[];
+  impressions: number;
+  baseCtr: number;
+  /** SD of each variant's own logit deviation. */
+  variantSd: number;
+  /** Log odds ratio per [dimension][level] (missing = 0). */
+  effects?: number[][];
+  /** Platforms: logit shift of each and, per variant, the share of its impressions on each. */
+  platforms?: { names: string[]; shift: number[]; share: (levels: readonly number[]) => number[] };
+}
+
+/** Binomial draw by the normal approximation (n·p ≥ 1000 here), rounded into [0, n]. */
+function binomial(r: ReturnType<typeof rng>, n: number, p: number): number {
+  const x = Math.round(n * p + Math.sqrt(n * p * (1 - p)) * r.normal());
+  return Math.min(n, Math.max(0, x));
+}
+
+export function simulate(
+  s: Scenario,
+  seed: number,
+): { collected: Collected; dims: ReportDimension[]; combos: number[][] } {
+  const r = rng(seed);
+  const dims = dimensions(s.levels);
+  const combos = fullFactorial(s.levels);
+  const collector = createCollector(dims);
+  const base = Math.log(s.baseCtr / (1 - s.baseCtr));
+  const rows: VariantAggregate[] = combos.map((combo, v) => {
+    const eta =
+      base +
+      combo.reduce((sum, l, d) => sum + (s.effects?.[d]?.[l] ?? 0), 0) +
+      s.variantSd * r.normal();
+    const cells = s.platforms
+      ? s.platforms.share(combo).map((share, k) => {
+          const n = Math.round(s.impressions * share);
+          return { n, x: binomial(r, n, 1 / (1 + Math.exp(-(eta + s.platforms!.shift[k]!)))) };
+        })
+      : [{ n: s.impressions, x: binomial(r, s.impressions, 1 / (1 + Math.exp(-eta))) }];
+    const impressions = cells.reduce((a, c) => a + c.n, 0);
+    const clicks = cells.reduce((a, c) => a + c.x, 0);
+    return {
+      id: `var_${seed}_${v}`,
+      levels: Object.fromEntries(combo.map((l, d) => [dims[d]!.key, dims[d]!.levels[l]!])),
+      status: 'delivered',
+      cost_usd: 0,
+      actual_cost_usd: 0,
+      render_s: null,
+      error_code: null,
+      reviewed: false,
+      impressions,
+      clicks,
+      conversions: 0,
+      spend_usd: 0,
+      video_views: 0,
+      deliveries: 1,
+      destinations: null,
+      platforms: s.platforms ? s.platforms.names : null,
+      platform_impressions: s.platforms ? cells.map((c) => c.n) : null,
+      platform_clicks: s.platforms ? cells.map((c) => c.x) : null,
+    };
+  });
+  collector.add(rows);
+  return { collected: collector.finish(), dims, combos };
+}
+
+export const DEFAULTS: AnalysisOptions = {
+  minImpressions: 1000,
+  minClicks: 10,
+  confidence: 0.95,
+  adjust: 'holm',
+  equivalenceMargin: 0.05,
+};
+
+export function report(s: Scenario, seed: number, o: Partial<AnalysisOptions> = {}) {
+  const { collected, dims } = simulate(s, seed);
+  return analyse(collected, dims, { ...DEFAULTS, ...o });
+}

@@ -1,0 +1,144 @@
+/**
+ * The report's verdicts on simulated campaigns, in-process against the analysis (no HTTP, no
+ * database): a 3×3×2×2 full factorial (36 variants, 6 level tests, 29 residual df) at 1% CTR,
+ * each variant with a logit deviation of its own (overdispersion between variants). Seeded, so
+ * the shares below are fixed numbers; the bounds allow for Monte Carlo error (≈ 2 SE).
+ */
+import { describe, expect, it } from 'vitest';
+import { analyse } from '../../src/reports/analysis.ts';
+import { DEFAULTS, report, type Scenario, simulate } from './simulate.ts';
+
+const levels = [3, 3, 2, 2];
+const REPORTS = 300;
+/** 5% plus two Monte Carlo standard errors at REPORTS reports. */
+const NOMINAL = 0.05 + 2 * Math.sqrt((0.05 * 0.95) / REPORTS);
+
+function shareWith(
+  s: Scenario,
+  seed0: number,
+  n: number,
+  hit: (r: ReturnType<typeof report>) => boolean,
+) {
+  let hits = 0;
+  for (let k = 0; k < n; k++) if (hit(report(s, seed0 + k))) hits++;
+  return hits / n;
+}
+
+const anyConclusive = (r: ReturnType<typeof report>) =>
+  r.by_dimension.some((d) => d.levels.some((l) => l.verdict === 'conclusive'));
+
+describe('no true effect, variants overdispersed', () => {
+  for (const variantSd of [0.05, 0.1]) {
+    for (const impressions of [1e5, 1e6]) {
+      it(`keeps reports with any conclusive level at ≤ 5% + MC error (logit SD ${variantSd}, ${impressions} impressions per variant)`, () => {
+        const s: Scenario = { levels, impressions, baseCtr: 0.01, variantSd };
+        const share = shareWith(s, 10_000, REPORTS, anyConclusive);
+        expect(share).toBeLessThanOrEqual(NOMINAL);
+      });
+    }
+  }
+});
+
+describe('a planted +15% CTR effect', () => {
+  // Odds ratio giving CTR × 1.15 at a 1% reference CTR.
+  const or = 1.15 / (1 - (0.01 * 0.15) / 0.99);
+  const s: Scenario = {
+    levels,
+    impressions: 1e6,
+    baseCtr: 0.01,
+    variantSd: 0.05,
+    effects: [[0, Math.log(or)]],
+  };
+
+  it('is conclusive in most reports at 1e6 impressions per variant, with the lift inside its interval', () => {
+    let conclusive = 0;
+    let covered = 0;
+    const n = 100;
+    for (let k = 0; k < n; k++) {
+      const level = report(s, 20_000 + k).by_dimension[0]!.levels[1]!;
+      if (level.verdict === 'conclusive') conclusive++;
+      if (level.lift_ci && level.lift_ci[0] <= 0.15 && 0.15 <= level.lift_ci[1]) covered++;
+    }
+    expect(conclusive / n).toBeGreaterThanOrEqual(0.9);
+    // Holm-level intervals cover at least as often as the nominal 95%.
+    expect(covered / n).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('says so in one sentence', () => {
+    const r = report(s, 20_000);
+    expect(r.by_dimension[0]!.summary).toMatch(
+      /^d0l1 beats d0l0: \+1\d% CTR, 95% CI \+\d+(\.\d)?% to \+\d+% \(Holm-adjusted\)\.$/,
+    );
+    expect(r.by_dimension[0]!.levels[1]!.prob_beat_reference).toBeGreaterThan(0.999);
+    expect(r.by_dimension[0]!.levels[1]!.prob_best).toBeGreaterThan(0.95);
+  });
+});
+
+describe('a level served 80% on a high-CTR platform, with no effect of its own', () => {
+  const s: Scenario = {
+    levels,
+    impressions: 1e6,
+    baseCtr: 0.01,
+    variantSd: 0.05,
+    platforms: {
+      names: ['meta', 'tiktok'],
+      shift: [0.4, -0.4],
+      share: (combo) => (combo[0] === 1 ? [0.8, 0.2] : [0.5, 0.5]),
+    },
+  };
+
+  it('is flagged and, compared within platforms, not called conclusive', () => {
+    let conclusive = 0;
+    for (let k = 0; k < 100; k++) {
+      const r = report(s, 30_000 + k);
+      const [d0] = r.by_dimension;
+      expect(d0!.levels[1]!.delivery.warning).toMatch(
+        /80% of its impressions on meta against 60% overall/,
+      );
+      expect(d0!.levels[0]!.delivery.warning).toBeNull();
+      expect(d0!.warnings).toHaveLength(1);
+      expect(r.model.strata.platform).toEqual(['meta', 'tiktok']);
+      if (d0!.levels[1]!.verdict === 'conclusive') conclusive++;
+    }
+    expect(conclusive / 100).toBeLessThanOrEqual(0.05 + 2 * Math.sqrt((0.05 * 0.95) / 100));
+  });
+
+  it('would be conclusive if platforms were pooled (the confounding the strata remove)', () => {
+    const pooled: Scenario = {
+      ...s,
+      platforms: { ...s.platforms!, names: ['', ''] },
+    };
+    const level = report(pooled, 30_000).by_dimension[0]!.levels[1]!;
+    expect(level.verdict).toBe('conclusive');
+    expect(level.lift!).toBeGreaterThan(0.15);
+  });
+});
+
+describe('lack of fit: a real two-way interaction', () => {
+  it('flags the interacting pair and not the others (3×3×3, one cell of the d0×d1 pair +25%)', () => {
+    // Variant CTR gets +25% odds where d0 = 1 and d1 = 1, nothing else; per-variant SD 0.05.
+    let flagged = 0;
+    let others = 0;
+    const n = 40;
+    for (let k = 0; k < n; k++) {
+      const { collected, dims, combos } = simulate(
+        { levels: [3, 3, 3], impressions: 1e6, baseCtr: 0.01, variantSd: 0.05 },
+        40_000 + k,
+      );
+      // Plant the interaction on the simulated counts: scale clicks of the (1, 1, ·) variants.
+      combos.forEach((combo, v) => {
+        if (combo[0] === 1 && combo[1] === 1) {
+          collected.clicks[v] = Math.round(collected.clicks[v]! * 1.25);
+        }
+      });
+      const r = analyse(collected, dims, DEFAULTS);
+      const [d01, d02, d12] = r.model.lack_of_fit;
+      expect(d01!.dimensions).toEqual(['d0', 'd1']);
+      expect(d01!.df).toBe(4);
+      if (d01!.p_adjusted! < 0.05) flagged++;
+      if (d02!.p_adjusted! < 0.05 || d12!.p_adjusted! < 0.05) others++;
+    }
+    expect(flagged / n).toBeGreaterThanOrEqual(0.9);
+    expect(others / n).toBeLessThanOrEqual(0.15);
+  });
+});
