@@ -13,6 +13,8 @@ import { createAssetService } from './assets/service.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Env } from './config.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { createSessionStore } from './console/session.ts';
 import { createSecretBox } from './crypto/secrets.ts';
 import { parseCsvBody } from './csv/body.ts';
 import type { Database } from './db/client.ts';
@@ -88,6 +90,7 @@ type AppConfig = Pick<
   | 'METRICS_MAX_ROWS'
   | 'REPORT_MIN_IMPRESSIONS'
   | 'REPORT_MIN_CLICKS'
+  | 'CONSOLE_SESSION_HOURS'
 > &
   // Every provider plugin's settings: limits, account figures and webhook verifiers read them.
   PluginsEnv;
@@ -341,6 +344,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/v1' },
   );
+
+  // The web console: its own session auth (cookie + CSRF), the same services as /v1.
+  await app.register(consoleRoutes, {
+    prefix: '/console',
+    db: database.db,
+    box,
+    tenants,
+    sessions: createSessionStore({ db: database.db, ttlHours: config.CONSOLE_SESSION_HOURS }),
+    campaigns,
+    providers,
+    matrices,
+    runs,
+    variants,
+    reviews,
+    reports,
+    workers,
+    maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
+  });
 
   return app;
 }
