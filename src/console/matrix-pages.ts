@@ -126,8 +126,9 @@ export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
     async (request, reply) => {
       const tenantId = tenantOf(request);
       const ctx = pageContext(request);
-      const campaign = await deps.campaigns.get(tenantId, idParam(request));
+      // The parts first: the CSRF token is one of them, and nothing is read before it is checked.
       const source = await readUpload(request, deps.maxFileBytes);
+      const campaign = await deps.campaigns.get(tenantId, idParam(request));
       try {
         const { row } = await deps.matrices.create(tenantId, campaign.id, source);
         return seeOther(reply, `/console/matrices/${row.id}`);

@@ -14,7 +14,7 @@ import {
   tenantOf,
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import { csrfField, type PageContext, page } from './layout.ts';
+import { csrfField, page } from './layout.ts';
 
 const pageSize = 48;
 

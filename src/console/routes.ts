@@ -182,9 +182,8 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     return seeOther(reply, '/console/sign-in');
   });
 
-  await app.register(campaignPages, deps);
-  await app.register(matrixPages, deps);
-  await app.register(runPages, deps);
-  await app.register(reviewPages, deps);
-  await app.register(reportPages, deps);
+  // The options fastify handed us carry our own prefix: the pages get the deps alone.
+  const { prefix: _prefix, ...pageDeps } = deps as ConsoleDeps & { prefix?: string };
+  for (const pages of [campaignPages, matrixPages, runPages, reviewPages, reportPages])
+    await app.register(async (scope) => pages(scope, pageDeps));
 }

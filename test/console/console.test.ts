@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenantService } from '../../src/tenants/service.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { type ConsoleClient, campaignForm, formBody, matrixCsv, signIn } from './helpers.ts';
+
+let t: TestApp;
+let bearer: string;
+let c: ConsoleClient;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  bearer = await t.key('console-co');
+  c = await signIn(t, bearer);
+});
+afterAll(() => t?.close());
+
+async function createCampaign(client = c) {
+  const res = await client.post('/console/campaigns', campaignForm);
+  expect(res.statusCode).toBe(303);
+  return String(res.headers.location).split('/').at(-1) as string;
+}
+
+async function uploadMatrix(campaignId: string) {
+  const res = await c.upload(`/console/campaigns/${campaignId}/matrices`, {
+    name: 'm.csv',
+    body: matrixCsv,
+  });
+  expect(res.statusCode).toBe(303);
+  return String(res.headers.location).split('/').at(-1) as string;
+}
+
+describe('console sign-in', () => {
+  it('shows a form labelled "API key" with a "Sign in" button, under a CSP without inline scripts', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('<label for="api_key">API key</label>');
+    expect(res.body).toContain('<button type="submit">Sign in</button>');
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.body).not.toMatch(/<script>|<script [^>]*>[^<]/);
+  });
+
+  it('sends a page without a session to sign-in, and a htmx request an HX-Redirect', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/console' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/console/sign-in');
+    const frag = await t.app.inject({
+      method: 'GET',
+      url: '/console/runs/run_01abcdefghij/progress',
+      headers: { 'hx-request': 'true' },
+    });
+    expect(frag.statusCode).toBe(401);
+    expect(frag.headers['hx-redirect']).toBe('/console/sign-in');
+  });
+
+  it('refuses an unknown key with 401 and sets no cookie', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: formBody({ api_key: `amx_${'x'.repeat(43)}` }),
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.body).toContain('unknown or revoked');
+  });
+
+  it('sets an HttpOnly, SameSite=Strict, expiring cookie that is not the key; Secure behind HTTPS', async () => {
+    const key = bearer.slice(7);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-proto': 'https',
+      },
+      payload: formBody({ api_key: key }),
+    });
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Expires=/);
+    expect(cookie).not.toContain(key);
+    // TRUST_PROXY is off here, so the forwarded proto is not believed: no Secure on plain HTTP.
+    expect(cookie).not.toMatch(/Secure/);
+    const https = await createTestApp({ TRUST_PROXY: 'true' });
+    try {
+      const k = await https.key('secure-co');
+      const r = await https.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-proto': 'https',
+        },
+        payload: formBody({ api_key: k.slice(7) }),
+      });
+      expect(String(r.headers['set-cookie'])).toMatch(/; Secure/);
+    } finally {
+      await https.close();
+    }
+  });
+
+  it('stores only the hash of the session id', async () => {
+    const { rows } = await t.testDb.pool.query<{ id_hash: string }>(
+      'SELECT id_hash FROM console_sessions',
+    );
+    const id = c.cookie.split('=')[1] as string;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r) => r.id_hash)).not.toContain(id);
+  });
+
+  it('has a "Sign out" button on every page, and signing out ends the session server-side', async () => {
+    const other = await signIn(t, bearer);
+    const home = await other.get('/console');
+    expect(home.body).toContain('<button type="submit">Sign out</button>');
+    const out = await other.post('/console/sign-out', {});
+    expect(out.statusCode).toBe(303);
+    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+    // The old cookie, replayed, is worth nothing.
+    expect((await other.get('/console')).statusCode).toBe(303);
+  });
+
+  it('ends the sessions of a revoked key', async () => {
+    const key = await t.key('revoked-console-co');
+    const s = await signIn(t, key);
+    expect((await s.get('/console')).statusCode).toBe(200);
+    await createTenantService({ db: t.testDb.db }).revokeKey(key.slice(7, 19));
+    expect((await s.get('/console')).statusCode).toBe(303);
+  });
+
+  it('refuses a POST without the CSRF token, with a wrong one, and from another origin', async () => {
+    const none = await c.post('/console/campaigns', campaignForm, { csrf: null });
+    expect(none.statusCode).toBe(403);
+    const wrong = await c.post('/console/campaigns', campaignForm, { csrf: 'nope' });
+    expect(wrong.statusCode).toBe(403);
+    const cross = await c.post('/console/campaigns', campaignForm, {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(cross.statusCode).toBe(403);
+    const upload = await c.upload(
+      '/console/campaigns/cmp_01abcdefghij/matrices',
+      { name: 'm.csv', body: matrixCsv },
+      'wrong',
+    );
+    expect(upload.statusCode).toBe(403);
+  });
+});
+
+describe('console campaigns and matrices', () => {
+  it('creates a campaign from the form and renders markup in its name as text', async () => {
+    const id = await createCampaign();
+    const page = await c.get(`/console/campaigns/${id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('<script>alert(1)</script>');
+    expect(page.body).toContain('Spring &lt;script&gt;alert(1)&lt;/script&gt; &quot;drop&quot;');
+    expect(page.body).toContain('<label for="matrix_file">Matrix file</label>');
+    const list = await c.get('/console');
+    expect(list.body).toContain(`/console/campaigns/${id}`);
+  });
+
+  it('shows the form again with each field error when the campaign is invalid', async () => {
+    const res = await c.post('/console/campaigns', { ...campaignForm, product: '', size: '1x1' });
+    expect(res.statusCode).toBe(422);
+    expect(res.body).toContain('brief.product');
+    expect(res.body).toContain('video.size');
+    expect(res.body).toContain('value="Light as air"');
+  });
+
+  it("answers 404 for another tenant's campaign", async () => {
+    const id = await createCampaign();
+    const other = await signIn(t, await t.key('console-other-co'));
+    expect((await other.get(`/console/campaigns/${id}`)).statusCode).toBe(404);
+    expect((await other.get('/console/campaigns/not-an-id')).statusCode).toBe(404);
+  });
+
+  it('lists every matrix error with its row and column', async () => {
+    const id = await createCampaign();
+    const bad = 'dimension,level,label,prompt\ntone,,Playful,x\ntone,calm,Calm,y\n';
+    const res = await c.upload(`/console/campaigns/${id}/matrices`, { name: 'bad.csv', body: bad });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+    expect(res.body).toContain('<caption>Problems found</caption>');
+    expect(res.body).toMatch(/<td>2<\/td><td>level<\/td>/);
+  });
+
+  it('shows dimensions × levels with hostile labels as text, and quotes a design', async () => {
+    const id = await createCampaign();
+    const matrixId = await uploadMatrix(id);
+    const page = await c.get(`/console/matrices/${matrixId}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain("<script>alert('x')</script>");
+    expect(page.body).toContain('&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;');
+    expect(page.body).toContain('Earnest &quot;honest&quot;');
+    const quote = await c.get(`/console/matrices/${matrixId}/quote?design=full`, {
+      'hx-request': 'true',
+    });
+    expect(quote.statusCode).toBe(200);
+    expect(quote.body).toContain('<dd data-testid="variant-count">4</dd>');
+    expect(quote.body).toContain('Pair coverage');
+    expect(quote.body).toContain('>Start run</button>');
+    expect(quote.body).toMatch(/name="idempotency_key" value="console-[0-9a-f-]{36}"/);
+    const bad = await c.get(`/console/matrices/${matrixId}/quote?design=sample`);
+    expect(bad.statusCode).toBe(422);
+  });
+});
+
+describe('console runs, review and report', () => {
+  it('starts one run for a double submit, shows progress, the review grid and the report', async () => {
+    const id = await createCampaign();
+    const matrixId = await uploadMatrix(id);
+    const form = {
+      matrix_id: matrixId,
+      design: 'full',
+      n: '',
+      idempotency_key: `console-${crypto.randomUUID()}`,
+    };
+    const [a, b] = await Promise.all([
+      c.post(`/console/campaigns/${id}/runs`, form),
+      c.post(`/console/campaigns/${id}/runs`, form),
+    ]);
+    expect(a.statusCode).toBe(303);
+    expect(b.statusCode).toBe(303);
+    expect(a.headers.location).toBe(b.headers.location);
+    const { rows } = await t.testDb.pool.query('SELECT id FROM runs WHERE campaign_id = $1', [id]);
+    expect(rows).toHaveLength(1);
+    const runUrl = String(a.headers.location);
+    const run = await c.get(runUrl);
+    expect(run.statusCode).toBe(200);
+    expect(run.body).toContain('hx-trigger="every 2s"');
+    expect(run.body).toContain('<progress');
+    // No worker runs in this file: the page says so.
+    expect(run.body).toContain('No render worker has been seen');
+    const frag = await c.get(`${runUrl}/progress`, { 'hx-request': 'true' });
+    expect(frag.body.startsWith('<section id="progress"')).toBe(true);
+    const review = await c.get(`${runUrl}/review?status=queued`);
+    expect(review.statusCode).toBe(200);
+    expect(review.body.match(/class="variant"/g)).toHaveLength(4);
+    expect(review.body).not.toContain("<script>alert('x')</script>");
+    const report = await c.get(`/console/campaigns/${id}/report`);
+    expect(report.statusCode).toBe(200);
+    expect(report.body).toContain('<svg role="img" aria-label="Effects of tone"');
+    expect(report.body).toContain('<svg role="img" aria-label="Effects of setting"');
+    expect(report.body).toContain('&lt;script&gt;');
+    const csv = await c.get(`/console/campaigns/${id}/report.csv`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    const cancel = await c.post(`${runUrl}/cancel`, {});
+    expect(cancel.statusCode).toBe(303);
+    expect((await c.get(runUrl)).body).toContain('<span data-testid="run-status">cancelled</span>');
+  });
+
+  it('refuses a run form whose idempotency key is missing', async () => {
+    const id = await createCampaign();
+    const matrixId = await uploadMatrix(id);
+    const res = await c.post(`/console/campaigns/${id}/runs`, {
+      matrix_id: matrixId,
+      design: 'full',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('text/html');
+  });
+});
