@@ -34,7 +34,10 @@ export function forestPlot(name: string, rows: ForestRow[]): SafeHtml {
 ${ticks.map((t) => html`<text x="${f(x(t))}" y="${height - 8}" class="tick" text-anchor="middle">${t}×</text>`)}
 ${rows.map((r, i) => {
   const y = 20 + i * rowH;
-  const label = html`<text x="0" y="${y + 4}" class="label">${r.label}${r.reference ? ' (reference)' : ''}</text>`;
+  // Long labels are cut to fit the column; the <title> keeps the whole of it.
+  const full = `${r.label}${r.reference ? ' (reference)' : ''}`;
+  const shown = full.length > 24 ? `${full.slice(0, 23)}…` : full;
+  const label = html`<text x="0" y="${y + 4}" class="label"><title>${full}</title>${shown}</text>`;
   if (r.effect === null || !(r.effect > 0))
     return html`${label}<text x="${f(one + 6)}" y="${y + 4}" class="muted-text"><title>${r.label}: not enough data</title>not enough data</text>`;
   const ci = r.ci && r.ci[0] > 0 && Number.isFinite(r.ci[1]) ? r.ci : null;

@@ -24,6 +24,11 @@ let browser: Browser;
 let base: string;
 let key: string;
 const cspViolations: string[] = [];
+/** CONSOLE_SCREENSHOTS=docs/console saves the README's screenshots as the test passes by. */
+const shots = process.env.CONSOLE_SCREENSHOTS;
+const shoot = async (page: Page, name: string) => {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+};
 
 beforeAll(async () => {
   if (!executablePath) return;
@@ -103,16 +108,20 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByLabel('Design', { exact: true }).selectOption('full');
     await page.getByRole('button', { name: 'See quote' }).click();
     await text(page.getByTestId('variant-count'), '4');
+    await shoot(page, 'matrix-quote');
     // htmx swapped the quote in place: still the matrix page.
     expect(page.url()).toMatch(/\/console\/matrices\/mtx_/);
 
     await page.getByRole('button', { name: 'Start run' }).dblclick();
     await page.waitForURL(/\/console\/runs\/run_/);
     await text(page.getByTestId('run-status'), 'completed', 60_000);
+    await shoot(page, 'run-progress');
     const runs = await t.testDb.pool.query('SELECT count(*)::int AS n FROM runs');
     expect(runs.rows[0].n).toBe(1);
 
     await page.getByRole('link', { name: 'Review variants' }).click();
+    await page.locator('.variant img').first().waitFor();
+    await shoot(page, 'review-grid');
     const approve = page.locator('.variant button', { hasText: 'Approve' });
     await count(approve, 4).catch(async (err) => {
       throw new Error(`${err}: ${await page.locator('main').innerHTML()}`);
@@ -134,6 +143,7 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByRole('link', { name: 'What won (report)' }).click();
     await page.getByRole('img', { name: 'Effects of tone' }).waitFor();
     await page.getByRole('img', { name: 'Effects of setting' }).waitFor();
+    await shoot(page, 'report');
     expect(cspViolations).toEqual([]);
     await page.close();
   }, 120_000);
