@@ -73,6 +73,10 @@ function toSignIn(request: FastifyRequest, reply: FastifyReply) {
  */
 export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   const files = await loadStatic();
+  // Pages for people, not API: kept out of the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   app.decorateRequest('consoleSession', null);
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
