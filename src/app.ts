@@ -359,6 +359,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     variants,
     reviews,
     reports,
+    deliveries,
+    webhooks,
     workers,
     maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
   });

@@ -182,7 +182,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
 <dt>Product</dt><dd>${c.brief.product}</dd><dt>Key message</dt><dd>${c.brief.key_message}</dd>
 <dt>Video</dt><dd>${c.video.provider} · ${c.video.model} · ${c.video.seconds} s · ${c.video.size}</dd>
 <dt>Budget</dt><dd>${usd(c.budgetUsd)}</dd></dl>
-<p><a href="/console/campaigns/${c.id}/report">What won (report)</a></p></section>
+<p class="actions"><a href="/console/campaigns/${c.id}/report">What won (report)</a> <a href="/console/campaigns/${c.id}/deliveries">Deliveries</a></p></section>
 ${uploadForm(ctx, c.id, [])}
 <section class="card"><h2>Matrices</h2>${
           matrices.length

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CampaignService } from '../campaigns/service.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
+import type { DeliveryService } from '../deliveries/service.ts';
 import { problems } from '../http/problem.ts';
 import type { MatrixService } from '../matrices/service.ts';
 import type { WorkerDirectory } from '../ops/heartbeat.ts';
@@ -11,6 +12,7 @@ import type { ReviewService } from '../reviews/service.ts';
 import type { RunService } from '../runs/service.ts';
 import type { TenantService } from '../tenants/service.ts';
 import type { VariantService } from '../variants/service.ts';
+import type { WebhookService } from '../webhooks/service.ts';
 import type { SafeHtml } from './html.ts';
 import type { PageContext } from './layout.ts';
 import type { ConsoleSession, SessionStore } from './session.ts';
@@ -28,6 +30,8 @@ export interface ConsoleDeps {
   variants: VariantService;
   reviews: ReviewService;
   reports: ReportService;
+  deliveries: DeliveryService;
+  webhooks: WebhookService;
   workers: WorkerDirectory;
   maxFileBytes: number;
 }

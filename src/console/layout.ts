@@ -55,7 +55,7 @@ export function page(
 ): SafeHtml {
   const headers = JSON.stringify({ 'x-csrf-token': ctx.csrfToken });
   const nav = html`<header class="top">
-<nav aria-label="Breadcrumbs"><a href="/console">Campaigns</a>${crumbs.map(
+<nav aria-label="Breadcrumbs"><a href="/console">Campaigns</a> · <a href="/console/webhooks">Webhooks</a>${crumbs.map(
     (c) => html` <span aria-hidden="true">›</span> <a href="${c.href}">${c.label}</a>`,
   )}</nav>
 <form method="post" action="/console/sign-out" class="signout">${csrfField(ctx)}

@@ -13,6 +13,7 @@ import {
   seeOther,
   sendHtml,
 } from './context.ts';
+import { deliveryPages } from './delivery-pages.ts';
 import { contentSecurityPolicy, errorPage, signInPage } from './layout.ts';
 import { matrixPages } from './matrix-pages.ts';
 import { reportPages } from './report-pages.ts';
@@ -188,6 +189,13 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
 
   // The options fastify handed us carry our own prefix: the pages get the deps alone.
   const { prefix: _prefix, ...pageDeps } = deps as ConsoleDeps & { prefix?: string };
-  for (const pages of [campaignPages, matrixPages, runPages, reviewPages, reportPages])
+  for (const pages of [
+    campaignPages,
+    matrixPages,
+    runPages,
+    reviewPages,
+    reportPages,
+    deliveryPages,
+  ])
     await app.register(async (scope) => pages(scope, pageDeps));
 }
