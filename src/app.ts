@@ -23,6 +23,7 @@ import { deliveryRoutes } from './deliveries/routes.ts';
 import { createDeliveryService } from './deliveries/service.ts';
 import { serializeRequest } from './http/access-log.ts';
 import { registerAuth } from './http/auth.ts';
+import { createAuthFailureLimiter } from './http/auth-failures.ts';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrors } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
@@ -352,6 +353,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     box,
     tenants,
     sessions: createSessionStore({ db: database.db, ttlHours: config.CONSOLE_SESSION_HOURS }),
+    // The same counters as /v1's failed keys: a guesser gets one budget, not one per door.
+    signInLimiter:
+      config.AUTH_FAILURES_PER_MINUTE > 0
+        ? createAuthFailureLimiter({
+            redis: deps.redis,
+            prefix: config.QUEUE_PREFIX,
+            max: config.AUTH_FAILURES_PER_MINUTE,
+            windowMs: 60_000,
+            logger: deps.logger,
+          })
+        : null,
     campaigns,
     providers,
     matrices,

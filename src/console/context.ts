@@ -3,6 +3,7 @@ import type { CampaignService } from '../campaigns/service.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
 import type { DeliveryService } from '../deliveries/service.ts';
+import type { AuthFailureLimiter } from '../http/auth-failures.ts';
 import { problems } from '../http/problem.ts';
 import type { MatrixService } from '../matrices/service.ts';
 import type { WorkerDirectory } from '../ops/heartbeat.ts';
@@ -23,6 +24,8 @@ export interface ConsoleDeps {
   box: SecretBox;
   tenants: Pick<TenantService, 'authenticate'>;
   sessions: SessionStore;
+  /** Failed sign-ins per client address, counted with /v1's failed keys; null = unlimited. */
+  signInLimiter: AuthFailureLimiter | null;
   campaigns: CampaignService;
   providers: ProviderDirectory;
   matrices: MatrixService;

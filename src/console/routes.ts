@@ -171,10 +171,21 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   );
 
   app.post('/sign-in', { config: { consolePublic: true } }, async (request, reply) => {
+    const tooMany = (ms: number) =>
+      sendHtml(
+        reply.header('retry-after', String(Math.max(1, Math.ceil(ms / 1000)))),
+        signInPage({ error: 'Too many failed sign-ins from this address; wait a minute.' }),
+        429,
+      );
+    const blockedMs = deps.signInLimiter?.blockedFor(request.ip) ?? 0;
+    if (blockedMs > 0) return tooMany(blockedMs);
     const key = field(formOf(request), 'api_key');
     const auth = key ? await deps.tenants.authenticate(key) : null;
-    if (!auth)
+    if (!auth) {
+      const nowBlocked = (await deps.signInLimiter?.recordFailure(request.ip)) ?? 0;
+      if (nowBlocked > 0) return tooMany(nowBlocked);
       return sendHtml(reply, signInPage({ error: 'That API key is unknown or revoked.' }), 401);
+    }
     const session = await deps.sessions.create(auth);
     setSessionCookie(request, reply, session.id, session.expiresAt);
     return seeOther(reply, '/console');

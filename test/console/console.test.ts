@@ -293,3 +293,53 @@ describe('console deliveries and webhooks (read-only)', () => {
     expect((await other.get(`/console/webhooks/${id}`)).statusCode).toBe(404);
   });
 });
+
+describe('console session limits', () => {
+  it('sends an expired session back to sign-in', async () => {
+    const s = await signIn(t, await t.key('console-expiry-co'));
+    expect((await s.get('/console')).statusCode).toBe(200);
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET expires_at = now() - interval '1 second'
+       WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'console-expiry-co')`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(303);
+  });
+
+  it('limits failed sign-ins per address, sharing the /v1 failure budget', async () => {
+    const limited = await createTestApp({ AUTH_FAILURES_PER_MINUTE: '2' });
+    try {
+      const good = (await limited.key('limited-co')).slice(7);
+      const attempt = (apiKey: string) =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/console/sign-in',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: formBody({ api_key: apiKey }),
+        });
+      const bad = `amx_${'y'.repeat(43)}`;
+      expect((await attempt(bad)).statusCode).toBe(401);
+      expect((await attempt(bad)).statusCode).toBe(401);
+      const third = await attempt(bad);
+      expect(third.statusCode).toBe(429);
+      expect(third.headers['retry-after']).toBeDefined();
+      // Blocked for the window, the right key included: guessing stops paying off.
+      expect((await attempt(good)).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('retries failed variants of a run (none here: back to the run page)', async () => {
+    const id = await createCampaign();
+    const matrixId = await uploadMatrix(id);
+    const started = await c.post(`/console/campaigns/${id}/runs`, {
+      matrix_id: matrixId,
+      design: 'pairwise',
+      idempotency_key: `console-${crypto.randomUUID()}`,
+    });
+    const runUrl = String(started.headers.location);
+    const retry = await c.post(`${runUrl}/retry`, {});
+    expect(retry.statusCode).toBe(303);
+    expect(retry.headers.location).toBe(runUrl);
+  });
+});
