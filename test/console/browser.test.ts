@@ -134,6 +134,22 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await count(approve, 2);
     await count(page.getByTestId('status').filter({ hasText: 'approved' }), 2);
     expect(await unnamedControls(page)).toEqual([]);
+    // The other two in bulk, with a reason; then the filter shows what was decided.
+    for (const box of await page
+      .locator('.variant', { hasText: 'ready' })
+      .getByRole('checkbox')
+      .all())
+      await box.check();
+    await page.getByLabel('Reason (optional)').fill('off-brand');
+    await page.getByRole('button', { name: 'Reject selected' }).click();
+    await count(page.getByTestId('status').filter({ hasText: 'rejected' }), 2);
+    const reasons = await t.testDb.pool.query(
+      "SELECT count(*)::int AS n FROM variants WHERE status = 'rejected' AND review_reason = 'off-brand'",
+    );
+    expect(reasons.rows[0].n).toBe(2);
+    await page.getByLabel('Status').selectOption('approved');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await count(page.locator('.variant'), 2);
     // A thumbnail opens its video (a <details> disclosure: click or Enter).
     await page.locator('summary').first().click();
     await page.locator('video').first().waitFor({ state: 'visible' });
