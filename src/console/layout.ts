@@ -117,6 +117,6 @@ export function errorList(
 <thead><tr><th scope="col">Row</th><th scope="col">Column</th><th scope="col">Problem</th></tr></thead>
 <tbody>${errors.map(
     (e) =>
-      html`<tr><td>${e.row ?? ''}</td><td>${e.column ?? e.path ?? ''}</td><td>${e.message}</td></tr>`,
+      html`<tr><td>${e.row ?? ''}</td><td>${e.sheet ? `${e.sheet} · ` : ''}${e.column ?? e.path ?? ''}</td><td>${e.message}</td></tr>`,
   )}</tbody></table>`;
 }

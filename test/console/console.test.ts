@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantService } from '../../src/tenants/service.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -183,6 +184,32 @@ describe('console campaigns and matrices', () => {
     expect(res.statusCode).toBeLessThan(500);
     expect(res.body).toContain('<caption>Problems found</caption>');
     expect(res.body).toMatch(/<td>2<\/td><td>level<\/td>/);
+  });
+
+  it('reads an XLSX matrix file, and names the sheet, row and column of its errors', async () => {
+    const id = await createCampaign();
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('matrix');
+    for (const row of [
+      ['dimension', 'level', 'label'],
+      ['tone', 'bold', 'Bold'],
+      ['tone', 'calm', 'Calm'],
+      ['setting', 'park', 'Park'],
+    ])
+      ws.addRow(row);
+    const good = await c.upload(`/console/campaigns/${id}/matrices`, {
+      name: 'matrix.xlsx',
+      body: Buffer.from(await wb.xlsx.writeBuffer()),
+    });
+    expect(good.statusCode).toBe(303);
+    expect((await c.get(String(good.headers.location))).body).toContain('<li>Calm</li>');
+    ws.addRow(['tone', '', 'Nameless']);
+    const bad = await c.upload(`/console/campaigns/${id}/matrices`, {
+      name: 'bad.xlsx',
+      body: Buffer.from(await wb.xlsx.writeBuffer()),
+    });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toMatch(/<td>5<\/td><td>matrix · /);
   });
 
   it('shows dimensions × levels with hostile labels as text, and quotes a design', async () => {
