@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { createCampaignBody } from '../campaigns/schemas.ts';
+import type { CampaignRow } from '../campaigns/repository.ts';
+import { createCampaignBody, updateCampaignBody } from '../campaigns/schemas.ts';
 import type { FieldError } from '../http/problem.ts';
 import { ProblemError } from '../http/problem.ts';
 import {
@@ -51,11 +52,35 @@ function campaignBodyOf(form: Form) {
 
 type ProviderList = Awaited<ReturnType<ConsoleDeps['providers']['list']>>;
 
+/** A campaign as the form's fields, so editing starts from what is there. */
+function formOfCampaign(c: CampaignRow): Form {
+  return {
+    name: c.name,
+    product: c.brief.product,
+    key_message: c.brief.key_message,
+    audience: c.brief.audience ?? '',
+    call_to_action: c.brief.call_to_action ?? '',
+    style: c.brief.style ?? '',
+    prompt_template: c.promptTemplate,
+    video_model: `${c.video.provider}:${c.video.model}`,
+    seconds: String(c.video.seconds),
+    size: c.video.size,
+    logo_position: c.overlay.logo_position,
+    text_template: c.overlay.text_template ?? '',
+    budget_usd: c.budgetUsd === null ? '' : String(c.budgetUsd),
+    require_approval: c.requireApproval ? 'on' : '',
+  };
+}
+
 function campaignForm(
   ctx: PageContext,
   providers: ProviderList,
   form: Form,
   errors: FieldError[],
+  target: { action: string; submit: string } = {
+    action: '/console/campaigns',
+    submit: 'Create campaign',
+  },
 ): SafeHtml {
   const v = (name: string, fallback = '') => field(form, name) || fallback;
   const input = (name: string, label: string, attrs: SafeHtml = html``, fallback = '') =>
@@ -64,7 +89,7 @@ function campaignForm(
   const sizes = new Set<string>();
   for (const p of providers.data)
     for (const m of p.models) for (const s of m.sizes.text_to_video) sizes.add(s);
-  return html`<form method="post" action="/console/campaigns" class="card grid-form">${csrfField(ctx)}
+  return html`<form method="post" action="${target.action}" class="card grid-form">${csrfField(ctx)}
 ${errors.length ? errorList(errors) : ''}
 <fieldset><legend>Brief</legend>
 ${input('name', 'Campaign name', html` required maxlength="200"`)}
@@ -98,7 +123,7 @@ ${input('text_template', 'Overlay text')}
 ${input('budget_usd', 'Budget (USD)', html` type="number" min="0.01" step="0.01"`)}
 <label class="check"><input type="checkbox" name="require_approval"${v('require_approval') === 'on' ? html` checked` : ''}> Require approval before delivery</label>
 </fieldset>
-<button type="submit">Create campaign</button>
+<button type="submit">${target.submit}</button>
 </form>`;
 }
 
@@ -165,6 +190,50 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
     }
   });
 
+  app.get('/campaigns/:id/edit', async (request, reply) => {
+    const ctx = pageContext(request);
+    const c = await deps.campaigns.get(tenantOf(request), idParam(request));
+    const target = { action: `/console/campaigns/${c.id}`, submit: 'Save campaign' };
+    const form = campaignForm(ctx, await deps.providers.list(), formOfCampaign(c), [], target);
+    return sendHtml(
+      reply,
+      page(ctx, `Edit ${c.name}`, form, [{ href: `/console/campaigns/${c.id}`, label: c.name }]),
+    );
+  });
+
+  app.post('/campaigns/:id', async (request, reply) => {
+    const form = formOf(request);
+    const ctx = pageContext(request);
+    const id = idParam(request);
+    const target = { action: `/console/campaigns/${id}`, submit: 'Save campaign' };
+    const fail = async (errors: FieldError[]) =>
+      sendHtml(
+        reply,
+        page(
+          ctx,
+          'Edit campaign',
+          campaignForm(ctx, await deps.providers.list(), form, errors, target),
+        ),
+        422,
+      );
+    const { require_approval, ...body } = campaignBodyOf(form);
+    // An emptied budget field removes the budget; a merge patch says so with null.
+    const parsed = updateCampaignBody.safeParse({
+      ...body,
+      require_approval,
+      budget_usd: body.budget_usd ?? null,
+    });
+    if (!parsed.success)
+      return fail(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    try {
+      await deps.campaigns.update(tenantOf(request), id, parsed.data);
+      return seeOther(reply, `/console/campaigns/${id}`);
+    } catch (err) {
+      if (err instanceof ProblemError && err.status === 422) return fail(err.errors ?? []);
+      throw err;
+    }
+  });
+
   app.get('/campaigns/:id', async (request, reply) => {
     const tenantId = tenantOf(request);
     const ctx = pageContext(request);
@@ -182,7 +251,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
 <dt>Product</dt><dd>${c.brief.product}</dd><dt>Key message</dt><dd>${c.brief.key_message}</dd>
 <dt>Video</dt><dd>${c.video.provider} · ${c.video.model} · ${c.video.seconds} s · ${c.video.size}</dd>
 <dt>Budget</dt><dd>${usd(c.budgetUsd)}</dd></dl>
-<p class="actions"><a href="/console/campaigns/${c.id}/report">What won (report)</a> <a href="/console/campaigns/${c.id}/deliveries">Deliveries</a></p></section>
+<p class="actions"><a href="/console/campaigns/${c.id}/report">What won (report)</a> <a href="/console/campaigns/${c.id}/deliveries">Deliveries</a> <a href="/console/campaigns/${c.id}/edit">Edit campaign</a></p></section>
 ${uploadForm(ctx, c.id, [])}
 <section class="card"><h2>Matrices</h2>${
           matrices.length

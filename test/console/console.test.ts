@@ -161,6 +161,31 @@ describe('console campaigns and matrices', () => {
     expect(list.body).toContain(`/console/campaigns/${id}`);
   });
 
+  it('edits a campaign from a form filled with what it is', async () => {
+    const id = await createCampaign();
+    const form = await c.get(`/console/campaigns/${id}/edit`);
+    expect(form.statusCode).toBe(200);
+    expect(form.body).toContain('value="Light as air"');
+    expect(form.body).toContain('value="50"');
+    const saved = await c.post(`/console/campaigns/${id}`, {
+      ...campaignForm,
+      name: 'Renamed',
+      budget_usd: '',
+      seconds: '6',
+    });
+    expect(saved.statusCode).toBe(303);
+    const row = await t.app.inject({
+      method: 'GET',
+      url: `/v1/campaigns/${id}`,
+      headers: { authorization: bearer },
+    });
+    expect(row.json()).toMatchObject({ name: 'Renamed', budget_usd: null, video: { seconds: 6 } });
+    const bad = await c.post(`/console/campaigns/${id}`, { ...campaignForm, size: '1x1' });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toContain('video.size');
+    expect(bad.body).toContain('>Save campaign</button>');
+  });
+
   it('shows the form again with each field error when the campaign is invalid', async () => {
     const res = await c.post('/console/campaigns', { ...campaignForm, product: '', size: '1x1' });
     expect(res.statusCode).toBe(422);
