@@ -6,6 +6,13 @@ const htmxConfig = JSON.stringify({
   allowEval: false,
   allowScriptTags: false,
   historyCacheSize: 0,
+  // A 422 fragment says what is wrong in place (the quote); other errors are not swapped in.
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '422', swap: true, error: false },
+    { code: '[45]..', swap: false, error: true },
+  ],
 });
 
 export const contentSecurityPolicy = [

@@ -15,7 +15,7 @@ import {
   usd,
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import { type PageContext, page } from './layout.ts';
+import { errorList, type PageContext, page } from './layout.ts';
 import { sameToken } from './session.ts';
 
 const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -183,10 +183,20 @@ export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
     const ctx = pageContext(request);
     const q = request.query as Record<string, unknown>;
     const m = await deps.matrices.get(tenantId, idParam(request));
-    const preview = await deps.matrices.preview(tenantId, m.id, {
-      design: designOf(q),
-      sample_size: 0,
-    });
+    // In place of the quote, htmx shows why there is none (it swaps 422s: layout.ts).
+    const preview = await Promise.resolve()
+      .then(() => deps.matrices.preview(tenantId, m.id, { design: designOf(q), sample_size: 0 }))
+      .catch((err: unknown) => {
+        if (!(request.headers['hx-request'] && err instanceof ProblemError && err.status === 422))
+          throw err;
+        return err;
+      });
+    if (preview instanceof ProblemError)
+      return sendHtml(
+        reply,
+        html`<section id="quote" class="card" aria-live="polite"><h2>Quote</h2><p class="error" role="alert">${preview.detail ?? preview.title}</p>${errorList(preview.errors ?? [])}</section>`,
+        422,
+      );
     const fragment = quoteFragment(ctx, m.id, m.campaignId, q, preview);
     // Without htmx (no script) the quote is a page of its own.
     if (request.headers['hx-request']) return sendHtml(reply, fragment);

@@ -116,10 +116,12 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
     const decision = field(form, 'decision') === 'rejected' ? 'rejected' : 'approved';
     const reason = field(form, 'reason') || undefined;
     const auth = sessionOf(request).auth;
-    await deps.reviews.review({ tenantId, keyId: auth.keyId }, idParam(request), {
-      decision,
-      reason,
-    });
+    // Reviewed meanwhile (another tab, a colleague): the card shows what it is now.
+    await deps.reviews
+      .review({ tenantId, keyId: auth.keyId }, idParam(request), { decision, reason })
+      .catch((err: unknown) => {
+        if (!(err instanceof ProblemError && err.status === 409)) throw err;
+      });
     const v = await deps.variants.get(tenantId, idParam(request));
     const run = await deps.runs.get(tenantId, v.run_id);
     const { labels } = await levelLabels(deps, tenantId, run.matrixId);

@@ -105,6 +105,10 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
       .or(page.getByText("<script>alert('x')</script>"))
       .first()
       .waitFor();
+    // A design the service refuses: the reason appears where the quote would be.
+    await page.getByLabel('Design', { exact: true }).selectOption('sample');
+    await page.getByRole('button', { name: 'See quote' }).click();
+    await page.getByText('A sample needs a number of variants.').waitFor();
     await page.getByLabel('Design', { exact: true }).selectOption('full');
     await page.getByRole('button', { name: 'See quote' }).click();
     await text(page.getByTestId('variant-count'), '4');

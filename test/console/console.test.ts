@@ -255,6 +255,12 @@ describe('console campaigns and matrices', () => {
     expect(quote.body).toMatch(/name="idempotency_key" value="console-[0-9a-f-]{36}"/);
     const bad = await c.get(`/console/matrices/${matrixId}/quote?design=sample`);
     expect(bad.statusCode).toBe(422);
+    const badFragment = await c.get(`/console/matrices/${matrixId}/quote?design=sample`, {
+      'hx-request': 'true',
+    });
+    expect(badFragment.statusCode).toBe(422);
+    expect(badFragment.body.startsWith('<section id="quote"')).toBe(true);
+    expect(badFragment.body).toContain('A sample needs a number of variants.');
   });
 });
 
