@@ -46,3 +46,45 @@ ${rows.map((r, i) => {
 })}
 ${trusted('')}</svg>`;
 }
+
+export interface HeatCell {
+  impressions: number;
+  clicks: number;
+}
+
+/**
+ * CTR of every pair of levels of two dimensions: darker is higher, empty cells have no
+ * impressions. Colour through fill-opacity (an attribute, so the CSP's style-src holds).
+ */
+export function heatmap(p: {
+  rowName: string;
+  colName: string;
+  rows: { key: string; label: string }[];
+  cols: { key: string; label: string }[];
+  cell: (row: string, col: string) => HeatCell;
+}): SafeHtml {
+  const cw = 90;
+  const ch = 30;
+  const left = 150;
+  const top = 40;
+  const width = left + p.cols.length * cw + 10;
+  const height = top + p.rows.length * ch + 10;
+  const ctr = (c: HeatCell) => (c.impressions > 0 ? c.clicks / c.impressions : null);
+  const all = p.rows.flatMap((r) => p.cols.map((c) => ctr(p.cell(r.key, c.key)) ?? 0));
+  const max = Math.max(...all, 1e-9);
+  const cut = (s: string) => (s.length > 14 ? `${s.slice(0, 13)}…` : s);
+  return html`<svg role="img" aria-label="CTR by ${p.rowName} and ${p.colName}" viewBox="0 0 ${width} ${height}" class="chart" xmlns="http://www.w3.org/2000/svg">
+${p.cols.map((c, j) => html`<text x="${left + j * cw + cw / 2}" y="${top - 10}" class="tick" text-anchor="middle"><title>${c.label}</title>${cut(c.label)}</text>`)}
+${p.rows.map((r, i) => {
+  const y = top + i * ch;
+  return html`<text x="0" y="${y + ch / 2 + 4}" class="label"><title>${r.label}</title>${cut(r.label)}</text>${p.cols.map(
+    (c, j) => {
+      const cell = p.cell(r.key, c.key);
+      const v = ctr(cell);
+      const text = `${r.label} × ${c.label}: ${v === null ? 'no impressions' : `CTR ${(v * 100).toFixed(2)}% (${cell.clicks} clicks / ${cell.impressions} impressions)`}`;
+      return html`<rect x="${left + j * cw}" y="${y}" width="${cw - 2}" height="${ch - 2}" class="cell" fill-opacity="${v === null ? 0.04 : (0.1 + 0.9 * (v / max)).toFixed(2)}"><title>${text}</title></rect><text x="${left + j * cw + cw / 2}" y="${y + ch / 2 + 4}" class="tick" text-anchor="middle">${v === null ? '—' : `${(v * 100).toFixed(1)}%`}</text>`;
+    },
+  )}`;
+})}
+</svg>`;
+}

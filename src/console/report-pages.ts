@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type ForestRow, forestPlot } from './charts.ts';
+import { type ForestRow, forestPlot, type HeatCell, heatmap } from './charts.ts';
 import { type ConsoleDeps, idParam, pageContext, sendHtml, tenantOf } from './context.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
@@ -10,6 +10,30 @@ const pair = (v: unknown): [number, number] | null =>
   Array.isArray(v) && v.length === 2 && num(v[0]) !== null && num(v[1]) !== null
     ? [v[0] as number, v[1] as number]
     : null;
+
+/** Clicks and impressions per pair of levels of two dimensions, summed over the report's variants. */
+function pairCells(report: Loose, a: string, b: string) {
+  const cells = new Map<string, HeatCell>();
+  for (const v of Array.isArray(report.variants) ? (report.variants as Loose[]) : []) {
+    const levels = (v.levels ?? {}) as Record<string, string>;
+    const la = levels[a];
+    const lb = levels[b];
+    if (la === undefined || lb === undefined) continue;
+    const key = JSON.stringify([la, lb]);
+    const cell = cells.get(key) ?? { impressions: 0, clicks: 0 };
+    cell.impressions += num(v.impressions) ?? 0;
+    cell.clicks += num(v.clicks) ?? 0;
+    cells.set(key, cell);
+  }
+  return (x: string, y: string) =>
+    cells.get(JSON.stringify([x, y])) ?? { impressions: 0, clicks: 0 };
+}
+
+const levelsOf = (d: Loose) =>
+  (Array.isArray(d.levels) ? (d.levels as Loose[]) : []).map((l) => ({
+    key: String(l.level ?? ''),
+    label: String(l.label ?? l.level ?? ''),
+  }));
 
 const verdictWords: Record<string, string> = {
   conclusive: 'a clear difference',
@@ -32,6 +56,23 @@ export async function reportPages(app: FastifyInstance, deps: ConsoleDeps) {
     const report = await reportJson(deps, tenantId, campaign.id);
     const dims = Array.isArray(report.by_dimension) ? (report.by_dimension as Loose[]) : [];
     const summary = (report.summary ?? {}) as Loose;
+    // The first two dimensions unless the page asks for others (?rows=&cols=).
+    const q = request.query as { rows?: string; cols?: string };
+    const pick = (key: string | undefined, fallback: Loose | undefined) =>
+      dims.find((d) => d.dimension === key) ?? fallback;
+    const rowDim = pick(q.rows, dims[0]);
+    const colDim = pick(
+      q.cols,
+      dims.find((d) => d !== rowDim),
+    );
+    const heat =
+      rowDim && colDim && rowDim !== colDim
+        ? html`<section class="card"><h2>CTR by ${String(rowDim.label ?? rowDim.dimension)} and ${String(colDim.label ?? colDim.dimension)}</h2>
+<form method="get" class="filters"><label for="rows">Rows</label><select id="rows" name="rows">${dims.map((d) => html`<option value="${String(d.dimension)}"${d === rowDim ? html` selected` : ''}>${String(d.label ?? d.dimension)}</option>`)}</select>
+<label for="cols">Columns</label><select id="cols" name="cols">${dims.map((d) => html`<option value="${String(d.dimension)}"${d === colDim ? html` selected` : ''}>${String(d.label ?? d.dimension)}</option>`)}</select>
+<button type="submit">Show</button></form>
+${heatmap({ rowName: String(rowDim.label ?? rowDim.dimension), colName: String(colDim.label ?? colDim.dimension), rows: levelsOf(rowDim), cols: levelsOf(colDim), cell: pairCells(report, String(rowDim.dimension), String(colDim.dimension)) })}</section>`
+        : html``;
     const sections = dims.map((d) => {
       const name = String(d.label ?? d.dimension ?? 'dimension');
       const levels = Array.isArray(d.levels) ? (d.levels as Loose[]) : [];
@@ -59,7 +100,8 @@ ${forestPlot(name, rows)}
         html`<p class="actions"><a class="button" href="/console/campaigns/${campaign.id}/report.csv" download>Download CSV</a>
 <a class="button" href="/console/campaigns/${campaign.id}/report.xlsx" download>Download XLSX</a></p>
 <p>${num(summary.variants) ?? 0} variants, ${num(summary.impressions) ?? 0} impressions, ${num(summary.clicks) ?? 0} clicks.</p>
-${sections.length ? sections : html`<p>No dimensions to report yet.</p>`}`,
+${sections.length ? sections : html`<p>No dimensions to report yet.</p>`}
+${heat}`,
         [{ href: `/console/campaigns/${campaign.id}`, label: campaign.name }],
       ),
     );

@@ -296,7 +296,25 @@ describe('console runs, review and report', () => {
     expect(review.statusCode).toBe(200);
     expect(review.body.match(/class="variant"/g)).toHaveLength(4);
     expect(review.body).not.toContain("<script>alert('x')</script>");
+    // Metrics for the four variants: the report draws effects and the CTR heatmap from them.
+    const variants = await t.testDb.pool.query<{ id: string; levels: Record<string, string> }>(
+      'SELECT id, levels FROM variants WHERE campaign_id = $1',
+      [id],
+    );
+    const csvRows = variants.rows.map(
+      (v, i) => `${v.id},2026-11-01,meta,${5000 + i * 1000},${100 + i * 60}`,
+    );
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { authorization: bearer, 'content-type': 'text/csv' },
+      payload: ['variant_id,date,platform,impressions,clicks', ...csvRows].join('\n'),
+    });
+    expect(upload.statusCode, upload.body).toBeLessThan(300);
     const report = await c.get(`/console/campaigns/${id}/report`);
+    expect(report.body).toContain('<svg role="img" aria-label="CTR by tone and setting"');
+    expect(report.body).toMatch(/<title>Earnest &quot;honest&quot; × Beach: CTR \d+\.\d\d%/);
+    expect(report.body).toMatch(/<circle [^>]*><title>Earnest &quot;honest&quot;: odds ratio \d/);
     expect(report.statusCode).toBe(200);
     expect(report.body).toContain('<svg role="img" aria-label="Effects of tone"');
     expect(report.body).toContain('<svg role="img" aria-label="Effects of setting"');
