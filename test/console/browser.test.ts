@@ -23,6 +23,8 @@ let workers: ReturnType<typeof startTestWorkers>;
 let browser: Browser;
 let base: string;
 let key: string;
+/** Pages the first test reached, visited again at 390 px by the second. */
+const visited: string[] = [];
 const cspViolations: string[] = [];
 /** CONSOLE_SCREENSHOTS=docs/console saves the README's screenshots as the test passes by. */
 const shots = process.env.CONSOLE_SCREENSHOTS;
@@ -115,9 +117,12 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await shoot(page, 'matrix-quote');
     // htmx swapped the quote in place: still the matrix page.
     expect(page.url()).toMatch(/\/console\/matrices\/mtx_/);
+    expect(await unnamedControls(page)).toEqual([]);
+    visited.push(new URL(page.url()).pathname);
 
     await page.getByRole('button', { name: 'Start run' }).dblclick();
     await page.waitForURL(/\/console\/runs\/run_/);
+    visited.push(new URL(page.url()).pathname, `${new URL(page.url()).pathname}/review`);
     await text(page.getByTestId('run-status'), 'completed', 60_000);
     await shoot(page, 'run-progress');
     const runs = await t.testDb.pool.query('SELECT count(*)::int AS n FROM runs');
@@ -161,6 +166,8 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.goto(page.url().replace(/\/console\/runs\/.*/, '/console'));
     await page.getByRole('link', { name: 'Browser <b>bold</b> campaign' }).click();
     await page.getByRole('link', { name: 'What won (report)' }).click();
+    await page.waitForURL(/\/report$/);
+    visited.push(new URL(page.url()).pathname);
     await page.getByRole('img', { name: 'Effects of tone' }).waitFor();
     await page.getByRole('img', { name: 'Effects of setting' }).waitFor();
     await shoot(page, 'report');
@@ -175,13 +182,15 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.keyboard.type(key);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${base}/console`);
-    for (const path of ['/console', '/console/campaigns/new']) {
+    for (const path of ['/console', '/console/campaigns/new', ...visited]) {
       await page.goto(`${base}${path}`);
       const overflow = await page.evaluate<number>(
         'document.documentElement.scrollWidth - window.innerWidth',
       );
       expect(overflow, path).toBeLessThanOrEqual(0);
+      expect(await unnamedControls(page), path).toEqual([]);
     }
+    expect(visited.length).toBe(4);
     await page.getByRole('button', { name: 'Sign out' }).focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(`${base}/console/sign-in`);
