@@ -1,6 +1,4 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '../db/client.ts';
 import { withWorkersSeen } from '../ops/heartbeat.ts';
 import {
   type ConsoleDeps,
@@ -16,17 +14,8 @@ import {
 import { html, type SafeHtml } from './html.ts';
 import { csrfField, type PageContext, page } from './layout.ts';
 import { designOf } from './matrix-pages.ts';
+import { failuresByReason } from './repository.ts';
 import { startRunOnce } from './start-run.ts';
-
-/** Failed and blocked variants of a run grouped by their error code: what to fix first. */
-async function failuresByReason(db: Db, runId: string) {
-  const { rows } = await db.execute<{ code: string | null; status: string; n: number }>(sql`
-    SELECT v.error_code AS code, v.status, count(*)::int AS n
-    FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
-    WHERE rv.run_id = ${runId} AND v.status IN ('failed', 'blocked')
-    GROUP BY 1, 2 ORDER BY n DESC LIMIT 20`);
-  return rows;
-}
 
 const shownStatuses = [
   'queued',
@@ -54,7 +43,7 @@ async function progress(deps: ConsoleDeps, request: FastifyRequest) {
   const [described, campaign, failures] = await Promise.all([
     deps.runs.describe(row).then((r) => withWorkersSeen(r, deps.workers)),
     deps.campaigns.get(tenantId, row.campaignId),
-    failuresByReason(deps.db, row.id),
+    failuresByReason(deps.db, { runId: row.id }),
   ]);
   return { run: described, campaign, failures };
 }
