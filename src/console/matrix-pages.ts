@@ -122,7 +122,7 @@ ${preview.budget.fits ? '' : html`<p class="error" role="alert">${preview.budget
 export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
   app.post(
     '/campaigns/:id/matrices',
-    { bodyLimit: deps.maxFileBytes + 64 * 1024 },
+    { bodyLimit: deps.maxFileBytes + 64 * 1024, config: { csrfInParts: true } },
     async (request, reply) => {
       const tenantId = tenantOf(request);
       const ctx = pageContext(request);

@@ -25,6 +25,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Console routes reachable without a session (sign-in, static files). */
     consolePublic?: boolean;
+    /** A multipart form that checks its own _csrf part as it streams (the matrix upload). */
+    csrfInParts?: boolean;
   }
 }
 
@@ -109,7 +111,9 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     }
     const session = request.consoleSession;
     // Multipart uploads check their _csrf field as they read the parts (matrix-pages.ts).
-    if (!session || request.isMultipart()) return;
+    // Only a route that reads its parts itself may skip this; any other multipart POST has no
+    // parsed body, so no token, and is refused here.
+    if (!session || (request.isMultipart() && request.routeOptions.config.csrfInParts)) return;
     const given = request.headers['x-csrf-token'] ?? field(formOf(request), '_csrf');
     if (!sameToken(given, session.csrfToken)) {
       return sendHtml(

@@ -140,6 +140,16 @@ describe('console sign-in', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(cross.statusCode).toBe(403);
+    // Multipart elsewhere carries no parsed token: refused, not waved through.
+    const multipartCancel = await c.upload(
+      '/console/runs/run_01abcdefghij/cancel',
+      {
+        name: 'x.csv',
+        body: 'x',
+      },
+      c.csrf,
+    );
+    expect(multipartCancel.statusCode).toBe(403);
     const upload = await c.upload(
       '/console/campaigns/cmp_01abcdefghij/matrices',
       { name: 'm.csv', body: matrixCsv },
