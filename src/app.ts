@@ -352,6 +352,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db: database.db,
     box,
     tenants,
+    assets,
+    uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
     sessions: createSessionStore({ db: database.db, ttlHours: config.CONSOLE_SESSION_HOURS }),
     // The same counters as /v1's failed keys: a guesser gets one budget, not one per door.
     signInLimiter:

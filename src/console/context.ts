@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AssetService } from '../assets/service.ts';
 import type { CampaignService } from '../campaigns/service.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
@@ -27,6 +28,8 @@ export interface ConsoleDeps {
   /** Failed sign-ins per client address, counted with /v1's failed keys; null = unlimited. */
   signInLimiter: AuthFailureLimiter | null;
   campaigns: CampaignService;
+  assets: Pick<AssetService, 'upload'>;
+  uploadLimitBytes: number;
   providers: ProviderDirectory;
   matrices: MatrixService;
   runs: RunService;

@@ -16,6 +16,7 @@ import {
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
 import { errorList, type PageContext, page } from './layout.ts';
+import { logoForm } from './logo-pages.ts';
 import { sameToken } from './session.ts';
 
 const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -162,7 +163,7 @@ export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
         `Matrix ${m.name ?? m.id}`,
         html`<section class="card"><h2>Dimensions and levels</h2>
 <div class="scroll"><table><thead><tr><th scope="col">Dimension</th><th scope="col">Levels</th></tr></thead>
-<tbody>${dims.map((d) => html`<tr><th scope="row">${d.label}</th><td><ul class="chips">${d.levels.map((l) => html`<li>${l.label}</li>`)}</ul></td></tr>`)}</tbody></table></div>
+<tbody>${dims.map((d) => html`<tr><th scope="row">${d.label}</th><td><ul class="chips">${d.levels.map((l) => html`<li>${l.label}${l.asset_id ? ' (logo)' : ''}</li>`)}</ul></td></tr>`)}</tbody></table></div>
 <p>${m.allowedCount} allowed combinations of ${m.fullFactorialCount}.</p></section>
 <section class="card"><h2>Design</h2>
 <form method="get" action="/console/matrices/${m.id}/quote" hx-get="/console/matrices/${m.id}/quote" hx-target="#quote" hx-swap="outerHTML">
@@ -172,6 +173,7 @@ export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
 <input id="n" name="n" type="number" min="1" inputmode="numeric">
 <button type="submit">See quote</button>
 </form></section>
+${logoForm(ctx, m)}
 <section id="quote"></section>`,
         [{ href: `/console/campaigns/${campaign.id}`, label: campaign.name }],
       ),

@@ -15,6 +15,7 @@ import {
 } from './context.ts';
 import { deliveryPages } from './delivery-pages.ts';
 import { contentSecurityPolicy, errorPage, signInPage } from './layout.ts';
+import { logoPages } from './logo-pages.ts';
 import { matrixPages } from './matrix-pages.ts';
 import { reportPages } from './report-pages.ts';
 import { reviewPages } from './review-pages.ts';
@@ -211,6 +212,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     reviewPages,
     reportPages,
     deliveryPages,
+    logoPages,
   ])
     await app.register(async (scope) => pages(scope, pageDeps));
 }

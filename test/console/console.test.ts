@@ -247,6 +247,58 @@ describe('console campaigns and matrices', () => {
     expect(bad.body).toMatch(/<td>5<\/td><td>matrix · /);
   });
 
+  it("uploads a partner level's logo through the asset service and saves the matrix again with it", async () => {
+    const id = await createCampaign();
+    const matrixId = await uploadMatrix(id);
+    const png = (
+      await t.infra.media.runner.ffmpeg(
+        [
+          '-f',
+          'lavfi',
+          '-i',
+          'color=c=red:s=64x64',
+          '-frames:v',
+          '1',
+          '-f',
+          'image2pipe',
+          '-vcodec',
+          'png',
+          '-',
+        ],
+        { captureStdout: true },
+      )
+    ).stdout;
+    const send = (token: string) => {
+      const boundary = '----logo';
+      const field = (name: string, value: string) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+      const payload = Buffer.concat([
+        Buffer.from(field('_csrf', token) + field('level', JSON.stringify(['setting', 'city']))),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n`,
+        ),
+        png,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return t.app.inject({
+        method: 'POST',
+        url: `/console/matrices/${matrixId}/logos`,
+        headers: { cookie: c.cookie, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload,
+      });
+    };
+    expect((await send('wrong')).statusCode).toBe(403);
+    const res = await send(c.csrf);
+    expect(res.statusCode, res.body).toBe(303);
+    const next = await c.get(String(res.headers.location));
+    expect(next.body).toContain('<li>City (logo)</li>');
+    const { rows } = await t.testDb.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM matrices WHERE campaign_id = $1 AND document::text LIKE '%ast_%'",
+      [id],
+    );
+    expect(rows[0]?.n).toBe(1);
+  });
+
   it('shows dimensions × levels with hostile labels as text, and quotes a design', async () => {
     const id = await createCampaign();
     const matrixId = await uploadMatrix(id);
