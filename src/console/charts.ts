@@ -88,3 +88,40 @@ ${p.rows.map((r, i) => {
 })}
 </svg>`;
 }
+
+export interface DayPoint {
+  date: string;
+  platform: string;
+  impressions: number;
+  clicks: number;
+}
+
+/** CTR per day, a line per platform ('' = none given), each point titled with its figures. */
+export function ctrOverTime(points: DayPoint[]): SafeHtml {
+  const width = 640;
+  const height = 260;
+  const left = 50;
+  const bottom = 30;
+  const dates = [...new Set(points.map((p) => p.date))].sort();
+  const platforms = [...new Set(points.map((p) => p.platform))].sort().slice(0, 6);
+  const ctr = (p: DayPoint) => (p.impressions > 0 ? p.clicks / p.impressions : 0);
+  const max = Math.max(...points.map(ctr), 1e-6);
+  const x = (d: string) =>
+    left +
+    (dates.length > 1
+      ? (dates.indexOf(d) / (dates.length - 1)) * (width - left - 20)
+      : (width - left) / 2);
+  const y = (v: number) => height - bottom - (v / max) * (height - bottom - 20);
+  const name = (p: string) => p || 'no platform';
+  return html`<svg role="img" aria-label="CTR over time by platform" viewBox="0 0 ${width} ${height}" class="chart" xmlns="http://www.w3.org/2000/svg">
+<text x="0" y="${y(max) + 4}" class="tick">${(max * 100).toFixed(1)}%</text><text x="0" y="${y(0) + 4}" class="tick">0%</text>
+<text x="${left}" y="${height - 8}" class="tick">${dates[0] ?? ''}</text><text x="${width - 20}" y="${height - 8}" class="tick" text-anchor="end">${dates.at(-1) ?? ''}</text>
+${platforms.map((pl, i) => {
+  const mine = points.filter((p) => p.platform === pl);
+  const path = mine.map((p) => `${x(p.date).toFixed(1)},${y(ctr(p)).toFixed(1)}`).join(' ');
+  return html`<polyline points="${path}" class="series s${i}" fill="none"><title>${name(pl)}</title></polyline>
+${mine.map((p) => html`<circle cx="${x(p.date).toFixed(1)}" cy="${y(ctr(p)).toFixed(1)}" r="3" class="point s${i}"><title>${name(pl)}, ${p.date}: CTR ${(ctr(p) * 100).toFixed(2)}% (${p.clicks} clicks / ${p.impressions} impressions)</title></circle>`)}
+<text x="${left + 10 + i * 100}" y="14" class="label s${i}">${name(pl)}</text>`;
+})}
+</svg>`;
+}

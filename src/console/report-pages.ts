@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { type ForestRow, forestPlot, type HeatCell, heatmap } from './charts.ts';
+import { ctrOverTime, type ForestRow, forestPlot, type HeatCell, heatmap } from './charts.ts';
 import { type ConsoleDeps, idParam, pageContext, sendHtml, tenantOf } from './context.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
+import { dailyByPlatform } from './repository.ts';
 
 type Loose = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -53,7 +54,10 @@ export async function reportPages(app: FastifyInstance, deps: ConsoleDeps) {
   app.get('/campaigns/:id/report', async (request, reply) => {
     const tenantId = tenantOf(request);
     const campaign = await deps.campaigns.get(tenantId, idParam(request));
-    const report = await reportJson(deps, tenantId, campaign.id);
+    const [report, daily] = await Promise.all([
+      reportJson(deps, tenantId, campaign.id),
+      dailyByPlatform(deps.db, { tenantId, campaignId: campaign.id }),
+    ]);
     const dims = Array.isArray(report.by_dimension) ? (report.by_dimension as Loose[]) : [];
     const summary = (report.summary ?? {}) as Loose;
     // The first two dimensions unless the page asks for others (?rows=&cols=).
@@ -101,7 +105,8 @@ ${forestPlot(name, rows)}
 <a class="button" href="/console/campaigns/${campaign.id}/report.xlsx" download>Download XLSX</a></p>
 <p>${num(summary.variants) ?? 0} variants, ${num(summary.impressions) ?? 0} impressions, ${num(summary.clicks) ?? 0} clicks.</p>
 ${sections.length ? sections : html`<p>No dimensions to report yet.</p>`}
-${heat}`,
+${heat}
+${daily.length ? html`<section class="card"><h2>CTR over time</h2>${ctrOverTime(daily)}</section>` : ''}`,
         [{ href: `/console/campaigns/${campaign.id}`, label: campaign.name }],
       ),
     );

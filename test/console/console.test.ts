@@ -375,6 +375,8 @@ describe('console runs, review and report', () => {
     expect(upload.statusCode, upload.body).toBeLessThan(300);
     const report = await c.get(`/console/campaigns/${id}/report`);
     expect(report.body).toContain('<svg role="img" aria-label="CTR by tone and setting"');
+    expect(report.body).toContain('<svg role="img" aria-label="CTR over time by platform"');
+    expect(report.body).toMatch(/<title>meta, 2026-11-01: CTR \d+\.\d\d%/);
     expect(report.body).toMatch(/<title>Earnest &quot;honest&quot; × Beach: CTR \d+\.\d\d%/);
     expect(report.body).toMatch(/<circle [^>]*><title>Earnest &quot;honest&quot;: odds ratio \d/);
     expect(report.statusCode).toBe(200);
