@@ -36,6 +36,12 @@ const levelsOf = (d: Loose) =>
     label: String(l.label ?? l.level ?? ''),
   }));
 
+/** In words; the reference level is what the others are measured against, not a finding. */
+const verdictOf = (l: Loose) =>
+  l.reference === true
+    ? 'the baseline'
+    : (verdictWords[String(l.verdict)] ?? String(l.verdict ?? ''));
+
 const verdictWords: Record<string, string> = {
   conclusive: 'a clear difference',
   directional: 'a hint, not yet certain',
@@ -85,7 +91,7 @@ ${heatmap({ rowName: String(rowDim.label ?? rowDim.dimension), colName: String(c
         reference: l.reference === true,
         effect: l.reference === true ? 1 : num(l.effect),
         ci: pair(l.effect_ci),
-        verdict: verdictWords[String(l.verdict)] ?? String(l.verdict ?? ''),
+        verdict: verdictOf(l),
       }));
       return html`<section class="card"><h2>${name}</h2>
 ${forestPlot(name, rows)}
@@ -93,7 +99,7 @@ ${forestPlot(name, rows)}
 <tbody>${levels.map((l) => {
         const ctr = num(l.ctr);
         const note = typeof l.note === 'string' ? l.note : '';
-        return html`<tr><td>${String(l.label ?? l.level ?? '')}${l.reference === true ? ' (reference)' : ''}</td><td>${num(l.impressions) ?? 0}</td><td>${ctr === null ? '—' : `${(ctr * 100).toFixed(2)}%`}</td><td>${verdictWords[String(l.verdict)] ?? String(l.verdict ?? '')}${note ? html`<br><span class="muted">${note}</span>` : ''}</td></tr>`;
+        return html`<tr><td>${String(l.label ?? l.level ?? '')}${l.reference === true ? ' (reference)' : ''}</td><td>${num(l.impressions) ?? 0}</td><td>${ctr === null ? '—' : `${(ctr * 100).toFixed(2)}%`}</td><td>${verdictOf(l)}${note ? html`<br><span class="muted">${note}</span>` : ''}</td></tr>`;
       })}</tbody></table></section>`;
     });
     return sendHtml(

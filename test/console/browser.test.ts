@@ -163,6 +163,23 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.locator('summary').first().click();
     await page.locator('video').first().waitFor({ state: 'visible' });
 
+    // A few days of metrics on two platforms, so the report has effects to draw.
+    const ids = await t.testDb.pool.query<{ id: string }>('SELECT id FROM variants ORDER BY id');
+    const lines = ids.rows.flatMap((v, i) =>
+      ['2026-11-01', '2026-11-02', '2026-11-03'].flatMap((date, d) =>
+        ['meta', 'tiktok'].map(
+          (platform, p) =>
+            `${v.id},${date},${platform},${4000 + d * 500},${60 + i * 25 + d * 5 + p * 10}`,
+        ),
+      ),
+    );
+    const metrics = await t.app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+      payload: ['variant_id,date,platform,impressions,clicks', ...lines].join('\n'),
+    });
+    expect(metrics.statusCode, metrics.body).toBeLessThan(300);
     await page.goto(page.url().replace(/\/console\/runs\/.*/, '/console'));
     await page.getByRole('link', { name: 'Browser <b>bold</b> campaign' }).click();
     await page.getByRole('link', { name: 'What won (report)' }).click();
@@ -170,6 +187,8 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     visited.push(new URL(page.url()).pathname);
     await page.getByRole('img', { name: 'Effects of tone' }).waitFor();
     await page.getByRole('img', { name: 'Effects of setting' }).waitFor();
+    await page.getByRole('img', { name: 'CTR by tone and setting' }).waitFor();
+    await page.getByRole('img', { name: 'CTR over time by platform' }).waitFor();
     await shoot(page, 'report');
     expect(cspViolations).toEqual([]);
     await page.close();
