@@ -12,7 +12,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# tsc emits JavaScript only: the console's stylesheet is copied next to the module that reads it.
+RUN npm run build && cp -r src/console/static dist/console/static
 
 FROM node:24-slim AS runtime
 # Debian's ffmpeg rather than the static npm build: security updates come with the base image,

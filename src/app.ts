@@ -13,6 +13,8 @@ import { createAssetService } from './assets/service.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Env } from './config.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { createSessionStore } from './console/session.ts';
 import { createSecretBox } from './crypto/secrets.ts';
 import { parseCsvBody } from './csv/body.ts';
 import type { Database } from './db/client.ts';
@@ -21,6 +23,7 @@ import { deliveryRoutes } from './deliveries/routes.ts';
 import { createDeliveryService } from './deliveries/service.ts';
 import { serializeRequest } from './http/access-log.ts';
 import { registerAuth } from './http/auth.ts';
+import { createAuthFailureLimiter } from './http/auth-failures.ts';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrors } from './http/error-handler.ts';
 import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
@@ -88,6 +91,7 @@ type AppConfig = Pick<
   | 'METRICS_MAX_ROWS'
   | 'REPORT_MIN_IMPRESSIONS'
   | 'REPORT_MIN_CLICKS'
+  | 'CONSOLE_SESSION_HOURS'
 > &
   // Every provider plugin's settings: limits, account figures and webhook verifiers read them.
   PluginsEnv;
@@ -341,6 +345,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/v1' },
   );
+
+  // The web console: its own session auth (cookie + CSRF), the same services as /v1.
+  await app.register(consoleRoutes, {
+    prefix: '/console',
+    db: database.db,
+    box,
+    tenants,
+    assets,
+    uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
+    sessions: createSessionStore({ db: database.db, ttlHours: config.CONSOLE_SESSION_HOURS }),
+    // The same counters as /v1's failed keys: a guesser gets one budget, not one per door.
+    signInLimiter:
+      config.AUTH_FAILURES_PER_MINUTE > 0
+        ? createAuthFailureLimiter({
+            redis: deps.redis,
+            prefix: config.QUEUE_PREFIX,
+            max: config.AUTH_FAILURES_PER_MINUTE,
+            windowMs: 60_000,
+            logger: deps.logger,
+          })
+        : null,
+    campaigns,
+    providers,
+    matrices,
+    runs,
+    variants,
+    reviews,
+    reports,
+    deliveries,
+    webhooks,
+    workers,
+    maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
+  });
 
   return app;
 }

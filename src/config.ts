@@ -125,6 +125,13 @@ export const baseEnvSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(24),
+  CONSOLE_SESSION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12)
+    .describe('How long a console sign-in lasts before the manager signs in again'),
   STORAGE_DIR: z.string().min(1).default('./.data/storage'),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),

@@ -512,3 +512,26 @@ export const metrics = pgTable(
     index('metrics_campaign_idx').on(t.tenantId, t.campaignId),
   ],
 );
+
+/**
+ * Console sign-ins: the browser holds only a random session id; its sha256 is stored here, so a
+ * read of this table cannot be replayed as a cookie. Joined to its API key on every request, so
+ * revoking the key (or signing out, which deletes the row) ends the session at once.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    apiKeyId: text('api_key_id')
+      .notNull()
+      .references(() => apiKeys.id),
+    // Sent back in every form and htmx request: a cross-site request cannot read it.
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('console_sessions_expires_idx').on(t.expiresAt)],
+);

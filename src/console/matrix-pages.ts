@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProblemError, problems } from '../http/problem.ts';
+import type { DesignInput } from '../matrices/schemas.ts';
+import type { MatrixSource } from '../matrices/service.ts';
+import { uploadForm } from './campaign-pages.ts';
+import {
+  type ConsoleDeps,
+  idParam,
+  pageContext,
+  seeOther,
+  sendHtml,
+  sessionOf,
+  tenantOf,
+  usd,
+} from './context.ts';
+import { html, type SafeHtml } from './html.ts';
+import { errorList, type PageContext, page } from './layout.ts';
+import { logoForm } from './logo-pages.ts';
+import { sameToken } from './session.ts';
+
+const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const oleMagic = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
+const designTypes = ['pairwise', 'balanced', 'full', 'sample'] as const;
+
+/** The multipart form: _csrf (checked here, as the body is streamed) and the file. */
+async function readUpload(request: FastifyRequest, maxFileBytes: number): Promise<MatrixSource> {
+  let csrf = '';
+  let file: Buffer | undefined;
+  let name: string | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'field') {
+      if (part.fieldname === '_csrf') csrf = String(part.value);
+      continue;
+    }
+    if (!sameToken(csrf, sessionOf(request).csrfToken)) {
+      part.file.resume();
+      throw new ProblemError({
+        status: 403,
+        slug: 'forbidden',
+        title: 'Forbidden',
+        detail: 'The form has expired; reload the page and try again.',
+      });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of part.file as AsyncIterable<Buffer>) chunks.push(chunk);
+    if (part.file.truncated)
+      throw problems.payloadTooLarge(`Matrix files may be at most ${maxFileBytes} bytes.`);
+    file = Buffer.concat(chunks);
+    name = part.filename?.slice(0, 200) || undefined;
+  }
+  if (!file?.length)
+    throw problems.badRequest('Choose a matrix file.', [
+      { path: 'Matrix file', message: 'required' },
+    ]);
+  const head = file.subarray(0, 4);
+  const extra = name ? { name } : {};
+  return head.equals(zipMagic) || head.equals(oleMagic)
+    ? { kind: 'xlsx', buffer: file, ...extra }
+    : { kind: 'csv', text: file, ...extra };
+}
+
+/** The design a quote or a run form names; the matrix service checks the rest. */
+export function designOf(q: Record<string, unknown>): DesignInput {
+  const type = String(q.design ?? 'pairwise');
+  const n = Number(q.n);
+  const seed = 1;
+  if (type === 'full') return { type: 'full' };
+  if (type === 'balanced')
+    return Number.isInteger(n) && n > 0
+      ? { type: 'balanced', n, seed }
+      : { type: 'balanced', seed };
+  if (type === 'sample') {
+    if (!Number.isInteger(n) || n < 1)
+      throw problems.unprocessable('A sample needs a number of variants.', [
+        { path: 'n', message: 'a whole number of at least 1' },
+      ]);
+    return { type: 'sample', n, seed };
+  }
+  return { type: 'pairwise', seed };
+}
+
+const pct = (x: number | null | undefined) =>
+  typeof x === 'number' ? `${Math.round(x * 100)}%` : '—';
+
+function quoteFragment(
+  ctx: PageContext,
+  matrixId: string,
+  campaignId: string,
+  q: Record<string, unknown>,
+  preview: Record<string, unknown> & {
+    variant_count: number;
+    estimated_cost_usd: number;
+    budget: { fits: boolean; detail: string | null; remaining_usd: number | null };
+    design_stats: Record<string, unknown>;
+  },
+): SafeHtml {
+  const stats = preview.design_stats;
+  // Estimability and MDE appear when the quote carries them (another change adds them).
+  const optional = Object.entries(stats).filter(
+    ([k]) => k !== 'pair_coverage' && k !== 'level_balance',
+  );
+  return html`<section id="quote" class="card" aria-live="polite"><h2>Quote</h2>
+<dl class="quote">
+<dt>Variants</dt><dd data-testid="variant-count">${preview.variant_count}</dd>
+<dt>Cost</dt><dd>${usd(preview.estimated_cost_usd)}</dd>
+<dt>Pair coverage</dt><dd>${pct(stats.pair_coverage as number)}</dd>
+<dt>Level balance</dt><dd>${pct(stats.level_balance as number)}</dd>
+${optional.map(([k, v]) => html`<dt>${k.replaceAll('_', ' ')}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`)}
+<dt>Budget left</dt><dd>${usd(preview.budget.remaining_usd)}</dd>
+</dl>
+${preview.budget.fits ? '' : html`<p class="error" role="alert">${preview.budget.detail ?? 'Over budget.'}</p>`}
+<form method="post" action="/console/campaigns/${campaignId}/runs">
+<input type="hidden" name="_csrf" value="${ctx.csrfToken}">
+<input type="hidden" name="matrix_id" value="${matrixId}">
+<input type="hidden" name="design" value="${String(q.design ?? 'pairwise')}">
+<input type="hidden" name="n" value="${String(q.n ?? '')}">
+<input type="hidden" name="idempotency_key" value="console-${randomUUID()}">
+<button type="submit"${preview.budget.fits ? '' : html` disabled`}>Start run</button>
+</form></section>`;
+}
+
+export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
+  app.post(
+    '/campaigns/:id/matrices',
+    { bodyLimit: deps.maxFileBytes + 64 * 1024, config: { csrfInParts: true } },
+    async (request, reply) => {
+      const tenantId = tenantOf(request);
+      const ctx = pageContext(request);
+      // The parts first: the CSRF token is one of them, and nothing is read before it is checked.
+      const source = await readUpload(request, deps.maxFileBytes);
+      const campaign = await deps.campaigns.get(tenantId, idParam(request));
+      try {
+        const { row } = await deps.matrices.create(tenantId, campaign.id, source);
+        return seeOther(reply, `/console/matrices/${row.id}`);
+      } catch (err) {
+        if (!(err instanceof ProblemError) || err.status >= 500 || err.status === 404) throw err;
+        // Every problem inline, with its row and column, next to the form to upload a fixed file.
+        return sendHtml(
+          reply,
+          page(
+            ctx,
+            'The matrix needs fixing',
+            html`<p class="error" role="alert">${err.detail ?? err.title}</p>${uploadForm(ctx, campaign.id, err.errors ?? [{ message: err.detail ?? err.title }])}`,
+            [{ href: `/console/campaigns/${campaign.id}`, label: campaign.name }],
+          ),
+          err.status,
+        );
+      }
+    },
+  );
+
+  app.get('/matrices/:id', async (request, reply) => {
+    const tenantId = tenantOf(request);
+    const ctx = pageContext(request);
+    const m = await deps.matrices.get(tenantId, idParam(request));
+    const campaign = await deps.campaigns.get(tenantId, m.campaignId);
+    const dims = m.document.dimensions;
+    return sendHtml(
+      reply,
+      page(
+        ctx,
+        `Matrix ${m.name ?? m.id}`,
+        html`<section class="card"><h2>Dimensions and levels</h2>
+<div class="scroll"><table><thead><tr><th scope="col">Dimension</th><th scope="col">Levels</th></tr></thead>
+<tbody>${dims.map((d) => html`<tr><th scope="row">${d.label}</th><td><ul class="chips">${d.levels.map((l) => html`<li>${l.label}${l.asset_id ? ' (logo)' : ''}</li>`)}</ul></td></tr>`)}</tbody></table></div>
+<p>${m.allowedCount} allowed combinations of ${m.fullFactorialCount}.</p></section>
+<section class="card"><h2>Design</h2>
+<form method="get" action="/console/matrices/${m.id}/quote" hx-get="/console/matrices/${m.id}/quote" hx-target="#quote" hx-swap="outerHTML">
+<label for="design">Design</label>
+<select id="design" name="design">${designTypes.map((t) => html`<option value="${t}">${t}</option>`)}</select>
+<label for="n">Variants (balanced, sample)</label>
+<input id="n" name="n" type="number" min="1" inputmode="numeric">
+<button type="submit">See quote</button>
+</form></section>
+${logoForm(ctx, m)}
+<section id="quote"></section>`,
+        [{ href: `/console/campaigns/${campaign.id}`, label: campaign.name }],
+      ),
+    );
+  });
+
+  app.get('/matrices/:id/quote', async (request, reply) => {
+    const tenantId = tenantOf(request);
+    const ctx = pageContext(request);
+    const q = request.query as Record<string, unknown>;
+    const m = await deps.matrices.get(tenantId, idParam(request));
+    // In place of the quote, htmx shows why there is none (it swaps 422s: layout.ts).
+    const preview = await Promise.resolve()
+      .then(() => deps.matrices.preview(tenantId, m.id, { design: designOf(q), sample_size: 0 }))
+      .catch((err: unknown) => {
+        if (!(request.headers['hx-request'] && err instanceof ProblemError && err.status === 422))
+          throw err;
+        return err;
+      });
+    if (preview instanceof ProblemError)
+      return sendHtml(
+        reply,
+        html`<section id="quote" class="card" aria-live="polite"><h2>Quote</h2><p class="error" role="alert">${preview.detail ?? preview.title}</p>${errorList(preview.errors ?? [])}</section>`,
+        422,
+      );
+    const fragment = quoteFragment(ctx, m.id, m.campaignId, q, preview);
+    // Without htmx (no script) the quote is a page of its own.
+    if (request.headers['hx-request']) return sendHtml(reply, fragment);
+    return sendHtml(
+      reply,
+      page(ctx, 'Quote', fragment, [{ href: `/console/matrices/${m.id}`, label: 'Matrix' }]),
+    );
+  });
+}

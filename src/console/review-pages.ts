@@ -1,0 +1,163 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type VariantStatus, variantStatuses } from '../db/schema.ts';
+import { ProblemError } from '../http/problem.ts';
+import {
+  type ConsoleDeps,
+  field,
+  fields,
+  formOf,
+  idParam,
+  pageContext,
+  seeOther,
+  sendHtml,
+  sessionOf,
+  tenantOf,
+} from './context.ts';
+import { html, type SafeHtml } from './html.ts';
+import { csrfField, page } from './layout.ts';
+
+const pageSize = 48;
+
+type Variant = Awaited<ReturnType<ConsoleDeps['variants']['list']>>[number];
+
+function card(v: Variant, labels: Map<string, Map<string, string>>): SafeHtml {
+  const named = Object.entries(v.levels).map(([d, l]) => `${labels.get(d)?.get(l) ?? l}`);
+  const title = named.join(' · ');
+  const media = v.thumbnail_key
+    ? html`<details><summary><img src="/console/variants/${v.id}/thumbnail" alt="Thumbnail: ${title}" loading="lazy" width="160"></summary>
+<video controls preload="none" src="/console/variants/${v.id}/video" aria-label="Video: ${title}"></video></details>`
+    : html`<div class="placeholder">${v.status}</div>`;
+  return html`<li class="variant" id="card-${v.id}">
+<label class="check"><input type="checkbox" name="ids" value="${v.id}" form="bulk" aria-label="Select ${title}"></label>
+${media}
+<p class="levels">${title}</p>
+<p class="muted" data-testid="status">${v.status}${v.error_message ? html` · ${v.error_message}` : ''}</p>
+${
+  v.status === 'ready'
+    ? html`<div class="actions">
+<button type="button" hx-post="/console/variants/${v.id}/review" hx-vals='{"decision":"approved"}' hx-include="#reason" hx-target="#card-${v.id}" hx-swap="outerHTML" aria-label="Approve ${title}">Approve</button>
+<button type="button" hx-post="/console/variants/${v.id}/review" hx-vals='{"decision":"rejected"}' hx-include="#reason" hx-target="#card-${v.id}" hx-swap="outerHTML" aria-label="Reject ${title}">Reject</button></div>`
+    : ''
+}
+</li>`;
+}
+
+async function levelLabels(deps: ConsoleDeps, tenantId: string, matrixId: string) {
+  const m = await deps.matrices.get(tenantId, matrixId);
+  return {
+    dims: m.document.dimensions,
+    labels: new Map(
+      m.document.dimensions.map((d) => [d.key, new Map(d.levels.map((l) => [l.key, l.label]))]),
+    ),
+  };
+}
+
+function filtersOf(request: FastifyRequest, dims: { key: string }[]) {
+  const q = request.query as Record<string, string | undefined>;
+  const status = variantStatuses.includes(q.status as VariantStatus)
+    ? (q.status as VariantStatus)
+    : undefined;
+  const levels: Record<string, string> = {};
+  for (const d of dims) {
+    const v = q[`level.${d.key}`];
+    if (v) levels[d.key] = v;
+  }
+  return {
+    status,
+    levels,
+    after: q.after && /^var_[0-9a-z]+$/.test(q.after) ? q.after : undefined,
+  };
+}
+
+export async function reviewPages(app: FastifyInstance, deps: ConsoleDeps) {
+  app.get('/runs/:id/review', async (request, reply) => {
+    const tenantId = tenantOf(request);
+    const ctx = pageContext(request);
+    const run = await deps.runs.get(tenantId, idParam(request));
+    const { dims, labels } = await levelLabels(deps, tenantId, run.matrixId);
+    const f = filtersOf(request, dims);
+    const rows = await deps.variants.list(tenantId, {
+      runId: run.id,
+      status: f.status,
+      levels: f.levels,
+      after: f.after,
+      limit: pageSize + 1,
+    });
+    const shown = rows.slice(0, pageSize);
+    const nextQuery = new URLSearchParams(request.query as Record<string, string>);
+    nextQuery.set('after', shown.at(-1)?.id ?? '');
+    const firstQuery = new URLSearchParams(request.query as Record<string, string>);
+    firstQuery.delete('after');
+    return sendHtml(
+      reply,
+      page(
+        ctx,
+        'Review',
+        html`<form method="get" class="card filters" action="/console/runs/${run.id}/review">
+<label for="status">Status</label><select id="status" name="status"><option value="">any</option>${variantStatuses.map((s) => html`<option${f.status === s ? html` selected` : ''}>${s}</option>`)}</select>
+${dims.map((d) => html`<label for="lvl-${d.key}">${d.label}</label><select id="lvl-${d.key}" name="level.${d.key}"><option value="">any</option>${d.levels.map((l) => html`<option value="${l.key}"${f.levels[d.key] === l.key ? html` selected` : ''}>${l.label}</option>`)}</select>`)}
+<button type="submit">Filter</button></form>
+<form id="bulk" method="post" action="/console/runs/${run.id}/review" class="card">${csrfField(ctx)}
+<label for="reason">Reason (optional)</label><input id="reason" name="reason" maxlength="500">
+<button type="submit" name="decision" value="approved">Approve selected</button>
+<button type="submit" name="decision" value="rejected">Reject selected</button>
+</form>
+<ul class="grid" aria-label="Variants">${shown.map((v) => card(v, labels))}</ul>
+${shown.length ? '' : html`<p>No variants match.</p>`}
+<nav aria-label="Pages" class="actions">${f.after ? html`<a href="?${firstQuery.toString()}">First page</a>` : ''}${rows.length > pageSize ? html`<a href="?${nextQuery.toString()}">Next page</a>` : ''}</nav>`,
+        [{ href: `/console/runs/${run.id}`, label: 'Run' }],
+      ),
+    );
+  });
+
+  app.post('/variants/:id/review', async (request, reply) => {
+    const tenantId = tenantOf(request);
+    const form = formOf(request);
+    const decision = field(form, 'decision') === 'rejected' ? 'rejected' : 'approved';
+    const reason = field(form, 'reason') || undefined;
+    const auth = sessionOf(request).auth;
+    // Reviewed meanwhile (another tab, a colleague): the card shows what it is now.
+    await deps.reviews
+      .review({ tenantId, keyId: auth.keyId }, idParam(request), { decision, reason })
+      .catch((err: unknown) => {
+        if (!(err instanceof ProblemError && err.status === 409)) throw err;
+      });
+    const v = await deps.variants.get(tenantId, idParam(request));
+    const run = await deps.runs.get(tenantId, v.run_id);
+    const { labels } = await levelLabels(deps, tenantId, run.matrixId);
+    return sendHtml(reply, card(v, labels));
+  });
+
+  app.post('/runs/:id/review', async (request, reply) => {
+    const tenantId = tenantOf(request);
+    const run = await deps.runs.get(tenantId, idParam(request));
+    const form = formOf(request);
+    const decision = field(form, 'decision') === 'rejected' ? 'rejected' : 'approved';
+    const reason = field(form, 'reason') || undefined;
+    const reviewer = { tenantId, keyId: sessionOf(request).auth.keyId };
+    for (const id of fields(form, 'ids').slice(0, 500)) {
+      // One reviewed meanwhile (or not ready) is skipped, as the API's bulk review does.
+      await deps.reviews.review(reviewer, id, { decision, reason }).catch((err: unknown) => {
+        if (!(err instanceof ProblemError && (err.status === 409 || err.status === 404))) throw err;
+      });
+    }
+    return seeOther(reply, `/console/runs/${run.id}/review`);
+  });
+
+  for (const what of ['video', 'thumbnail'] as const) {
+    app.get(`/variants/:id/${what}`, async (request, reply) => {
+      const m = await deps.variants.media(
+        tenantOf(request),
+        idParam(request),
+        what,
+        request.headers.range,
+      );
+      reply.header('accept-ranges', 'bytes').header('cache-control', 'private, max-age=300');
+      if (m.range) {
+        reply.code(206).header('content-range', `bytes ${m.range.start}-${m.range.end}/${m.size}`);
+        reply.header('content-length', m.range.end - m.range.start + 1);
+      } else reply.header('content-length', m.size);
+      return reply.type(m.contentType).send(m.stream);
+    });
+  }
+}
