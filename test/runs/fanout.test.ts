@@ -92,7 +92,7 @@ describe('fan-out', () => {
           campaignId,
           levels: chosen,
           prompt,
-          video: { provider: 'local', model: 'card-v1', seconds: 4, size: '720x1280' },
+          video: { provider: 'local', model: 'motion-v1', seconds: 4, size: '720x1280' },
         }),
       };
     });
