@@ -5,7 +5,7 @@ import type { SecretBox } from '../crypto/secrets.ts';
  * (Runway, fal). The route answers HEAD and GET with Content-Type and Content-Length and never
  * redirects, as Runway requires; the signature binds method family, path and expiry.
  */
-export const assetMediaPath = (id: string) => `/v1/media/assets/${id}`;
+const assetMediaPath = (id: string) => `/v1/media/assets/${id}`;
 
 const signedText = (path: string, expires: number) => `GET ${path}\n${expires}`;
 

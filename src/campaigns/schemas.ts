@@ -34,7 +34,7 @@ const referenceAssetId = z
     'An image asset of the tenant (POST /v1/assets) used as the first frame by models that take one (image to video); required by image-only models such as runway gen4_turbo, refused by a campaign model that takes none. null removes it.',
   );
 
-export const videoInputSchema = z.object({
+const videoInputSchema = z.object({
   provider: z
     .enum(providerNames)
     .optional()
@@ -58,7 +58,7 @@ export const videoInputSchema = z.object({
   size,
 });
 
-export const overlaySchema = z.object({
+const overlaySchema = z.object({
   logo_position: z
     .enum(['top-left', 'top-right', 'bottom-left', 'bottom-right'])
     .default('bottom-right'),

@@ -89,7 +89,7 @@ ${p.rows.map((r, i) => {
 </svg>`;
 }
 
-export interface DayPoint {
+interface DayPoint {
   date: string;
   platform: string;
   impressions: number;

@@ -1,6 +1,6 @@
 import type { NormalizedMatrix } from './parse/index.ts';
 
-export interface GlyphWarning {
+interface GlyphWarning {
   code: 'missing_glyphs';
   path: string;
   dimension: string;

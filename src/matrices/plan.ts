@@ -78,7 +78,7 @@ export function bindMatrix(
 }
 
 /** Explicit combinations arrive as dimension key → level key; the designs work on indices. */
-export function toDesign(matrix: NormalizedMatrix, input: DesignInput): Design {
+function toDesign(matrix: NormalizedMatrix, input: DesignInput): Design {
   if (input.type !== 'explicit') return input;
   const errors: FieldError[] = [];
   const combinations = input.combinations.map((combo, i) => {
@@ -114,7 +114,7 @@ const reasons: Record<string, string> = {
   not_an_array: 'not a combination',
 };
 
-export function expandDesign(
+function expandDesign(
   space: Parameters<typeof generateDesign>[0],
   design: Design,
   maxVariants: number,
@@ -152,7 +152,7 @@ export function roundUsd(value: number): number {
 }
 
 /** Why a cost does not fit what is left of the budget, or null when it fits (or there is none). */
-export function budgetProblem(p: {
+function budgetProblem(p: {
   cost: number;
   budget: number | null;
   committed: number;
@@ -174,7 +174,7 @@ export function checkBudget(p: Parameters<typeof budgetProblem>[0]) {
 }
 
 /** What a design asks for, before any lookup: checked, expanded and priced per variant. */
-export interface PreparedRun {
+interface PreparedRun {
   campaign: Pick<CampaignRow, 'id' | 'budgetUsd'>;
   matrix: NormalizedMatrix;
   combos: number[][];
@@ -218,7 +218,7 @@ export function prepareRun(p: {
   };
 }
 
-export interface RunPlan extends PreparedRun {
+interface RunPlan extends PreparedRun {
   /** Whether the campaign has variants at all, so the fan-out must look keys up. */
   reuse: boolean;
   /** Distinct variants of the run: a combination listed twice is one variant. */

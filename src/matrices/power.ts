@@ -41,7 +41,7 @@ export interface PowerInput {
   target_mde: number;
 }
 
-export interface PowerDimension {
+interface PowerDimension {
   key: string;
   levels: Array<{ key: string }>;
 }
@@ -50,7 +50,7 @@ const logit = (p: number) => Math.log(p / (1 - p));
 const expit = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Impressions per variant: given, or the media budget spread evenly over the variants. */
-export function impressionsPerVariant(input: PowerInput, variants: number): number {
+function impressionsPerVariant(input: PowerInput, variants: number): number {
   if (input.impressions_per_variant !== undefined) return input.impressions_per_variant;
   const total = (input.media_budget_usd! / input.cpm_usd!) * 1000;
   return variants > 0 ? Math.floor(total / variants) : 0;

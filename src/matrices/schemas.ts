@@ -64,7 +64,7 @@ export const designSchema = z
 
 export type DesignInput = z.infer<typeof designSchema>;
 
-export const powerInputSchema = z
+const powerInputSchema = z
   .object({
     baseline_ctr: z
       .number()
@@ -210,7 +210,7 @@ export const matrixSchema = z
     ],
   });
 
-export const glyphWarningSchema = z
+const glyphWarningSchema = z
   .object({
     code: z.literal('missing_glyphs'),
     path: z.string().describe('The level label, e.g. dimensions[1].levels[3].label'),

@@ -27,7 +27,7 @@ export type MatrixSource =
   | { kind: 'csv'; text: string | Buffer; name?: string; constraints?: ConstraintInput[] }
   | { kind: 'xlsx'; buffer: Buffer; name?: string; constraints?: ConstraintInput[] };
 
-export interface MatrixServiceConfig {
+interface MatrixServiceConfig {
   limits: MatrixLimits;
   maxVariantsPerRun: number;
   maxPromptChars: number;

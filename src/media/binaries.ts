@@ -25,10 +25,7 @@ export interface MediaBinaries {
  * shaping tables; WenQuanYi Micro Hei covers Han, kana and Hangul at DejaVu's visual size (Noto's
  * CJK and Arabic faces have tall vertical metrics that libass turns into visibly smaller text).
  */
-export const SYSTEM_FONT_DIRS = [
-  '/usr/share/fonts/truetype/dejavu',
-  '/usr/share/fonts/truetype/wqy',
-];
+const SYSTEM_FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/truetype/wqy'];
 export const DEFAULT_FONT_FAMILIES = ['DejaVu Sans', 'WenQuanYi Micro Hei'];
 
 export const SYSTEM_FFMPEG = '/usr/bin/ffmpeg';

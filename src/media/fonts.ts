@@ -21,7 +21,7 @@ function xml(text: string): string {
  * libass takes its fallback list from `sans-serif`, sorted by this alias. Caches: the system's
  * (what the font packages' install built), then the user's for directories it lacks.
  */
-export function fontconfigXml(fonts: CaptionFonts): string {
+function fontconfigXml(fonts: CaptionFonts): string {
   const dirs = fonts.dirs.map((d) => `  <dir>${xml(resolve(d))}</dir>`).join('\n');
   const families = fonts.families.map((f) => `<family>${xml(f)}</family>`).join('');
   return `<?xml version="1.0"?>
@@ -65,7 +65,7 @@ async function writeConfig(fonts: CaptionFonts): Promise<string> {
 type Ranges = [number, number][];
 
 /** Parses fontconfig's `%{charset}`: space-separated hex code points and `lo-hi` ranges. */
-export function parseCharset(text: string): Ranges {
+function parseCharset(text: string): Ranges {
   const out: Ranges = [];
   for (const token of text.trim().split(/\s+/)) {
     if (!token) continue;
@@ -114,7 +114,7 @@ export interface FontStack {
   missingGlyphs(text: string): Promise<string[]>;
 }
 
-export interface FontStackOptions {
+interface FontStackOptions {
   /** fontconfig's lister; from PATH by default (Debian's `fontconfig` package). */
   fcListPath?: string | undefined;
   onCoverageError?: ((err: unknown) => void) | undefined;

@@ -27,9 +27,7 @@ type PriceOverrides = Partial<
   Record<ProviderName, Readonly<Record<string, Readonly<Record<string, number>>>>>
 >;
 /** MODEL_LIMITS_JSON: a model's own caps, by provider and model. */
-export type ModelLimitOverrides = Partial<
-  Record<ProviderName, Readonly<Record<string, ModelLimits>>>
->;
+type ModelLimitOverrides = Partial<Record<ProviderName, Readonly<Record<string, ModelLimits>>>>;
 export type ProviderCatalog = Readonly<Record<ProviderName, ProviderSpec>>;
 
 /** The providers this deployment can reach: `local` needs nothing, the others their key. */
@@ -37,7 +35,7 @@ export function configuredProviders(env: Readonly<Record<string, unknown>>): Pro
   return providerPlugins.filter((p) => isConfigured(p as AnyPlugin, env)).map((p) => p.name);
 }
 
-export type CatalogEnv = PluginsEnv & {
+type CatalogEnv = PluginsEnv & {
   PRICES_JSON?: PriceOverrides | undefined;
   MODEL_LIMITS_JSON?: ModelLimitOverrides | undefined;
 };
@@ -163,7 +161,7 @@ export interface ResolvedVideo {
 }
 
 /** Where each part of a request came from, for the 422's paths. */
-export interface VideoPaths {
+interface VideoPaths {
   provider: string;
   model: string;
   seconds: string;
@@ -179,7 +177,7 @@ export const campaignVideoPaths: VideoPaths = {
   image: 'video.reference_asset_id',
 };
 
-export interface VideoRequest {
+interface VideoRequest {
   provider: string;
   model?: string | undefined;
   seconds: number;

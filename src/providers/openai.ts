@@ -19,7 +19,7 @@ import {
 
 export { classify, retryAfterMsFrom } from './openai-errors.ts';
 
-export interface OpenAIProviderOptions {
+interface OpenAIProviderOptions {
   client: OpenAI;
   /** `whsec_…`; without it the provider has no `verifyWebhook` and the pipeline just polls. */
   webhookSecret?: string | undefined;

@@ -90,12 +90,9 @@ export interface AdapterContext {
 }
 
 /** A plugin's settings as parsed: its own part of the env schema plus the shared ones. */
-export type PluginEnv<S extends z.ZodRawShape> = z.infer<z.ZodObject<S>> & SharedEnv;
+type PluginEnv<S extends z.ZodRawShape> = z.infer<z.ZodObject<S>> & SharedEnv;
 
-export interface ProviderPlugin<
-  N extends string = string,
-  S extends z.ZodRawShape = z.ZodRawShape,
-> {
+interface ProviderPlugin<N extends string = string, S extends z.ZodRawShape = z.ZodRawShape> {
   /** The provider's id: `video.provider`, its render queue (`render-<name>`), PRICES_JSON keys. */
   readonly name: N;
   /** Its part of the one env schema (src/config.ts merges every plugin's). Names are unique. */
@@ -132,7 +129,7 @@ export interface ProviderPlugin<
   readonly webhookRoute?: WebhookRoute | undefined;
 }
 
-export interface WebhookRoute {
+interface WebhookRoute {
   /** After `/providers/<name>/webhook`: path parameters the provider's URL carries (fal's app). */
   suffix?: string | undefined;
   params?: z.ZodObject | undefined;

@@ -151,7 +151,7 @@ export async function claimSubmit(
 }
 
 /** `rejected` = the provider refused it (a 4xx, 429 included): no generation to count a day. */
-export type CallOutcome = 'accepted' | 'rejected' | 'unknown';
+type CallOutcome = 'accepted' | 'rejected' | 'unknown';
 
 /** Stamps the answer's arrival: from here the call's RPM slot runs one more window. */
 export async function finishProviderCall(db: Db, p: { callId: number; outcome: CallOutcome }) {

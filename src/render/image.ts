@@ -160,5 +160,3 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
 
   return { load };
 }
-
-export type FirstFrameLoader = ReturnType<typeof createFirstFrameLoader>;

@@ -32,7 +32,7 @@ export interface LevelInference {
   prob_best: number | null;
 }
 
-export interface InferenceOptions {
+interface InferenceOptions {
   /** Covariance multiplier max(1, φ); null when φ is unknown (no residual df). */
   scale: number | null;
   df: number;
@@ -43,7 +43,7 @@ export interface InferenceOptions {
 }
 
 /** CTR ratio against a reference CTR p0 for odds ratio r: r/(1 − p0 + r·p0); monotone in r. */
-export function liftOf(oddsRatio: number, p0: number): number {
+function liftOf(oddsRatio: number, p0: number): number {
   return oddsRatio / (1 - p0 + oddsRatio * p0) - 1;
 }
 

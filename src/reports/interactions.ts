@@ -13,9 +13,9 @@ import { PLATFORM_STRATUM } from './model.ts';
 import { fitLogistic, fUpperTail, holm, variantDispersion } from './stats/index.ts';
 
 /** Interaction columns (levels_a × levels_b) above which a pair is not tested. */
-export const MAX_PAIR_COLUMNS = 200;
+const MAX_PAIR_COLUMNS = 200;
 /** Rows × interaction columns above which a pair is not tested: keeps the report's time bounded. */
-export const MAX_PAIR_WORK = 2_000_000;
+const MAX_PAIR_WORK = 2_000_000;
 
 export interface InteractionTest {
   dimensions: [string, string];
@@ -54,6 +54,15 @@ export function interactionTests(
           dimensions: pair,
           ...empty,
           note: `not tested: more than ${MAX_PAIR_COLUMNS} level pairs`,
+        });
+        continue;
+      }
+      // The fit's cost grows with rows × columns; the main effects' columns are its rank.
+      if (data.rows.length * (main.fit.rank + La * Lb) > MAX_PAIR_WORK) {
+        out.push({
+          dimensions: pair,
+          ...empty,
+          note: `not tested: ${data.rows.length} rows × ${La * Lb} level pairs is past the report's work bound`,
         });
         continue;
       }

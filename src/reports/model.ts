@@ -144,9 +144,9 @@ export interface LevelDelivery {
 }
 
 /** Impression share at or beyond this factor of the design share counts as imbalanced. */
-export const SHARE_FACTOR = 1.5;
+const SHARE_FACTOR = 1.5;
 /** Platform mix further than this (total variation) from the overall mix counts as imbalanced. */
-export const MIX_DISTANCE = 0.15;
+const MIX_DISTANCE = 0.15;
 
 /** Per dimension and level: how delivery compares with the design. */
 export function deliveryBalance(

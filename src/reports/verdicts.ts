@@ -10,9 +10,8 @@ export type Verdict =
   | 'directional'
   | 'conclusive';
 
-export const CONFIDENCES = [0.7, 0.8, 0.9, 0.95, 0.99] as const;
 /** "Directional" means significant at this confidence (after adjustment) but not at the chosen one. */
-export const DIRECTIONAL_CONFIDENCE = 0.8;
+const DIRECTIONAL_CONFIDENCE = 0.8;
 
 export interface VerdictOptions {
   minImpressions: number;
@@ -23,7 +22,7 @@ export interface VerdictOptions {
   equivalenceMargin: number;
 }
 
-export const SATURATED =
+const SATURATED =
   'no residual degrees of freedom (as many parameters as variants): the variation between variants cannot be measured, so no level can be called conclusive';
 
 function separationNote(c: NonNullable<LevelInference['coefficient']>): string {
@@ -86,7 +85,7 @@ export function judge(
 }
 
 /** +12%, -3.4%: whole percent from 10% up, one decimal below. */
-export function signedPercent(x: number): string {
+function signedPercent(x: number): string {
   const v = Math.abs(x) * 100;
   const text = v >= 10 ? `${Math.round(v)}` : `${Math.round(v * 10) / 10}`;
   return `${x < 0 && text !== '0' ? '-' : '+'}${text}%`;

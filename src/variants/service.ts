@@ -55,10 +55,7 @@ export function toVariantResponse(
 export type ByteRange = { start: number; end: number };
 
 /** One `bytes=` range (the only form players send); multipart ranges are answered in full. */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): ByteRange | 'unsatisfiable' | null {
+function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return null;

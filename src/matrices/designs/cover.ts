@@ -173,7 +173,7 @@ export function dropRedundantRows(ctx: CoverContext, rows: Int32Array[]): Int32A
   return kept.reverse();
 }
 
-export interface ShrinkOptions {
+interface ShrinkOptions {
   /** No covering array can be smaller than this; stop there. */
   lowerBound: number;
   /** Total local-search steps over all rounds. */

@@ -4,7 +4,7 @@
  * arithmetic is not a field unless q is prime), which is why the tables are built from an
  * irreducible polynomial.
  */
-export interface GaloisField {
+interface GaloisField {
   readonly q: number;
   readonly add: Uint16Array;
   readonly mul: Uint16Array;

@@ -20,7 +20,7 @@ function mix32(x: number): number {
 }
 
 /** Folds any safe integer (negative or above 2^32 included) and a stream id into 32 bits. */
-export function deriveSeed(seed: number, stream = 0): number {
+function deriveSeed(seed: number, stream = 0): number {
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 0x100000000) >>> 0;
   return mix32(mix32(lo ^ 0x9e3779b9) ^ mix32(hi + 0x7f4a7c15) ^ mix32(stream + 0x632be5ab));

@@ -11,7 +11,7 @@ import {
 } from './space.ts';
 
 /** Draws one uniformly distributed allowed row (the factory throws if there is none). */
-export type RowSampler = (rng: Rng) => Int32Array;
+type RowSampler = (rng: Rng) => Int32Array;
 
 /**
  * Uniform sampler over allowed rows that never enumerates the space. When at least 1/32 of the

@@ -32,7 +32,7 @@ export interface CompiledSpace {
   readonly byDim: readonly (readonly Clause[])[];
 }
 
-export const MAX_LEVELS = 0xffff;
+const MAX_LEVELS = 0xffff;
 
 function invalid(message: string, dim?: number): DesignError {
   return new DesignError('invalid_space', message, dim === undefined ? {} : { dim });

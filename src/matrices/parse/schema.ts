@@ -10,17 +10,17 @@ export const DIMENSION_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
 export const ASSET_ID_PATTERN = /^ast_[0-9A-Za-z]{1,64}$/;
 export const STANDARD_DIMENSIONS = ['setting', 'tone', 'city', 'partner'] as const;
 
-export const LEVEL_KEY_MAX = 64;
-export const LABEL_MAX = 200;
-export const PROMPT_MAX = 500;
-export const METADATA_MAX_BYTES = 2048;
+const LEVEL_KEY_MAX = 64;
+const LABEL_MAX = 200;
+const PROMPT_MAX = 500;
+const METADATA_MAX_BYTES = 2048;
 
 // Line/paragraph separators are included because they break lines in logs and CSV exports.
 const NO_CONTROL = /^[^\p{Cc}\p{Zl}\p{Zp}]*$/u;
 // Prompt fragments may span lines, so tab/CR/LF are allowed there.
 const NO_CONTROL_EXCEPT_WHITESPACE = /^(?:[\t\n\r]|[^\p{Cc}\p{Zl}\p{Zp}])*$/u;
 
-export function dimensionKeyMessage(input: unknown): string {
+function dimensionKeyMessage(input: unknown): string {
   if (typeof input !== 'string') return 'dimension key must be a string';
   const shown = JSON.stringify(input);
   const hint = DIMENSION_KEY_PATTERN.test(input.toLowerCase())

@@ -18,7 +18,7 @@ export interface CellProblem {
   message: string;
 }
 
-export interface TableInput {
+interface TableInput {
   rows: TableRow[];
   limits: MatrixLimits;
   constraints?: ConstraintInput[] | undefined;

@@ -62,7 +62,7 @@ export interface NormalizedLevel {
   video?: LevelVideo;
 }
 
-export interface LevelVideo {
+interface LevelVideo {
   provider: string;
   model?: string;
 }

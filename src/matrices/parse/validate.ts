@@ -20,17 +20,17 @@ export interface Issue {
   firstAt?: PathSegment[];
 }
 
-export type CheckResult =
+type CheckResult =
   | { ok: true; matrix: NormalizedMatrix }
   | { ok: false; kind: 'malformed' | 'invalid'; issues: Issue[] };
 
-export const MAX_REPORTED_ERRORS = 100;
+const MAX_REPORTED_ERRORS = 100;
 
 // zod issues that mean "not the shape of a matrix document" rather than "a bad value".
 const STRUCTURAL_CODES = new Set(['invalid_type', 'unrecognized_keys', 'invalid_union']);
 
 /** Same normalization the schema applies to level keys, for comparing raw input. */
-export function normalizeLevelKey(key: string): string {
+function normalizeLevelKey(key: string): string {
   return key.trim().normalize('NFC');
 }
 

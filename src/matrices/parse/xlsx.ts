@@ -115,7 +115,7 @@ function readSheet(sheet: ExcelJS.Worksheet): { rows: TableRow[]; cellProblems: 
 }
 
 /** What a spreadsheet user would read in the cell, as a string. */
-export function cellText(value: ExcelJS.CellValue): CellText {
+function cellText(value: ExcelJS.CellValue): CellText {
   if (value === null || value === undefined) return { text: '' };
   if (typeof value === 'string') return { text: value };
   if (typeof value === 'number') return { text: formatNumber(value) };

@@ -3,9 +3,7 @@ import { inflateRaw } from 'node:zlib';
 
 const inflateRawAsync = promisify(inflateRaw);
 
-export type ZipCheck =
-  | { ok: true }
-  | { ok: false; kind: 'malformed' | 'too_large'; message: string };
+type ZipCheck = { ok: true } | { ok: false; kind: 'malformed' | 'too_large'; message: string };
 
 const EOCD_SIGNATURE = 0x06054b50;
 const CENTRAL_SIGNATURE = 0x02014b50;

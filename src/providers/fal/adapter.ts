@@ -15,7 +15,7 @@ import { appOf, type FalCatalog, falCatalog, falInput } from './catalog.ts';
 import { detailOf, httpError, type Operation, readError, transportError } from './errors.ts';
 import { createFalWebhookVerifier, falJobId, parseFalJobId } from './webhook.ts';
 
-export interface FalProviderOptions {
+interface FalProviderOptions {
   /** `FAL_KEY`. */
   key: string;
   /** Default `https://queue.fal.run`. */
@@ -42,7 +42,7 @@ export interface FalProviderOptions {
  * (rest.alpha.fal.ai), a two-step upload and a copy of the product image kept on fal's CDN for
  * a lifetime we do not set, for an image that is at most UPLOAD_LIMIT_BYTES anyway.
  */
-export function falImageUrl(image: RenderImage | undefined): string | undefined {
+function falImageUrl(image: RenderImage | undefined): string | undefined {
   if (!image) return undefined;
   if (image.url?.startsWith('https://')) return image.url;
   return `data:${image.contentType};base64,${Buffer.from(image.bytes).toString('base64')}`;

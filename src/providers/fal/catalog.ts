@@ -6,9 +6,9 @@
  */
 
 /** How a model spells `duration`: `5`, `"5"` or `"5s"`. */
-export type DurationFormat = 'integer' | 'string' | 'seconds_suffix';
+type DurationFormat = 'integer' | 'string' | 'seconds_suffix';
 
-export interface FalSize {
+interface FalSize {
   aspect_ratio: string;
   /** Sent only to models that take a `resolution`. */
   resolution?: string | undefined;
@@ -16,7 +16,7 @@ export interface FalSize {
   pricePerSecond: number;
 }
 
-export interface FalModel {
+interface FalModel {
   /** Endpoint id, `owner/app[/path]`; submit posts to it, status/result/cancel use `owner/app`. */
   id: string;
   mode: 't2v' | 'i2v';
@@ -145,7 +145,7 @@ function duration(seconds: number, format: DurationFormat): number | string {
   return format === 'string' ? String(seconds) : `${seconds}s`;
 }
 
-export type InputProblem = { code: string; message: string };
+type InputProblem = { code: string; message: string };
 
 /** The JSON body for one render, or why this model cannot make it. */
 export function falInput(

@@ -25,7 +25,7 @@ export const falEnv = {
     .describe('Renders per day; unset = no cap'),
 };
 
-export interface FalEnv {
+interface FalEnv {
   FAL_KEY?: string | undefined;
   FAL_QUEUE_URL: string;
   FAL_JWKS_URL: string;

@@ -4,7 +4,7 @@ import { AMBIGUOUS_CREATE, ProviderError } from '../types.ts';
 export type Operation = 'create' | 'read';
 
 /** What fal answered, read once: the error body is JSON (`{detail}`) or text. */
-export interface FalHttpError {
+interface FalHttpError {
   status: number;
   headers: Headers;
   body: unknown;

@@ -5,7 +5,7 @@ import { falEnv, falOptionsFromEnv } from './config.ts';
 import { FAL_APP_HEADER } from './webhook.ts';
 
 /** fal's catalog (./catalog.ts) as specs: each model is one mode. */
-export function falSpecs(catalog: FalCatalog = falCatalog): Record<string, ModelSpec> {
+function falSpecs(catalog: FalCatalog = falCatalog): Record<string, ModelSpec> {
   const legacy = falModelSpecs(catalog);
   return Object.fromEntries(
     Object.values(catalog).map((m) => {

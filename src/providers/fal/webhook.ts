@@ -12,7 +12,7 @@ const H = {
 /** Set by our route from the webhook URL's path: the `owner/app` the request ran on. */
 export const FAL_APP_HEADER = 'x-amx-fal-app';
 
-export interface FalWebhookVerifierOptions {
+interface FalWebhookVerifierOptions {
   jwksUrl: string;
   fetch?: typeof fetch | undefined;
   /** Seconds; default 300, fal's own tolerance. */

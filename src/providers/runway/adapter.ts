@@ -25,7 +25,7 @@ import {
 import { classify } from './errors.ts';
 import { runwayImageInput } from './image.ts';
 
-export type RunwayTask = TaskRetrieveResponse;
+type RunwayTask = TaskRetrieveResponse;
 
 export interface RunwayProviderOptions {
   /** A client to derive ours from (tests, custom fetch); else `apiKey` and `baseURL` make one. */

@@ -8,7 +8,7 @@
 /** 1 credit = $0.01. */
 export const USD_PER_CREDIT = 0.01;
 
-export interface RunwayModelSpec {
+interface RunwayModelSpec {
   /** Takes a prompt alone (`POST /v1/text_to_video`). */
   textToVideo: boolean;
   /** Takes a first frame (`POST /v1/image_to_video`); without `textToVideo` one is required. */
@@ -32,7 +32,7 @@ export interface RunwayModelSpec {
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-export const ratioToSize = (ratio: string): string => ratio.replace(':', 'x');
+const ratioToSize = (ratio: string): string => ratio.replace(':', 'x');
 export const sizeToRatio = (size: string): string => size.replace('x', ':');
 
 function model(
@@ -99,7 +99,7 @@ export type RunwayCatalog = Readonly<Record<string, RunwayModelSpec>>;
 export const RUNWAY_DEFAULT_MODEL = 'gen4.5';
 
 /** Which create route a render takes: an image goes to image_to_video when the model takes one. */
-export type RunwayMode = 'text_to_video' | 'image_to_video';
+type RunwayMode = 'text_to_video' | 'image_to_video';
 
 export function modeFor(spec: RunwayModelSpec, hasImage: boolean): RunwayMode | null {
   if (hasImage && spec.imageToVideo) return 'image_to_video';
@@ -108,7 +108,7 @@ export function modeFor(spec: RunwayModelSpec, hasImage: boolean): RunwayMode | 
   return null;
 }
 
-export interface RunwayRequestCheck {
+interface RunwayRequestCheck {
   model: string;
   seconds: number;
   size: string;

@@ -22,9 +22,9 @@ export const runwayEnv = z.object({
   RUNWAY_DAILY_LIMIT: z.coerce.number().int().min(1).optional(),
 });
 
-export type RunwayEnv = z.infer<typeof runwayEnv>;
+type RunwayEnv = z.infer<typeof runwayEnv>;
 
-export interface RunwayConfig {
+interface RunwayConfig {
   apiKey: string;
   baseURL: string;
   limits: { rpm: number; maxConcurrent: number; dailyLimit: number | undefined };

@@ -26,7 +26,7 @@ const DERIVED_CODES: Record<number, string> = {
 };
 
 /** Runway's error body is `{"error": "Invalid parameter 'promptText'"}`; keep its words. */
-export function runwayMessage(err: APIError): string {
+function runwayMessage(err: APIError): string {
   const body = err.error as { error?: unknown; message?: unknown } | undefined;
   if (typeof body?.error === 'string' && body.error !== '') return body.error;
   if (typeof body?.message === 'string' && body.message !== '') return body.message;

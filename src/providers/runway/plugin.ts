@@ -10,7 +10,7 @@ import { runwayConfigFrom, runwayEnv } from './config.ts';
 import { RUNWAY_INLINE_IMAGE_MAX_BYTES } from './image.ts';
 
 /** Runway's catalog (./catalog.ts) as specs: the same rules checkRunwayRequest applies. */
-export function runwaySpecs(catalog: RunwayCatalog = RUNWAY_MODELS): Record<string, ModelSpec> {
+function runwaySpecs(catalog: RunwayCatalog = RUNWAY_MODELS): Record<string, ModelSpec> {
   const legacy = toLegacyModelSpecs(catalog);
   return Object.fromEntries(
     Object.entries(catalog).map(([name, m]) => [
