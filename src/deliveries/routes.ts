@@ -111,7 +111,7 @@ export async function deliveryRoutes(
   r.get(
     '/media/variants/:id/:what',
     {
-      config: { public: true },
+      config: { public: true, storeRedirect: true },
       schema: {
         tags,
         operationId: 'downloadSignedMedia',

@@ -23,7 +23,7 @@ import {
   StorageError,
 } from './storage.ts';
 
-export interface S3StorageOptions {
+interface S3StorageOptions {
   /** e.g. http://minio:9000; unset means AWS itself. */
   endpoint?: string | undefined;
   region: string;

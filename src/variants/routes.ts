@@ -106,7 +106,7 @@ export async function variantRoutes(
     r.get(
       `/variants/:id/${what}`,
       {
-        config: { scope: 'campaigns:read' },
+        config: { scope: 'campaigns:read', storeRedirect: true },
         schema: {
           tags,
           operationId: what === 'video' ? 'getVariantVideo' : 'getVariantThumbnail',
