@@ -30,13 +30,15 @@ ENV NODE_ENV=production \
     FFMPEG_PATH=/usr/bin/ffmpeg \
     FFPROBE_PATH=/usr/bin/ffprobe \
     STORAGE_DIR=/data/storage \
+    WORK_DIR=/data/work \
     PORT=3000
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY migrations ./migrations
-RUN mkdir -p /data/storage && chown -R node:node /data
+# The worker's scratch space must be writable by node: /app is root's.
+RUN mkdir -p /data/storage /data/work && chown -R node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

@@ -87,6 +87,9 @@ type AppConfig = Pick<
   | 'WEBHOOK_ALLOW_HOSTS'
   | 'WEBHOOK_SECRET_OVERLAP_HOURS'
   | 'SIGNED_URL_TTL_SECONDS'
+  | 'STORAGE'
+  | 'S3_MEDIA_REDIRECT'
+  | 'S3_PRESIGN_TTL_SECONDS'
   | 'METRICS_MAX_BYTES'
   | 'METRICS_MAX_ROWS'
   | 'REPORT_MIN_IMPRESSIONS'
@@ -242,6 +245,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db: database.db,
     storage: deps.storage,
     queues: deps.queues,
+    redirectSeconds:
+      config.STORAGE === 's3' && config.S3_MEDIA_REDIRECT
+        ? config.S3_PRESIGN_TTL_SECONDS
+        : undefined,
     onEnqueueError: (err) =>
       deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
   });

@@ -132,7 +132,38 @@ export const baseEnvSchema = z.object({
     .max(24 * 30)
     .default(12)
     .describe('How long a console sign-in lasts before the manager signs in again'),
+  STORAGE: z
+    .enum(['fs', 's3'])
+    .default('fs')
+    .describe(
+      'Where media live: fs (STORAGE_DIR, one machine) or s3 (any S3-compatible store, shared by every process)',
+    ),
   STORAGE_DIR: z.string().min(1).default('./.data/storage'),
+  S3_ENDPOINT: z
+    .url()
+    .optional()
+    .describe('S3-compatible endpoint (MinIO: http://minio:9000); unset for AWS'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z
+    .string()
+    .min(3)
+    .max(63)
+    .optional()
+    .describe('Bucket of the media; required with STORAGE=s3'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: bool
+    .default(false)
+    .describe('Bucket in the path, not the host name (MinIO, s3rver)'),
+  S3_MEDIA_REDIRECT: bool
+    .default(false)
+    .describe('Media routes answer 302 to a presigned S3 URL instead of streaming through the api'),
+  S3_PRESIGN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(300),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   /** Directories of caption fonts; the first family of DEFAULT_FONT_FAMILIES leads when present. */
@@ -279,6 +310,17 @@ const envSchema = baseEnvSchema.superRefine((env, ctx) => {
     (p as AnyPlugin).check?.(env, (setting, message) =>
       ctx.addIssue({ code: 'custom', path: [setting], message }),
     );
+  }
+  if (env.STORAGE === 's3' && !env.S3_BUCKET) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE=s3' });
+  }
+  if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
+    const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: 'the S3 key id and secret go together',
+    });
   }
   if (env.PROMPT_WRITER_MODEL && !env.OPENAI_API_KEY) {
     ctx.addIssue({

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import S3rver from 's3rver';
 import type { TestProject } from 'vitest/node';
 import { createDatabase } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
@@ -12,6 +16,8 @@ declare module 'vitest' {
     redisUrl: string;
     /** Every test queue prefix starts with it (test/helpers/app.ts testPrefix). */
     redisRunPrefix: string;
+    /** An S3-compatible server (s3rver) for STORAGE=s3 tests; each file makes its own bucket. */
+    s3Endpoint: string;
   }
 }
 
@@ -55,6 +61,15 @@ export default async function setup(project: TestProject) {
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   project.provide('redisUrl', redisUrl);
+  // The filesystem store stays the default; files that test S3 make a bucket on this server.
+  const s3Dir = await mkdtemp(join(tmpdir(), 'amx-s3-'));
+  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir });
+  const { port } = await s3.run();
+  stops.push(async () => {
+    await s3.close();
+    await rm(s3Dir, { recursive: true, force: true });
+  });
+  project.provide('s3Endpoint', `http://127.0.0.1:${port}`);
   const redisRunPrefix = `t${randomBytes(3).toString('hex')}`;
   project.provide('redisRunPrefix', redisRunPrefix);
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type VariantStatus, variantStatuses } from '../db/schema.ts';
+import { sendMedia } from '../http/media-reply.ts';
 import { ProblemError } from '../http/problem.ts';
 import {
   type ConsoleDeps,
@@ -152,12 +153,8 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
         what,
         request.headers.range,
       );
-      reply.header('accept-ranges', 'bytes').header('cache-control', 'private, max-age=300');
-      if (m.range) {
-        reply.code(206).header('content-range', `bytes ${m.range.start}-${m.range.end}/${m.size}`);
-        reply.header('content-length', m.range.end - m.range.start + 1);
-      } else reply.header('content-length', m.size);
-      return reply.type(m.contentType).send(m.stream);
+      // Streamed, never redirected: the console's CSP allows media from its own origin only.
+      return sendMedia(reply, m, { cacheSeconds: 300, ranges: true });
     });
   }
 }

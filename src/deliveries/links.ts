@@ -55,7 +55,10 @@ export function createLinkService(deps: {
       if (remaining <= 0) throw forbidden('The link has expired; ask for a new one.');
       const tenantId = await variantTenant(deps.db, p.id);
       if (!tenantId) throw problems.notFound('variant');
-      return { media: await deps.variants.media(tenantId, p.id, p.what, range), remaining };
+      return {
+        media: await deps.variants.media(tenantId, p.id, p.what, range, { redirect: true }),
+        remaining,
+      };
     },
   };
 }

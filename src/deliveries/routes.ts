@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { authOf } from '../http/auth.ts';
+import { sendMedia } from '../http/media-reply.ts';
 import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses } from '../http/problem.ts';
@@ -110,7 +111,7 @@ export async function deliveryRoutes(
   r.get(
     '/media/variants/:id/:what',
     {
-      config: { public: true },
+      config: { public: true, storeRedirect: true },
       schema: {
         tags,
         operationId: 'downloadSignedMedia',
@@ -133,20 +134,10 @@ export async function deliveryRoutes(
         { id, what, ...request.query },
         request.headers.range,
       );
-      reply
-        .header('content-type', media.contentType)
-        .header('accept-ranges', what === 'video' ? 'bytes' : 'none')
-        .header('cache-control', `private, max-age=${Math.min(remaining, 3600)}`);
-      if (media.sha256) reply.header('etag', `"${media.sha256}"`);
-      if (media.range) {
-        reply
-          .code(206)
-          .header('content-range', `bytes ${media.range.start}-${media.range.end}/${media.size}`)
-          .header('content-length', media.range.end - media.range.start + 1);
-      } else {
-        reply.header('content-length', media.size);
-      }
-      return reply.send(media.stream);
+      return sendMedia(reply, media, {
+        cacheSeconds: Math.min(remaining, 3600),
+        ranges: what === 'video',
+      });
     },
   );
 }

@@ -10,8 +10,29 @@ type Json = Record<string, unknown>;
 interface RouteFacts {
   method: string;
   url: string;
-  config: { scope?: string; public?: boolean; idempotency?: string; rateLimit?: unknown };
+  config: {
+    scope?: string;
+    public?: boolean;
+    idempotency?: string;
+    rateLimit?: unknown;
+    storeRedirect?: boolean;
+  };
 }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route may answer 302 to the media store (S3_MEDIA_REDIRECT); declared in OpenAPI. */
+    storeRedirect?: boolean;
+  }
+}
+
+const storeRedirect = {
+  description:
+    'With STORAGE=s3 and S3_MEDIA_REDIRECT: the file in the bucket, by a time-limited presigned URL; send the same Range there',
+  headers: {
+    Location: { type: 'string', format: 'uri', description: 'The presigned URL' },
+  },
+};
 
 function isContentBody(body: unknown): body is ContentBody {
   return typeof body === 'object' && body !== null && 'content' in body;
@@ -182,6 +203,7 @@ function declareContract(schema: Json, c: Contract): Json {
       content: { 'application/problem+json': { schema: problemRef } },
     };
   }
+  if (c.config.storeRedirect) response['302'] = storeRedirect;
   if (ranged) {
     response['200'] = { ...response['200'], headers: rangeHeaders };
     response['206'] = {

@@ -111,7 +111,8 @@ export async function runDemo(config: Env, out: NodeJS.WriteStream = process.std
     }
 
     const variants = await call('GET', `/v1/variants?run_id=${run.id}&limit=200`);
-    const storageRoot = resolve(config.STORAGE_DIR);
+    const storageRoot =
+      config.STORAGE === 's3' ? `s3://${config.S3_BUCKET}/` : resolve(config.STORAGE_DIR);
     say(`\nvideos (stored under ${storageRoot}):`);
     for (const v of variants.data.slice(0, 5)) {
       const { rows } = await infra.database.pool.query<{ video_key: string }>(

@@ -5,7 +5,13 @@ import { createConnectionLog } from '../connection-log.ts';
 import { createDatabase } from '../db/client.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { hasFilters, SYSTEM_FFMPEG } from '../media/binaries.ts';
-import { createFsStorage, createMedia, defaultMediaBinaries } from '../media/index.ts';
+import {
+  createFsStorage,
+  createMedia,
+  createS3Storage,
+  defaultMediaBinaries,
+  type Storage,
+} from '../media/index.ts';
 import { buildCatalog } from '../providers/catalog.ts';
 import { createRedis, waitForRedis, warnOnEvictionPolicy } from '../queue/redis.ts';
 import { createQueues } from '../queue/registry.ts';
@@ -81,7 +87,17 @@ export async function createInfra(
     onFontCoverageError: (err) =>
       logger.warn({ err }, 'cannot read caption font coverage (fc-list); no glyph warnings'),
   });
-  const storage = createFsStorage({ root: config.STORAGE_DIR });
+  const storage: Storage =
+    config.STORAGE === 's3'
+      ? createS3Storage({
+          endpoint: config.S3_ENDPOINT,
+          region: config.S3_REGION,
+          bucket: config.S3_BUCKET!,
+          accessKeyId: config.S3_ACCESS_KEY_ID,
+          secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        })
+      : createFsStorage({ root: config.STORAGE_DIR });
   return {
     database,
     redis,
@@ -94,6 +110,7 @@ export async function createInfra(
       await queues.close();
       redis.disconnect();
       await database.pool.end();
+      storage.close?.();
     },
   };
 }

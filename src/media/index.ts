@@ -47,6 +47,7 @@ export { colourFor } from './local-render.ts';
 export type { RenderMotionOptions } from './motion-render.ts';
 export type { ImageHeader, ProbeResult } from './probe.ts';
 export { readImageHeader } from './probe.ts';
+export { createS3Storage } from './s3-storage.ts';
 export type {
   ByteRange,
   PutOptions,

@@ -54,6 +54,13 @@ export interface Storage {
   stat(key: string): Promise<{ bytes: number } | null>;
   /** Local path of an object, for stores that have one (lets ffmpeg read it in place). */
   path?(key: string): string;
+  /** A time-limited GET link to the object itself, for stores that can sign one (S3). */
+  presignedGet?(
+    key: string,
+    opts: { expiresInSeconds: number; contentType?: string },
+  ): Promise<string>;
+  /** Releases the store's connections. */
+  close?(): void;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { authOf } from '../http/auth.ts';
+import { sendMedia } from '../http/media-reply.ts';
 import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses, problems } from '../http/problem.ts';
@@ -105,7 +106,7 @@ export async function variantRoutes(
     r.get(
       `/variants/:id/${what}`,
       {
-        config: { scope: 'campaigns:read' },
+        config: { scope: 'campaigns:read', storeRedirect: true },
         schema: {
           tags,
           operationId: what === 'video' ? 'getVariantVideo' : 'getVariantThumbnail',
@@ -131,21 +132,9 @@ export async function variantRoutes(
           request.params.id,
           what,
           request.headers.range,
+          { redirect: true },
         );
-        reply
-          .header('content-type', media.contentType)
-          .header('accept-ranges', what === 'video' ? 'bytes' : 'none');
-        reply.header('cache-control', 'private, max-age=3600');
-        if (media.sha256) reply.header('etag', `"${media.sha256}"`);
-        if (media.range) {
-          reply
-            .code(206)
-            .header('content-range', `bytes ${media.range.start}-${media.range.end}/${media.size}`);
-          reply.header('content-length', media.range.end - media.range.start + 1);
-        } else {
-          reply.header('content-length', media.size);
-        }
-        return reply.send(media.stream);
+        return sendMedia(reply, media, { cacheSeconds: 3600, ranges: what === 'video' });
       },
     );
   }

@@ -3,6 +3,7 @@ import type { Db } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
 import { type DeliveryRow, deliveriesOf } from '../deliveries/repository.ts';
 import { toDeliveryResponse } from '../deliveries/service.ts';
+import type { MediaBody } from '../http/media-reply.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { type Storage, StorageError } from '../media/index.ts';
 import type { Queues } from '../queue/registry.ts';
@@ -74,6 +75,8 @@ export function createVariantService(deps: {
   db: Db;
   storage: Storage;
   queues: Queues;
+  /** Set when media routes answer with a presigned URL (S3_MEDIA_REDIRECT): its lifetime. */
+  redirectSeconds?: number | undefined;
   onEnqueueError?: (err: unknown) => void;
 }) {
   async function get(tenantId: string, id: string) {
@@ -136,7 +139,8 @@ export function createVariantService(deps: {
       id: string,
       what: 'video' | 'thumbnail',
       rangeHeader: string | undefined,
-    ) {
+      opts: { redirect?: boolean } = {},
+    ): Promise<MediaBody> {
       const row = await get(tenantId, id);
       const key = what === 'video' ? row.video_key : row.thumbnail_key;
       if (!key)
@@ -148,6 +152,13 @@ export function createVariantService(deps: {
         });
       const stat = await deps.storage.stat(key);
       if (!stat) throw problems.notFound(what);
+      if (opts.redirect && deps.redirectSeconds && deps.storage.presignedGet) {
+        const contentType = what === 'video' ? 'video/mp4' : 'image/jpeg';
+        const expiresInSeconds = deps.redirectSeconds;
+        return {
+          redirect: await deps.storage.presignedGet(key, { expiresInSeconds, contentType }),
+        };
+      }
       const range = what === 'video' ? parseRange(rangeHeader, stat.bytes) : null;
       if (range === 'unsatisfiable') {
         throw new ProblemError({

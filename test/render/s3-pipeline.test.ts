@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { startTestWorkers } from '../helpers/workers.ts';
+
+// STORAGE=s3 end to end: the worker renders and composites into the bucket, the api streams
+// from it (Range included), and with S3_MEDIA_REDIRECT the api answers with presigned URLs.
+let t: TestApp;
+let bucket: TestBucket;
+let dir: string;
+let auth: string;
+let workers: ReturnType<typeof startTestWorkers>;
+let redirecting: FastifyInstance;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'amx-s3-run-'));
+  bucket = await createTestBucket();
+  t = await createTestApp({
+    ...bucket.env,
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+  });
+  workers = startTestWorkers(t, { RENDER_POLL_INTERVAL_MS: '50', LOCAL_MAX_CONCURRENT: '2' });
+  auth = await t.key('s3-co');
+  // A second api on the same store that hands out the store's own links.
+  redirecting = await buildApp({
+    config: { ...t.config, S3_MEDIA_REDIRECT: true, S3_PRESIGN_TTL_SECONDS: 120 },
+    logger: pino({ level: 'silent' }),
+    ...t.infra,
+    registry: new Registry(), // one per app, as one per process
+  });
+  await redirecting.ready();
+});
+afterAll(async () => {
+  await workers?.close();
+  await redirecting?.close();
+  await t?.close();
+  await bucket?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('a run with media on S3', () => {
+  it('stores every video and thumbnail in the bucket and serves them from there', {
+    timeout: 120_000,
+  }, async () => {
+    const api = (method: 'GET' | 'POST', url: string, payload?: object, app = t.app) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: auth, 'idempotency-key': `s3-${method}-${url}` },
+        payload,
+      });
+    const campaign = (
+      await api('POST', '/v1/campaigns', {
+        name: 'On S3',
+        brief: { product: 'Fizz', key_message: 'Cold' },
+        prompt_template: 'A {{tone}} ad for {{brief.product}}',
+        video: { provider: 'local', seconds: 1, size: '320x180' },
+        overlay: { text_template: '{{tone}}' },
+      })
+    ).json();
+    const matrix = (
+      await api('POST', `/v1/campaigns/${campaign.id}/matrices`, {
+        dimensions: [{ key: 'tone', levels: [{ key: 'playful' }, { key: 'calm' }] }],
+      })
+    ).json();
+    const run = await api('POST', `/v1/campaigns/${campaign.id}/runs`, {
+      matrix_id: matrix.id,
+      design: { type: 'full' },
+    });
+    expect(run.statusCode, run.body).toBe(202);
+    await waitFor(
+      async () => {
+        const r = (await api('GET', `/v1/runs/${run.json().id}`)).json();
+        return r.status === 'completed' ? r : undefined;
+      },
+      { timeoutMs: 90_000, what: 'the run to complete' },
+    );
+    const { rows } = await t.testDb.pool.query<{
+      video_key: string;
+      thumbnail_key: string;
+      video_sha256: string;
+      id: string;
+    }>(`SELECT id, video_key, thumbnail_key, video_sha256 FROM variants WHERE status = 'ready'`);
+    const states = await t.testDb.pool.query(
+      'SELECT status, error_code, error_message FROM variants',
+    );
+    expect(rows, JSON.stringify(states.rows)).toHaveLength(2);
+
+    // Everything is in the bucket, nothing temporary is left, nothing went to STORAGE_DIR.
+    const keys = await bucket.keys();
+    for (const r of rows)
+      expect(keys).toEqual(expect.arrayContaining([r.video_key, r.thumbnail_key]));
+    expect(keys.filter((k) => k.startsWith('tmp/'))).toEqual([]);
+    expect(await readdir(join(dir, 'storage')).catch(() => [])).toEqual([]);
+
+    const v = rows[0]!;
+    const whole = await api('GET', `/v1/variants/${v.id}/video`);
+    expect(whole.statusCode).toBe(200);
+    expect(whole.headers['content-type']).toBe('video/mp4');
+    expect(sha(whole.rawPayload)).toBe(v.video_sha256);
+    const part = await t.app.inject({
+      method: 'GET',
+      url: `/v1/variants/${v.id}/video`,
+      headers: { authorization: auth, range: 'bytes=0-99' },
+    });
+    expect(part.statusCode).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 0-99/${whole.rawPayload.length}`);
+    expect(part.rawPayload).toEqual(whole.rawPayload.subarray(0, 100));
+
+    // Redirect mode: a 302 to the bucket, whose URL serves the same bytes (and ranges).
+    const moved = await api('GET', `/v1/variants/${v.id}/video`, undefined, redirecting);
+    expect(moved.statusCode).toBe(302);
+    expect(moved.headers['cache-control']).toBe('private, max-age=3600');
+    const location = moved.headers.location as string;
+    expect(location.startsWith(`${bucket.env.S3_ENDPOINT}/${bucket.bucket}/`)).toBe(true);
+    expect(location).toContain('X-Amz-Expires=120');
+    const fetched = await fetch(location);
+    expect(fetched.headers.get('content-type')).toBe('video/mp4');
+    expect(sha(Buffer.from(await fetched.arrayBuffer()))).toBe(v.video_sha256);
+    // Another tenant still gets a 404, not a link.
+    const other = await t.key('s3-other');
+    const foreign = await redirecting.inject({
+      method: 'GET',
+      url: `/v1/variants/${v.id}/video`,
+      headers: { authorization: other },
+    });
+    expect(foreign.statusCode).toBe(404);
+
+    // A signed link of the api redirects too, once its signature checks out.
+    const link = await api('POST', `/v1/variants/${v.id}/links`, {}, redirecting);
+    expect(link.statusCode, link.body).toBe(200);
+    const url = new URL(link.json().video_url);
+    const viaLink = await redirecting.inject({ method: 'GET', url: url.pathname + url.search });
+    expect(viaLink.statusCode).toBe(302);
+    const forged = await redirecting.inject({
+      method: 'GET',
+      url: `${url.pathname}?expires=${url.searchParams.get('expires')}&signature=${'0'.repeat(64)}`,
+    });
+    expect(forged.statusCode).toBe(403);
+  });
+});
