@@ -88,6 +88,7 @@ type AppConfig = Pick<
   | 'WEBHOOK_SECRET_OVERLAP_HOURS'
   | 'SIGNED_URL_TTL_SECONDS'
   | 'STORAGE'
+  | 'METRICS_TOKEN'
   | 'S3_MEDIA_REDIRECT'
   | 'S3_PRESIGN_TTL_SECONDS'
   | 'METRICS_MAX_BYTES'
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     redis: deps.redis,
     registry: deps.registry,
     workers,
+    metricsToken: config.METRICS_TOKEN,
   });
   // Optional parts load their libraries only when enabled: the api's resident memory is the
   // baseline of every fan-out it serves.

@@ -72,10 +72,16 @@ export const baseEnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  // In braces, a Redis Cluster hash tag: BullMQ's Lua scripts touch several keys of a queue at
+  // once, which Cluster allows only within one slot, and the heartbeat reads all workers in one
+  // MGET. Without braces it works on one Redis node, not on a Cluster.
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[a-zA-Z0-9_:-]{1,40}$/)
-    .default('amx'),
+    .regex(
+      /^(\{[a-zA-Z0-9_:-]{1,38}\}|[a-zA-Z0-9_:-]{1,40})$/,
+      'letters, digits, _ : - (1–40), optionally in one pair of braces (a Cluster hash tag)',
+    )
+    .default('{amx}'),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.url().optional(),
@@ -132,6 +138,13 @@ export const baseEnvSchema = z.object({
     .max(24 * 30)
     .default(12)
     .describe('How long a console sign-in lasts before the manager signs in again'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe(
+      'Bearer token /metrics wants; unset, /metrics is open (keep it off the public network)',
+    ),
   STORAGE: z
     .enum(['fs', 's3'])
     .default('fs')

@@ -112,7 +112,7 @@ async function keysLeftBehind(url: string, runPrefix: string): Promise<string[]>
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `{${runPrefix}*`, 'COUNT', 1000);
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0');

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Env } from '../config.ts';
 import { createConnectionLog } from '../connection-log.ts';
 import { createDatabase } from '../db/client.ts';
@@ -67,6 +67,9 @@ export async function createInfra(
   });
   const registry = new Registry();
   registry.setDefaultLabels({ service: `admatrix-${role}` });
+  // Heap, event-loop lag, GC, handles and CPU of this process: what a memory leak or a blocked
+  // loop shows first.
+  collectDefaultMetrics({ register: registry });
   const catalog = buildCatalog(config);
   const shipped = defaultMediaBinaries();
   const ffmpegPath = config.FFMPEG_PATH ?? shipped.ffmpegPath;

@@ -134,6 +134,7 @@ export async function startWorker(config: Env) {
     metricsServer = await serveMetrics(infra.registry, {
       host: config.HOST,
       port: config.WORKER_METRICS_PORT,
+      token: config.METRICS_TOKEN,
     });
   }
   // Commits wake the webhook dispatcher at once; the schedule is the fallback when they cannot.

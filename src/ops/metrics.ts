@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Histogram, type Registry } from 'prom-client';
@@ -47,13 +48,32 @@ export function registerQueueGauges(deps: { registry: Registry; queues: Queues }
 }
 
 /** The worker has no HTTP server of its own; this one answers Prometheus scrapes only. */
+/**
+ * METRICS_TOKEN's check, shared by the api's /metrics and the worker's metrics port. Compared as
+ * digests: equal lengths, so timingSafeEqual neither throws nor tells the token's length.
+ */
+export function metricsAccess(token: string | undefined) {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest();
+  const expected = token ? sha256(token) : null;
+  return (authorization: string | undefined): boolean => {
+    if (!expected) return true;
+    const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    return given !== undefined && timingSafeEqual(sha256(given), expected);
+  };
+}
+
 export function serveMetrics(
   registry: Registry,
-  opts: { host: string; port: number },
+  opts: { host: string; port: number; token?: string | undefined },
 ): Promise<Server> {
+  const allowed = metricsAccess(opts.token);
   const server = createServer(async (request, response) => {
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
+      return;
+    }
+    if (!allowed(request.headers.authorization)) {
+      response.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
       return;
     }
     response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());

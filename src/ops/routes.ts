@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { errorResponses, type FieldError, problems } from '../http/problem.ts';
 import { servesRenders, type WorkerDirectory, workersSeenSchema } from './heartbeat.ts';
+import { metricsAccess } from './metrics.ts';
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -23,6 +24,8 @@ export async function opsRoutes(
     registry: Registry;
     workers?: WorkerDirectory;
     readinessTimeoutMs?: number;
+    /** METRICS_TOKEN: when set, /metrics wants it as a bearer token. */
+    metricsToken?: string | undefined;
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -108,7 +111,10 @@ export async function opsRoutes(
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  const allowed = metricsAccess(deps.metricsToken);
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!allowed(request.headers.authorization))
+      throw problems.unauthorized('/metrics wants METRICS_TOKEN: Authorization: Bearer …');
     reply.type(deps.registry.contentType);
     return deps.registry.metrics();
   });

@@ -7,7 +7,8 @@ import { inject } from 'vitest';
  * can find whatever a file left behind (and nothing of another run on the same Redis).
  */
 export function testPrefix(): string {
-  return `${inject('redisRunPrefix')}${randomBytes(5).toString('hex')}`;
+  // Hash-tagged, as the default is: every test runs with the key layout Redis Cluster needs.
+  return `{${inject('redisRunPrefix')}${randomBytes(5).toString('hex')}}`;
 }
 
 /**
@@ -17,7 +18,7 @@ export function testPrefix(): string {
  * shared; UNLINK frees memory off the main thread.
  */
 export async function removeKeysUnder(redis: Redis, prefix: string): Promise<number> {
-  // QUEUE_PREFIX allows [a-zA-Z0-9_:-] only, so it holds no glob metacharacters to escape.
+  // QUEUE_PREFIX allows [a-zA-Z0-9_:-] and braces only: no glob metacharacters to escape.
   let removed = 0;
   let cursor = '0';
   do {

@@ -1,8 +1,11 @@
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { ProblemError } from '../../src/http/problem.ts';
 import { createInfra } from '../../src/main/infra.ts';
+import { serveMetrics } from '../../src/ops/metrics.ts';
 import { createTestApp, type TestApp, testConfig } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -87,6 +90,52 @@ describe('metrics and docs', () => {
       /http_request_duration_seconds_count\{[^}]*method="GET",route="\/v1\/campaigns\/:id",status_code="404"/,
     );
     expect(res.body).toMatch(/queue_jobs\{queue="housekeeping",state="waiting"/);
+  });
+
+  it('shows the process itself (heap, event loop, CPU) and keeps it behind METRICS_TOKEN when set', async () => {
+    const open = (await t.app.inject('/metrics')).body;
+    for (const metric of [
+      'process_cpu_seconds_total',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+    ])
+      expect(open).toContain(`${metric}{service="admatrix-api"}`);
+
+    const token = 'metrics-token-0123456789';
+    const guarded = await buildApp({
+      config: { ...t.config, METRICS_TOKEN: token },
+      logger: pino({ level: 'silent' }),
+      ...t.infra,
+      registry: new Registry(),
+    });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}x`, token]) {
+        const res = await guarded.inject({
+          url: '/metrics',
+          headers: authorization ? { authorization } : {},
+        });
+        expect(res.statusCode).toBe(401);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+      const ok = await guarded.inject({
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+    // The worker's metrics port asks the same.
+    const server = await serveMetrics(t.infra.registry, { host: '127.0.0.1', port: 0, token });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+        200,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('serves the API reference and an OpenAPI 3.1 document', async () => {

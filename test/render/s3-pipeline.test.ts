@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import keySlot from 'cluster-key-slot';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -148,5 +149,16 @@ describe('a run with media on S3', () => {
       url: `${url.pathname}?expires=${url.searchParams.get('expires')}&signature=${'0'.repeat(64)}`,
     });
     expect(forged.statusCode).toBe(403);
+
+    // Redis Cluster: every key the run wrote (queues, jobs, heartbeats, limits) hashes to one
+    // slot, which BullMQ's multi-key scripts and the heartbeat's MGET need.
+    const slots = new Set<number>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await t.infra.redis.scan(cursor, 'MATCH', `${t.config.QUEUE_PREFIX}:*`);
+      cursor = next;
+      for (const key of batch) slots.add(keySlot(key));
+    } while (cursor !== '0');
+    expect(slots.size).toBe(1);
   });
 });
