@@ -6,6 +6,7 @@
 import type { VariantStatus } from '../db/schema.ts';
 import { renderedStatuses } from '../variants/lifecycle.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
+import { type ModelledMetric, outcome } from './metric.ts';
 import type { VariantAggregate } from './repository.ts';
 
 const RENDERED: ReadonlySet<VariantStatus> = new Set(renderedStatuses);
@@ -16,6 +17,24 @@ interface LevelTotals {
   delivered: number[];
   impressions: number[];
   clicks: number[];
+  conversions: number[];
+  videoViews: number[];
+  spendUsd: number[];
+  revenueUsd: number[];
+  /** The modelled metric's successes and trials. */
+  successes: number[];
+  trials: number[];
+  /**
+   * Variants with metric rows and the second moments of their spend, conversions and revenue
+   * totals: a level's CPA and ROAS intervals take its variants as units, so the variation
+   * between variants (which persists from day to day) is in them.
+   */
+  units: number[];
+  spend2: number[];
+  conversions2: number[];
+  revenue2: number[];
+  spendConversions: number[];
+  revenueSpend: number[];
 }
 
 export interface Collected {
@@ -29,6 +48,17 @@ export interface Collected {
   conversions: number[];
   spendUsd: number[];
   videoViews: number[];
+  revenueUsd: number[];
+  /** Metric rows per variant and their second moments (VariantAggregate). */
+  metricRows: number[];
+  spend2: number[];
+  conversions2: number[];
+  revenue2: number[];
+  spendConversions: number[];
+  revenueSpend: number[];
+  /** The modelled metric's successes and trials per variant. */
+  successes: number[];
+  trials: number[];
   deliveries: number[];
   byStatus: Map<VariantStatus, number>;
   estimatedUsd: number;
@@ -43,14 +73,15 @@ export interface Collected {
   byDestination: Map<string, number>;
   perLevel: LevelTotals[];
   /**
-   * Per variant, its (platform, impressions, clicks) triples flattened, platform as an index
-   * into `platforms`; null when all its metrics have the empty platform.
+   * Per variant, its (platform, impressions, trials, successes) quadruples flattened, platform
+   * as an index into `platforms`, trials and successes of the modelled metric; null when all
+   * its metrics have the empty platform.
    */
   cells: (number[] | null)[];
   platforms: string[];
 }
 
-export function createCollector(dims: ReportDimension[]) {
+export function createCollector(dims: ReportDimension[], metric: ModelledMetric = 'ctr') {
   const D = dims.length;
   const c: Collected = {
     count: 0,
@@ -62,6 +93,15 @@ export function createCollector(dims: ReportDimension[]) {
     conversions: [],
     spendUsd: [],
     videoViews: [],
+    revenueUsd: [],
+    metricRows: [],
+    spend2: [],
+    conversions2: [],
+    revenue2: [],
+    spendConversions: [],
+    revenueSpend: [],
+    successes: [],
+    trials: [],
     deliveries: [],
     byStatus: new Map(),
     estimatedUsd: 0,
@@ -81,6 +121,18 @@ export function createCollector(dims: ReportDimension[]) {
       delivered: [],
       impressions: [],
       clicks: [],
+      conversions: [],
+      videoViews: [],
+      spendUsd: [],
+      revenueUsd: [],
+      successes: [],
+      trials: [],
+      units: [],
+      spend2: [],
+      conversions2: [],
+      revenue2: [],
+      spendConversions: [],
+      revenueSpend: [],
     })),
   };
   const platformIndex = new Map<string, number>();
@@ -107,11 +159,33 @@ export function createCollector(dims: ReportDimension[]) {
     c.conversions.push(v.conversions);
     c.spendUsd.push(v.spend_usd);
     c.videoViews.push(v.video_views);
+    c.revenueUsd.push(v.revenue_usd);
+    c.metricRows.push(v.metric_rows);
+    c.spend2.push(v.spend2);
+    c.conversions2.push(v.conversions2);
+    c.revenue2.push(v.revenue2);
+    c.spendConversions.push(v.spend_conversions);
+    c.revenueSpend.push(v.revenue_spend);
+    const y = outcome(metric, {
+      impressions: v.impressions,
+      clicks: v.clicks,
+      conversions: v.conversions,
+      videoViews: v.video_views,
+    });
+    c.successes.push(y.successes);
+    c.trials.push(y.trials);
     c.deliveries.push(v.deliveries);
     if (v.platforms && v.platform_impressions && v.platform_clicks) {
       const cells: number[] = [];
       v.platforms.forEach((name, k) => {
-        cells.push(platformOf(name), v.platform_impressions![k]!, v.platform_clicks![k]!);
+        const impressions = v.platform_impressions![k]!;
+        const cell = outcome(metric, {
+          impressions,
+          clicks: v.platform_clicks![k]!,
+          conversions: v.platform_conversions?.[k] ?? 0,
+          videoViews: v.platform_video_views?.[k] ?? 0,
+        });
+        cells.push(platformOf(name), impressions, cell.trials, cell.successes);
       });
       c.cells.push(cells);
     } else {
@@ -146,6 +220,19 @@ export function createCollector(dims: ReportDimension[]) {
       add(t.delivered, l, delivered ? 1 : 0);
       add(t.impressions, l, v.impressions);
       add(t.clicks, l, v.clicks);
+      add(t.conversions, l, v.conversions);
+      add(t.videoViews, l, v.video_views);
+      add(t.spendUsd, l, v.spend_usd);
+      add(t.revenueUsd, l, v.revenue_usd);
+      add(t.successes, l, y.successes);
+      add(t.trials, l, y.trials);
+      const unit = v.metric_rows > 0 ? 1 : 0;
+      add(t.units, l, unit);
+      add(t.spend2, l, unit * v.spend_usd ** 2);
+      add(t.conversions2, l, unit * v.conversions ** 2);
+      add(t.revenue2, l, unit * v.revenue_usd ** 2);
+      add(t.spendConversions, l, unit * v.spend_usd * v.conversions);
+      add(t.revenueSpend, l, unit * v.revenue_usd * v.spend_usd);
     }
   }
 

@@ -23,8 +23,11 @@ export interface ModelData {
   variants: number;
   /** Collected index of each model variant. */
   variantAt: number[];
+  /** Variants without trials of the modelled metric (impressions, or clicks for CVR). */
   noImpressions: number;
   missingLevels: number;
+  /** Variants with more successes than trials somewhere (view-through conversions, say). */
+  beyondTrials: number;
   /** Platform names by impressions, largest first (the reference stratum); null without strata. */
   strata: string[] | null;
   /** Impressions per (platform stratum) of the model's rows, in `strata` order. */
@@ -35,9 +38,18 @@ export function modelData(c: Collected, D: number): ModelData {
   const variantAt: number[] = [];
   let noImpressions = 0;
   let missingLevels = 0;
+  let beyondTrials = 0;
+  const beyond = (i: number) => {
+    const cells = c.cells[i];
+    if (c.successes[i]! > c.trials[i]!) return true;
+    if (cells)
+      for (let k = 0; k < cells.length; k += 4) if (cells[k + 3]! > cells[k + 2]!) return true;
+    return false;
+  };
   for (let i = 0; i < c.count; i++) {
-    if (!(c.impressions[i]! > 0)) noImpressions++;
+    if (!(c.trials[i]! > 0)) noImpressions++;
     else if (c.levels.slice(i * D, i * D + D).some((l) => l < 0)) missingLevels++;
+    else if (beyond(i)) beyondTrials++;
     else variantAt.push(i);
   }
   // Impressions per platform over the model's variants decide whether there are strata.
@@ -46,7 +58,7 @@ export function modelData(c: Collected, D: number): ModelData {
   for (const i of variantAt) {
     const cells = c.cells[i];
     if (!cells) perPlatform[empty]! += c.impressions[i]!;
-    else for (let k = 0; k < cells.length; k += 3) perPlatform[cells[k]!]! += cells[k + 1]!;
+    else for (let k = 0; k < cells.length; k += 4) perPlatform[cells[k]!]! += cells[k + 1]!;
   }
   const present = [...perPlatform.keys()].filter((k) => perPlatform[k]! > 0);
   const rows: BinomialRow[] = [];
@@ -55,8 +67,8 @@ export function modelData(c: Collected, D: number): ModelData {
     variantAt.forEach((i, g) => {
       rows.push({
         levels: c.levels.slice(i * D, i * D + D),
-        successes: c.clicks[i]!,
-        trials: c.impressions[i]!,
+        successes: c.successes[i]!,
+        trials: c.trials[i]!,
       });
       group.push(g);
     });
@@ -67,6 +79,7 @@ export function modelData(c: Collected, D: number): ModelData {
       variantAt,
       noImpressions,
       missingLevels,
+      beyondTrials,
       strata: null,
       stratumImpressions: [],
     };
@@ -80,13 +93,13 @@ export function modelData(c: Collected, D: number): ModelData {
   });
   variantAt.forEach((i, g) => {
     const levels = c.levels.slice(i * D, i * D + D);
-    const cells = c.cells[i] ?? [empty, c.impressions[i]!, c.clicks[i]!];
-    for (let k = 0; k < cells.length; k += 3) {
-      if (!(cells[k + 1]! > 0)) continue;
+    const cells = c.cells[i] ?? [empty, c.impressions[i]!, c.trials[i]!, c.successes[i]!];
+    for (let k = 0; k < cells.length; k += 4) {
+      if (!(cells[k + 2]! > 0)) continue;
       rows.push({
         levels: [...levels, order[cells[k]!]!],
-        successes: cells[k + 2]!,
-        trials: cells[k + 1]!,
+        successes: cells[k + 3]!,
+        trials: cells[k + 2]!,
       });
       group.push(g);
     }
@@ -98,6 +111,7 @@ export function modelData(c: Collected, D: number): ModelData {
     variantAt,
     noImpressions,
     missingLevels,
+    beyondTrials,
     strata: present.map((k) => c.platforms[k]!),
     stratumImpressions: present.map((k) => perPlatform[k]!),
   };
@@ -172,7 +186,7 @@ export function deliveryBalance(
       const m = mix[d]![l]!;
       if (!cells) m[platformRank.get('')!]! += c.impressions[i]!;
       else
-        for (let k = 0; k < cells.length; k += 3)
+        for (let k = 0; k < cells.length; k += 4)
           m[platformRank.get(c.platforms[cells[k]!]!)!]! += cells[k + 1]!;
     }
   }

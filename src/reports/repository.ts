@@ -19,6 +19,17 @@ export interface VariantAggregate {
   conversions: number;
   spend_usd: number;
   video_views: number;
+  revenue_usd: number;
+  /**
+   * The variant's metric rows (date × platform) and the second moments of spend, conversions
+   * and revenue over them: the units of its CPA and ROAS intervals (stats/ratio.ts).
+   */
+  metric_rows: number;
+  spend2: number;
+  conversions2: number;
+  revenue2: number;
+  spend_conversions: number;
+  revenue_spend: number;
   deliveries: number;
   destinations: string[] | null;
   /**
@@ -28,6 +39,8 @@ export interface VariantAggregate {
   platforms: string[] | null;
   platform_impressions: number[] | null;
   platform_clicks: number[] | null;
+  platform_conversions: number[] | null;
+  platform_video_views: number[] | null;
 }
 
 export interface ReportScope {
@@ -72,24 +85,41 @@ export function aggregateQuery(scope: ReportScope): { text: string; values: stri
            v.error_code, (v.reviewed_at IS NOT NULL) AS reviewed,
            coalesce(m.impressions, 0) AS impressions, coalesce(m.clicks, 0) AS clicks,
            coalesce(m.conversions, 0) AS conversions, coalesce(m.spend_usd, 0) AS spend_usd,
-           coalesce(m.video_views, 0) AS video_views,
+           coalesce(m.video_views, 0) AS video_views, coalesce(m.revenue_usd, 0) AS revenue_usd,
+           coalesce(m.metric_rows, 0)::int AS metric_rows, coalesce(m.spend2, 0) AS spend2,
+           coalesce(m.conversions2, 0) AS conversions2, coalesce(m.revenue2, 0) AS revenue2,
+           coalesce(m.spend_conversions, 0) AS spend_conversions,
+           coalesce(m.revenue_spend, 0) AS revenue_spend,
            coalesce(d.n, 0)::int AS deliveries, d.destinations,
-           m.platforms, m.platform_impressions, m.platform_clicks
+           m.platforms, m.platform_impressions, m.platform_clicks, m.platform_conversions,
+           m.platform_video_views
     FROM variants v
     LEFT JOIN (
       SELECT variant_id, sum(impressions) AS impressions, sum(clicks) AS clicks,
              sum(conversions) AS conversions, sum(spend_usd) AS spend_usd,
-             sum(video_views) AS video_views,
+             sum(video_views) AS video_views, sum(revenue_usd) AS revenue_usd,
+             sum(metric_rows) AS metric_rows, sum(spend2) AS spend2,
+             sum(conversions2) AS conversions2, sum(revenue2) AS revenue2,
+             sum(spend_conversions) AS spend_conversions, sum(revenue_spend) AS revenue_spend,
              CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(platform) END
                AS platforms,
              CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(impressions) END
                AS platform_impressions,
              CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(clicks) END
-               AS platform_clicks
+               AS platform_clicks,
+             CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(conversions) END
+               AS platform_conversions,
+             CASE WHEN count(*) > 1 OR min(platform) <> '' THEN array_agg(video_views) END
+               AS platform_video_views
       FROM (
         SELECT variant_id, platform, sum(impressions::float8) AS impressions,
                sum(clicks::float8) AS clicks, sum(conversions::float8) AS conversions,
-               sum(spend_usd::float8) AS spend_usd, sum(video_views::float8) AS video_views
+               sum(spend_usd::float8) AS spend_usd, sum(video_views::float8) AS video_views,
+               sum(revenue_usd::float8) AS revenue_usd, count(*) AS metric_rows,
+               sum(spend_usd::float8 ^ 2) AS spend2, sum(conversions::float8 ^ 2) AS conversions2,
+               sum(revenue_usd::float8 ^ 2) AS revenue2,
+               sum(spend_usd::float8 * conversions) AS spend_conversions,
+               sum(revenue_usd::float8 * spend_usd::float8) AS revenue_spend
         FROM metrics WHERE tenant_id = $1 AND campaign_id = $2
         GROUP BY variant_id, platform
       ) per_platform

@@ -111,11 +111,20 @@ export function simulate(
       conversions: 0,
       spend_usd: 0,
       video_views: 0,
+      revenue_usd: 0,
+      metric_rows: cells.length,
+      spend2: 0,
+      conversions2: 0,
+      revenue2: 0,
+      spend_conversions: 0,
+      revenue_spend: 0,
       deliveries: 1,
       destinations: null,
       platforms: s.platforms ? s.platforms.names : null,
       platform_impressions: s.platforms ? cells.map((c) => c.n) : null,
       platform_clicks: s.platforms ? cells.map((c) => c.x) : null,
+      platform_conversions: s.platforms ? cells.map(() => 0) : null,
+      platform_video_views: s.platforms ? cells.map(() => 0) : null,
     };
   });
   collector.add(rows);
@@ -128,6 +137,7 @@ export const DEFAULTS: AnalysisOptions = {
   confidence: 0.95,
   adjust: 'holm',
   equivalenceMargin: 0.05,
+  metric: 'ctr',
 };
 
 export function report(s: Scenario, seed: number, o: Partial<AnalysisOptions> = {}) {

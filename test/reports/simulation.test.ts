@@ -129,6 +129,7 @@ describe('lack of fit: a real two-way interaction', () => {
       combos.forEach((combo, v) => {
         if (combo[0] === 1 && combo[1] === 1) {
           collected.clicks[v] = Math.round(collected.clicks[v]! * 1.25);
+          collected.successes[v] = collected.clicks[v]!;
         }
       });
       const r = analyse(collected, dims, DEFAULTS);
