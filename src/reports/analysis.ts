@@ -5,6 +5,7 @@
  * variants' residual df, adjusted over the whole report (inference.ts); verdicts and sentences
  * come from verdicts.ts.
  */
+import { type BreakdownsSummary, type LevelBreakdown, levelBreakdowns } from './breakdowns.ts';
 import type { Collected } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
 import { inferLevels, type LevelInference } from './inference.ts';
@@ -17,7 +18,7 @@ import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './ve
 
 export type AnalysisOptions = VerdictOptions;
 
-interface LevelReport extends Performance {
+interface LevelReport extends Performance, LevelBreakdown {
   level: string;
   label: string;
   reference: boolean;
@@ -60,8 +61,8 @@ export interface ModelReport {
   /** Variants the model was fitted on: those with impressions and a level in every dimension. */
   rows: number;
   excluded: { no_impressions: number; missing_levels: number; successes_exceed_trials: number };
-  /** Platforms entered as strata (reference first); empty when metrics have one platform. */
-  strata: { platform: string[] };
+  /** Platforms and dates entered as strata (reference first), the df dates cost, and why not. */
+  strata: { platform: string[]; date: string[]; date_df: number; note: string | null };
   parameters: number | null;
   rank: number | null;
   residual_df: number | null;
@@ -93,9 +94,12 @@ export function analyse(
   c: Collected,
   dims: ReportDimension[],
   o: AnalysisOptions,
-): { by_dimension: DimensionReport[]; model: ModelReport } {
+): { by_dimension: DimensionReport[]; model: ModelReport; breakdowns: BreakdownsSummary } {
   const D = dims.length;
-  const data = modelData(c, D);
+  const data = modelData(
+    c,
+    dims.map((d) => d.levels.length),
+  );
   const { noImpressions, missingLevels } = data;
   const model = fitModel(dims, data);
   const delivery = deliveryBalance(
@@ -103,6 +107,7 @@ export function analyse(
     dims.map((d) => d.levels.length),
     data,
   );
+  const breakdown = levelBreakdowns(c, dims);
   const fit = model?.fit ?? null;
   const dispersion = model?.dispersion ?? null;
   const converged = fit?.converged ?? false;
@@ -179,6 +184,7 @@ export function analyse(
         verdict,
         note,
         delivery: delivery[d]![l]!,
+        ...breakdown.levels[d]![l]!,
       };
     });
     return {
@@ -195,6 +201,7 @@ export function analyse(
 
   const terms = dims.map((d) => d.key);
   if (data.strata) terms.push('strata(platform)');
+  if (data.dates) terms.push('strata(date)');
   const formula = `${words.successes} / ${words.trials} ~ ${terms.join(' + ') || '1'}`;
   const excluded = {
     no_impressions: noImpressions,
@@ -209,12 +216,13 @@ export function analyse(
   const tests = inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
   const description = fit
-    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
+    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms)` : ''}${data.dates ? `, per date (${data.dates.length} dates as strata, charged ${data.dateDf} residual df for the part of them that lies between variants)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
     : D === 0
       ? 'No model: the runs in scope have no dimensions.'
       : `No model: no variant has ${words.trials} yet.`;
   return {
     by_dimension,
+    breakdowns: breakdown.summary,
     model: {
       fitted: fit !== null,
       metric: o.metric,
@@ -225,7 +233,12 @@ export function analyse(
       coding: 'treatment',
       rows: data.variants,
       excluded,
-      strata: { platform: data.strata ?? [] },
+      strata: {
+        platform: data.strata ?? [],
+        date: data.dates ?? [],
+        date_df: data.dateDf,
+        note: data.dateNote,
+      },
       parameters: fit?.parameters ?? null,
       rank: fit?.rank ?? null,
       residual_df: fit?.residual_df ?? null,

@@ -79,6 +79,21 @@ export interface Collected {
    */
   cells: (number[] | null)[];
   platforms: string[];
+  /**
+   * Per variant, its (platform, day, impressions, trials, successes) quintuples flattened when
+   * the aggregation read metric rows one by one (repository.ts MAX_DAY_CELLS); else null.
+   */
+  dayCells: (number[] | null)[];
+  /** Whether the rows were read one by one: dates are known. */
+  daily: boolean;
+  /** Some variant's metric rows came as totals only (a campaign past MAX_DAY_CELLS rows). */
+  undated: boolean;
+  /**
+   * Impressions and clicks per dimension, level and platform index (`platforms`), and per day
+   * when `daily`: the breakdowns. Keyed maps, so only what occurs is held.
+   */
+  levelPlatforms: Map<number, [number, number]>[][];
+  levelDays: Map<number, [number, number]>[][];
 }
 
 export function createCollector(dims: ReportDimension[], metric: ModelledMetric = 'ctr') {
@@ -115,6 +130,11 @@ export function createCollector(dims: ReportDimension[], metric: ModelledMetric 
     byDestination: new Map(),
     cells: [],
     platforms: [],
+    dayCells: [],
+    daily: false,
+    undated: false,
+    levelPlatforms: dims.map((d) => d.levels.map(() => new Map())),
+    levelDays: dims.map((d) => d.levels.map(() => new Map())),
     perLevel: dims.map(() => ({
       variants: [],
       ready: [],
@@ -146,6 +166,13 @@ export function createCollector(dims: ReportDimension[], metric: ModelledMetric 
     return i;
   };
   const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
+  const bumpPair = (map: Map<number, [number, number]>, key: number, a: number, b: number) => {
+    const pair = map.get(key);
+    if (pair) {
+      pair[0] += a;
+      pair[1] += b;
+    } else map.set(key, [a, b]);
+  };
   const add = (list: number[], i: number, by: number) => {
     list[i] = (list[i] ?? 0) + by;
   };
@@ -192,6 +219,29 @@ export function createCollector(dims: ReportDimension[], metric: ModelledMetric 
       if (v.impressions > 0) platformOf('');
       c.cells.push(null);
     }
+    let days: number[] | null = null;
+    if (v.cell_days && v.cell_platforms && v.cell_impressions && v.cell_clicks) {
+      c.daily = true;
+      days = [];
+      for (let k = 0; k < v.cell_days.length; k++) {
+        const impressions = v.cell_impressions[k]!;
+        const cell = outcome(metric, {
+          impressions,
+          clicks: v.cell_clicks[k]!,
+          conversions: v.cell_conversions?.[k] ?? 0,
+          videoViews: v.cell_video_views?.[k] ?? 0,
+        });
+        days.push(
+          platformOf(v.cell_platforms[k]!),
+          v.cell_days[k]!,
+          impressions,
+          cell.trials,
+          cell.successes,
+        );
+      }
+    }
+    c.dayCells.push(days);
+    if (!days && v.metric_rows > 0) c.undated = true;
     bump(c.byStatus, v.status);
     c.estimatedUsd += v.cost_usd;
     c.actualUsd += v.actual_cost_usd;
@@ -233,6 +283,25 @@ export function createCollector(dims: ReportDimension[], metric: ModelledMetric 
       add(t.revenue2, l, unit * v.revenue_usd ** 2);
       add(t.spendConversions, l, unit * v.spend_usd * v.conversions);
       add(t.revenueSpend, l, unit * v.revenue_usd * v.spend_usd);
+      const byPlatform = c.levelPlatforms[d]![l]!;
+      if (v.platforms && v.platform_impressions && v.platform_clicks) {
+        v.platforms.forEach((name, k) => {
+          bumpPair(
+            byPlatform,
+            platformOf(name),
+            v.platform_impressions![k]!,
+            v.platform_clicks![k]!,
+          );
+        });
+      } else if (v.impressions > 0) {
+        bumpPair(byPlatform, platformOf(''), v.impressions, v.clicks);
+      }
+      if (days) {
+        const byDay = c.levelDays[d]![l]!;
+        for (let k = 0; k < days.length; k += 5) {
+          bumpPair(byDay, days[k + 1]!, days[k + 2]!, v.cell_clicks![k / 5]!);
+        }
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 /** The report's sections, assembled from the collected columns and the analysis. */
 import { variantStatuses } from '../db/schema.ts';
 import type { DimensionReport, ModelReport } from './analysis.ts';
+import type { BreakdownsSummary } from './breakdowns.ts';
 import { type Collected, quantile } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
 import {
@@ -32,6 +33,7 @@ export interface ReportHead {
     };
   };
   by_dimension: DimensionReport[];
+  breakdowns: BreakdownsSummary;
   model: ModelReport;
 }
 
@@ -47,7 +49,7 @@ export function reportHead(p: {
   runId: string | null;
   generatedAt: Date;
   collected: Collected;
-  analysis: { by_dimension: DimensionReport[]; model: ModelReport };
+  analysis: { by_dimension: DimensionReport[]; model: ModelReport; breakdowns: BreakdownsSummary };
 }): ReportHead {
   const c = p.collected;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -102,6 +104,7 @@ export function reportHead(p: {
       },
     },
     by_dimension: p.analysis.by_dimension,
+    breakdowns: p.analysis.breakdowns,
     model: p.analysis.model,
   };
 }

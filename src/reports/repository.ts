@@ -41,7 +41,25 @@ export interface VariantAggregate {
   platform_clicks: number[] | null;
   platform_conversions: number[] | null;
   platform_video_views: number[] | null;
+  /**
+   * Every metric row of the variant, (date, platform) ordered, when the campaign has at most
+   * MAX_DAY_CELLS rows (see aggregateBatches); null otherwise or without rows. Days count from
+   * 2000-01-01. They give the model its date strata and the report its by-date breakdown.
+   */
+  cell_platforms: string[] | null;
+  cell_days: number[] | null;
+  cell_impressions: number[] | null;
+  cell_clicks: number[] | null;
+  cell_conversions: number[] | null;
+  cell_video_views: number[] | null;
 }
+
+/**
+ * Metric rows of a campaign up to which the report reads them one by one (dates as strata, the
+ * by-date breakdown). Beyond it the report keeps to per-platform totals: a fit on millions of
+ * (variant, platform, date) cells would cost several times the aggregation itself.
+ */
+export const MAX_DAY_CELLS = 200_000;
 
 export interface ReportScope {
   tenantId: string;
@@ -74,7 +92,10 @@ export async function matrixDocuments(db: DbOrTx, scope: ReportScope): Promise<M
  * Sums run in float8 — exact for counts below 2^53 and several times cheaper than numeric
  * accumulation over millions of rows.
  */
-export function aggregateQuery(scope: ReportScope): { text: string; values: string[] } {
+export function aggregateQuery(
+  scope: ReportScope,
+  opts: { cells: boolean } = { cells: false },
+): { text: string; values: string[] } {
   const values = [scope.tenantId, scope.campaignId];
   if (scope.runId) values.push(scope.runId);
   const text = `
@@ -92,7 +113,8 @@ export function aggregateQuery(scope: ReportScope): { text: string; values: stri
            coalesce(m.revenue_spend, 0) AS revenue_spend,
            coalesce(d.n, 0)::int AS deliveries, d.destinations,
            m.platforms, m.platform_impressions, m.platform_clicks, m.platform_conversions,
-           m.platform_video_views
+           m.platform_video_views,
+           ${opts.cells ? 'c.cell_platforms, c.cell_days, c.cell_impressions, c.cell_clicks, c.cell_conversions, c.cell_video_views' : 'NULL AS cell_platforms, NULL AS cell_days, NULL AS cell_impressions, NULL AS cell_clicks, NULL AS cell_conversions, NULL AS cell_video_views'}
     FROM variants v
     LEFT JOIN (
       SELECT variant_id, sum(impressions) AS impressions, sum(clicks) AS clicks,
@@ -125,6 +147,20 @@ export function aggregateQuery(scope: ReportScope): { text: string; values: stri
       ) per_platform
       GROUP BY variant_id
     ) m ON m.variant_id = v.id
+    ${
+      opts.cells
+        ? `LEFT JOIN (
+      SELECT variant_id, array_agg(platform ORDER BY date, platform) AS cell_platforms,
+             array_agg(date - date '2000-01-01' ORDER BY date, platform) AS cell_days,
+             array_agg(impressions::float8 ORDER BY date, platform) AS cell_impressions,
+             array_agg(clicks::float8 ORDER BY date, platform) AS cell_clicks,
+             array_agg(conversions::float8 ORDER BY date, platform) AS cell_conversions,
+             array_agg(video_views::float8 ORDER BY date, platform) AS cell_video_views
+      FROM metrics WHERE tenant_id = $1 AND campaign_id = $2
+      GROUP BY variant_id
+    ) c ON c.variant_id = v.id`
+        : ''
+    }
     LEFT JOIN (
       SELECT variant_id, count(*) AS n, array_agg(DISTINCT destination) AS destinations
       FROM deliveries WHERE tenant_id = $1 AND campaign_id = $2
@@ -148,6 +184,7 @@ export async function* aggregateBatches(
   pool: pg.Pool,
   scope: ReportScope,
   batchSize = 5_000,
+  opts: { cells: boolean } = { cells: false },
 ): AsyncGenerator<VariantAggregate[]> {
   const client = await pool.connect();
   const socket = client.connection.stream;
@@ -157,7 +194,16 @@ export async function* aggregateBatches(
     // JIT compiling costs more than it saves on this aggregation (bench/reports.ts); a reader
     // stalled for minutes must not pin a connection and a snapshot for ever.
     await client.query("SET LOCAL jit = off; SET LOCAL statement_timeout = '5min'");
-    const { text, values } = aggregateQuery(scope);
+    let cells = false;
+    if (opts.cells) {
+      // An index-only count on the campaign's rows: cheap next to the aggregation.
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::float8 AS n FROM metrics WHERE tenant_id = $1 AND campaign_id = $2',
+        [scope.tenantId, scope.campaignId],
+      );
+      cells = (rows[0]?.n ?? 0) <= MAX_DAY_CELLS;
+    }
+    const { text, values } = aggregateQuery(scope, { cells });
     const query = new pg.Query<VariantAggregate>(text, values);
     const ready: VariantAggregate[][] = [];
     let batch: VariantAggregate[] = [];

@@ -146,6 +146,26 @@ const levelSchema = z.object({
         ),
     })
     .describe('Delivery against the design: platforms optimise delivery, so imbalance is flagged'),
+  by_date: z
+    .array(
+      z.object({
+        date: z.iso.date(),
+        impressions: z.number(),
+        clicks: z.number(),
+        ctr: z.number().nullable(),
+      }),
+    )
+    .describe('Its impressions, clicks and CTR per date with metrics (bounded: see breakdowns)'),
+  by_platform: z
+    .array(
+      z.object({
+        platform: z.string(),
+        impressions: z.number(),
+        clicks: z.number(),
+        ctr: z.number().nullable(),
+      }),
+    )
+    .describe('Its impressions, clicks and CTR per platform ("" = none), largest platforms first'),
 });
 
 export const reportSchema = z
@@ -190,6 +210,22 @@ export const reportSchema = z
         })
         .describe('Share of ready variants delivered, overall and per destination'),
     }),
+    breakdowns: z
+      .object({
+        dates: z
+          .number()
+          .int()
+          .nullable()
+          .describe('Dates with metrics; null when the campaign was too large to read day by day'),
+        dates_shown: z
+          .number()
+          .int()
+          .describe('The latest dates, up to 92 and 20,000 level × date rows'),
+        platforms: z.number().int(),
+        platforms_shown: z.number().int().describe('The 20 largest at most'),
+        note: z.string().nullable().describe('What the per-level breakdowns leave out'),
+      })
+      .describe("Bounds of the levels' by_date and by_platform breakdowns"),
     by_dimension: z.array(
       z.object({
         dimension: z.string(),
@@ -223,10 +259,27 @@ export const reportSchema = z
           .describe('Variants with more successes than trials (view-through conversions, say)'),
       }),
       strata: z
-        .object({ platform: z.array(z.string()) })
-        .describe(
-          'Platforms entered as strata (one row per variant and platform), reference first; empty with one platform',
-        ),
+        .object({
+          platform: z
+            .array(z.string())
+            .describe('Platforms entered as strata, reference first; empty with one platform'),
+          date: z
+            .array(z.iso.date())
+            .describe(
+              'Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note)',
+            ),
+          date_df: z
+            .number()
+            .int()
+            .describe(
+              'Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged',
+            ),
+          note: z
+            .string()
+            .nullable()
+            .describe('Why dates are not in the model though the metrics could carry them'),
+        })
+        .describe('Strata: platforms and dates differ in the metric and in who gets served what'),
       parameters: z.number().int().nullable(),
       rank: z.number().int().nullable(),
       residual_df: z.number().int().nullable(),

@@ -62,7 +62,8 @@ export function createReportService(deps: {
   ) {
     const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
     const collector = createCollector(dims, analysis.metric);
-    for await (const batch of repo.aggregateBatches(deps.pool, scope, config.batchSize)) {
+    const read = repo.aggregateBatches(deps.pool, scope, config.batchSize, { cells: true });
+    for await (const batch of read) {
       collector.add(batch);
     }
     const collected = collector.finish();

@@ -148,6 +148,23 @@ describe('rates and money ratios per variant and per level', () => {
     }
   });
 
+  it('breaks each level down by date from the rows read one by one, and says why dates stay out', async () => {
+    const report = await reportOf();
+    expect(report.breakdowns).toMatchObject({ dates: 3, dates_shown: 3, platforms: 1 });
+    const bold = report.by_dimension[0]!.levels[1]!;
+    expect(bold.by_date).toEqual(
+      DATES.map((date, k) => {
+        const rows = days.slice(3, 6).map((v) => v[k]!);
+        const impressions = sum(rows, (d) => d.impressions);
+        const clicks = sum(rows, (d) => d.clicks);
+        return { date, impressions, clicks, ctr: clicks / impressions };
+      }),
+    );
+    // Every variant has a day's share of about a third: no confounding, no date strata.
+    expect(report.model.strata).toMatchObject({ date: [], date_df: 0 });
+    expect(report.model.strata.note).toMatch(/same 3 days/);
+  });
+
   it("takes a level's variants as the units of its CPA and ROAS, at the chosen confidence", async () => {
     const report = await reportOf({ confidence: '0.9' });
     TONES.forEach((tone, a) => {

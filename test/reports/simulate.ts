@@ -67,7 +67,14 @@ export interface Scenario {
   effects?: number[][];
   /** Platforms: logit shift of each and, per variant, the share of its impressions on each. */
   platforms?: { names: string[]; shift: number[]; share: (levels: readonly number[]) => number[] };
+  /**
+   * Days (from 2025-01-01): logit shift of each and, per variant, the share of its impressions
+   * on each. With days the variant's metric rows come one by one, as for a small campaign.
+   */
+  days?: { shift: number[]; share: (levels: readonly number[]) => number[] };
 }
+
+const DAY0 = (Date.UTC(2025, 0, 1) - Date.UTC(2000, 0, 1)) / 86_400_000;
 
 /** Binomial draw by the normal approximation (n·p ≥ 1000 here), rounded into [0, n]. */
 function binomial(r: ReturnType<typeof rng>, n: number, p: number): number {
@@ -89,12 +96,26 @@ export function simulate(
       base +
       combo.reduce((sum, l, d) => sum + (s.effects?.[d]?.[l] ?? 0), 0) +
       s.variantSd * r.normal();
-    const cells = s.platforms
-      ? s.platforms.share(combo).map((share, k) => {
-          const n = Math.round(s.impressions * share);
-          return { n, x: binomial(r, n, 1 / (1 + Math.exp(-(eta + s.platforms!.shift[k]!)))) };
-        })
-      : [{ n: s.impressions, x: binomial(r, s.impressions, 1 / (1 + Math.exp(-eta))) }];
+    const daily = s.days
+      ? (s.platforms?.share(combo) ?? [1]).flatMap((pShare, k) =>
+          s.days!.share(combo).map((dShare, day) => {
+            const n = Math.round(s.impressions * pShare * dShare);
+            const shift = (s.platforms?.shift[k] ?? 0) + s.days!.shift[day]!;
+            return { k, day, n, x: binomial(r, n, 1 / (1 + Math.exp(-(eta + shift)))) };
+          }),
+        )
+      : null;
+    const cells = daily
+      ? (s.platforms?.names ?? ['']).map((_, k) => ({
+          n: daily.filter((c) => c.k === k).reduce((a, c) => a + c.n, 0),
+          x: daily.filter((c) => c.k === k).reduce((a, c) => a + c.x, 0),
+        }))
+      : s.platforms
+        ? s.platforms.share(combo).map((share, k) => {
+            const n = Math.round(s.impressions * share);
+            return { n, x: binomial(r, n, 1 / (1 + Math.exp(-(eta + s.platforms!.shift[k]!)))) };
+          })
+        : [{ n: s.impressions, x: binomial(r, s.impressions, 1 / (1 + Math.exp(-eta))) }];
     const impressions = cells.reduce((a, c) => a + c.n, 0);
     const clicks = cells.reduce((a, c) => a + c.x, 0);
     return {
@@ -112,7 +133,7 @@ export function simulate(
       spend_usd: 0,
       video_views: 0,
       revenue_usd: 0,
-      metric_rows: cells.length,
+      metric_rows: daily ? daily.length : cells.length,
       spend2: 0,
       conversions2: 0,
       revenue2: 0,
@@ -125,6 +146,12 @@ export function simulate(
       platform_clicks: s.platforms ? cells.map((c) => c.x) : null,
       platform_conversions: s.platforms ? cells.map(() => 0) : null,
       platform_video_views: s.platforms ? cells.map(() => 0) : null,
+      cell_platforms: daily ? daily.map((c) => s.platforms?.names[c.k] ?? '') : null,
+      cell_days: daily ? daily.map((c) => DAY0 + c.day) : null,
+      cell_impressions: daily ? daily.map((c) => c.n) : null,
+      cell_clicks: daily ? daily.map((c) => c.x) : null,
+      cell_conversions: daily ? daily.map(() => 0) : null,
+      cell_video_views: daily ? daily.map(() => 0) : null,
     };
   });
   collector.add(rows);
