@@ -7,6 +7,7 @@
 import { type AnalysisOptions, analyse } from '../../src/reports/analysis.ts';
 import { type Collected, createCollector } from '../../src/reports/collect.ts';
 import type { ReportDimension } from '../../src/reports/dimensions.ts';
+import type { ModelledMetric } from '../../src/reports/metric.ts';
 import type { VariantAggregate } from '../../src/reports/repository.ts';
 
 /** sfc32 (Doty-Humphrey) with Box–Muller: independent of the engine's own generator. */
@@ -72,6 +73,11 @@ export interface Scenario {
    * on each. With days the variant's metric rows come one by one, as for a small campaign.
    */
   days?: { shift: number[]; share: (levels: readonly number[]) => number[] };
+  /**
+   * Conversions out of clicks (not with days): base CVR, log odds ratios per [dimension][level],
+   * and a per-variant logit deviation of variantSd of their own.
+   */
+  conversions?: { baseCvr: number; effects?: number[][] };
 }
 
 const DAY0 = (Date.UTC(2025, 0, 1) - Date.UTC(2000, 0, 1)) / 86_400_000;
@@ -85,11 +91,12 @@ function binomial(r: ReturnType<typeof rng>, n: number, p: number): number {
 export function simulate(
   s: Scenario,
   seed: number,
+  metric: ModelledMetric = 'ctr',
 ): { collected: Collected; dims: ReportDimension[]; combos: number[][] } {
   const r = rng(seed);
   const dims = dimensions(s.levels);
   const combos = fullFactorial(s.levels);
-  const collector = createCollector(dims);
+  const collector = createCollector(dims, metric);
   const base = Math.log(s.baseCtr / (1 - s.baseCtr));
   const rows: VariantAggregate[] = combos.map((combo, v) => {
     const eta =
@@ -118,6 +125,14 @@ export function simulate(
         : [{ n: s.impressions, x: binomial(r, s.impressions, 1 / (1 + Math.exp(-eta))) }];
     const impressions = cells.reduce((a, c) => a + c.n, 0);
     const clicks = cells.reduce((a, c) => a + c.x, 0);
+    // Drawn after the clicks, so scenarios without conversions keep their numbers.
+    const cvr = s.conversions;
+    const convEta = cvr
+      ? Math.log(cvr.baseCvr / (1 - cvr.baseCvr)) +
+        combo.reduce((sum, l, d) => sum + (cvr.effects?.[d]?.[l] ?? 0), 0) +
+        s.variantSd * r.normal()
+      : 0;
+    const converted = cells.map((c) => (cvr ? binomial(r, c.x, 1 / (1 + Math.exp(-convEta))) : 0));
     return {
       id: `var_${seed}_${v}`,
       levels: Object.fromEntries(combo.map((l, d) => [dims[d]!.key, dims[d]!.levels[l]!])),
@@ -129,7 +144,7 @@ export function simulate(
       reviewed: false,
       impressions,
       clicks,
-      conversions: 0,
+      conversions: converted.reduce((a, b) => a + b, 0),
       spend_usd: 0,
       video_views: 0,
       revenue_usd: 0,
@@ -144,7 +159,7 @@ export function simulate(
       platforms: s.platforms ? s.platforms.names : null,
       platform_impressions: s.platforms ? cells.map((c) => c.n) : null,
       platform_clicks: s.platforms ? cells.map((c) => c.x) : null,
-      platform_conversions: s.platforms ? cells.map(() => 0) : null,
+      platform_conversions: s.platforms ? converted : null,
       platform_video_views: s.platforms ? cells.map(() => 0) : null,
       cell_platforms: daily ? daily.map((c) => s.platforms?.names[c.k] ?? '') : null,
       cell_days: daily ? daily.map((c) => DAY0 + c.day) : null,
@@ -168,6 +183,6 @@ export const DEFAULTS: AnalysisOptions = {
 };
 
 export function report(s: Scenario, seed: number, o: Partial<AnalysisOptions> = {}) {
-  const { collected, dims } = simulate(s, seed);
+  const { collected, dims } = simulate(s, seed, o.metric);
   return analyse(collected, dims, { ...DEFAULTS, ...o });
 }
