@@ -327,7 +327,11 @@ export const reportSchema = z
         ),
       thresholds: z.object({
         min_impressions: z.number(),
-        min_clicks: z.number(),
+        min_clicks: z
+          .number()
+          .describe(
+            'Minimum successes of the modelled metric per level: clicks, conversions (cvr) or video views (view_rate)',
+          ),
         alpha: z.number(),
       }),
     }),

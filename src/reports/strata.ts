@@ -62,7 +62,7 @@ export function betweenVariantDf(
   return df;
 }
 
-export interface DayRows {
+interface DayRows {
   rows: BinomialRow[];
   group: number[];
   /** ISO dates, most impressions first (the reference). */
