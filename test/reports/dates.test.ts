@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyse } from '../../src/reports/analysis.ts';
 import type { Collected } from '../../src/reports/collect.ts';
+import { betweenVariantDf } from '../../src/reports/strata.ts';
 import { DEFAULTS, report, type Scenario, simulate } from './simulate.ts';
 
 const levels = [3, 3, 2, 2];
@@ -116,5 +117,36 @@ describe('dates every variant shares', () => {
     expect(r.model.strata.date).toEqual([]);
     expect(r.model.strata.note).toMatch(/same 2 days in nearly the same proportions/);
     expect(r.model.formula).toBe('clicks / impressions ~ d0 + d1 + d2 + d3');
+  });
+});
+
+describe('the df a date column costs', () => {
+  it('is the share of its indicator variation between variants, by definition', () => {
+    // Three variants over three days with uneven mixes; column 0 is the date rank.
+    const trials = [
+      [100, 200, 300],
+      [50, 0, 450],
+      [300, 300, 300],
+    ];
+    const rows = trials.flatMap((byDay) =>
+      byDay.flatMap((n, day) => (n > 0 ? [{ levels: [day], successes: 0, trials: n }] : [])),
+    );
+    const group = trials.flatMap((byDay, v) => byDay.filter((n) => n > 0).map(() => v));
+    const W = trials.flat().reduce((a, b) => a + b, 0);
+    let expected = 0;
+    for (const day of [1, 2]) {
+      // Weighted variance of the day indicator: total around the overall share, and the part
+      // of it that the variants' own shares explain.
+      const overall = trials.reduce((a, t) => a + t[day]!, 0) / W;
+      const total = W * overall * (1 - overall);
+      const between = trials.reduce((a, t) => {
+        const Wv = t.reduce((x, y) => x + y, 0);
+        return a + Wv * (t[day]! / Wv - overall) ** 2;
+      }, 0);
+      expected += between / total;
+    }
+    expect(betweenVariantDf(rows, group, 0, 3)).toBeCloseTo(expected, 12);
+    expect(expected).toBeGreaterThan(0.05);
+    expect(expected).toBeLessThan(1);
   });
 });
