@@ -4,7 +4,7 @@
  * report's single aggregation query run alone (plain query, all rows fetched at once), and the
  * same query through the report's streaming reader ("floor-stream"). Then a 100,000-row CSV
  * metrics upload through the app against a plain INSERT of the same rows. Prints, never
- * asserts: `node bench/reports.ts` (or `npm run bench reports`).
+ * asserts: `node bench/reports.ts` (or `npm run bench reports`; `--only floor,json` for a subset).
  *
  * Each measurement runs in a child process of its own, so one phase's heap does not inflate the
  * next one's peak RSS. Reports are fetched over real HTTP and read without keeping the body.
@@ -260,7 +260,12 @@ export async function main() {
   const db = await scratchDatabase();
   try {
     const campaignId = await seed(db.url);
-    const phases = ['floor', 'floor-stream', 'json', 'csv', 'xlsx', 'upload'];
+    // `--only floor,json` runs a subset (a quick look on a shared machine).
+    const only = process.argv.indexOf('--only');
+    const phases =
+      only > 0
+        ? process.argv[only + 1]!.split(',')
+        : ['floor', 'floor-stream', 'json', 'csv', 'xlsx', 'upload'];
     const results = new Map<string, Result>();
     for (const name of phases) {
       const r = child(name, db.url, campaignId);

@@ -505,6 +505,10 @@ export const metrics = pgTable(
       .notNull()
       .default(0),
     videoViews: bigint('video_views', { mode: 'number' }).notNull().default(0),
+    // Attributed conversion value, for ROAS; same range and scale as spend.
+    revenueUsd: numeric('revenue_usd', { precision: 14, scale: 4, mode: 'number' })
+      .notNull()
+      .default(0),
     updatedAt: updatedAt(),
   },
   (t) => [

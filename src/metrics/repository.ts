@@ -11,6 +11,7 @@ export interface MetricColumns {
   conversions: number[];
   spendUsd: number[];
   videoViews: number[];
+  revenueUsd: number[];
 }
 
 /** The given ids that are variants of this tenant; others' ids look exactly like unknown ones. */
@@ -49,21 +50,24 @@ export async function upsertMetrics(
         ${sql.param(r.variantIds)}::text[], ${sql.param(r.dates)}::date[],
         ${sql.param(r.platforms)}::text[], ${sql.param(r.impressions)}::int8[],
         ${sql.param(r.clicks)}::int8[], ${sql.param(r.conversions)}::int8[],
-        ${sql.param(r.spendUsd)}::numeric[], ${sql.param(r.videoViews)}::int8[]
-      ) AS r(variant_id, date, platform, impressions, clicks, conversions, spend_usd, video_views)
+        ${sql.param(r.spendUsd)}::numeric[], ${sql.param(r.videoViews)}::int8[],
+        ${sql.param(r.revenueUsd)}::numeric[]
+      ) AS r(variant_id, date, platform, impressions, clicks, conversions, spend_usd, video_views,
+             revenue_usd)
     ), up AS (
       INSERT INTO metrics AS m (tenant_id, variant_id, campaign_id, date, platform, impressions,
-                                clicks, conversions, spend_usd, video_views)
+                                clicks, conversions, spend_usd, video_views, revenue_usd)
       SELECT v.tenant_id, r.variant_id, v.campaign_id, r.date, r.platform, r.impressions,
-             r.clicks, r.conversions, r.spend_usd, r.video_views
+             r.clicks, r.conversions, r.spend_usd, r.video_views, r.revenue_usd
       FROM input r JOIN variants v ON v.id = r.variant_id AND v.tenant_id = ${p.tenantId}
       ON CONFLICT (variant_id, date, platform) DO UPDATE SET
         impressions = excluded.impressions, clicks = excluded.clicks,
         conversions = excluded.conversions, spend_usd = excluded.spend_usd,
-        video_views = excluded.video_views, updated_at = now()
-      WHERE (m.impressions, m.clicks, m.conversions, m.spend_usd, m.video_views)
+        video_views = excluded.video_views, revenue_usd = excluded.revenue_usd,
+        updated_at = now()
+      WHERE (m.impressions, m.clicks, m.conversions, m.spend_usd, m.video_views, m.revenue_usd)
             IS DISTINCT FROM (excluded.impressions, excluded.clicks, excluded.conversions,
-                              excluded.spend_usd, excluded.video_views)
+                              excluded.spend_usd, excluded.video_views, excluded.revenue_usd)
       RETURNING (xmax = 0) AS inserted
     )
     SELECT (count(*) FILTER (WHERE inserted))::int AS inserted,

@@ -15,8 +15,21 @@ const metricRowSchema = z
     impressions: count,
     clicks: count.describe('At most impressions'),
     conversions: count.optional().describe('Default 0; may exceed clicks (view-through)'),
-    spend_usd: z.number().min(0).optional().describe('Default 0; stored to 4 decimals'),
+    spend_usd: z
+      .number()
+      .min(0)
+      .lt(1e10)
+      .optional()
+      .describe('Media cost of the row, for CPA and ROAS. Default 0; stored to 4 decimals'),
     video_views: count.optional().describe('Default 0'),
+    revenue_usd: z
+      .number()
+      .min(0)
+      .lt(1e10)
+      .optional()
+      .describe(
+        'Conversion value attributed to the row, for ROAS. Default 0; stored to 4 decimals',
+      ),
   })
   .meta({ id: 'MetricRow' });
 
@@ -36,6 +49,7 @@ export const metricsBody = {
                 conversions: 12,
                 spend_usd: 36.5,
                 video_views: 5400,
+                revenue_usd: 480,
               },
             ],
           },
@@ -48,7 +62,7 @@ export const metricsBody = {
         .meta({
           type: 'string',
           description:
-            'A header row naming the columns (variant_id,date,platform,impressions,clicks,conversions,spend_usd,video_views; any order; the last four optional), then one row per variant, date and platform. Comma, semicolon or tab separated, UTF-8.',
+            'A header row naming the columns (variant_id,date,platform,impressions,clicks,conversions,spend_usd,video_views,revenue_usd; any order; the last five optional), then one row per variant, date and platform. Comma, semicolon or tab separated, UTF-8.',
         }),
     },
     'multipart/form-data': {

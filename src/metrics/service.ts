@@ -96,6 +96,7 @@ function emptyColumns(): repo.MetricColumns {
     conversions: [],
     spendUsd: [],
     videoViews: [],
+    revenueUsd: [],
   };
 }
 
@@ -108,6 +109,7 @@ function push(cols: repo.MetricColumns, row: MetricRow): void {
   cols.conversions.push(row.conversions);
   cols.spendUsd.push(row.spendUsd);
   cols.videoViews.push(row.videoViews);
+  cols.revenueUsd.push(row.revenueUsd);
 }
 
 /**

@@ -12,6 +12,7 @@ export const METRIC_FIELDS = [
   'conversions',
   'spend_usd',
   'video_views',
+  'revenue_usd',
 ] as const;
 export type MetricField = (typeof METRIC_FIELDS)[number];
 export const REQUIRED_FIELDS: readonly MetricField[] = [
@@ -30,6 +31,7 @@ export interface MetricRow {
   conversions: number;
   spendUsd: number;
   videoViews: number;
+  revenueUsd: number;
 }
 
 export interface RowProblem {
@@ -150,6 +152,7 @@ export function checkRow(
   const conversions = get('conversions', wholeNumber, 0);
   const spendUsd = get('spend_usd', amount, 0);
   const videoViews = get('video_views', wholeNumber, 0);
+  const revenueUsd = get('revenue_usd', amount, 0);
   if (clicks > impressions) {
     problems.push({
       field: 'clicks',
@@ -159,6 +162,16 @@ export function checkRow(
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,
-    row: { variantId, date, platform, impressions, clicks, conversions, spendUsd, videoViews },
+    row: {
+      variantId,
+      date,
+      platform,
+      impressions,
+      clicks,
+      conversions,
+      spendUsd,
+      videoViews,
+      revenueUsd,
+    },
   };
 }

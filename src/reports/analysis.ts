@@ -5,28 +5,26 @@
  * variants' residual df, adjusted over the whole report (inference.ts); verdicts and sentences
  * come from verdicts.ts.
  */
+import { type BreakdownsSummary, type LevelBreakdown, levelBreakdowns } from './breakdowns.ts';
 import type { Collected } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
 import { inferLevels, type LevelInference } from './inference.ts';
 import { type InteractionTest, interactionTests } from './interactions.ts';
+import { METRIC_WORDS, type ModelledMetric } from './metric.ts';
 import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
-import { finite, ratio } from './numbers.ts';
-import { type Adjustment, type Dispersion, normalQuantile, wilson } from './stats/index.ts';
+import { finite, type Performance, performance, ratio } from './numbers.ts';
+import type { Adjustment, Dispersion } from './stats/index.ts';
 import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './verdicts.ts';
 
 export type AnalysisOptions = VerdictOptions;
 
-interface LevelReport {
+interface LevelReport extends Performance, LevelBreakdown {
   level: string;
   label: string;
   reference: boolean;
   variants: number;
   ready: number;
   delivered: number;
-  impressions: number;
-  clicks: number;
-  ctr: number | null;
-  ctr_ci: [number, number] | null;
   effect: number | null;
   effect_ci: [number, number] | null;
   lift: number | null;
@@ -53,6 +51,8 @@ export interface DimensionReport {
 
 export interface ModelReport {
   fitted: boolean;
+  /** The modelled outcome: clicks per impression, conversions per click or views per impression. */
+  metric: ModelledMetric;
   description: string;
   formula: string;
   family: 'binomial';
@@ -60,9 +60,9 @@ export interface ModelReport {
   coding: 'treatment';
   /** Variants the model was fitted on: those with impressions and a level in every dimension. */
   rows: number;
-  excluded: { no_impressions: number; missing_levels: number };
-  /** Platforms entered as strata (reference first); empty when metrics have one platform. */
-  strata: { platform: string[] };
+  excluded: { no_impressions: number; missing_levels: number; successes_exceed_trials: number };
+  /** Platforms and dates entered as strata (reference first), the df dates cost, and why not. */
+  strata: { platform: string[]; date: string[]; date_df: number; note: string | null };
   parameters: number | null;
   rank: number | null;
   residual_df: number | null;
@@ -94,9 +94,12 @@ export function analyse(
   c: Collected,
   dims: ReportDimension[],
   o: AnalysisOptions,
-): { by_dimension: DimensionReport[]; model: ModelReport } {
+): { by_dimension: DimensionReport[]; model: ModelReport; breakdowns: BreakdownsSummary } {
   const D = dims.length;
-  const data = modelData(c, D);
+  const data = modelData(
+    c,
+    dims.map((d) => d.levels.length),
+  );
   const { noImpressions, missingLevels } = data;
   const model = fitModel(dims, data);
   const delivery = deliveryBalance(
@@ -104,12 +107,14 @@ export function analyse(
     dims.map((d) => d.levels.length),
     data,
   );
+  const breakdown = levelBreakdowns(c, dims);
   const fit = model?.fit ?? null;
   const dispersion = model?.dispersion ?? null;
   const converged = fit?.converged ?? false;
   const saturated = dispersion !== null && dispersion.scale === null;
+  const words = METRIC_WORDS[o.metric];
   const refCtr = (d: number) =>
-    ratio(c.perLevel[d]!.clicks[0] ?? 0, c.perLevel[d]!.impressions[0] ?? 0);
+    ratio(c.perLevel[d]!.successes[0] ?? 0, c.perLevel[d]!.trials[0] ?? 0);
   const inference: LevelInference[][] | null = fit
     ? inferLevels(
         fit,
@@ -123,15 +128,12 @@ export function analyse(
         },
       )
     : null;
-  const zc = normalQuantile(0.5 + o.confidence / 2);
 
   const by_dimension = dims.map((dim, d): DimensionReport => {
     const totals = c.perLevel[d]!;
     const short = (l: number) =>
-      (totals.impressions[l] ?? 0) < o.minImpressions || (totals.clicks[l] ?? 0) < o.minClicks;
+      (totals.impressions[l] ?? 0) < o.minImpressions || (totals.successes[l] ?? 0) < o.minClicks;
     const levels = dim.levels.map((key, l): LevelReport => {
-      const impressions = totals.impressions[l] ?? 0;
-      const clicks = totals.clicks[l] ?? 0;
       const e = inference?.[d]?.[l] ?? null;
       const { verdict, note } = judge(
         {
@@ -151,10 +153,25 @@ export function analyse(
         variants: totals.variants[l] ?? 0,
         ready: totals.ready[l] ?? 0,
         delivered: totals.delivered[l] ?? 0,
-        impressions,
-        clicks,
-        ctr: ratio(clicks, impressions),
-        ctr_ci: wilson(clicks, impressions, zc),
+        ...performance(
+          {
+            impressions: totals.impressions[l] ?? 0,
+            clicks: totals.clicks[l] ?? 0,
+            conversions: totals.conversions[l] ?? 0,
+            spendUsd: totals.spendUsd[l] ?? 0,
+            videoViews: totals.videoViews[l] ?? 0,
+            revenueUsd: totals.revenueUsd[l] ?? 0,
+          },
+          {
+            units: totals.units[l] ?? 0,
+            spend2: totals.spend2[l] ?? 0,
+            conversions2: totals.conversions2[l] ?? 0,
+            revenue2: totals.revenue2[l] ?? 0,
+            spendConversions: totals.spendConversions[l] ?? 0,
+            revenueSpend: totals.revenueSpend[l] ?? 0,
+          },
+          o.confidence,
+        ),
         effect: l === 0 ? 1 : finite(e?.effect),
         effect_ci: e?.effect_ci ?? null,
         lift: l === 0 ? 0 : finite(e?.lift),
@@ -167,6 +184,7 @@ export function analyse(
         verdict,
         note,
         delivery: delivery[d]![l]!,
+        ...breakdown.levels[d]![l]!,
       };
     });
     return {
@@ -183,8 +201,13 @@ export function analyse(
 
   const terms = dims.map((d) => d.key);
   if (data.strata) terms.push('strata(platform)');
-  const formula = `clicks / impressions ~ ${terms.join(' + ') || '1'}`;
-  const excluded = { no_impressions: noImpressions, missing_levels: missingLevels };
+  if (data.dates) terms.push('strata(date)');
+  const formula = `${words.successes} / ${words.trials} ~ ${terms.join(' + ') || '1'}`;
+  const excluded = {
+    no_impressions: noImpressions,
+    missing_levels: missingLevels,
+    successes_exceed_trials: data.beyondTrials,
+  };
   const thresholds = {
     min_impressions: o.minImpressions,
     min_clicks: o.minClicks,
@@ -193,14 +216,16 @@ export function analyse(
   const tests = inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
   const description = fit
-    ? `Binomial logistic regression (logit link) of clicks out of impressions on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with impressions${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-CTR platform is compared within platforms)` : ''} (${noImpressions} without impressions left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
+    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms)` : ''}${data.dates ? `, per date (${data.dates.length} dates as strata, charged ${data.dateDf} residual df for the part of them that lies between variants)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
     : D === 0
       ? 'No model: the runs in scope have no dimensions.'
-      : 'No model: no variant has impressions yet.';
+      : `No model: no variant has ${words.trials} yet.`;
   return {
     by_dimension,
+    breakdowns: breakdown.summary,
     model: {
       fitted: fit !== null,
+      metric: o.metric,
       description,
       formula,
       family: 'binomial',
@@ -208,7 +233,12 @@ export function analyse(
       coding: 'treatment',
       rows: data.variants,
       excluded,
-      strata: { platform: data.strata ?? [] },
+      strata: {
+        platform: data.strata ?? [],
+        date: data.dates ?? [],
+        date_df: data.dateDf,
+        note: data.dateNote,
+      },
       parameters: fit?.parameters ?? null,
       rank: fit?.rank ?? null,
       residual_df: fit?.residual_df ?? null,

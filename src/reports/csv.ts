@@ -29,13 +29,24 @@ function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): C
     }),
     ...performanceCells(
       v.deliveries,
-      performance({
-        impressions: v.impressions,
-        clicks: v.clicks,
-        conversions: v.conversions,
-        spendUsd: v.spend_usd,
-        videoViews: v.video_views,
-      }),
+      performance(
+        {
+          impressions: v.impressions,
+          clicks: v.clicks,
+          conversions: v.conversions,
+          spendUsd: v.spend_usd,
+          videoViews: v.video_views,
+          revenueUsd: v.revenue_usd,
+        },
+        {
+          units: v.metric_rows,
+          spend2: v.spend2,
+          conversions2: v.conversions2,
+          revenue2: v.revenue2,
+          spendConversions: v.spend_conversions,
+          revenueSpend: v.revenue_spend,
+        },
+      ),
     ),
   ];
 }

@@ -9,7 +9,7 @@
  * p-values are Holm-adjusted over the pairs tested.
  */
 import type { FittedModel, ModelData } from './model.ts';
-import { PLATFORM_STRATUM } from './model.ts';
+import { chargedRank, strataSpecs } from './model.ts';
 import { fitLogistic, fUpperTail, holm, variantDispersion } from './stats/index.ts';
 
 /** Interaction columns (levels_a × levels_b) above which a pair is not tested. */
@@ -93,7 +93,7 @@ function pairTest(
   const pairLevels = Array.from({ length: dims[a]!.levels.length * Lb }, (_, k) => String(k));
   const specs = dims.map((d) => ({ name: d.key, levels: d.levels }));
   specs.push({ name: `${dims[a]!.key}:${dims[b]!.key}`, levels: pairLevels });
-  if (data.strata) specs.push({ name: PLATFORM_STRATUM, levels: data.strata });
+  specs.push(...strataSpecs(data));
   const rows = data.rows.map((r) => {
     const levels = r.levels.slice(0, D);
     levels.push(r.levels[a]! * Lb + r.levels[b]!, ...r.levels.slice(D));
@@ -109,16 +109,13 @@ function pairTest(
     p_value: null,
   };
   if (df <= 0 || !fit.converged) return none;
-  const strataKept = data.strata
-    ? fit.coefficients.filter((k) => k.dimension === D + 1 && k.estimate !== null).length
-    : 0;
   const dispersion = variantDispersion({
     successes: rows.map((r) => r.successes),
     trials: rows.map((r) => r.trials),
     fitted: fit.fitted,
     group: data.group,
     variants: data.variants,
-    rank: Math.max(1, fit.rank - strataKept),
+    rank: chargedRank(fit, D + 1, data),
   });
   if (dispersion.scale === null) return { ...none, residual_df: 0 };
   const drop = Math.max(0, main.fit.deviance - fit.deviance);

@@ -1,10 +1,12 @@
 /**
  * What the report's model is fitted on: variants with impressions and a level in every
  * dimension, one row per (variant, platform) when metrics come from more than one platform —
- * platforms are strata, since they optimise delivery and differ in CTR — and the fit with its
+ * platforms are strata, since they optimise delivery and differ in CTR — or per (variant,
+ * platform, date) with dates as strata too (strata.ts says when), and the fit with its
  * overdispersion measured between variants.
  */
 import type { Collected } from './collect.ts';
+import { MAX_DAY_CELLS } from './repository.ts';
 import {
   type BinomialRow,
   type Dispersion,
@@ -12,9 +14,10 @@ import {
   type LogisticFit,
   variantDispersion,
 } from './stats/index.ts';
+import { betweenVariantDf, DATE_STRATUM, dayRows } from './strata.ts';
 
 /** Name of the strata column group in the fit; not a valid dimension key, so it cannot clash. */
-export const PLATFORM_STRATUM = '(platform)';
+const PLATFORM_STRATUM = '(platform)';
 
 export interface ModelData {
   rows: BinomialRow[];
@@ -23,21 +26,98 @@ export interface ModelData {
   variants: number;
   /** Collected index of each model variant. */
   variantAt: number[];
+  /** Variants without trials of the modelled metric (impressions, or clicks for CVR). */
   noImpressions: number;
   missingLevels: number;
+  /** Variants with more successes than trials somewhere (view-through conversions, say). */
+  beyondTrials: number;
   /** Platform names by impressions, largest first (the reference stratum); null without strata. */
   strata: string[] | null;
   /** Impressions per (platform stratum) of the model's rows, in `strata` order. */
   stratumImpressions: number[];
+  /** Dates entered as strata, the reference (most impressions) first; null when not entered. */
+  dates: string[] | null;
+  /** Residual df the date strata are charged (strata.ts); 0 without them. */
+  dateDf: number;
+  /** Why dates are not in the model though the metrics span several; null otherwise. */
+  dateNote: string | null;
 }
 
-export function modelData(c: Collected, D: number): ModelData {
+/**
+ * Between-variant share of the date columns (strata.ts) below which the variants' date mixes
+ * count as the same: dates are then independent of the levels and cannot confound them, and the
+ * fit stays on totals (a few percent of day-to-day delivery noise is about 0.01).
+ */
+const MIN_DATE_MIX = 0.05;
+
+/** Parameters of the level columns at most: intercept and each non-reference level. */
+const levelParameters = (levelCounts: readonly number[]) =>
+  1 + levelCounts.reduce((s, n) => s + Math.max(0, n - 1), 0);
+
+export function modelData(c: Collected, levelCounts: readonly number[]): ModelData {
+  const base = platformData(c, levelCounts.length);
+  const days = c.daily ? dayRows(c, levelCounts.length, base.variantAt, base.platformRank) : null;
+  const { platformRank: _, ...data } = base;
+  const none = { dates: null, dateDf: 0 };
+  if (!days) {
+    return {
+      ...data,
+      ...none,
+      dateNote:
+        c.undated && data.variants > 0
+          ? `dates not entered: the campaign has more than ${MAX_DAY_CELLS} metric rows, so the model uses per-platform totals`
+          : null,
+    };
+  }
+  const column = levelCounts.length + (data.strata ? 1 : 0);
+  const between = betweenVariantDf(days.rows, days.group, column, days.dates.length);
+  if (between < MIN_DATE_MIX) {
+    return {
+      ...data,
+      ...none,
+      dateNote: `dates not entered: every variant ran on the same ${days.dates.length} days in nearly the same proportions (between-variant share ${between.toPrecision(2)} df), so dates cannot confound the levels`,
+    };
+  }
+  const df = Math.ceil(between - 1e-9);
+  const free = data.variants - levelParameters(levelCounts);
+  if (free - df < 1) {
+    return {
+      ...data,
+      ...none,
+      dateNote: `dates not entered: variants ran on different days, so the ${days.dates.length} date strata would cost ${df} of the ${Math.max(0, free)} residual df that measure the variation between variants`,
+    };
+  }
+  return {
+    ...data,
+    rows: days.rows,
+    group: days.group,
+    dates: days.dates,
+    dateDf: df,
+    dateNote: null,
+  };
+}
+
+function platformData(
+  c: Collected,
+  D: number,
+): Omit<ModelData, 'dates' | 'dateDf' | 'dateNote'> & { platformRank: Int32Array | null } {
   const variantAt: number[] = [];
   let noImpressions = 0;
   let missingLevels = 0;
+  let beyondTrials = 0;
+  const beyond = (i: number) => {
+    const cells = c.cells[i];
+    const days = c.dayCells[i];
+    if (c.successes[i]! > c.trials[i]!) return true;
+    if (cells)
+      for (let k = 0; k < cells.length; k += 4) if (cells[k + 3]! > cells[k + 2]!) return true;
+    if (days) for (let k = 0; k < days.length; k += 5) if (days[k + 4]! > days[k + 3]!) return true;
+    return false;
+  };
   for (let i = 0; i < c.count; i++) {
-    if (!(c.impressions[i]! > 0)) noImpressions++;
+    if (!(c.trials[i]! > 0)) noImpressions++;
     else if (c.levels.slice(i * D, i * D + D).some((l) => l < 0)) missingLevels++;
+    else if (beyond(i)) beyondTrials++;
     else variantAt.push(i);
   }
   // Impressions per platform over the model's variants decide whether there are strata.
@@ -46,7 +126,7 @@ export function modelData(c: Collected, D: number): ModelData {
   for (const i of variantAt) {
     const cells = c.cells[i];
     if (!cells) perPlatform[empty]! += c.impressions[i]!;
-    else for (let k = 0; k < cells.length; k += 3) perPlatform[cells[k]!]! += cells[k + 1]!;
+    else for (let k = 0; k < cells.length; k += 4) perPlatform[cells[k]!]! += cells[k + 1]!;
   }
   const present = [...perPlatform.keys()].filter((k) => perPlatform[k]! > 0);
   const rows: BinomialRow[] = [];
@@ -55,8 +135,8 @@ export function modelData(c: Collected, D: number): ModelData {
     variantAt.forEach((i, g) => {
       rows.push({
         levels: c.levels.slice(i * D, i * D + D),
-        successes: c.clicks[i]!,
-        trials: c.impressions[i]!,
+        successes: c.successes[i]!,
+        trials: c.trials[i]!,
       });
       group.push(g);
     });
@@ -67,8 +147,10 @@ export function modelData(c: Collected, D: number): ModelData {
       variantAt,
       noImpressions,
       missingLevels,
+      beyondTrials,
       strata: null,
       stratumImpressions: [],
+      platformRank: null,
     };
   }
   present.sort(
@@ -80,13 +162,13 @@ export function modelData(c: Collected, D: number): ModelData {
   });
   variantAt.forEach((i, g) => {
     const levels = c.levels.slice(i * D, i * D + D);
-    const cells = c.cells[i] ?? [empty, c.impressions[i]!, c.clicks[i]!];
-    for (let k = 0; k < cells.length; k += 3) {
-      if (!(cells[k + 1]! > 0)) continue;
+    const cells = c.cells[i] ?? [empty, c.impressions[i]!, c.trials[i]!, c.successes[i]!];
+    for (let k = 0; k < cells.length; k += 4) {
+      if (!(cells[k + 2]! > 0)) continue;
       rows.push({
         levels: [...levels, order[cells[k]!]!],
-        successes: cells[k + 2]!,
-        trials: cells[k + 1]!,
+        successes: cells[k + 3]!,
+        trials: cells[k + 2]!,
       });
       group.push(g);
     }
@@ -98,9 +180,31 @@ export function modelData(c: Collected, D: number): ModelData {
     variantAt,
     noImpressions,
     missingLevels,
+    beyondTrials,
     strata: present.map((k) => c.platforms[k]!),
     stratumImpressions: present.map((k) => perPlatform[k]!),
+    platformRank: order,
   };
+}
+
+/** The strata column groups after the dimensions, in the rows' order. */
+export function strataSpecs(data: ModelData): { name: string; levels: readonly string[] }[] {
+  const specs: { name: string; levels: readonly string[] }[] = [];
+  if (data.strata) specs.push({ name: PLATFORM_STRATUM, levels: data.strata });
+  if (data.dates) specs.push({ name: DATE_STRATUM, levels: data.dates });
+  return specs;
+}
+
+/**
+ * The rank the variants' residual df is charged: the estimable non-strata columns, plus the
+ * date strata's between-variant share. Platform strata are fitted within variants (each
+ * variant's split across platforms) and are not charged.
+ */
+export function chargedRank(fit: LogisticFit, firstStratum: number, data: ModelData): number {
+  const strataKept = fit.coefficients.filter(
+    (k) => k.dimension !== null && k.dimension >= firstStratum && k.estimate !== null,
+  ).length;
+  return Math.max(1, fit.rank - strataKept + data.dateDf);
 }
 
 export interface FittedModel {
@@ -114,21 +218,15 @@ export function fitModel(
   data: ModelData,
 ): FittedModel | null {
   if (dims.length === 0 || data.rows.length === 0) return null;
-  const specs = dims.map((d) => ({ name: d.key, levels: d.levels }));
-  if (data.strata) specs.push({ name: PLATFORM_STRATUM, levels: data.strata });
+  const specs = [...dims.map((d) => ({ name: d.key, levels: d.levels })), ...strataSpecs(data)];
   const fit = fitLogistic({ dimensions: specs, rows: data.rows });
-  // The strata are fitted mostly within variants (each variant's split across platforms), so
-  // they are not charged to the variants' residual df: only the level columns are.
-  const strataKept = data.strata
-    ? fit.coefficients.filter((k) => k.dimension === dims.length && k.estimate !== null).length
-    : 0;
   const dispersion = variantDispersion({
     successes: data.rows.map((r) => r.successes),
     trials: data.rows.map((r) => r.trials),
     fitted: fit.fitted,
     group: data.group,
     variants: data.variants,
-    rank: Math.max(1, fit.rank - strataKept),
+    rank: chargedRank(fit, dims.length, data),
   });
   return { fit, dispersion };
 }
@@ -172,7 +270,7 @@ export function deliveryBalance(
       const m = mix[d]![l]!;
       if (!cells) m[platformRank.get('')!]! += c.impressions[i]!;
       else
-        for (let k = 0; k < cells.length; k += 3)
+        for (let k = 0; k < cells.length; k += 4)
           m[platformRank.get(c.platforms[cells[k]!]!)!]! += cells[k + 1]!;
     }
   }

@@ -1,9 +1,17 @@
 /** The report's sections, assembled from the collected columns and the analysis. */
 import { variantStatuses } from '../db/schema.ts';
 import type { DimensionReport, ModelReport } from './analysis.ts';
+import type { BreakdownsSummary } from './breakdowns.ts';
 import { type Collected, quantile } from './collect.ts';
 import type { ReportDimension } from './dimensions.ts';
-import { type Performance, performance, ratio, usd } from './numbers.ts';
+import {
+  type MoneyMoments,
+  NO_MOMENTS,
+  type Performance,
+  performance,
+  ratio,
+  usd,
+} from './numbers.ts';
 
 export interface ReportHead {
   campaign_id: string;
@@ -25,6 +33,7 @@ export interface ReportHead {
     };
   };
   by_dimension: DimensionReport[];
+  breakdowns: BreakdownsSummary;
   model: ModelReport;
 }
 
@@ -40,7 +49,7 @@ export function reportHead(p: {
   runId: string | null;
   generatedAt: Date;
   collected: Collected;
-  analysis: { by_dimension: DimensionReport[]; model: ModelReport };
+  analysis: { by_dimension: DimensionReport[]; model: ModelReport; breakdowns: BreakdownsSummary };
 }): ReportHead {
   const c = p.collected;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -53,13 +62,17 @@ export function reportHead(p: {
     summary: {
       variants: c.count,
       variants_with_impressions: c.impressions.filter((x) => x > 0).length,
-      ...performance({
-        impressions: sum(c.impressions),
-        clicks: sum(c.clicks),
-        conversions: sum(c.conversions),
-        spendUsd: sum(c.spendUsd),
-        videoViews: sum(c.videoViews),
-      }),
+      ...performance(
+        {
+          impressions: sum(c.impressions),
+          clicks: sum(c.clicks),
+          conversions: sum(c.conversions),
+          spendUsd: sum(c.spendUsd),
+          videoViews: sum(c.videoViews),
+          revenueUsd: sum(c.revenueUsd),
+        },
+        variantMoments(c),
+      ),
     },
     by_status: Object.fromEntries(variantStatuses.map((s) => [s, c.byStatus.get(s) ?? 0])),
     operations: {
@@ -91,8 +104,25 @@ export function reportHead(p: {
       },
     },
     by_dimension: p.analysis.by_dimension,
+    breakdowns: p.analysis.breakdowns,
     model: p.analysis.model,
   };
+}
+
+/** The campaign's CPA and ROAS spread, variants (those with metric rows) as units. */
+function variantMoments(c: Collected): MoneyMoments {
+  const m = { ...NO_MOMENTS };
+  for (let i = 0; i < c.count; i++) {
+    if (!(c.metricRows[i]! > 0)) continue;
+    const [s, x, r] = [c.spendUsd[i]!, c.conversions[i]!, c.revenueUsd[i]!];
+    m.units++;
+    m.spend2 += s * s;
+    m.conversions2 += x * x;
+    m.revenue2 += r * r;
+    m.spendConversions += s * x;
+    m.revenueSpend += r * s;
+  }
+  return m;
 }
 
 /** Level keys of variant i, by dimension key; dimensions it lacks are left out. */
@@ -112,13 +142,24 @@ export function variantAt(c: Collected, dims: ReportDimension[], i: number): Var
     levels: levelsAt(c, dims, i),
     status: c.statuses[i]!,
     deliveries: c.deliveries[i]!,
-    ...performance({
-      impressions: c.impressions[i]!,
-      clicks: c.clicks[i]!,
-      conversions: c.conversions[i]!,
-      spendUsd: c.spendUsd[i]!,
-      videoViews: c.videoViews[i]!,
-    }),
+    ...performance(
+      {
+        impressions: c.impressions[i]!,
+        clicks: c.clicks[i]!,
+        conversions: c.conversions[i]!,
+        spendUsd: c.spendUsd[i]!,
+        videoViews: c.videoViews[i]!,
+        revenueUsd: c.revenueUsd[i]!,
+      },
+      {
+        units: c.metricRows[i]!,
+        spend2: c.spend2[i]!,
+        conversions2: c.conversions2[i]!,
+        revenue2: c.revenue2[i]!,
+        spendConversions: c.spendConversions[i]!,
+        revenueSpend: c.revenueSpend[i]!,
+      },
+    ),
   };
 }
 

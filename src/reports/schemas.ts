@@ -13,13 +13,19 @@ export const reportQuery = z.object({
     .describe(
       'Multiplicity adjustment over every level of every dimension: holm (family-wise error) or bh (Benjamini–Hochberg, false discovery rate)',
     ),
+  metric: z
+    .enum(['ctr', 'cvr', 'view_rate'])
+    .default('ctr')
+    .describe(
+      'The outcome the model explains, as successes out of trials: ctr (clicks / impressions), cvr (conversions / clicks) or view_rate (video views / impressions). Effects, verdicts and summaries speak of it; variants with more successes than trials are left out of the fit',
+    ),
   equivalence_margin: z.coerce
     .number()
     .gt(0)
     .lt(1)
     .default(0.05)
     .describe(
-      'Relative CTR change within which a level counts as "no difference" (its whole interval inside ±margin)',
+      'Relative change of the modelled metric within which a level counts as "no difference" (its whole interval inside ±margin)',
     ),
 });
 
@@ -34,20 +40,41 @@ const verdict = z
     'conclusive',
   ])
   .describe(
-    'reference: the level the others are compared with; insufficient_data: below the minimum impressions/clicks (level or reference), or no estimate (see note); conclusive: adjusted p < 1 − confidence; no_difference: not conclusive and the interval of the CTR change lies inside ±equivalence_margin; directional: adjusted p < 0.2 but not conclusive; inconclusive: none of these, or no residual df to measure the variation between variants',
+    'reference: the level the others are compared with; insufficient_data: below the minimum impressions or successes of the modelled metric (level or reference), or no estimate (see note); conclusive: adjusted p < 1 − confidence; no_difference: not conclusive and the interval of the relative change of the modelled metric lies inside ±equivalence_margin; directional: adjusted p < 0.2 but not conclusive; inconclusive: none of these, or no residual df to measure the variation between variants',
   );
 
-const performance = {
-  impressions: z.number(),
-  clicks: z.number(),
-  ctr: z.number().nullable(),
-  ctr_ci: interval.nullable().describe('95% Wilson interval'),
-  conversions: z.number(),
-  cvr: z.number().nullable().describe('Conversions per click'),
-  spend_usd: z.number(),
-  cpa: z.number().nullable().describe('Spend per conversion'),
-  video_views: z.number(),
-};
+/**
+ * Counts, rates and money ratios with their intervals. `at`: the intervals' confidence; `units`:
+ * what the CPA and ROAS intervals take as independent units.
+ */
+function performanceShape(at: string, units: string) {
+  const money = `Delta-method interval at ${at} (linearised ratio of sums over ${units}, on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio)`;
+  return {
+    impressions: z.number(),
+    clicks: z.number(),
+    ctr: z.number().nullable().describe('Clicks per impression'),
+    ctr_ci: interval.nullable().describe(`Wilson interval at ${at}`),
+    conversions: z.number(),
+    cvr: z.number().nullable().describe('Conversions per click'),
+    cvr_ci: interval
+      .nullable()
+      .describe(
+        `Wilson interval at ${at}; null without clicks or with more conversions than clicks`,
+      ),
+    spend_usd: z.number(),
+    cpa: z.number().nullable().describe('Spend per conversion (USD)'),
+    cpa_ci: interval.nullable().describe(money),
+    video_views: z.number(),
+    view_rate: z.number().nullable().describe('Video views per impression'),
+    view_rate_ci: interval
+      .nullable()
+      .describe(`Wilson interval at ${at}; null with more views than impressions`),
+    revenue_usd: z.number().describe('Attributed conversion value'),
+    roas: z.number().nullable().describe('Revenue per dollar of spend'),
+    roas_ci: interval.nullable().describe(money),
+  };
+}
+const performance = performanceShape('95%', "the variants' metric rows (date × platform)");
 
 const levelSchema = z.object({
   level: z.string(),
@@ -56,14 +83,16 @@ const levelSchema = z.object({
   variants: z.number().int(),
   ready: z.number().int().describe('Variants whose render finished'),
   delivered: z.number().int(),
-  impressions: z.number(),
-  clicks: z.number(),
-  ctr: z.number().nullable(),
-  ctr_ci: interval.nullable().describe('Wilson interval at the chosen confidence'),
+  ...performanceShape(
+    'the chosen confidence',
+    'its variants, so the variation between variants is in them',
+  ),
   effect: z
     .number()
     .nullable()
-    .describe("Odds ratio against the dimension's reference level, adjusted for the others"),
+    .describe(
+      "Odds ratio of the modelled metric against the dimension's reference level, adjusted for the others",
+    ),
   effect_ci: interval
     .nullable()
     .describe(
@@ -73,9 +102,9 @@ const levelSchema = z.object({
     .number()
     .nullable()
     .describe(
-      "Relative CTR change against the reference implied by the odds ratio at the reference level's CTR",
+      "Relative change of the modelled metric (model.metric) against the reference, implied by the odds ratio at the reference level's rate",
     ),
-  lift_ci: interval.nullable().describe('effect_ci as a relative CTR change'),
+  lift_ci: interval.nullable().describe('effect_ci as a relative change of the modelled metric'),
   interval_level: z.number().nullable().describe('Coverage of effect_ci for this level alone'),
   p_value: z
     .number()
@@ -89,13 +118,13 @@ const levelSchema = z.object({
     .number()
     .nullable()
     .describe(
-      'Approximate probability that this level has the higher CTR than the reference (normal on the log odds, scaled covariance)',
+      'Approximate probability that this level has a higher rate of the modelled metric than the reference (normal on the log odds, scaled covariance)',
     ),
   prob_best: z
     .number()
     .nullable()
     .describe(
-      'Approximate probability that this level has the highest CTR of its dimension, among levels with an estimate (exact for two levels, else seeded Monte Carlo with 10,000 draws)',
+      'Approximate probability that this level has the highest rate of the modelled metric in its dimension, among levels with an estimate (exact for two levels, else seeded Monte Carlo with 10,000 draws)',
     ),
   verdict,
   note: z.string().nullable().describe('Why there is no verdict or no number, when so'),
@@ -117,6 +146,26 @@ const levelSchema = z.object({
         ),
     })
     .describe('Delivery against the design: platforms optimise delivery, so imbalance is flagged'),
+  by_date: z
+    .array(
+      z.object({
+        date: z.iso.date(),
+        impressions: z.number(),
+        clicks: z.number(),
+        ctr: z.number().nullable(),
+      }),
+    )
+    .describe('Its impressions, clicks and CTR per date with metrics (bounded: see breakdowns)'),
+  by_platform: z
+    .array(
+      z.object({
+        platform: z.string(),
+        impressions: z.number(),
+        clicks: z.number(),
+        ctr: z.number().nullable(),
+      }),
+    )
+    .describe('Its impressions, clicks and CTR per platform ("" = none), largest platforms first'),
 });
 
 export const reportSchema = z
@@ -128,7 +177,7 @@ export const reportSchema = z
     summary: z.object({
       variants: z.number().int(),
       variants_with_impressions: z.number().int(),
-      ...performance,
+      ...performanceShape('95%', 'variants'),
     }),
     by_status: z.record(z.string(), z.number().int()),
     operations: z.object({
@@ -161,6 +210,22 @@ export const reportSchema = z
         })
         .describe('Share of ready variants delivered, overall and per destination'),
     }),
+    breakdowns: z
+      .object({
+        dates: z
+          .number()
+          .int()
+          .nullable()
+          .describe('Dates with metrics; null when the campaign was too large to read day by day'),
+        dates_shown: z
+          .number()
+          .int()
+          .describe('The latest dates, up to 92 and 20,000 level × date rows'),
+        platforms: z.number().int(),
+        platforms_shown: z.number().int().describe('The 20 largest at most'),
+        note: z.string().nullable().describe('What the per-level breakdowns leave out'),
+      })
+      .describe("Bounds of the levels' by_date and by_platform breakdowns"),
     by_dimension: z.array(
       z.object({
         dimension: z.string(),
@@ -173,6 +238,9 @@ export const reportSchema = z
     ),
     model: z.object({
       fitted: z.boolean(),
+      metric: z
+        .enum(['ctr', 'cvr', 'view_rate'])
+        .describe('The modelled outcome (the metric query parameter)'),
       description: z.string(),
       formula: z.string(),
       family: z.literal('binomial'),
@@ -180,14 +248,38 @@ export const reportSchema = z
       coding: z.literal('treatment'),
       rows: z.number().int().describe('Variants the model was fitted on'),
       excluded: z.object({
-        no_impressions: z.number().int(),
+        no_impressions: z
+          .number()
+          .int()
+          .describe("Variants without the metric's trials (impressions, or clicks for cvr)"),
         missing_levels: z.number().int(),
+        successes_exceed_trials: z
+          .number()
+          .int()
+          .describe('Variants with more successes than trials (view-through conversions, say)'),
       }),
       strata: z
-        .object({ platform: z.array(z.string()) })
-        .describe(
-          'Platforms entered as strata (one row per variant and platform), reference first; empty with one platform',
-        ),
+        .object({
+          platform: z
+            .array(z.string())
+            .describe('Platforms entered as strata, reference first; empty with one platform'),
+          date: z
+            .array(z.iso.date())
+            .describe(
+              'Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note)',
+            ),
+          date_df: z
+            .number()
+            .int()
+            .describe(
+              'Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged',
+            ),
+          note: z
+            .string()
+            .nullable()
+            .describe('Why dates are not in the model though the metrics could carry them'),
+        })
+        .describe('Strata: platforms and dates differ in the metric and in who gets served what'),
       parameters: z.number().int().nullable(),
       rank: z.number().int().nullable(),
       residual_df: z.number().int().nullable(),
@@ -235,7 +327,11 @@ export const reportSchema = z
         ),
       thresholds: z.object({
         min_impressions: z.number(),
-        min_clicks: z.number(),
+        min_clicks: z
+          .number()
+          .describe(
+            'Minimum successes of the modelled metric per level: clicks, conversions (cvr) or video views (view_rate)',
+          ),
         alpha: z.number(),
       }),
     }),

@@ -38,6 +38,7 @@ export function createReportService(deps: {
     confidence: 0.95,
     adjust: 'holm',
     equivalenceMargin: 0.05,
+    metric: 'ctr',
   };
 
   /** Another tenant's campaign, or a run of another campaign, is simply not found. */
@@ -60,8 +61,9 @@ export function createReportService(deps: {
     analysis: AnalysisOptions,
   ) {
     const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
-    const collector = createCollector(dims);
-    for await (const batch of repo.aggregateBatches(deps.pool, scope, config.batchSize)) {
+    const collector = createCollector(dims, analysis.metric);
+    const read = repo.aggregateBatches(deps.pool, scope, config.batchSize, { cells: true });
+    for await (const batch of read) {
       collector.add(batch);
     }
     const collected = collector.finish();
@@ -83,7 +85,9 @@ export function createReportService(deps: {
       opts: {
         runId?: string | undefined;
         format: ReportFormat;
-        analysis?: Partial<Pick<AnalysisOptions, 'confidence' | 'adjust' | 'equivalenceMargin'>>;
+        analysis?: Partial<
+          Pick<AnalysisOptions, 'confidence' | 'adjust' | 'equivalenceMargin' | 'metric'>
+        >;
       },
     ): Promise<Readable> {
       if (opts.format === 'csv') {

@@ -1,5 +1,6 @@
 /** Verdicts in plain words, per level and as one sentence per dimension. */
 import type { LevelInference } from './inference.ts';
+import { METRIC_WORDS, type ModelledMetric } from './metric.ts';
 import type { Adjustment } from './stats/index.ts';
 
 export type Verdict =
@@ -18,8 +19,10 @@ export interface VerdictOptions {
   minClicks: number;
   confidence: number;
   adjust: Adjustment;
-  /** |relative CTR change| within which an interval counts as "no difference". */
+  /** |relative change| of the metric within which an interval counts as "no difference". */
   equivalenceMargin: number;
+  /** The modelled metric the verdicts speak of. */
+  metric: ModelledMetric;
 }
 
 const SATURATED =
@@ -45,7 +48,9 @@ export function judge(
   },
   o: VerdictOptions,
 ): { verdict: Verdict; note: string | null } {
-  const minimum = `below the minimum of ${o.minImpressions} impressions and ${o.minClicks} clicks`;
+  const words = METRIC_WORDS[o.metric];
+  const successes = words.successes.replace('_', ' ');
+  const minimum = `below the minimum of ${o.minImpressions} impressions and ${o.minClicks} ${successes}`;
   if (p.reference) {
     return {
       verdict: 'reference',
@@ -72,7 +77,7 @@ export function judge(
   if (e.lift_ci && e.lift_ci[0] >= -m && e.lift_ci[1] <= m) {
     return {
       verdict: 'no_difference',
-      note: `the interval of the CTR change lies within ±${percent(m)}`,
+      note: `the interval of the ${words.label} change lies within ±${percent(m)}`,
     };
   }
   if (e.p_adjusted < 1 - DIRECTIONAL_CONFIDENCE) {
@@ -103,13 +108,14 @@ export function dimensionSummary(
 ): string {
   const ref = levels.find((l) => l.reference);
   if (!ref) return 'No levels.';
+  const metric = METRIC_WORDS[o.metric].label;
   const others = levels.filter((l) => !l.reference);
   const ci = (l: (typeof levels)[number]) =>
     l.lift_ci
       ? `${percent(o.confidence)} CI ${signedPercent(l.lift_ci[0])} to ${signedPercent(l.lift_ci[1])} (${o.adjust === 'holm' ? 'Holm' : 'BH'}-adjusted)`
       : 'no interval';
   const claim = (l: (typeof levels)[number], win: string, lose: string) =>
-    `${l.lift! >= 0 ? `${l.label} ${win} ${ref.label}` : `${l.label} ${lose} ${ref.label}`}: ${signedPercent(l.lift!)} CTR, ${ci(l)}`;
+    `${l.lift! >= 0 ? `${l.label} ${win} ${ref.label}` : `${l.label} ${lose} ${ref.label}`}: ${signedPercent(l.lift!)} ${metric}, ${ci(l)}`;
   const strongest = (v: Verdict) =>
     others
       .filter((l) => l.verdict === v && l.lift !== null)
@@ -131,7 +137,7 @@ export function dimensionSummary(
   }
   const tested = others.filter((l) => l.verdict !== 'insufficient_data');
   if (tested.every((l) => l.verdict === 'no_difference')) {
-    return `No level differs from ${ref.label} by more than ±${percent(o.equivalenceMargin)} CTR (${percent(o.confidence)} CI).`;
+    return `No level differs from ${ref.label} by more than ±${percent(o.equivalenceMargin)} ${metric} (${percent(o.confidence)} CI).`;
   }
-  return `No level is distinguishable from ${ref.label} yet at ${percent(o.confidence)} confidence.`;
+  return `No level is distinguishable from ${ref.label} in ${metric} yet at ${percent(o.confidence)} confidence.`;
 }

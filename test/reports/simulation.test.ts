@@ -129,6 +129,7 @@ describe('lack of fit: a real two-way interaction', () => {
       combos.forEach((combo, v) => {
         if (combo[0] === 1 && combo[1] === 1) {
           collected.clicks[v] = Math.round(collected.clicks[v]! * 1.25);
+          collected.successes[v] = collected.clicks[v]!;
         }
       });
       const r = analyse(collected, dims, DEFAULTS);
@@ -140,5 +141,42 @@ describe('lack of fit: a real two-way interaction', () => {
     }
     expect(flagged / n).toBeGreaterThanOrEqual(0.9);
     expect(others / n).toBeLessThanOrEqual(0.15);
+  });
+});
+
+describe('metric=cvr: conversions out of clicks', () => {
+  // 5% CVR; every variant has its own CVR deviation (logit SD 0.05) as well as its CTR one.
+  const cvr = (effects?: number[][]): Scenario => ({
+    levels,
+    impressions: 1e6,
+    baseCtr: 0.01,
+    variantSd: 0.05,
+    // A planted +15% CTR in d0l1 that must not read as a CVR effect.
+    effects: [[0, Math.log(1.15 / (1 - (0.01 * 0.15) / 0.99))]],
+    conversions: { baseCvr: 0.05, ...(effects ? { effects } : {}) },
+  });
+
+  it('keeps reports with any conclusive level at ≤ 5% + MC error when only CTR differs', () => {
+    let hits = 0;
+    for (let k = 0; k < REPORTS; k++) {
+      const r = report(cvr(), 80_000 + k, { metric: 'cvr' });
+      if (anyConclusive(r)) hits++;
+    }
+    expect(hits / REPORTS).toBeLessThanOrEqual(NOMINAL);
+  });
+
+  it('finds a planted +30% CVR in most reports and says so in CVR', () => {
+    // Odds ratio giving CVR × 1.3 at a 5% reference CVR.
+    const or = 1.3 / (1 - (0.05 * 0.3) / 0.95);
+    let conclusive = 0;
+    const n = 100;
+    for (let k = 0; k < n; k++) {
+      const r = report(cvr([[], [0, 0, Math.log(or)]]), 90_000 + k, { metric: 'cvr' });
+      expect(r.model.formula).toBe('conversions / clicks ~ d0 + d1 + d2 + d3');
+      if (r.by_dimension[1]!.levels[2]!.verdict === 'conclusive') conclusive++;
+    }
+    expect(conclusive / n).toBeGreaterThanOrEqual(0.9);
+    const r = report(cvr([[], [0, 0, Math.log(or)]]), 90_000, { metric: 'cvr' });
+    expect(r.by_dimension[1]!.summary).toMatch(/^d1l2 beats d1l0: \+\d+% CVR, 95% CI/);
   });
 });

@@ -25,6 +25,7 @@ export {
   RANK_TOL,
 } from './logistic.ts';
 export { normalCdf, normalPdf, normalQuantile, normalSf, twoSidedP } from './normal.ts';
+export { type RatioSums, ratioInterval } from './ratio.ts';
 export {
   fUpperTail,
   incompleteBeta,

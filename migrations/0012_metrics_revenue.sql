@@ -1,0 +1,1 @@
+ALTER TABLE "metrics" ADD COLUMN "revenue_usd" numeric(14, 4) DEFAULT 0 NOT NULL;
