@@ -780,8 +780,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Operations, per-variant performance and element-level effects (which level of each dimension drives CTR), as JSON, CSV or XLSX
-         * @description format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of CTR over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference".
+         * Operations, per-variant performance and element-level effects (which level of each dimension drives CTR, CVR or view rate), as JSON, CSV or XLSX
+         * @description format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of the chosen metric (metric=ctr|cvr|view_rate) over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference".
          */
         get: operations["getCampaignReport"];
         put?: never;
@@ -1510,8 +1510,9 @@ export interface components {
                 variants_with_impressions: number;
                 impressions: number;
                 clicks: number;
+                /** @description Clicks per impression */
                 ctr: number | null;
-                /** @description 95% Wilson interval */
+                /** @description Wilson interval at 95% */
                 ctr_ci: [
                     number,
                     number
@@ -1519,10 +1520,36 @@ export interface components {
                 conversions: number;
                 /** @description Conversions per click */
                 cvr: number | null;
+                /** @description Wilson interval at 95%; null without clicks or with more conversions than clicks */
+                cvr_ci: [
+                    number,
+                    number
+                ] | null;
                 spend_usd: number;
-                /** @description Spend per conversion */
+                /** @description Spend per conversion (USD) */
                 cpa: number | null;
+                /** @description Delta-method interval at 95% (linearised ratio of sums over variants, on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio) */
+                cpa_ci: [
+                    number,
+                    number
+                ] | null;
                 video_views: number;
+                /** @description Video views per impression */
+                view_rate: number | null;
+                /** @description Wilson interval at 95%; null with more views than impressions */
+                view_rate_ci: [
+                    number,
+                    number
+                ] | null;
+                /** @description Attributed conversion value */
+                revenue_usd: number;
+                /** @description Revenue per dollar of spend */
+                roas: number | null;
+                /** @description Delta-method interval at 95% (linearised ratio of sums over variants, on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio) */
+                roas_ci: [
+                    number,
+                    number
+                ] | null;
             };
             by_status: {
                 [key: string]: number;
@@ -1560,6 +1587,18 @@ export interface components {
                     }[];
                 };
             };
+            /** @description Bounds of the levels' by_date and by_platform breakdowns */
+            breakdowns: {
+                /** @description Dates with metrics; null when the campaign was too large to read day by day */
+                dates: number | null;
+                /** @description The latest dates, up to 92 and 20,000 level × date rows */
+                dates_shown: number;
+                platforms: number;
+                /** @description The 20 largest at most */
+                platforms_shown: number;
+                /** @description What the per-level breakdowns leave out */
+                note: string | null;
+            };
             by_dimension: {
                 dimension: string;
                 label: string;
@@ -1578,22 +1617,56 @@ export interface components {
                     delivered: number;
                     impressions: number;
                     clicks: number;
+                    /** @description Clicks per impression */
                     ctr: number | null;
                     /** @description Wilson interval at the chosen confidence */
                     ctr_ci: [
                         number,
                         number
                     ] | null;
-                    /** @description Odds ratio against the dimension's reference level, adjusted for the others */
+                    conversions: number;
+                    /** @description Conversions per click */
+                    cvr: number | null;
+                    /** @description Wilson interval at the chosen confidence; null without clicks or with more conversions than clicks */
+                    cvr_ci: [
+                        number,
+                        number
+                    ] | null;
+                    spend_usd: number;
+                    /** @description Spend per conversion (USD) */
+                    cpa: number | null;
+                    /** @description Delta-method interval at the chosen confidence (linearised ratio of sums over its variants, so the variation between variants is in them, on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio) */
+                    cpa_ci: [
+                        number,
+                        number
+                    ] | null;
+                    video_views: number;
+                    /** @description Video views per impression */
+                    view_rate: number | null;
+                    /** @description Wilson interval at the chosen confidence; null with more views than impressions */
+                    view_rate_ci: [
+                        number,
+                        number
+                    ] | null;
+                    /** @description Attributed conversion value */
+                    revenue_usd: number;
+                    /** @description Revenue per dollar of spend */
+                    roas: number | null;
+                    /** @description Delta-method interval at the chosen confidence (linearised ratio of sums over its variants, so the variation between variants is in them, on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio) */
+                    roas_ci: [
+                        number,
+                        number
+                    ] | null;
+                    /** @description Odds ratio of the modelled metric against the dimension's reference level, adjusted for the others */
                     effect: number | null;
                     /** @description Interval of the odds ratio at interval_level, the adjusted level that agrees with the verdict: it excludes 1 exactly when the level is conclusive */
                     effect_ci: [
                         number,
                         number
                     ] | null;
-                    /** @description Relative CTR change against the reference implied by the odds ratio at the reference level's CTR */
+                    /** @description Relative change of the modelled metric (model.metric) against the reference, implied by the odds ratio at the reference level's rate */
                     lift: number | null;
-                    /** @description effect_ci as a relative CTR change */
+                    /** @description effect_ci as a relative change of the modelled metric */
                     lift_ci: [
                         number,
                         number
@@ -1604,12 +1677,12 @@ export interface components {
                     p_value: number | null;
                     /** @description Adjusted (model.adjust) over every non-reference level of every dimension */
                     p_adjusted: number | null;
-                    /** @description Approximate probability that this level has the higher CTR than the reference (normal on the log odds, scaled covariance) */
+                    /** @description Approximate probability that this level has a higher rate of the modelled metric than the reference (normal on the log odds, scaled covariance) */
                     prob_beat_reference: number | null;
-                    /** @description Approximate probability that this level has the highest CTR of its dimension, among levels with an estimate (exact for two levels, else seeded Monte Carlo with 10,000 draws) */
+                    /** @description Approximate probability that this level has the highest rate of the modelled metric in its dimension, among levels with an estimate (exact for two levels, else seeded Monte Carlo with 10,000 draws) */
                     prob_best: number | null;
                     /**
-                     * @description reference: the level the others are compared with; insufficient_data: below the minimum impressions/clicks (level or reference), or no estimate (see note); conclusive: adjusted p < 1 − confidence; no_difference: not conclusive and the interval of the CTR change lies inside ±equivalence_margin; directional: adjusted p < 0.2 but not conclusive; inconclusive: none of these, or no residual df to measure the variation between variants
+                     * @description reference: the level the others are compared with; insufficient_data: below the minimum impressions or successes of the modelled metric (level or reference), or no estimate (see note); conclusive: adjusted p < 1 − confidence; no_difference: not conclusive and the interval of the relative change of the modelled metric lies inside ±equivalence_margin; directional: adjusted p < 0.2 but not conclusive; inconclusive: none of these, or no residual df to measure the variation between variants
                      * @enum {string}
                      */
                     verdict: "reference" | "insufficient_data" | "no_difference" | "inconclusive" | "directional" | "conclusive";
@@ -1626,10 +1699,30 @@ export interface components {
                         /** @description Set when impression share is 1.5× off the design share or the platform mix is more than 0.15 away */
                         warning: string | null;
                     };
+                    /** @description Its impressions, clicks and CTR per date with metrics (bounded: see breakdowns) */
+                    by_date: {
+                        /** Format: date */
+                        date: string;
+                        impressions: number;
+                        clicks: number;
+                        ctr: number | null;
+                    }[];
+                    /** @description Its impressions, clicks and CTR per platform ("" = none), largest platforms first */
+                    by_platform: {
+                        platform: string;
+                        impressions: number;
+                        clicks: number;
+                        ctr: number | null;
+                    }[];
                 }[];
             }[];
             model: {
                 fitted: boolean;
+                /**
+                 * @description The modelled outcome (the metric query parameter)
+                 * @enum {string}
+                 */
+                metric: "ctr" | "cvr" | "view_rate";
                 description: string;
                 formula: string;
                 /** @constant */
@@ -1641,12 +1734,22 @@ export interface components {
                 /** @description Variants the model was fitted on */
                 rows: number;
                 excluded: {
+                    /** @description Variants without the metric's trials (impressions, or clicks for cvr) */
                     no_impressions: number;
                     missing_levels: number;
+                    /** @description Variants with more successes than trials (view-through conversions, say) */
+                    successes_exceed_trials: number;
                 };
-                /** @description Platforms entered as strata (one row per variant and platform), reference first; empty with one platform */
+                /** @description Strata: platforms and dates differ in the metric and in who gets served what */
                 strata: {
+                    /** @description Platforms entered as strata, reference first; empty with one platform */
                     platform: string[];
+                    /** @description Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note) */
+                    date: string[];
+                    /** @description Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged */
+                    date_df: number;
+                    /** @description Why dates are not in the model though the metrics could carry them */
+                    note: string | null;
                 };
                 parameters: number | null;
                 rank: number | null;
@@ -1694,6 +1797,7 @@ export interface components {
                 }[];
                 thresholds: {
                     min_impressions: number;
+                    /** @description Minimum successes of the modelled metric per level: clicks, conversions (cvr) or video views (view_rate) */
                     min_clicks: number;
                     alpha: number;
                 };
@@ -1707,8 +1811,9 @@ export interface components {
                 deliveries: number;
                 impressions: number;
                 clicks: number;
+                /** @description Clicks per impression */
                 ctr: number | null;
-                /** @description 95% Wilson interval */
+                /** @description Wilson interval at 95% */
                 ctr_ci: [
                     number,
                     number
@@ -1716,10 +1821,36 @@ export interface components {
                 conversions: number;
                 /** @description Conversions per click */
                 cvr: number | null;
+                /** @description Wilson interval at 95%; null without clicks or with more conversions than clicks */
+                cvr_ci: [
+                    number,
+                    number
+                ] | null;
                 spend_usd: number;
-                /** @description Spend per conversion */
+                /** @description Spend per conversion (USD) */
                 cpa: number | null;
+                /** @description Delta-method interval at 95% (linearised ratio of sums over the variants' metric rows (date × platform), on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio) */
+                cpa_ci: [
+                    number,
+                    number
+                ] | null;
                 video_views: number;
+                /** @description Video views per impression */
+                view_rate: number | null;
+                /** @description Wilson interval at 95%; null with more views than impressions */
+                view_rate_ci: [
+                    number,
+                    number
+                ] | null;
+                /** @description Attributed conversion value */
+                revenue_usd: number;
+                /** @description Revenue per dollar of spend */
+                roas: number | null;
+                /** @description Delta-method interval at 95% (linearised ratio of sums over the variants' metric rows (date × platform), on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio) */
+                roas_ci: [
+                    number,
+                    number
+                ] | null;
             }[];
         };
         ReviewedVariant: {
@@ -6799,7 +6930,8 @@ export interface operations {
                  *           "clicks": 240,
                  *           "conversions": 12,
                  *           "spend_usd": 36.5,
-                 *           "video_views": 5400
+                 *           "video_views": 5400,
+                 *           "revenue_usd": 480
                  *         }
                  *       ]
                  *     }
@@ -6820,10 +6952,12 @@ export interface operations {
                         clicks: number;
                         /** @description Default 0; may exceed clicks (view-through) */
                         conversions?: number;
-                        /** @description Default 0; stored to 4 decimals */
+                        /** @description Media cost of the row, for CPA and ROAS. Default 0; stored to 4 decimals */
                         spend_usd?: number;
                         /** @description Default 0 */
                         video_views?: number;
+                        /** @description Conversion value attributed to the row, for ROAS. Default 0; stored to 4 decimals */
+                        revenue_usd?: number;
                     }[];
                 };
                 "text/csv": string;
@@ -6934,7 +7068,9 @@ export interface operations {
                 confidence?: "0.7" | "0.8" | "0.9" | "0.95" | "0.99";
                 /** @description Multiplicity adjustment over every level of every dimension: holm (family-wise error) or bh (Benjamini–Hochberg, false discovery rate) */
                 adjust?: "holm" | "bh";
-                /** @description Relative CTR change within which a level counts as "no difference" (its whole interval inside ±margin) */
+                /** @description The outcome the model explains, as successes out of trials: ctr (clicks / impressions), cvr (conversions / clicks) or view_rate (video views / impressions). Effects, verdicts and summaries speak of it; variants with more successes than trials are left out of the fit */
+                metric?: "ctr" | "cvr" | "view_rate";
+                /** @description Relative change of the modelled metric within which a level counts as "no difference" (its whole interval inside ±margin) */
                 equivalence_margin?: number;
             };
             header?: never;
