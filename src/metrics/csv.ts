@@ -4,7 +4,7 @@ import { decodeProblem } from '../csv/body.ts';
 import { CsvDecodeError, StrictCsvDecoder } from '../csv/decode.ts';
 import { fieldCountProblem, sniffDelimiter } from '../csv/delimiter.ts';
 import { type FieldError, problems } from '../http/problem.ts';
-import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
+import { ID_FIELDS, METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
 
 /** One data row: raw cell text by field, and where it sits in the file. */
 interface CsvRecord {
@@ -15,6 +15,8 @@ interface CsvRecord {
   columns: ReadonlyMap<MetricField, string>;
   /** Set when the row's field count differs from the header's: its values are not checked. */
   shapeProblem: string | undefined;
+  /** Header names of the columns that are not metric fields, ignored (the same array each row). */
+  ignoredColumns: readonly string[];
 }
 
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -62,35 +64,41 @@ async function* limited(first: Buffer, rest: AsyncIterator<Buffer>, maxBytes: nu
   }
 }
 
-function headerMap(
-  cells: string[],
-  row: number,
-): Map<MetricField, { index: number; name: string }> {
+interface Header {
+  fields: Map<MetricField, { index: number; name: string }>;
+  ignored: string[];
+}
+
+/**
+ * Platform exports carry dozens of columns besides the ones we read (ad name, reach, CPM...):
+ * those are ignored and named back in the answer, so a misspelt optional column is visible.
+ */
+function headerMap(cells: string[], row: number): Header {
   const errors: FieldError[] = [];
-  const map = new Map<MetricField, { index: number; name: string }>();
+  const fields = new Map<MetricField, { index: number; name: string }>();
+  const ignored: string[] = [];
   cells.forEach((cell, index) => {
     const name = cell.trim();
     const field = name.toLowerCase() as MetricField;
     // Trailing delimiters leave blank header cells; their (blank) cells are ignored.
     if (name === '') return;
-    const column = name;
-    if (!METRIC_FIELDS.includes(field)) {
-      errors.push({
-        row,
-        column,
-        message: `unknown column ${JSON.stringify(name)}; expected ${METRIC_FIELDS.join(', ')}`,
-      });
-    } else if (map.has(field)) {
-      errors.push({ row, column, message: `column ${field} appears twice` });
-    } else {
-      map.set(field, { index, name });
-    }
+    if (!METRIC_FIELDS.includes(field)) ignored.push(name);
+    else if (fields.has(field)) {
+      errors.push({ row, column: name, message: `column ${field} appears twice` });
+    } else fields.set(field, { index, name });
   });
-  for (const field of REQUIRED_FIELDS) {
-    if (!map.has(field)) errors.push({ row, message: `the required column ${field} is missing` });
+  if (!ID_FIELDS.some((f) => fields.has(f))) {
+    errors.push({ row, message: 'a variant_id or an external_id column is required' });
   }
-  if (errors.length) throw problems.unprocessable('The header row is not acceptable.', errors);
-  return map;
+  for (const field of REQUIRED_FIELDS) {
+    if (!fields.has(field))
+      errors.push({ row, message: `the required column ${field} is missing` });
+  }
+  if (errors.length) {
+    const also = ignored.length ? ` Columns ignored: ${ignored.join(', ')}.` : '';
+    throw problems.unprocessable(`The header row is not acceptable.${also}`, errors);
+  }
+  return { fields, ignored };
 }
 
 /**
@@ -129,7 +137,7 @@ export async function* readMetricsCsv(
   // pipe() does not forward errors: a 413 or a decoding error must reach the loop below.
   chars.once('error', (err) => parser.destroy(err));
   chars.pipe(parser);
-  let header: Map<MetricField, { index: number; name: string }> | null = null;
+  let header: Header | null = null;
   let columns: Map<MetricField, string> = new Map();
   let width = 0;
   try {
@@ -140,16 +148,17 @@ export async function* readMetricsCsv(
       if (!header) {
         header = headerMap(record, info.lines);
         width = record.length;
-        columns = new Map([...header].map(([field, { name }]) => [field, name]));
+        columns = new Map([...header.fields].map(([field, { name }]) => [field, name]));
         continue;
       }
       const values: Record<string, string> = {};
-      for (const [field, { index }] of header) values[field] = record[index] ?? '';
+      for (const [field, { index }] of header.fields) values[field] = record[index] ?? '';
       yield {
         values,
         row: info.lines,
         columns,
         shapeProblem: fieldCountProblem(record.length, width, record, delimiter),
+        ignoredColumns: header.ignored,
       };
     }
   } catch (err) {
