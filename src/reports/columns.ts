@@ -89,5 +89,5 @@ export function xlsxFormat(name: string): string | undefined {
 export function xlsxNumberWidth(name: string): number | undefined {
   const kind = kindOf(name);
   if (kind === 'plain') return undefined;
-  return { count: 13, rate: 9, change: 9, money: 13, odds: 9, p: 9, seconds: 8 }[kind];
+  return { count: 13, rate: 10, change: 10, money: 13, odds: 10, p: 10, seconds: 8 }[kind];
 }

@@ -140,10 +140,13 @@ const HEADER_STYLE: Partial<ExcelJS.Style> = {
 const MIN_WIDTH = 8;
 const MAX_WIDTH = 60;
 
+// exceljs takes a width of exactly 9 for its default and leaves that column's width out.
+const written = (width: number) => (width === 9 ? 9.5 : width);
+
 const textWidth = (values: Iterable<Cell>, floor = 0) => {
   let width = floor;
   for (const v of values) if (typeof v === 'string') width = Math.max(width, v.length);
-  return Math.min(MAX_WIDTH, width + 2);
+  return written(Math.min(MAX_WIDTH, width + 2));
 };
 
 function headerRow(sheet: Sheet, names: readonly string[]) {
@@ -157,6 +160,7 @@ function headerRow(sheet: Sheet, names: readonly string[]) {
 /**
  * A table sheet: header frozen (with the first `keyColumns` columns), each number column in
  * its format (columns.ts), widths from the header, the format or the given text widths.
+ * Returns a function writing one data row.
  */
 function tableSheet(
   book: Book,
@@ -164,18 +168,33 @@ function tableSheet(
   columns: readonly string[],
   keyColumns: number,
   textWidths: ReadonlyMap<string, number>,
-): Sheet {
+) {
   const sheet = book.addWorksheet(name, {
     views: [{ state: 'frozen', xSplit: keyColumns, ySplit: 1 }],
   });
-  sheet.columns = columns.map((c) => {
-    const numFmt = xlsxFormat(c);
-    const width = Math.max(c.length + 2, xlsxNumberWidth(c) ?? textWidths.get(c) ?? MIN_WIDTH);
-    return { key: c, width, ...(numFmt ? { style: { numFmt } } : {}) };
-  });
+  sheet.columns = columns.map((c) => ({
+    key: c,
+    width: written(Math.max(c.length + 2, xlsxNumberWidth(c) ?? textWidths.get(c) ?? MIN_WIDTH)),
+  }));
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
   headerRow(sheet, columns);
-  return sheet;
+  // One style object per column, shared by its cells: exceljs caches a style by identity, so
+  // this costs a lookup per cell. A column style would be copied into each cell and re-hashed,
+  // which doubled the time to write 100,000 rows.
+  const styles = columns.map((c): Partial<ExcelJS.Style> => {
+    const numFmt = xlsxFormat(c);
+    return numFmt ? { numFmt } : {};
+  });
+  return {
+    add(values: readonly Cell[]) {
+      const row = sheet.addRow(cells(values));
+      row.eachCell((cell, n) => {
+        cell.style = styles[n - 1]!;
+      });
+      row.commit();
+    },
+    commit: () => sheet.commit(),
+  };
 }
 
 /** A field/value sheet; a number takes its field's format. */
@@ -294,7 +313,7 @@ export async function xlsxReport(
         l.delivery.design_share,
         l.delivery.warning,
       ];
-      byDimension.addRow(cells(row)).commit();
+      byDimension.add(row);
     }
     byDimension.commit();
 
@@ -325,7 +344,7 @@ export async function xlsxReport(
         }),
         ...performanceCells(v.deliveries, v),
       ];
-      variants.addRow(cells(row)).commit();
+      variants.add(row);
       // Lets the zip deflate and the response drain what was written so far.
       if (i % 1000 === 999) {
         await tick();
