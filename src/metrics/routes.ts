@@ -4,8 +4,12 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { charsetOf } from '../csv/decode.ts';
 import { authOf } from '../http/auth.ts';
 import { errorResponses, problems } from '../http/problem.ts';
+import { XLSX_TYPE } from '../reports/schemas.ts';
 import { ingestResultSchema, metricsBody, metricsQuery } from './schemas.ts';
 import type { MetricsService, MetricsSource } from './service.ts';
+
+// An .xlsx body is told apart from a CSV by its bytes, not by this list.
+const STREAMED_TYPES = ['text/csv', 'text/plain', XLSX_TYPE] as const;
 
 async function* once(text: string) {
   yield text;
@@ -18,9 +22,7 @@ export async function metricRoutes(
   // Inside this plugin only, CSV bodies arrive as the request stream instead of one string,
   // so an upload is decoded and parsed as it arrives; the size limit is enforced while reading.
   app.removeContentTypeParser(['text/csv', 'text/plain']);
-  app.addContentTypeParser(['text/csv', 'text/plain'], (_request, payload, done) =>
-    done(null, payload),
-  );
+  app.addContentTypeParser([...STREAMED_TYPES], (_request, payload, done) => done(null, payload));
 
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(
@@ -41,7 +43,7 @@ export async function metricRoutes(
         tags: ['metrics'],
         operationId: 'uploadMetrics',
         summary:
-          'Upload daily performance per variant, date and platform (JSON rows, CSV, or a multipart .csv); upserts, all or nothing',
+          'Upload daily performance per variant, date and platform (JSON rows, CSV, XLSX, or a multipart .csv/.xlsx); upserts, all or nothing',
         description:
           "Rows of impressions, clicks, conversions, spend and video views per variant, date and platform. A row names its variant by variant_id or by external_id, the platform's ad id recorded with a delivery (both: they must agree). CSV columns that are not metric fields are ignored and listed in the answer. decimal and date_format say how text cells spell numbers and dates. A repeated row updates the numbers; any bad row fails the whole upload with a 422 naming its row and column; a row naming no variant of yours does too, unless unmatched=skip, which refuses and lists it.",
         querystring: metricsQuery,

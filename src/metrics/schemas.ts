@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { XLSX_TYPE } from '../reports/schemas.ts';
 import { UNMATCHED_REASONS } from './match.ts';
 import { DATE_FORMATS } from './validate.ts';
 
@@ -84,12 +85,24 @@ export const metricsBody = {
             'A header row naming the columns (variant_id and/or external_id, date, platform, impressions, clicks, conversions, spend_usd, video_views; any order, any case; platform and the last three optional; other columns ignored and listed), then one row per variant, date and platform. Comma, semicolon or tab separated, UTF-8.',
         }),
     },
+    [XLSX_TYPE]: {
+      schema: z
+        .custom<unknown>(() => true)
+        .meta({
+          type: 'string',
+          format: 'binary',
+          description:
+            'An .xlsx workbook: its first worksheet, laid out as the CSV (header row first). Date cells and number cells are read as such; text cells follow decimal and date_format. Held whole to be unzipped, so bounded by METRICS_MAX_XLSX_BYTES.',
+        }),
+    },
     'multipart/form-data': {
       schema: z
         .custom<unknown>(() => true)
         .meta({
           type: 'object',
-          properties: { file: { type: 'string', format: 'binary', description: 'a .csv file' } },
+          properties: {
+            file: { type: 'string', format: 'binary', description: 'a .csv or .xlsx file' },
+          },
           required: ['file'],
         }),
     },

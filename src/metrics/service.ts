@@ -26,6 +26,8 @@ interface IngestOptions {
 
 interface MetricsServiceConfig {
   maxBytes: number;
+  /** An .xlsx is held whole to be unzipped, so it has a lower bound than a streamed CSV. */
+  maxXlsxBytes: number;
   maxRows: number;
   /** Rows per variant look-up and per INSERT statement. */
   chunkRows?: number;
@@ -87,10 +89,16 @@ async function* jsonRows(body: unknown): AsyncGenerator<RawRow> {
   }
 }
 
-async function* csvRows(source: Extract<MetricsSource, { kind: 'csv' }>, maxBytes: number) {
-  for await (const rec of readMetricsCsv(source.stream, maxBytes, source.charset)) {
-    const locate = (field: MetricField | null): Location =>
-      field ? { row: rec.row, column: rec.columns.get(field) ?? field } : { row: rec.row };
+async function* csvRows(
+  source: Extract<MetricsSource, { kind: 'csv' }>,
+  limits: { maxBytes: number; maxXlsxBytes: number },
+) {
+  for await (const rec of readMetricsCsv(source.stream, limits, source.charset)) {
+    const locate = (field: MetricField | null): Location => ({
+      ...(rec.sheet ? { sheet: rec.sheet } : {}),
+      row: rec.row,
+      ...(field ? { column: rec.columns.get(field) ?? field } : {}),
+    });
     const raw: RawRow = {
       values: rec.values,
       locate,
@@ -98,6 +106,7 @@ async function* csvRows(source: Extract<MetricsSource, { kind: 'csv' }>, maxByte
       problems: [],
       ignoredColumns: rec.ignoredColumns,
     };
+    for (const p of rec.cellProblems ?? []) raw.problems.push(p);
     if (rec.shapeProblem) {
       // Values of a ragged row sit under the wrong columns: checking them would only mislead.
       raw.problems.push({ field: null, message: rec.shapeProblem });
@@ -254,7 +263,7 @@ export function createMetricsService(deps: {
       inflight.catch(() => {});
     }
 
-    const raw = source.kind === 'json' ? jsonRows(source.body) : csvRows(source, config.maxBytes);
+    const raw = source.kind === 'json' ? jsonRows(source.body) : csvRows(source, config);
     for await (const r of raw) {
       if (++count > config.maxRows) {
         throw problems.payloadTooLarge(
@@ -266,7 +275,11 @@ export function createMetricsService(deps: {
       if (r.unreadable) continue;
       const checked = checkRow(r.values, window, options.format);
       if (!checked.ok) {
-        for (const p of checked.problems) fail(count, r.locate(p.field), p.message);
+        // A cell already reported as unreadable is not reported again as missing.
+        const reported = new Set(r.problems.map((p) => p.field));
+        for (const p of checked.problems) {
+          if (p.field === null || !reported.has(p.field)) fail(count, r.locate(p.field), p.message);
+        }
         continue;
       }
       if (r.problems.length) continue;

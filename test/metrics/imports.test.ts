@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { campaignWithVariants, postMetrics } from '../reports/fixtures.ts';
@@ -10,6 +11,7 @@ let bold: string;
 let loud: string;
 let foreign: string;
 
+const XLSX_LIMIT = 40_000;
 let deliveries = 0;
 /** Recorded in SQL: the API only delivers rendered variants, and no worker runs here. */
 async function deliver(variantId: string, destination: string, externalId: string) {
@@ -22,7 +24,11 @@ async function deliver(variantId: string, destination: string, externalId: strin
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ ...openaiApiOnly, METRICS_MAX_ROWS: '50' });
+  t = await createTestApp({
+    ...openaiApiOnly,
+    METRICS_MAX_ROWS: '50',
+    METRICS_MAX_XLSX_BYTES: String(XLSX_LIMIT),
+  });
   auth = await t.key('imports-co');
   other = await t.key('imports-rival');
   const mine = await campaignWithVariants(t, auth, { tone: ['calm', 'bold', 'loud'] }, [
@@ -242,5 +248,115 @@ describe('metrics imports as platforms export them', () => {
     expect(none.json().errors).toEqual([
       { path: 'rows[0].variant_id', message: 'variant_id or external_id is required' },
     ]);
+  });
+});
+
+async function xlsx(rows: ExcelJS.CellValue[][], sheet = 'Ads report') {
+  const book = new ExcelJS.Workbook();
+  const ws = book.addWorksheet(sheet);
+  for (const r of rows) ws.addRow(r);
+  book.addWorksheet('Notes').addRow(['variant_id', 'date', 'impressions', 'clicks']);
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
+
+const uploadXlsx = (body: Buffer, query = '') =>
+  t.app.inject({
+    method: 'POST',
+    url: `/v1/metrics${query}`,
+    headers: {
+      authorization: auth,
+      'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    },
+    payload: body,
+  });
+
+describe('metrics imports from .xlsx', () => {
+  it('reads the first worksheet: date and number cells as such, text cells by the options', async () => {
+    const body = await xlsx([
+      ['Exported from Ads Manager'], // not blank: so this is the header, and it fails below
+    ]);
+    expect((await uploadXlsx(body)).statusCode).toBe(422);
+
+    const good = await xlsx([
+      [],
+      ['Ad ID', 'External_ID', 'Date', 'Impressions', 'Clicks', 'Spend_USD', 'Platform'],
+      ['x', '120210000000000001', new Date(Date.UTC(2025, 7, 1)), 1200, 12, 4.5, 'meta'],
+      ['y', '120210000000000002', '02/08/2025', 900, { formula: 'B1*0+9', result: 9 }, '1,25', ''],
+      [null, null, null, null, null, null, null],
+    ]);
+    const res = await uploadXlsx(good, '?decimal=,&date_format=DD/MM/YYYY');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      rows: 2,
+      upserted: 2,
+      matched: { variant_id: 0, external_id: 2 },
+      ignored_columns: ['Ad ID'],
+    });
+    expect(await stored(calm, '2025-08-01')).toEqual([
+      { platform: 'meta', impressions: 1200, clicks: 12, spend: 4.5 },
+    ]);
+    expect(await stored(bold, '2025-08-02')).toEqual([
+      { platform: '', impressions: 900, clicks: 9, spend: 1.25 },
+    ]);
+  });
+
+  it('names sheet, row and column for bad cells, and a rounded ad id', async () => {
+    const res = await uploadXlsx(
+      await xlsx([
+        ['external_id', 'date', 'impressions', 'clicks'],
+        [Number('120210000000000001'), new Date(Date.UTC(2025, 7, 3)), 10, 1],
+        ['120210000000000001', new Date(Date.UTC(2025, 7, 4)), { error: '#DIV/0!' }, 1],
+        ['120210000000000001', new Date(Date.UTC(2025, 7, 5)), 2.5, 1],
+      ]),
+    );
+    expect(res.statusCode).toBe(422);
+    expect(res.json().errors).toEqual([
+      {
+        sheet: 'Ads report',
+        row: 2,
+        column: 'external_id',
+        message: expect.stringMatching(/stored as a number and lost digits/),
+      },
+      {
+        sheet: 'Ads report',
+        row: 3,
+        column: 'impressions',
+        message: 'impressions shows the error #DIV/0!',
+      },
+      {
+        sheet: 'Ads report',
+        row: 4,
+        column: 'impressions',
+        message: 'impressions must be a whole number (got 2.5)',
+      },
+    ]);
+  });
+
+  it('takes a multipart .xlsx, refuses legacy .xls and a corrupt zip, and bounds the size', async () => {
+    const form = new FormData();
+    const book = await xlsx([
+      ['variant_id', 'date', 'impressions', 'clicks'],
+      [loud, new Date(Date.UTC(2025, 7, 6)), 10, 1],
+    ]);
+    form.append('file', new Blob([book]), 'report.xlsx');
+    const multipart = await t.app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { authorization: auth },
+      payload: form,
+    });
+    expect(multipart.statusCode, multipart.body).toBe(200);
+    expect(await stored(loud, '2025-08-06')).toHaveLength(1);
+
+    const ole = Buffer.concat([
+      Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+      Buffer.alloc(600),
+    ]);
+    expect((await uploadXlsx(ole)).statusCode).toBe(415);
+    const corrupt = await uploadXlsx(Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(600)]));
+    expect(corrupt.statusCode).toBe(400);
+    expect(corrupt.headers['content-type']).toMatch(/problem\+json/);
+    const big = await uploadXlsx(Buffer.concat([book, Buffer.alloc(XLSX_LIMIT - book.length + 1)]));
+    expect(big.statusCode).toBe(413);
   });
 });

@@ -266,7 +266,7 @@ describe('POST /v1/metrics', () => {
   it('streams a CSV in chunks: variant look-ups and inserts per chunk, one transaction', async () => {
     const service = createMetricsService({
       db: t.testDb.db,
-      config: { maxBytes: 10_000_000, maxRows: 10_000, chunkRows: 500 },
+      config: { maxBytes: 10_000_000, maxXlsxBytes: 1_000_000, maxRows: 10_000, chunkRows: 500 },
     });
     const tenantId = (
       await t.testDb.pool.query('SELECT tenant_id FROM variants WHERE id = $1', [v1])
