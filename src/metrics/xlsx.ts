@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type ExcelJS from 'exceljs';
-import { problems } from '../http/problem.ts';
+import { ProblemError, problems } from '../http/problem.ts';
 import { checkZip } from '../matrices/parse/zip-guard.ts';
 import { headerMap, type MetricsRecord } from './header.ts';
 import type { MetricField } from './validate.ts';
@@ -38,6 +38,21 @@ function headerText(value: ExcelJS.CellValue | undefined): string {
   if ('problem' in read) return '';
   const v = read.value;
   return typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : String(v);
+}
+
+/** Header problems name the sheet too, as every other problem with a workbook does. */
+function inSheet<T>(sheet: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProblemError) {
+      throw new ProblemError({
+        ...err,
+        errors: err.errors?.map((e) => ({ sheet, ...e })),
+      });
+    }
+    throw err;
+  }
 }
 
 const blank = (v: unknown) => v === '' || (typeof v === 'string' && v.trim() === '');
@@ -81,7 +96,7 @@ export async function* readMetricsXlsx(
             headerText(cells[i + 1]),
           );
           if (texts.every((t) => t.trim() === '')) continue;
-          header = headerMap(texts, row.number);
+          header = inSheet(sheetName, () => headerMap(texts, row.number));
           columns = new Map([...header.fields].map(([field, { name }]) => [field, name]));
           continue;
         }
@@ -115,7 +130,7 @@ export async function* readMetricsXlsx(
       return;
     }
   } catch (err) {
-    if (err instanceof Error && err.name === 'ProblemError') throw err;
+    if (err instanceof ProblemError) throw err;
     throw problems.badRequest('The .xlsx file cannot be read.', [
       { ...(sheetName ? { sheet: sheetName } : {}), message: 'the workbook is corrupt' },
     ]);

@@ -275,7 +275,13 @@ describe('metrics imports from .xlsx', () => {
     const body = await xlsx([
       ['Exported from Ads Manager'], // not blank: so this is the header, and it fails below
     ]);
-    expect((await uploadXlsx(body)).statusCode).toBe(422);
+    const header = await uploadXlsx(body);
+    expect(header.statusCode).toBe(422);
+    expect(header.json().errors).toContainEqual({
+      sheet: 'Ads report',
+      row: 1,
+      message: 'the required column date is missing',
+    });
 
     const good = await xlsx([
       [],
