@@ -38,7 +38,7 @@ async function* prepend(first: string, rest: AsyncGenerator<string>) {
 }
 
 /** Passes the bytes on, failing with 413 as soon as there are more than maxBytes of them. */
-export async function* limited(
+async function* limited(
   first: Buffer,
   rest: AsyncIterator<Buffer>,
   maxBytes: number,
