@@ -2,7 +2,16 @@
  * What each exported number is, by column (or summary field) name: the one table the CSV
  * rounding and the XLSX number formats are derived from, so a new column is declared once.
  */
-type NumberKind = 'count' | 'rate' | 'change' | 'money' | 'odds' | 'p' | 'seconds' | 'plain';
+type NumberKind =
+  | 'count'
+  | 'rate'
+  | 'change'
+  | 'money'
+  | 'multiple'
+  | 'odds'
+  | 'p'
+  | 'seconds'
+  | 'plain';
 
 const KINDS: Record<string, NumberKind> = {
   deliveries: 'count',
@@ -18,6 +27,17 @@ const KINDS: Record<string, NumberKind> = {
   ctr_low: 'rate',
   ctr_high: 'rate',
   cvr: 'rate',
+  // Item 8's columns (wip/metrics), declared ahead so its merge needs no change here.
+  cvr_low: 'rate',
+  cvr_high: 'rate',
+  view_rate: 'rate',
+  view_rate_low: 'rate',
+  view_rate_high: 'rate',
+  cpa_low: 'money',
+  cpa_high: 'money',
+  roas: 'multiple',
+  roas_low: 'multiple',
+  roas_high: 'multiple',
   interval_level: 'rate',
   prob_beat_reference: 'rate',
   prob_best: 'rate',
@@ -50,10 +70,16 @@ function kindOf(name: string): NumberKind {
 /**
  * The CSV rule: rates and probabilities to 6 decimal places (a ten-thousandth of a percentage
  * point, far below the sampling error of any CTR: at 10^6 impressions and 1% CTR the 95%
- * interval is ±0.02 points), money to the cent, counts exact. Fixed places, never significant
- * digits, so a column lines up and no value is written in exponent notation.
+ * interval is ±0.02 points), money to the cent, multiples (ROAS) to 4 places, counts exact.
+ * Fixed places, never significant digits, so a column lines up and no value is written in
+ * exponent notation.
  */
-const CSV_PLACES: Partial<Record<NumberKind, number>> = { rate: 6, change: 6, money: 2 };
+const CSV_PLACES: Partial<Record<NumberKind, number>> = {
+  rate: 6,
+  change: 6,
+  money: 2,
+  multiple: 4,
+};
 
 /** One function per column, rounding its numbers for the CSV; other cells pass through. */
 export function csvRounders(columns: readonly string[]): ((x: number) => number)[] {
@@ -75,6 +101,7 @@ const XLSX_FORMATS: Record<NumberKind, string | undefined> = {
   rate: '0.00%',
   change: '+0.0%;-0.0%;0.0%',
   money: '#,##0.00',
+  multiple: '0.00',
   odds: '0.000',
   p: '[<0.0001]"<0.0001";0.0000',
   seconds: '0.0',
@@ -89,5 +116,7 @@ export function xlsxFormat(name: string): string | undefined {
 export function xlsxNumberWidth(name: string): number | undefined {
   const kind = kindOf(name);
   if (kind === 'plain') return undefined;
-  return { count: 13, rate: 10, change: 10, money: 13, odds: 10, p: 10, seconds: 8 }[kind];
+  return { count: 13, rate: 10, change: 10, money: 13, multiple: 10, odds: 10, p: 10, seconds: 8 }[
+    kind
+  ];
 }

@@ -5,6 +5,7 @@
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvRounders } from '../../src/reports/columns.ts';
 import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
 import { setupCampaign } from '../helpers/scenario.ts';
 import { campaignWithVariants, getReport, postMetrics } from './fixtures.ts';
@@ -215,5 +216,24 @@ describe('CSV report', () => {
       }
       for (const c of ['spend_usd', 'cpa']) expect(r[c], c).toMatch(/^\d+(\.\d{1,2})?$/);
     }
+  });
+});
+
+describe('CSV rounding rule', () => {
+  it('rounds by column: rates 6 places, money 2, ROAS 4, counts and text untouched', () => {
+    const columns = ['ctr', 'lift', 'spend_usd', 'revenue_usd', 'roas', 'impressions', 'tone'];
+    const round = csvRounders(columns);
+    const x = [1 / 7, -1e-9, 1234.5678, 0.005, 2.345678, 123456789, 1 / 3];
+    expect(x.map((v, i) => round[i]!(v))).toEqual([
+      0.142857,
+      0,
+      1234.57,
+      0.01,
+      2.3457,
+      123456789,
+      1 / 3,
+    ]);
+    // -1e-9 rounds to 0, not -0, so the CSV never shows "-0".
+    expect(Object.is(round[1]!(-1e-9), 0)).toBe(true);
   });
 });
