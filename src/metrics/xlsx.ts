@@ -83,57 +83,80 @@ export async function* readMetricsXlsx(
     worksheets: 'emit',
     entries: 'ignore',
   });
+  const sheets = (reader as unknown as AsyncIterable<AsyncIterable<ExcelJS.Row>>)[
+    Symbol.asyncIterator
+  ]();
   let sheetName: string | undefined;
   try {
-    for await (const sheet of reader) {
-      sheetName = (sheet as unknown as { name?: string }).name ?? 'Sheet1';
-      let header: ReturnType<typeof headerMap> | null = null;
-      let columns = new Map<MetricField, string>();
-      for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
-        const cells = row.values as (ExcelJS.CellValue | undefined)[];
-        if (!header) {
-          const texts = Array.from({ length: Math.max(0, cells.length - 1) }, (_, i) =>
-            headerText(cells[i + 1]),
-          );
-          if (texts.every((t) => t.trim() === '')) continue;
-          header = inSheet(sheetName, () => headerMap(texts, row.number));
-          columns = new Map([...header.fields].map(([field, { name }]) => [field, name]));
-          continue;
-        }
-        const values: Record<string, unknown> = {};
-        const cellProblems: { field: MetricField; message: string }[] = [];
-        for (const [field, { index }] of header.fields) {
-          const read = cellValue(cells[index + 1]);
-          if ('problem' in read) {
-            cellProblems.push({ field, message: `${field} ${read.problem}` });
-            values[field] = '';
-          } else values[field] = read.value;
-        }
-        // Rows of empty cells below the data are not rows to check, as in a CSV.
-        if (!cellProblems.length && Object.values(values).every(blank)) continue;
-        yield {
-          values,
-          row: row.number,
-          columns,
-          sheet: sheetName,
-          shapeProblem: undefined,
-          ignoredColumns: header.ignored,
-          cellProblems,
-        };
-      }
+    const first = await sheets.next();
+    if (first.done) {
+      throw problems.badRequest('The workbook has no worksheet.', [{ message: 'no worksheet' }]);
+    }
+    // Only the first worksheet holds metrics.
+    const sheet = first.value;
+    sheetName = (sheet as unknown as { name?: string }).name ?? 'Sheet1';
+    let header: ReturnType<typeof headerMap> | null = null;
+    let columns = new Map<MetricField, string>();
+    for await (const row of sheet) {
+      const cells = row.values as (ExcelJS.CellValue | undefined)[];
       if (!header) {
-        throw problems.badRequest('The worksheet is empty.', [
-          { sheet: sheetName, message: 'no header row' },
-        ]);
+        const texts = Array.from({ length: Math.max(0, cells.length - 1) }, (_, i) =>
+          headerText(cells[i + 1]),
+        );
+        if (texts.every((t) => t.trim() === '')) continue;
+        header = inSheet(sheetName, () => headerMap(texts, row.number));
+        columns = new Map([...header.fields].map(([field, { name }]) => [field, name]));
+        continue;
       }
-      // Only the first worksheet holds metrics; the others are never read.
-      return;
+      const values: Record<string, unknown> = {};
+      const cellProblems: { field: MetricField; message: string }[] = [];
+      for (const [field, { index }] of header.fields) {
+        const read = cellValue(cells[index + 1]);
+        if ('problem' in read) {
+          cellProblems.push({ field, message: `${field} ${read.problem}` });
+          values[field] = '';
+        } else values[field] = read.value;
+      }
+      // Rows of empty cells below the data are not rows to check, as in a CSV.
+      if (!cellProblems.length && Object.values(values).every(blank)) continue;
+      yield {
+        values,
+        row: row.number,
+        columns,
+        sheet: sheetName,
+        shapeProblem: undefined,
+        ignoredColumns: header.ignored,
+        cellProblems,
+      };
+    }
+    if (!header) {
+      throw problems.badRequest('The worksheet is empty.', [
+        { sheet: sheetName, message: 'no header row' },
+      ]);
     }
   } catch (err) {
     if (err instanceof ProblemError) throw err;
     throw problems.badRequest('The .xlsx file cannot be read.', [
       { ...(sheetName ? { sheet: sheetName } : {}), message: 'the workbook is corrupt' },
     ]);
+  } finally {
+    // exceljs parks worksheets that come before the shared strings in temp files, and removes
+    // each only once it has been read: the rest of the workbook is read to its end, in the
+    // background, so no file is left behind when we stop early or skip the other sheets.
+    void readToEnd(sheets);
   }
-  throw problems.badRequest('The workbook has no worksheet.', [{ message: 'no worksheet' }]);
+}
+
+async function readToEnd(sheets: AsyncIterator<AsyncIterable<ExcelJS.Row>>): Promise<void> {
+  try {
+    for (;;) {
+      const next = await sheets.next();
+      if (next.done) return;
+      for await (const _row of next.value) {
+        // Read only so that exceljs reaches its clean-up.
+      }
+    }
+  } catch {
+    // A corrupt part was already reported, or the answer already sent: nothing to tell.
+  }
 }

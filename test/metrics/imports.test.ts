@@ -1,6 +1,8 @@
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { campaignWithVariants, postMetrics } from '../reports/fixtures.ts';
 
 let t: TestApp;
@@ -364,5 +366,20 @@ describe('metrics imports from .xlsx', () => {
     expect(corrupt.headers['content-type']).toMatch(/problem\+json/);
     const big = await uploadXlsx(Buffer.concat([book, Buffer.alloc(XLSX_LIMIT - book.length + 1)]));
     expect(big.statusCode).toBe(413);
+  });
+
+  it('leaves no temp files: exceljs parks sheets read before the shared strings on disk', async () => {
+    // Two sheets (the second never read) and an upload stopped early by the row limit: the
+    // test fails without the background read to the end (checked).
+    const rows = Array.from({ length: 60 }, (_, i) => [calm, `2025-09-${(i % 28) + 1}`, i, 0]);
+    const stopped = await uploadXlsx(
+      await xlsx([['variant_id', 'date', 'impressions', 'clicks'], ...rows]),
+    );
+    expect(stopped.statusCode).toBe(413);
+    const mine = async () =>
+      (await readdir(tmpdir())).filter((f) => f.startsWith(`tmp-${process.pid}-`));
+    await waitFor(async () => ((await mine()).length === 0 ? true : undefined), {
+      what: 'exceljs temp files to be removed',
+    });
   });
 });
