@@ -92,6 +92,7 @@ type AppConfig = Pick<
   | 'S3_MEDIA_REDIRECT'
   | 'S3_PRESIGN_TTL_SECONDS'
   | 'METRICS_MAX_BYTES'
+  | 'METRICS_MAX_XLSX_BYTES'
   | 'METRICS_MAX_ROWS'
   | 'REPORT_MIN_IMPRESSIONS'
   | 'REPORT_MIN_CLICKS'
@@ -274,7 +275,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const metrics = createMetricsService({
     db: database.db,
-    config: { maxBytes: config.METRICS_MAX_BYTES, maxRows: config.METRICS_MAX_ROWS },
+    config: {
+      maxBytes: config.METRICS_MAX_BYTES,
+      maxXlsxBytes: config.METRICS_MAX_XLSX_BYTES,
+      maxRows: config.METRICS_MAX_ROWS,
+    },
   });
   const reports = createReportService({
     db: database.db,

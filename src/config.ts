@@ -287,6 +287,14 @@ export const baseEnvSchema = z.object({
     .min(1024)
     .default(50 * 1024 * 1024)
     .describe('Largest metrics CSV upload (streamed); JSON bodies keep BODY_LIMIT_BYTES'),
+  METRICS_MAX_XLSX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024)
+    .describe(
+      'Largest metrics .xlsx upload: held whole to be unzipped (at most 16× its size), so lower than the CSV limit',
+    ),
   METRICS_MAX_ROWS: z.coerce.number().int().min(1).max(5_000_000).default(250_000),
   PRICES_JSON: pricesSchema
     .optional()

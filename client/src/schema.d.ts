@@ -762,8 +762,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload daily performance per variant, date and platform (JSON rows, CSV, or a multipart .csv); upserts, all or nothing
-         * @description Rows of impressions, clicks, conversions, spend and video views per variant, date and platform. A repeated row updates the numbers; any bad row fails the whole upload with a 422 naming its row and column.
+         * Upload daily performance per variant, date and platform (JSON rows, CSV, XLSX, or a multipart .csv/.xlsx); upserts, all or nothing
+         * @description Rows of impressions, clicks, conversions, spend and video views per variant, date and platform. A row names its variant by variant_id or by external_id, the platform's ad id recorded with a delivery (both: they must agree). CSV columns that are not metric fields are ignored and listed in the answer. decimal and date_format say how text cells spell numbers and dates. A repeated row updates the numbers; any bad row fails the whole upload with a 422 naming its row and column; a row naming no variant of yours does too, unless unmatched=skip, which refuses and lists it.
          */
         post: operations["uploadMetrics"];
         delete?: never;
@@ -1357,148 +1357,6 @@ export interface components {
                 }[];
             };
         };
-        MetricsUpload: {
-            /** @description Rows in the upload */
-            upserted: number;
-            /** @description New (variant, date, platform) keys */
-            inserted: number;
-            /** @description Existing keys whose numbers changed */
-            updated: number;
-            /** @description Existing keys sent again with the same numbers */
-            unchanged: number;
-        };
-        /**
-         * @example {
-         *       "data": [
-         *         {
-         *           "name": "runway",
-         *           "default_model": "gen4.5",
-         *           "models": [
-         *             {
-         *               "id": "gen4.5",
-         *               "text_to_video": true,
-         *               "image_to_video": true,
-         *               "seconds": [
-         *                 2,
-         *                 3,
-         *                 4,
-         *                 5,
-         *                 6,
-         *                 7,
-         *                 8,
-         *                 9,
-         *                 10
-         *               ],
-         *               "sizes": {
-         *                 "text_to_video": [
-         *                   "1280x720",
-         *                   "720x1280"
-         *                 ],
-         *                 "image_to_video": [
-         *                   "1280x720",
-         *                   "720x1280",
-         *                   "960x960"
-         *                 ]
-         *               },
-         *               "audio": false,
-         *               "prompt_max_chars": 1000,
-         *               "price_per_second_usd": {
-         *                 "1280x720": 0.12,
-         *                 "720x1280": 0.12,
-         *                 "960x960": 0.12
-         *               },
-         *               "limits": {
-         *                 "rpm": null,
-         *                 "max_concurrent": 2,
-         *                 "daily_limit": 100
-         *               }
-         *             }
-         *           ],
-         *           "limits": {
-         *             "rpm": 60,
-         *             "max_concurrent": 1,
-         *             "daily_limit": null
-         *           },
-         *           "account": {
-         *             "credit_balance": 12000,
-         *             "balance_usd": 120,
-         *             "max_monthly_spend_usd": 1000,
-         *             "models": {
-         *               "gen4.5": {
-         *                 "max_concurrent": 1,
-         *                 "max_daily": 50,
-         *                 "daily_used": 3
-         *               }
-         *             }
-         *           },
-         *           "account_error": null
-         *         }
-         *       ],
-         *       "not_configured": [
-         *         "openai",
-         *         "fal"
-         *       ]
-         *     }
-         */
-        ProviderList: {
-            data: {
-                /** @example runway */
-                name: string;
-                default_model: string;
-                models: {
-                    /** @example gen4.5 */
-                    id: string;
-                    /** @description Renders from a prompt alone */
-                    text_to_video: boolean;
-                    /** @description Takes a first-frame image (the campaign video.reference_asset_id) */
-                    image_to_video: boolean;
-                    /** @description Clip lengths it renders */
-                    seconds: number[];
-                    /** @description WIDTHxHEIGHT sizes per mode (some models take more sizes from an image) */
-                    sizes: {
-                        text_to_video: string[];
-                        image_to_video: string[];
-                    };
-                    /** @description Can add a soundtrack */
-                    audio: boolean;
-                    /** @description Longest prompt it takes; null where the provider states none */
-                    prompt_max_chars: number | null;
-                    /** @description USD per second of video by size (PRICES_JSON applied): the quote uses these */
-                    price_per_second_usd: {
-                        [key: string]: number;
-                    };
-                    /** @description This model's own caps (catalog, MODEL_LIMITS_JSON), counted over its renders alone; null (or a null field) = its provider's. The provider's limits still bound all its models together */
-                    limits: {
-                        rpm: number | null;
-                        max_concurrent: number | null;
-                        daily_limit: number | null;
-                    } | null;
-                }[];
-                /** @description This deployment's own limits (<PROVIDER>_RPM, _MAX_CONCURRENT, _DAILY_LIMIT); null for local */
-                limits: {
-                    rpm: number | null;
-                    max_concurrent: number | null;
-                    daily_limit: number | null;
-                } | null;
-                /** @description null where the provider reports none, or did not answer in time */
-                account: {
-                    credit_balance: number;
-                    balance_usd: number;
-                    max_monthly_spend_usd: number;
-                    models: {
-                        [key: string]: {
-                            max_concurrent: number | null;
-                            max_daily: number | null;
-                            daily_used: number;
-                        };
-                    };
-                } | null;
-                /** @description Why account is null for a provider that reports one */
-                account_error: string | null;
-            }[];
-            /** @description Providers admatrix knows but this deployment has no key for: a 422 if asked for */
-            not_configured: string[];
-        };
         CampaignReport: {
             campaign_id: string;
             campaign_name: string;
@@ -1852,6 +1710,174 @@ export interface components {
                     number
                 ] | null;
             }[];
+        };
+        MetricsUpload: {
+            /** @description Data rows read */
+            rows: number;
+            /** @description Rows written */
+            upserted: number;
+            /** @description New (variant, date, platform) keys */
+            inserted: number;
+            /** @description Existing keys whose numbers changed */
+            updated: number;
+            /** @description Existing keys sent again with the same numbers */
+            unchanged: number;
+            /** @description Rows written, by how their variant was found (both ids given: variant_id) */
+            matched: {
+                variant_id: number;
+                external_id: number;
+            };
+            /** @description Rows naming no variant of yours, not written (only with unmatched=skip) */
+            refused: {
+                count: number;
+                by_reason: {
+                    unknown_variant: number;
+                    unknown_external_id: number;
+                    ambiguous_external_id: number;
+                };
+                /** @description The first 100, with row and column */
+                rows: {
+                    path?: string;
+                    row?: number;
+                    column?: string;
+                    message: string;
+                }[];
+            };
+            /** @description CSV header names that are not metric fields */
+            ignored_columns: string[];
+            warnings: string[];
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "name": "runway",
+         *           "default_model": "gen4.5",
+         *           "models": [
+         *             {
+         *               "id": "gen4.5",
+         *               "text_to_video": true,
+         *               "image_to_video": true,
+         *               "seconds": [
+         *                 2,
+         *                 3,
+         *                 4,
+         *                 5,
+         *                 6,
+         *                 7,
+         *                 8,
+         *                 9,
+         *                 10
+         *               ],
+         *               "sizes": {
+         *                 "text_to_video": [
+         *                   "1280x720",
+         *                   "720x1280"
+         *                 ],
+         *                 "image_to_video": [
+         *                   "1280x720",
+         *                   "720x1280",
+         *                   "960x960"
+         *                 ]
+         *               },
+         *               "audio": false,
+         *               "prompt_max_chars": 1000,
+         *               "price_per_second_usd": {
+         *                 "1280x720": 0.12,
+         *                 "720x1280": 0.12,
+         *                 "960x960": 0.12
+         *               },
+         *               "limits": {
+         *                 "rpm": null,
+         *                 "max_concurrent": 2,
+         *                 "daily_limit": 100
+         *               }
+         *             }
+         *           ],
+         *           "limits": {
+         *             "rpm": 60,
+         *             "max_concurrent": 1,
+         *             "daily_limit": null
+         *           },
+         *           "account": {
+         *             "credit_balance": 12000,
+         *             "balance_usd": 120,
+         *             "max_monthly_spend_usd": 1000,
+         *             "models": {
+         *               "gen4.5": {
+         *                 "max_concurrent": 1,
+         *                 "max_daily": 50,
+         *                 "daily_used": 3
+         *               }
+         *             }
+         *           },
+         *           "account_error": null
+         *         }
+         *       ],
+         *       "not_configured": [
+         *         "openai",
+         *         "fal"
+         *       ]
+         *     }
+         */
+        ProviderList: {
+            data: {
+                /** @example runway */
+                name: string;
+                default_model: string;
+                models: {
+                    /** @example gen4.5 */
+                    id: string;
+                    /** @description Renders from a prompt alone */
+                    text_to_video: boolean;
+                    /** @description Takes a first-frame image (the campaign video.reference_asset_id) */
+                    image_to_video: boolean;
+                    /** @description Clip lengths it renders */
+                    seconds: number[];
+                    /** @description WIDTHxHEIGHT sizes per mode (some models take more sizes from an image) */
+                    sizes: {
+                        text_to_video: string[];
+                        image_to_video: string[];
+                    };
+                    /** @description Can add a soundtrack */
+                    audio: boolean;
+                    /** @description Longest prompt it takes; null where the provider states none */
+                    prompt_max_chars: number | null;
+                    /** @description USD per second of video by size (PRICES_JSON applied): the quote uses these */
+                    price_per_second_usd: {
+                        [key: string]: number;
+                    };
+                    /** @description This model's own caps (catalog, MODEL_LIMITS_JSON), counted over its renders alone; null (or a null field) = its provider's. The provider's limits still bound all its models together */
+                    limits: {
+                        rpm: number | null;
+                        max_concurrent: number | null;
+                        daily_limit: number | null;
+                    } | null;
+                }[];
+                /** @description This deployment's own limits (<PROVIDER>_RPM, _MAX_CONCURRENT, _DAILY_LIMIT); null for local */
+                limits: {
+                    rpm: number | null;
+                    max_concurrent: number | null;
+                    daily_limit: number | null;
+                } | null;
+                /** @description null where the provider reports none, or did not answer in time */
+                account: {
+                    credit_balance: number;
+                    balance_usd: number;
+                    max_monthly_spend_usd: number;
+                    models: {
+                        [key: string]: {
+                            max_concurrent: number | null;
+                            max_daily: number | null;
+                            daily_used: number;
+                        };
+                    };
+                } | null;
+                /** @description Why account is null for a provider that reports one */
+                account_error: string | null;
+            }[];
+            /** @description Providers admatrix knows but this deployment has no key for: a 422 if asked for */
+            not_configured: string[];
         };
         ReviewedVariant: {
             id: string;
@@ -6912,7 +6938,14 @@ export interface operations {
     };
     uploadMetrics: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Decimal mark of numbers in text cells ("," for exports from European locales, usually with ";" between columns); thousands separators are refused, never guessed */
+                decimal?: "." | ",";
+                /** @description How text cells spell dates; day and month may have one digit */
+                date_format?: "YYYY-MM-DD" | "DD/MM/YYYY" | "MM/DD/YYYY" | "DD.MM.YYYY" | "DD-MM-YYYY" | "YYYY/MM/DD";
+                /** @description A row whose variant_id or external_id names no variant of yours (or whose external_id names several): fail the upload (default), or skip it, listed under refused */
+                unmatched?: "fail" | "skip";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6938,11 +6971,13 @@ export interface operations {
                  */
                 "application/json": {
                     rows: {
-                        /** @description var_… of one of your variants */
-                        variant_id: string;
+                        /** @description var_… of one of your variants; this or external_id is required */
+                        variant_id?: string;
+                        /** @description The platform's ad id, as recorded with a delivery of the variant (POST /variants/{id}/deliveries) */
+                        external_id?: string;
                         /**
                          * Format: date
-                         * @description YYYY-MM-DD, from 2000-01-01 to tomorrow (UTC)
+                         * @description YYYY-MM-DD (or as date_format says), from 2000-01-01 to tomorrow (UTC)
                          */
                         date: string;
                         /** @description e.g. "meta"; omitted or "" means no platform. Part of the key. */
@@ -6961,10 +6996,11 @@ export interface operations {
                     }[];
                 };
                 "text/csv": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description a .csv file
+                     * @description a .csv or .xlsx file
                      */
                     file: string;
                 };
@@ -7081,7 +7117,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report; CSV is one row per variant, XLSX has summary, by_dimension, variants */
+            /** @description The report. CSV: one row per variant, rates rounded to 6 decimal places and money to the cent, counts exact. XLSX: one sheet per section (summary, operations, model, by_dimension, variants), full precision shown in percent and number formats, frozen bold headers, fitted widths, level labels beside their keys. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -383,6 +383,8 @@ export const deliveries = pgTable(
     uniqueIndex('deliveries_unique_idx').on(t.variantId, t.destination, t.externalId),
     index('deliveries_tenant_idx').on(t.tenantId, t.id),
     index('deliveries_campaign_idx').on(t.tenantId, t.campaignId, t.id),
+    // Metrics uploads find variants by the platform's ad id.
+    index('deliveries_external_idx').on(t.tenantId, t.externalId),
   ],
 );
 

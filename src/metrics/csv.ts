@@ -3,22 +3,14 @@ import { CsvError, parse } from 'csv-parse';
 import { decodeProblem } from '../csv/body.ts';
 import { CsvDecodeError, StrictCsvDecoder } from '../csv/decode.ts';
 import { fieldCountProblem, sniffDelimiter } from '../csv/delimiter.ts';
-import { type FieldError, problems } from '../http/problem.ts';
-import { METRIC_FIELDS, type MetricField, REQUIRED_FIELDS } from './validate.ts';
-
-/** One data row: raw cell text by field, and where it sits in the file. */
-interface CsvRecord {
-  values: Record<string, string>;
-  /** 1-based line as a spreadsheet shows it; the header is row 1. */
-  row: number;
-  /** The header text of each field's column, for error locations. */
-  columns: ReadonlyMap<MetricField, string>;
-  /** Set when the row's field count differs from the header's: its values are not checked. */
-  shapeProblem: string | undefined;
-}
+import { problems } from '../http/problem.ts';
+import { type Header, headerMap, type MetricsRecord } from './header.ts';
+import type { MetricField } from './validate.ts';
+import { readMetricsXlsx } from './xlsx.ts';
 
 const MAX_RECORD_BYTES = 64 * 1024;
 const zipMagic = Buffer.from('PK\x03\x04', 'latin1');
+const oleMagic = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
 /** The bytes as text, decoded strictly in a streaming way: memory stays bounded by a chunk. */
 async function* decoded(bytes: AsyncIterable<Buffer>, decoder: StrictCsvDecoder) {
@@ -46,10 +38,15 @@ async function* prepend(first: string, rest: AsyncGenerator<string>) {
 }
 
 /** Passes the bytes on, failing with 413 as soon as there are more than maxBytes of them. */
-async function* limited(first: Buffer, rest: AsyncIterator<Buffer>, maxBytes: number) {
+async function* limited(
+  first: Buffer,
+  rest: AsyncIterator<Buffer>,
+  maxBytes: number,
+  what = 'Metrics uploads',
+) {
   let total = first.length;
   const tooLarge = () =>
-    problems.payloadTooLarge(`Metrics uploads may be at most ${maxBytes} bytes; split the file.`);
+    problems.payloadTooLarge(`${what} may be at most ${maxBytes} bytes; split the file.`);
   if (total > maxBytes) throw tooLarge();
   yield first;
   for (;;) {
@@ -62,53 +59,31 @@ async function* limited(first: Buffer, rest: AsyncIterator<Buffer>, maxBytes: nu
   }
 }
 
-function headerMap(
-  cells: string[],
-  row: number,
-): Map<MetricField, { index: number; name: string }> {
-  const errors: FieldError[] = [];
-  const map = new Map<MetricField, { index: number; name: string }>();
-  cells.forEach((cell, index) => {
-    const name = cell.trim();
-    const field = name.toLowerCase() as MetricField;
-    // Trailing delimiters leave blank header cells; their (blank) cells are ignored.
-    if (name === '') return;
-    const column = name;
-    if (!METRIC_FIELDS.includes(field)) {
-      errors.push({
-        row,
-        column,
-        message: `unknown column ${JSON.stringify(name)}; expected ${METRIC_FIELDS.join(', ')}`,
-      });
-    } else if (map.has(field)) {
-      errors.push({ row, column, message: `column ${field} appears twice` });
-    } else {
-      map.set(field, { index, name });
-    }
-  });
-  for (const field of REQUIRED_FIELDS) {
-    if (!map.has(field)) errors.push({ row, message: `the required column ${field} is missing` });
-  }
-  if (errors.length) throw problems.unprocessable('The header row is not acceptable.', errors);
-  return map;
-}
-
 /**
  * Streams a metrics CSV (header row first) as records, never holding more than the parser's
  * buffer. Decoded strictly (csv/decode.ts: UTF-8 with or without BOM, UTF-16 with BOM, or the
  * declared charset); `,`, `;` or tab, chosen from the header line. Syntax errors
- * are 400 with the row; a bad header is 422; more than maxBytes is 413.
+ * are 400 with the row; a bad header is 422; more than maxBytes is 413. An .xlsx (by its
+ * bytes) is read by xlsx.ts instead, with the same records.
  */
 export async function* readMetricsCsv(
   input: AsyncIterable<Buffer | string>,
-  maxBytes: number,
+  limits: { maxBytes: number; maxXlsxBytes: number },
   charset?: string,
-): AsyncGenerator<CsvRecord> {
+): AsyncGenerator<MetricsRecord> {
+  const { maxBytes } = limits;
   const source = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head = await source.next();
   const first = head.done ? Buffer.alloc(0) : Buffer.from(head.value);
+  // The bytes decide, whatever the content type said: spreadsheets are uploaded as they are.
   if (first.subarray(0, 4).equals(zipMagic)) {
-    throw problems.unsupportedMediaType('This looks like an .xlsx file; upload metrics as CSV.');
+    yield* readMetricsXlsx(limited(first, source, limits.maxXlsxBytes, 'XLSX metrics uploads'));
+    return;
+  }
+  if (first.subarray(0, 8).equals(oleMagic)) {
+    throw problems.unsupportedMediaType(
+      'This is a legacy .xls or a password-protected workbook; save it as an unprotected .xlsx or as CSV.',
+    );
   }
   const decoder = new StrictCsvDecoder(charset);
   const text = decoded(limited(first, source, maxBytes), decoder);
@@ -129,7 +104,7 @@ export async function* readMetricsCsv(
   // pipe() does not forward errors: a 413 or a decoding error must reach the loop below.
   chars.once('error', (err) => parser.destroy(err));
   chars.pipe(parser);
-  let header: Map<MetricField, { index: number; name: string }> | null = null;
+  let header: Header | null = null;
   let columns: Map<MetricField, string> = new Map();
   let width = 0;
   try {
@@ -140,16 +115,17 @@ export async function* readMetricsCsv(
       if (!header) {
         header = headerMap(record, info.lines);
         width = record.length;
-        columns = new Map([...header].map(([field, { name }]) => [field, name]));
+        columns = new Map([...header.fields].map(([field, { name }]) => [field, name]));
         continue;
       }
       const values: Record<string, string> = {};
-      for (const [field, { index }] of header) values[field] = record[index] ?? '';
+      for (const [field, { index }] of header.fields) values[field] = record[index] ?? '';
       yield {
         values,
         row: info.lines,
         columns,
         shapeProblem: fieldCountProblem(record.length, width, record, delimiter),
+        ignoredColumns: header.ignored,
       };
     }
   } catch (err) {

@@ -27,6 +27,24 @@ export async function ownedVariantIds(
 }
 
 /**
+ * The variants each given external id (a platform's ad id, recorded with a delivery) belongs
+ * to, within the tenant; ids with no delivery are absent. One id can name several variants when
+ * two platforms reuse an id, so each maps to every distinct variant.
+ */
+export async function variantsByExternalId(
+  db: DbOrTx,
+  p: { tenantId: string; ids: string[] },
+): Promise<Map<string, string[]>> {
+  if (!p.ids.length) return new Map();
+  const { rows } = await db.execute<{ external_id: string; variant_ids: string[] }>(sql`
+    SELECT external_id, array_agg(DISTINCT variant_id ORDER BY variant_id) AS variant_ids
+    FROM deliveries
+    WHERE tenant_id = ${p.tenantId} AND external_id = ANY(${sql.param(p.ids)}::text[])
+    GROUP BY external_id`);
+  return new Map(rows.map((r) => [r.external_id, r.variant_ids]));
+}
+
+/**
  * Serialises one tenant's uploads: two uploads touching the same keys in different orders
  * would otherwise deadlock each other. Tenants never share keys, so they never wait on each other.
  */

@@ -1,11 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { charsetOf } from '../csv/decode.ts';
 import { authOf } from '../http/auth.ts';
 import { errorResponses, problems } from '../http/problem.ts';
-import { ingestResultSchema, metricsBody } from './schemas.ts';
+import { XLSX_TYPE } from '../reports/schemas.ts';
+import { ingestResultSchema, metricsBody, metricsQuery } from './schemas.ts';
 import type { MetricsService, MetricsSource } from './service.ts';
+
+// An .xlsx body is told apart from a CSV by its bytes, not by this list.
+const STREAMED_TYPES = ['text/csv', 'text/plain', XLSX_TYPE] as const;
 
 async function* once(text: string) {
   yield text;
@@ -18,9 +22,7 @@ export async function metricRoutes(
   // Inside this plugin only, CSV bodies arrive as the request stream instead of one string,
   // so an upload is decoded and parsed as it arrives; the size limit is enforced while reading.
   app.removeContentTypeParser(['text/csv', 'text/plain']);
-  app.addContentTypeParser(['text/csv', 'text/plain'], (_request, payload, done) =>
-    done(null, payload),
-  );
+  app.addContentTypeParser([...STREAMED_TYPES], (_request, payload, done) => done(null, payload));
 
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(
@@ -32,14 +34,19 @@ export async function metricRoutes(
       bodyLimit: deps.maxBytes,
       // Rows are checked by the service so that every problem is a 422 naming its row (and
       // column), listed up to 100, the same for JSON and CSV; the schema documents the shape.
-      validatorCompiler: () => (data: unknown) => ({ value: data }),
+      // The query string is validated as usual.
+      validatorCompiler: (part) =>
+        part.httpPart === 'body'
+          ? (data: unknown) => ({ value: data })
+          : validatorCompiler(part as unknown as Parameters<typeof validatorCompiler>[0]),
       schema: {
         tags: ['metrics'],
         operationId: 'uploadMetrics',
         summary:
-          'Upload daily performance per variant, date and platform (JSON rows, CSV, or a multipart .csv); upserts, all or nothing',
+          'Upload daily performance per variant, date and platform (JSON rows, CSV, XLSX, or a multipart .csv/.xlsx); upserts, all or nothing',
         description:
-          'Rows of impressions, clicks, conversions, spend and video views per variant, date and platform. A repeated row updates the numbers; any bad row fails the whole upload with a 422 naming its row and column.',
+          "Rows of impressions, clicks, conversions, spend and video views per variant, date and platform. A row names its variant by variant_id or by external_id, the platform's ad id recorded with a delivery (both: they must agree). CSV columns that are not metric fields are ignored and listed in the answer. decimal and date_format say how text cells spell numbers and dates. A repeated row updates the numbers; any bad row fails the whole upload with a 422 naming its row and column; a row naming no variant of yours does too, unless unmatched=skip, which refuses and lists it.",
+        querystring: metricsQuery,
         body: metricsBody,
         response: {
           200: ingestResultSchema,
@@ -49,6 +56,8 @@ export async function metricRoutes(
     },
     async (request) => {
       const { tenantId } = authOf(request);
+      const { decimal, date_format, unmatched } = request.query;
+      const options = { format: { decimal, dateFormat: date_format }, unmatched };
       const body: unknown = request.body;
       let source: MetricsSource;
       if (request.isMultipart()) {
@@ -68,7 +77,7 @@ export async function metricRoutes(
       } else {
         source = { kind: 'json', body };
       }
-      return deps.metrics.ingest(tenantId, source);
+      return deps.metrics.ingest(tenantId, source, options);
     },
   );
 }

@@ -1,9 +1,12 @@
 import type { Db } from '../db/client.ts';
 import { type FieldError, problems } from '../http/problem.ts';
 import { readMetricsCsv } from './csv.ts';
+import { createMatcher, UNMATCHED_REASONS, type UnmatchedReason } from './match.ts';
 import * as repo from './repository.ts';
 import {
+  type CellFormat,
   checkRow,
+  DEFAULT_CELL_FORMAT,
   dateWindow,
   METRIC_FIELDS,
   type MetricField,
@@ -15,18 +18,31 @@ export type MetricsSource =
   | { kind: 'json'; body: unknown }
   | { kind: 'csv'; stream: AsyncIterable<Buffer | string>; charset?: string | undefined };
 
+interface IngestOptions {
+  format: CellFormat;
+  /** fail: a row naming no variant of yours fails the upload; skip: it is refused and listed. */
+  unmatched: 'fail' | 'skip';
+}
+
 interface MetricsServiceConfig {
   maxBytes: number;
+  /** An .xlsx is held whole to be unzipped, so it has a lower bound than a streamed CSV. */
+  maxXlsxBytes: number;
   maxRows: number;
   /** Rows per variant look-up and per INSERT statement. */
   chunkRows?: number;
 }
 
 interface IngestResult {
+  rows: number;
   upserted: number;
   inserted: number;
   updated: number;
   unchanged: number;
+  matched: { variant_id: number; external_id: number };
+  refused: { count: number; by_reason: Record<UnmatchedReason, number>; rows: FieldError[] };
+  ignored_columns: string[];
+  warnings: string[];
 }
 
 type Location = Omit<FieldError, 'message'>;
@@ -40,6 +56,7 @@ interface RawRow {
   problems: RowProblem[];
   /** Not a row at all (e.g. a JSON string): nothing further to check. */
   unreadable?: boolean;
+  ignoredColumns?: readonly string[];
 }
 
 const MAX_LISTED_ERRORS = 100;
@@ -72,11 +89,24 @@ async function* jsonRows(body: unknown): AsyncGenerator<RawRow> {
   }
 }
 
-async function* csvRows(source: Extract<MetricsSource, { kind: 'csv' }>, maxBytes: number) {
-  for await (const rec of readMetricsCsv(source.stream, maxBytes, source.charset)) {
-    const locate = (field: MetricField | null): Location =>
-      field ? { row: rec.row, column: rec.columns.get(field) ?? field } : { row: rec.row };
-    const raw: RawRow = { values: rec.values, locate, ref: `row ${rec.row}`, problems: [] };
+async function* csvRows(
+  source: Extract<MetricsSource, { kind: 'csv' }>,
+  limits: { maxBytes: number; maxXlsxBytes: number },
+) {
+  for await (const rec of readMetricsCsv(source.stream, limits, source.charset)) {
+    const locate = (field: MetricField | null): Location => ({
+      ...(rec.sheet ? { sheet: rec.sheet } : {}),
+      row: rec.row,
+      ...(field ? { column: rec.columns.get(field) ?? field } : {}),
+    });
+    const raw: RawRow = {
+      values: rec.values,
+      locate,
+      ref: `row ${rec.row}`,
+      problems: [],
+      ignoredColumns: rec.ignoredColumns,
+    };
+    for (const p of rec.cellProblems ?? []) raw.problems.push(p);
     if (rec.shapeProblem) {
       // Values of a ragged row sit under the wrong columns: checking them would only mislead.
       raw.problems.push({ field: null, message: rec.shapeProblem });
@@ -84,6 +114,21 @@ async function* csvRows(source: Extract<MetricsSource, { kind: 'csv' }>, maxByte
     }
     yield raw;
   }
+}
+
+function warningsFor(ignored: readonly string[], refused: number): string[] {
+  const warnings: string[] = [];
+  if (ignored.length) {
+    warnings.push(
+      `${ignored.length} column${ignored.length === 1 ? '' : 's'} ignored (not metric fields): ${ignored.join(', ')}`,
+    );
+  }
+  if (refused) {
+    warnings.push(
+      `${refused} row${refused === 1 ? '' : 's'} named no variant of yours and ${refused === 1 ? 'was' : 'were'} not written (unmatched=skip)`,
+    );
+  }
+  return warnings;
 }
 
 function emptyColumns(): repo.MetricColumns {
@@ -144,7 +189,11 @@ export function createMetricsService(deps: {
    * with their rows, up to 100), and only a clean upload is written, in one transaction, so no
    * transaction stays open while a slow client sends. Rows are held as columns, not objects.
    */
-  async function ingest(tenantId: string, source: MetricsSource): Promise<IngestResult> {
+  async function ingest(
+    tenantId: string,
+    source: MetricsSource,
+    options: IngestOptions = { format: DEFAULT_CELL_FORMAT, unmatched: 'fail' },
+  ): Promise<IngestResult> {
     const window = dateWindow(now());
     // Unknown variants are found a chunk late, so errors are kept with their row's position
     // and the first ones by position are listed, whatever order they were found in.
@@ -156,29 +205,51 @@ export function createMetricsService(deps: {
       errors.push({ at, error: { ...where, message } });
       if (errors.length >= 2 * MAX_LISTED_ERRORS) errors = firstErrors();
     };
+    const refused: IngestResult['refused'] = {
+      count: 0,
+      by_reason: Object.fromEntries(UNMATCHED_REASONS.map((r) => [r, 0])) as Record<
+        UnmatchedReason,
+        number
+      >,
+      rows: [],
+    };
+    const matched = { variant_id: 0, external_id: 0 };
     const firstSeen = new Map<string, string>();
-    const owned = new Set<string>();
-    const notOwned = new Set<string>();
+    const matcher = createMatcher(db, tenantId);
     const rows = emptyColumns();
-    let pending: { row: MetricRow; locate: RawRow['locate']; at: number }[] = [];
+    let pending: { row: MetricRow; locate: RawRow['locate']; at: number; ref: string }[] = [];
     let count = 0;
+    let ignoredColumns: readonly string[] = [];
 
-    /** Looks the chunk's variants up (tenant-scoped: others' read as unknown) and keeps its rows. */
+    /**
+     * Finds the chunk's variants (tenant-scoped: others' read as unknown), then checks for
+     * duplicates: a row named by external id has a variant only now. Batches are checked in
+     * order, so "duplicate of" always names the earlier row.
+     */
     async function check(batch: typeof pending) {
-      const ask = [
-        ...new Set(
-          batch.map((p) => p.row.variantId).filter((id) => !owned.has(id) && !notOwned.has(id)),
-        ),
-      ];
-      const found = await repo.ownedVariantIds(db, { tenantId, ids: ask });
-      for (const id of ask) (found.has(id) ? owned : notOwned).add(id);
-      for (const { row, locate, at } of batch) {
-        if (notOwned.has(row.variantId)) {
-          fail(at, locate('variant_id'), `unknown variant ${row.variantId}`);
-        } else if (errorCount === 0) {
-          // Once anything failed nothing will be written, so rows are only checked, not kept.
-          push(rows, row);
+      await matcher.load(batch.map((p) => p.row));
+      for (const { row, locate, at, ref } of batch) {
+        const m = matcher.match(row);
+        if (!m.ok) {
+          if (m.reason && options.unmatched === 'skip') {
+            refused.count++;
+            refused.by_reason[m.reason]++;
+            if (refused.rows.length < MAX_LISTED_ERRORS) {
+              refused.rows.push({ ...locate(m.field), message: m.message });
+            }
+          } else fail(at, locate(m.field), m.message);
+          continue;
         }
+        const key = `${m.variantId}\u0000${row.date}\u0000${row.platform}`;
+        const first = firstSeen.get(key);
+        if (first !== undefined) {
+          fail(at, locate(m.by), `duplicate of ${first}: same variant, date and platform`);
+          continue;
+        }
+        firstSeen.set(key, ref);
+        matched[m.by]++;
+        // Once anything failed nothing will be written, so rows are only checked, not kept.
+        if (errorCount === 0) push(rows, { ...row, variantId: m.variantId });
       }
     }
 
@@ -194,34 +265,27 @@ export function createMetricsService(deps: {
       inflight.catch(() => {});
     }
 
-    const raw = source.kind === 'json' ? jsonRows(source.body) : csvRows(source, config.maxBytes);
+    const raw = source.kind === 'json' ? jsonRows(source.body) : csvRows(source, config);
     for await (const r of raw) {
       if (++count > config.maxRows) {
         throw problems.payloadTooLarge(
           `An upload may hold at most ${config.maxRows} rows; split it into several.`,
         );
       }
+      if (r.ignoredColumns) ignoredColumns = r.ignoredColumns;
       for (const p of r.problems) fail(count, r.locate(p.field), p.message);
       if (r.unreadable) continue;
-      const checked = checkRow(r.values, window);
+      const checked = checkRow(r.values, window, options.format);
       if (!checked.ok) {
-        for (const p of checked.problems) fail(count, r.locate(p.field), p.message);
+        // A cell already reported as unreadable is not reported again as missing.
+        const reported = new Set(r.problems.map((p) => p.field));
+        for (const p of checked.problems) {
+          if (p.field === null || !reported.has(p.field)) fail(count, r.locate(p.field), p.message);
+        }
         continue;
       }
-      const { row } = checked;
-      const key = `${row.variantId}\u0000${row.date}\u0000${row.platform}`;
-      const first = firstSeen.get(key);
-      if (first !== undefined) {
-        fail(
-          count,
-          r.locate('variant_id'),
-          `duplicate of ${first}: same variant_id, date and platform`,
-        );
-        continue;
-      }
-      firstSeen.set(key, r.ref);
       if (r.problems.length) continue;
-      pending.push({ row, locate: r.locate, at: count });
+      pending.push({ row: checked.row, locate: r.locate, at: count, ref: r.ref });
       if (pending.length >= chunkRows) await flush();
     }
     await flush();
@@ -255,7 +319,16 @@ export function createMetricsService(deps: {
       }
       return { inserted, updated };
     });
-    return { upserted: total, ...written, unchanged: total - written.inserted - written.updated };
+    return {
+      rows: count,
+      upserted: total,
+      ...written,
+      unchanged: total - written.inserted - written.updated,
+      matched,
+      refused,
+      ignored_columns: [...ignoredColumns],
+      warnings: warningsFor(ignoredColumns, refused.count),
+    };
   }
 
   return { ingest };

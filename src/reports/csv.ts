@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
+import { csvRounders } from './columns.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
 import { levelColumnNames, PERFORMANCE_COLUMNS, performance, performanceCells } from './numbers.ts';
 import type { VariantAggregate } from './repository.ts';
@@ -82,18 +83,28 @@ export function createCsvLine() {
 
 /**
  * One CSV row per variant, written as the aggregation streams in: nothing but the current batch
- * is ever held. Stopping the response (a client hang-up) stops the query.
+ * is ever held. Stopping the response (a client hang-up) stops the query. Numbers are rounded
+ * by column (columns.ts says the rule); the JSON and the XLSX keep full precision.
  */
 export function csvReport(
   batches: AsyncIterable<VariantAggregate[]>,
   dims: readonly ReportDimension[],
 ): Readable {
   const line = createCsvLine();
+  const header = variantHeader(dims);
+  const round = csvRounders(header);
   async function* text() {
-    yield `${stringify([variantHeader(dims)], OPTIONS)}\n`;
+    yield `${stringify([header], OPTIONS)}\n`;
     for await (const batch of batches) {
       let chunk = '';
-      for (const v of batch) chunk += `${line(variantRecord(v, dims))}\n`;
+      for (const v of batch) {
+        const cells = variantRecord(v, dims);
+        for (let i = 0; i < cells.length; i++) {
+          const cell = cells[i];
+          if (typeof cell === 'number') cells[i] = round[i]!(cell);
+        }
+        chunk += `${line(cells)}\n`;
+      }
       yield chunk;
     }
   }

@@ -350,7 +350,8 @@ export const reportSchema = z
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export const reportResponse = {
-  description: 'The report; CSV is one row per variant, XLSX has summary, by_dimension, variants',
+  description:
+    'The report. CSV: one row per variant, rates rounded to 6 decimal places and money to the cent, counts exact. XLSX: one sheet per section (summary, operations, model, by_dimension, variants), full precision shown in percent and number formats, frozen bold headers, fitted widths, level labels beside their keys.',
   content: {
     'application/json': { schema: reportSchema },
     'text/csv': { schema: z.string() },

@@ -7,6 +7,8 @@ export async function setupCampaign(
   auth: string,
   opts: {
     levels: Record<string, string[]>;
+    /** Labels by dimension key ("tone") or dimension and level ("tone.calm"); default the key. */
+    labels?: Record<string, string>;
     video?: {
       provider: string;
       model?: string;
@@ -42,7 +44,14 @@ export async function setupCampaign(
     url: `/v1/campaigns/${campaign.json().id}/matrices`,
     headers,
     payload: {
-      dimensions: dims.map((key) => ({ key, levels: opts.levels[key]!.map((l) => ({ key: l })) })),
+      dimensions: dims.map((key) => ({
+        key,
+        ...(opts.labels?.[key] ? { label: opts.labels[key] } : {}),
+        levels: opts.levels[key]!.map((l) => {
+          const label = opts.labels?.[`${key}.${l}`];
+          return label ? { key: l, label } : { key: l };
+        }),
+      })),
     },
   });
   if (matrix.statusCode !== 201) throw new Error(`matrix: ${matrix.body}`);

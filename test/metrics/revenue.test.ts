@@ -65,7 +65,7 @@ describe('revenue_usd on metric rows', () => {
       row,
       { ...row, date: '2025-06-02', revenue_usd: 99 },
     ]);
-    expect(again.json()).toEqual({ upserted: 2, inserted: 0, updated: 1, unchanged: 1 });
+    expect(again.json()).toMatchObject({ upserted: 2, inserted: 0, updated: 1, unchanged: 1 });
     expect((await revenue(v1))[1]).toEqual({ date: '2025-06-02', revenue: 99 });
   });
 

@@ -142,8 +142,9 @@ describe('report analysis options', () => {
     const values = (name: string) =>
       book.getWorksheet(name)!.getSheetValues().slice(1) as unknown as unknown[][];
     const summary = new Map(values('summary').map((r) => [r[1], r[2]]));
-    expect(summary.get('confidence')).toBe(0.9);
-    expect(summary.get('adjust')).toBe('bh');
+    const model = new Map(values('model').map((r) => [r[1], r[2]]));
+    expect(model.get('confidence')).toBe(0.9);
+    expect(model.get('adjust')).toBe('bh');
     expect(summary.get('summary: tone')).toMatch(/^bold beats calm: .*90% CI .*\(BH-adjusted\)\.$/);
     const [header, ...rows] = values('by_dimension');
     const col = (name: string) => header!.indexOf(name);

@@ -346,7 +346,7 @@ describe('exports', () => {
     );
   });
 
-  it('streams XLSX with summary, by_dimension and variants sheets, formulas defused', async () => {
+  it('streams XLSX with a sheet per section, formulas defused', async () => {
     const res = await getReport(t, auth, campaignId, { format: 'xlsx' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe(
@@ -354,15 +354,15 @@ describe('exports', () => {
     );
     const book = new ExcelJS.Workbook();
     await book.xlsx.load(res.rawPayload as unknown as ArrayBuffer);
-    expect(book.worksheets.map((s) => s.name)).toEqual(['summary', 'by_dimension', 'variants']);
+    // The sheets, formats and widths are checked in export-format.test.ts.
     const values = (name: string) =>
       book.getWorksheet(name)!.getSheetValues().slice(1) as unknown as unknown[][];
     const summary = new Map(values('summary').map((r) => [r[1], r[2]]));
     expect(summary.get('campaign_name')).toBe('\'=HYPERLINK("http://evil.example","x")');
     expect(summary.get('variants')).toBe(5);
     const byDimension = values('by_dimension');
-    expect(byDimension[0]!.slice(1, 4)).toEqual(['dimension', 'level', 'label']);
-    expect(byDimension.slice(1).map((r) => r[2])).toEqual([
+    expect(byDimension[0]!.slice(1, 5)).toEqual(['dimension', 'dimension_label', 'level', 'label']);
+    expect(byDimension.slice(1).map((r) => r[3])).toEqual([
       "'=1+1",
       "'@SUM(A1)",
       "'-2%",
@@ -371,7 +371,7 @@ describe('exports', () => {
     ]);
     const variants = values('variants');
     expect(variants).toHaveLength(6);
-    expect(variants[1]!.slice(1, 6)).toEqual([ids[0], 'queued', "'=1+1", 0, 2000]);
+    expect(variants[1]!.slice(1, 7)).toEqual([ids[0], 'queued', "'=1+1", "'=1+1", 0, 2000]);
     // Nothing in the file is a formula.
     for (const sheet of book.worksheets) {
       sheet.eachRow((row) =>

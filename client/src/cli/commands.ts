@@ -61,7 +61,7 @@ function need(value: string | undefined, what: string): string {
   return value;
 }
 
-async function upload(c: AdmatrixClient, name: string, bytes: Uint8Array, type: string) {
+function formWith(name: string, bytes: Uint8Array, type: string): FormData {
   const form = new FormData();
   form.append('file', new Blob([bytes as BlobPart], { type }), name);
   return form;
@@ -86,7 +86,7 @@ const commands: Record<
     if (typeof opts.logos === 'string') {
       const assets = new Map<string, string>();
       for (const logo of await logoFiles(opts.logos)) {
-        const form = await upload(c, logo.name, await readFile(logo.path), logo.contentType);
+        const form = formWith(logo.name, await readFile(logo.path), logo.contentType);
         const asset = await c.unwrap(
           c.POST('/v1/assets', { body: form as never, bodySerializer: () => form }),
         );
@@ -100,7 +100,7 @@ const commands: Record<
     const type = xlsx
       ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
       : 'text/csv';
-    const form = await upload(c, basename(sheet), bytes, type);
+    const form = formWith(basename(sheet), bytes, type);
     const matrix = await c.unwrap(
       c.POST('/v1/campaigns/{id}/matrices', {
         params: { path: { id: need(campaign, 'CAMPAIGN') } },

@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_external_idx" ON "deliveries" USING btree ("tenant_id","external_id");
