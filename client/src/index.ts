@@ -4,6 +4,7 @@
  * otherwise writes by hand: idempotent retries, problem+json errors, and cursor pagination.
  */
 import createClient, { type Client } from 'openapi-fetch';
+import { keyedPosts } from './keyed-posts.ts';
 import type { components, operations, paths } from './schema.d.ts';
 
 export type { components, operations, paths };
@@ -56,18 +57,24 @@ export interface ClientOptions {
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** Stored by content hash: the same upload twice is the same asset. */
+const CONTENT_IDEMPOTENT = new Set(['/v1/assets']);
 
 /**
- * Every POST carries an Idempotency-Key (the caller's, or a fresh UUID), so the server acts
- * once however often the request is sent; only then is it safe to retry one whose answer was
- * lost. Retries back off exponentially and honour Retry-After.
+ * Every POST that takes an Idempotency-Key carries one (the caller's, or a fresh UUID), so the
+ * server acts once however often the request is sent; only then is it safe to retry one whose
+ * answer was lost. The others (uploads) are idempotent by content. Retries back off
+ * exponentially and honour Retry-After.
  */
 function retryingFetch(opts: ClientOptions) {
   const send = opts.fetch ?? ((request: Request) => globalThis.fetch(request));
   const attempts = Math.max(1, opts.attempts ?? 3);
   const maxDelayMs = opts.maxDelayMs ?? 30_000;
   return async (request: Request): Promise<Response> => {
-    const retryable = SAFE_METHODS.has(request.method) || request.headers.has('idempotency-key');
+    const retryable =
+      SAFE_METHODS.has(request.method) ||
+      request.headers.has('idempotency-key') ||
+      CONTENT_IDEMPOTENT.has(new URL(request.url).pathname);
     for (let attempt = 1; ; attempt++) {
       const last = !retryable || attempt >= attempts;
       let response: Response;
@@ -112,9 +119,10 @@ export function createAdmatrixClient(opts: ClientOptions): AdmatrixClient {
     fetch: retryingFetch(opts),
   });
   client.use({
-    onRequest({ request }) {
+    onRequest({ request, schemaPath }) {
       request.headers.set('authorization', `Bearer ${opts.apiKey}`);
-      if (request.method === 'POST' && !request.headers.has('idempotency-key'))
+      const keyed = request.method === 'POST' && keyedPosts.has(schemaPath);
+      if (keyed && !request.headers.has('idempotency-key'))
         request.headers.set('idempotency-key', crypto.randomUUID());
       return request;
     },

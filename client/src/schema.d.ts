@@ -2825,13 +2825,7 @@ export interface operations {
     uploadAsset: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description Any unique string (a UUID): a retry with the same key and body replays the first response (for IDEMPOTENCY_TTL_HOURS, 24 by default) instead of acting twice.
-                 * @example 3f1c2a9e-7d4b-4e8a-9b1d-2c6f0e5a8b7d
-                 */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2887,15 +2881,6 @@ export interface operations {
             };
             /** @description The API key lacks a scope */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict (e.g. the same Idempotency-Key is still in flight) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

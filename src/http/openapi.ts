@@ -129,6 +129,9 @@ const idempotencyKey = {
   examples: ['3f1c2a9e-7d4b-4e8a-9b1d-2c6f0e5a8b7d'],
 };
 
+/** Whether a POST takes an Idempotency-Key ('refused': idempotent by content, a key is a 400). */
+const keyed = (c: Contract) => c.config.idempotency !== 'off' && c.config.idempotency !== 'refused';
+
 /** The statuses a route can answer besides its own, from what it is. */
 function derivedStatuses(c: Contract): number[] {
   const statuses = [431]; // the request line or headers over 16 KB, before any route runs
@@ -139,7 +142,7 @@ function derivedStatuses(c: Contract): number[] {
   if (c.config.rateLimit !== false) statuses.push(429);
   if (c.hasParams) statuses.push(404, 414);
   if (['POST', 'PUT', 'PATCH'].includes(c.method)) statuses.push(413, 415);
-  if (c.method === 'POST' && c.config.idempotency !== 'off') statuses.push(409, 422);
+  if (c.method === 'POST' && keyed(c)) statuses.push(409, 422);
   return statuses;
 }
 
@@ -221,7 +224,7 @@ function declareContract(schema: Json, c: Contract): Json {
 
   const headerProps: Record<string, Json> = {};
   const required: string[] = [];
-  if (c.method === 'POST' && c.url.startsWith('/v1/') && c.config.idempotency !== 'off') {
+  if (c.method === 'POST' && c.url.startsWith('/v1/') && keyed(c)) {
     headerProps['Idempotency-Key'] = idempotencyKey;
     if (c.config.idempotency === 'required') required.push('Idempotency-Key');
   }
