@@ -92,6 +92,7 @@ type AppConfig = Pick<
   | 'REPORT_MIN_IMPRESSIONS'
   | 'REPORT_MIN_CLICKS'
   | 'CONSOLE_SESSION_HOURS'
+  | 'CONSOLE_SESSION_IDLE_MINUTES'
 > &
   // Every provider plugin's settings: limits, account figures and webhook verifiers read them.
   PluginsEnv;
@@ -354,7 +355,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tenants,
     assets,
     uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
-    sessions: createSessionStore({ db: database.db, ttlHours: config.CONSOLE_SESSION_HOURS }),
+    sessions: createSessionStore({
+      db: database.db,
+      maxHours: config.CONSOLE_SESSION_HOURS,
+      idleMinutes: config.CONSOLE_SESSION_IDLE_MINUTES,
+    }),
     // The same counters as /v1's failed keys: a guesser gets one budget, not one per door.
     signInLimiter:
       config.AUTH_FAILURES_PER_MINUTE > 0

@@ -131,7 +131,18 @@ export const baseEnvSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(12)
-    .describe('How long a console sign-in lasts before the manager signs in again'),
+    .describe(
+      'The longest a console sign-in lasts, however busy, before the manager signs in again',
+    ),
+  CONSOLE_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60)
+    .describe(
+      'A console session unused this long ends; each use extends it (up to CONSOLE_SESSION_HOURS)',
+    ),
   STORAGE_DIR: z.string().min(1).default('./.data/storage'),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),

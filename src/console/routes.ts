@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../http/problem.ts';
+import type { Scope } from '../tenants/scopes.ts';
 import { campaignPages } from './campaign-pages.ts';
 import {
   type ConsoleDeps,
@@ -28,6 +29,13 @@ declare module 'fastify' {
     consolePublic?: boolean;
     /** A multipart form that checks its own _csrf part as it streams (the matrix upload). */
     csrfInParts?: boolean;
+    /**
+     * The API key scope a console route needs, as its /v1 twin does; 'any' for sign-out. Unset:
+     * campaigns:read to look (GET), campaigns:write to change (POST).
+     */
+    consoleScope?: Scope | 'any';
+    /** Asked by the page itself (the progress poll), not by the manager: no sliding of the session. */
+    consolePassive?: boolean;
   }
 }
 
@@ -100,9 +108,18 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     });
     if (request.routeOptions.config.consolePublic) return;
     const id = readCookie(request.headers.cookie, cookieName);
-    const session = id ? await deps.sessions.find(id) : null;
+    const touch = !request.routeOptions.config.consolePassive;
+    const session = id ? await deps.sessions.find(id, { touch }) : null;
     if (!session) return toSignIn(request, reply);
     request.consoleSession = session;
+    // The session acts with its key's scopes: a read-only key can look but not start a run.
+    const config = request.routeOptions.config;
+    const scope =
+      config.consoleScope ?? (request.method === 'POST' ? 'campaigns:write' : 'campaigns:read');
+    if (scope !== 'any' && !session.auth.scopes.has(scope)) {
+      const detail = `This API key lacks the scope ${scope}; sign in with a key that has it.`;
+      return sendHtml(reply, errorPage(pageContext(request), 403, 'Forbidden', detail), 403);
+    }
   });
 
   app.addHook('preHandler', async (request, reply) => {
@@ -191,12 +208,15 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
       if (nowBlocked > 0) return tooMany(nowBlocked);
       return sendHtml(reply, signInPage({ error: 'That API key is unknown or revoked.' }), 401);
     }
+    // A new id and CSRF token at every sign-in; a session this browser already had ends.
+    const previous = readCookie(request.headers.cookie, cookieName);
+    if (previous) await deps.sessions.destroy(previous);
     const session = await deps.sessions.create(auth);
-    setSessionCookie(request, reply, session.id, session.expiresAt);
+    setSessionCookie(request, reply, session.id, session.cookieExpiresAt);
     return seeOther(reply, '/console');
   });
 
-  app.post('/sign-out', async (request, reply) => {
+  app.post('/sign-out', { config: { consoleScope: 'any' } }, async (request, reply) => {
     const id = readCookie(request.headers.cookie, cookieName);
     if (id) await deps.sessions.destroy(id);
     setSessionCookie(request, reply, '', null);

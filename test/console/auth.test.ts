@@ -158,6 +158,40 @@ describe('console sign-in', () => {
   });
 });
 
+describe('console scopes', () => {
+  it("acts with the key's scopes: a read-only key looks but cannot change, report or see webhooks", async () => {
+    const id = await createCampaign();
+    const readOnly = await t.key('console-auth-co', ['campaigns:read']);
+    const r = await signIn(t, readOnly);
+    expect((await r.get(`/console/campaigns/${id}`)).statusCode).toBe(200);
+    const create = await r.post('/console/campaigns', campaignForm);
+    expect(create.statusCode).toBe(403);
+    expect(create.body).toContain('lacks the scope campaigns:write');
+    const matrixId = await uploadMatrix(id);
+    const start = await r.post(`/console/campaigns/${id}/runs`, {
+      matrix_id: matrixId,
+      design: 'full',
+      idempotency_key: `console-${crypto.randomUUID()}`,
+    });
+    expect(start.statusCode).toBe(403);
+    const upload = await r.upload(`/console/campaigns/${id}/matrices`, {
+      name: 'm.csv',
+      body: matrixCsv,
+    });
+    expect(upload.statusCode).toBe(403);
+    const runs = await t.testDb.pool.query('SELECT 1 FROM runs WHERE campaign_id = $1', [id]);
+    expect(runs.rows).toHaveLength(0);
+    expect((await r.get(`/console/campaigns/${id}/report`)).statusCode).toBe(403);
+    expect((await r.get(`/console/campaigns/${id}/report.csv`)).statusCode).toBe(403);
+    expect((await r.get('/console/webhooks')).statusCode).toBe(403);
+    // Signing out needs no scope.
+    expect((await r.post('/console/sign-out', {})).statusCode).toBe(303);
+    const reporter = await signIn(t, await t.key('console-auth-co', ['reports:read']));
+    expect((await reporter.get(`/console/campaigns/${id}/report`)).statusCode).toBe(200);
+    expect((await reporter.get(`/console/campaigns/${id}`)).statusCode).toBe(403);
+  });
+});
+
 describe('console session limits', () => {
   it('sends an expired session back to sign-in', async () => {
     const s = await signIn(t, await t.key('console-expiry-co'));
@@ -167,6 +201,84 @@ describe('console session limits', () => {
        WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'console-expiry-co')`,
     );
     expect((await s.get('/console')).statusCode).toBe(303);
+  });
+
+  it('slides the end of a used session, never past CONSOLE_SESSION_HOURS after sign-in', async () => {
+    const s = await signIn(t, await t.key('console-sliding-co'));
+    const where = `WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'console-sliding-co')`;
+    const end = async () =>
+      (
+        await t.testDb.pool.query<{ left_s: number }>(
+          `SELECT extract(epoch FROM expires_at - now())::float8 AS left_s FROM console_sessions ${where}`,
+        )
+      ).rows[0]?.left_s;
+    // Signed in: the idle window (60 min by default), not the 12 h maximum.
+    expect(await end()).toBeGreaterThan(59 * 60);
+    expect(await end()).toBeLessThanOrEqual(60 * 60);
+    // Nearly idle out, then used: a full idle window again.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET expires_at = now() + interval '2 minutes' ${where}`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(200);
+    expect(await end()).toBeGreaterThan(59 * 60);
+    // The run page's own progress poll is not a use: the end stays where it was.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET expires_at = now() + interval '2 minutes' ${where}`,
+    );
+    await s.get('/console/runs/run_01abcdefghij/progress', { 'hx-request': 'true' });
+    expect(await end()).toBeLessThan(3 * 60);
+    // Signed in 11 h 30 min ago: a use extends only to the 12 h maximum.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET created_at = now() - interval '11 hours 30 minutes', expires_at = now() + interval '2 minutes' ${where}`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(200);
+    const left = await end();
+    expect(left).toBeGreaterThan(29 * 60);
+    expect(left).toBeLessThanOrEqual(30 * 60);
+    // Past the maximum, however recently used: signed out.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET created_at = now() - interval '12 hours', expires_at = now() - interval '1 second' ${where}`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(303);
+  });
+
+  it('ends a session left unused for CONSOLE_SESSION_IDLE_MINUTES', async () => {
+    const idle = await createTestApp({
+      CONSOLE_SESSION_IDLE_MINUTES: '1',
+      CONSOLE_SESSION_HOURS: '1',
+    });
+    try {
+      const s = await signIn(idle, await idle.key('console-idle-co'));
+      const { rows } = await idle.testDb.pool.query<{ left_s: number }>(
+        'SELECT extract(epoch FROM expires_at - now())::float8 AS left_s FROM console_sessions',
+      );
+      expect(rows[0]?.left_s).toBeLessThanOrEqual(60);
+      await idle.testDb.pool.query(
+        `UPDATE console_sessions SET expires_at = now() - interval '1 second'`,
+      );
+      expect((await s.get('/console')).statusCode).toBe(303);
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('starts a new session and CSRF token at sign-in, ending the one the browser had', async () => {
+    const key = await t.key('console-rotate-co');
+    const first = await signIn(t, key);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { cookie: first.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: formBody({ api_key: key.slice(7) }),
+    });
+    expect(again.statusCode).toBe(303);
+    const cookie = String(again.headers['set-cookie']).split(';')[0] as string;
+    expect(cookie).not.toBe(first.cookie);
+    // The cookie the browser held before signing in (perhaps planted) is worth nothing now.
+    expect((await first.get('/console')).statusCode).toBe(303);
+    const home = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie } });
+    expect(home.statusCode).toBe(200);
+    expect(home.body).not.toContain(first.csrf);
   });
 
   it('limits failed sign-ins per address, sharing the /v1 failure budget', async () => {

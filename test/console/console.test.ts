@@ -138,12 +138,12 @@ describe('console campaigns and matrices', () => {
         { captureStdout: true },
       )
     ).stdout;
-    const send = (token: string) => {
+    const send = (token: string, level = JSON.stringify(['setting', 'city']), client = c) => {
       const boundary = '----logo';
       const field = (name: string, value: string) =>
         `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
       const payload = Buffer.concat([
-        Buffer.from(field('_csrf', token) + field('level', JSON.stringify(['setting', 'city']))),
+        Buffer.from(field('_csrf', token) + field('level', level)),
         Buffer.from(
           `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n`,
         ),
@@ -153,11 +153,23 @@ describe('console campaigns and matrices', () => {
       return t.app.inject({
         method: 'POST',
         url: `/console/matrices/${matrixId}/logos`,
-        headers: { cookie: c.cookie, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: {
+          cookie: client.cookie,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
         payload,
       });
     };
     expect((await send('wrong')).statusCode).toBe(403);
+    // A level the matrix lacks, or another tenant's matrix: refused before any asset is stored.
+    expect((await send(c.csrf, JSON.stringify(['setting', 'moon']))).statusCode).toBe(422);
+    const other = await signIn(t, await t.key('console-logo-other'));
+    expect((await send(other.csrf, undefined, other)).statusCode).toBe(404);
+    const assets = await t.testDb.pool.query(
+      `SELECT 1 FROM assets WHERE tenant_id IN
+       (SELECT id FROM tenants WHERE name IN ('console-co', 'console-logo-other'))`,
+    );
+    expect(assets.rows).toHaveLength(0);
     const res = await send(c.csrf);
     expect(res.statusCode, res.body).toBe(303);
     const next = await c.get(String(res.headers.location));
