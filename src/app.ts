@@ -93,6 +93,7 @@ type AppConfig = Pick<
   | 'REPORT_MIN_CLICKS'
   | 'CONSOLE_SESSION_HOURS'
   | 'CONSOLE_SESSION_IDLE_MINUTES'
+  | 'CONSOLE_BULK_REVIEW_MAX'
 > &
   // Every provider plugin's settings: limits, account figures and webhook verifiers read them.
   PluginsEnv;
@@ -382,6 +383,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks,
     workers,
     maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
+    bulkReviewMax: config.CONSOLE_BULK_REVIEW_MAX,
   });
 
   return app;

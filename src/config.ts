@@ -143,6 +143,15 @@ export const baseEnvSchema = z.object({
     .describe(
       'A console session unused this long ends; each use extends it (up to CONSOLE_SESSION_HOURS)',
     ),
+  CONSOLE_BULK_REVIEW_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(2_000)
+    .describe(
+      'The most variants one console "approve/reject all matching" decides; more ask again',
+    ),
   STORAGE_DIR: z.string().min(1).default('./.data/storage'),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),

@@ -40,6 +40,8 @@ export interface ConsoleDeps {
   webhooks: WebhookService;
   workers: WorkerDirectory;
   maxFileBytes: number;
+  /** The most variants one "approve/reject all matching" touches (CONSOLE_BULK_REVIEW_MAX). */
+  bulkReviewMax: number;
 }
 
 declare module 'fastify' {

@@ -15,6 +15,7 @@ import {
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
 import { csrfField, page } from './layout.ts';
+import { allMatchingForm, reviewAllPages } from './review-all.ts';
 
 const pageSize = 48;
 
@@ -52,7 +53,7 @@ async function levelLabels(deps: ConsoleDeps, tenantId: string, matrixId: string
   };
 }
 
-function filtersOf(request: FastifyRequest, dims: { key: string }[]) {
+function filtersOf(request: FastifyRequest, dims: { key: string; levels: { key: string }[] }[]) {
   const q = request.query as Record<string, string | undefined>;
   const status = variantStatuses.includes(q.status as VariantStatus)
     ? (q.status as VariantStatus)
@@ -60,12 +61,18 @@ function filtersOf(request: FastifyRequest, dims: { key: string }[]) {
   const levels: Record<string, string> = {};
   for (const d of dims) {
     const v = q[`level.${d.key}`];
-    if (v) levels[d.key] = v;
+    if (v && d.levels.some((l) => l.key === v)) levels[d.key] = v;
   }
   return {
     status,
     levels,
     after: q.after && /^var_[0-9a-z]+$/.test(q.after) ? q.after : undefined,
+    decided: (['approved', 'rejected'] as const)
+      .filter((d) => /^\d{1,9}$/.test(q[d] ?? ''))
+      .map(
+        (d) =>
+          `${Number(q[d]).toLocaleString('en-US')} ${Number(q[d]) === 1 ? 'variant' : 'variants'} ${d}.`,
+      ),
   };
 }
 
@@ -76,18 +83,25 @@ export async function reviewPages(app: FastifyInstance, deps: ConsoleDeps) {
     const run = await deps.runs.get(tenantId, idParam(request));
     const { dims, labels } = await levelLabels(deps, tenantId, run.matrixId);
     const f = filtersOf(request, dims);
-    const rows = await deps.variants.list(tenantId, {
-      runId: run.id,
-      status: f.status,
-      levels: f.levels,
-      after: f.after,
-      limit: pageSize + 1,
-    });
+    const [rows, ready] = await Promise.all([
+      deps.variants.list(tenantId, {
+        runId: run.id,
+        status: f.status,
+        levels: f.levels,
+        after: f.after,
+        limit: pageSize + 1,
+      }),
+      // Only ready variants can be decided: under another status filter nothing matches.
+      !f.status || f.status === 'ready'
+        ? deps.reviews.countMatching(tenantId, { run_id: run.id, levels: f.levels })
+        : 0,
+    ]);
     const shown = rows.slice(0, pageSize);
     const nextQuery = new URLSearchParams(request.query as Record<string, string>);
     nextQuery.set('after', shown.at(-1)?.id ?? '');
     const firstQuery = new URLSearchParams(request.query as Record<string, string>);
     firstQuery.delete('after');
+    for (const q of [nextQuery, firstQuery]) for (const d of ['approved', 'rejected']) q.delete(d);
     return sendHtml(
       reply,
       page(
@@ -102,6 +116,8 @@ ${dims.map((d) => html`<label for="lvl-${d.key}">${d.label}</label><select id="l
 <button type="submit" name="decision" value="approved">Approve selected</button>
 <button type="submit" name="decision" value="rejected">Reject selected</button>
 </form>
+${allMatchingForm(ctx, run.id, f.levels, ready)}
+${f.decided.map((m) => html`<p role="status" class="card">${m}</p>`)}
 <ul class="grid" aria-label="Variants">${shown.map((v) => card(v, labels))}</ul>
 ${shown.length ? '' : html`<p>No variants match.</p>`}
 <nav aria-label="Pages" class="actions">${f.after ? html`<a href="?${firstQuery.toString()}">First page</a>` : ''}${rows.length > pageSize ? html`<a href="?${nextQuery.toString()}">Next page</a>` : ''}</nav>`,
@@ -143,6 +159,8 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
     }
     return seeOther(reply, `/console/runs/${run.id}/review`);
   });
+
+  await reviewAllPages(app, deps, (tenantId, matrixId) => levelLabels(deps, tenantId, matrixId));
 
   for (const what of ['video', 'thumbnail'] as const) {
     app.get(`/variants/:id/${what}`, async (request, reply) => {
