@@ -22,15 +22,25 @@ const verb = (d: Decision) => (d === 'approved' ? 'Approve' : 'Reject');
 const count = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number) => `${count(n)} variant${n === 1 ? '' : 's'}`;
 
-const levelInputs = (levels: Record<string, string>) =>
-  Object.entries(levels).map(
-    ([d, l]) => html`<input type="hidden" name="level.${d}" value="${l}">`,
-  );
+/** The grid's filter, carried through the confirmation so the manager returns to it. */
+interface GridFilter {
+  levels: Record<string, string>;
+  /** 'ready' or none: under any other status the grid offers no "all matching". */
+  status: 'ready' | undefined;
+}
 
-/** The grid's query for these levels: where the manager returns to. */
-export function gridQuery(levels: Record<string, string>, extra: Record<string, string> = {}) {
+const filterInputs = (f: GridFilter) => [
+  f.status ? html`<input type="hidden" name="status" value="${f.status}">` : '',
+  Object.entries(f.levels).map(
+    ([d, l]) => html`<input type="hidden" name="level.${d}" value="${l}">`,
+  ),
+];
+
+/** The grid's query for this filter: where the manager returns to. */
+function gridQuery(f: GridFilter, extra: Record<string, string> = {}) {
   const q = new URLSearchParams();
-  for (const [d, l] of Object.entries(levels)) q.set(`level.${d}`, l);
+  if (f.status) q.set('status', f.status);
+  for (const [d, l] of Object.entries(f.levels)) q.set(`level.${d}`, l);
   for (const [k, v] of Object.entries(extra)) q.set(k, v);
   return q.toString();
 }
@@ -39,11 +49,11 @@ export function gridQuery(levels: Record<string, string>, extra: Record<string, 
 export function allMatchingForm(
   ctx: PageContext,
   runId: string,
-  levels: Record<string, string>,
+  filter: GridFilter,
   ready: number,
 ): SafeHtml {
   if (!ready) return html``;
-  return html`<form method="post" action="/console/runs/${runId}/review-all" class="card">${csrfField(ctx)}${levelInputs(levels)}
+  return html`<form method="post" action="/console/runs/${runId}/review-all" class="card">${csrfField(ctx)}${filterInputs(filter)}
 <p>${plural(ready)} ready to review match this filter, on every page.</p>
 <button type="submit" name="decision" value="approved">Approve all ${count(ready)} matching…</button>
 <button type="submit" name="decision" value="rejected">Reject all ${count(ready)} matching…</button>
@@ -77,7 +87,7 @@ function confirmation(
   p: {
     runId: string;
     decision: Decision;
-    levels: Record<string, string>;
+    grid: GridFilter;
     filter: string;
     total: number;
     touching: number;
@@ -86,12 +96,12 @@ function confirmation(
     changedFrom: number | null;
   },
 ): SafeHtml {
-  const back = `/console/runs/${p.runId}/review?${gridQuery(p.levels)}`;
+  const back = `/console/runs/${p.runId}/review?${gridQuery(p.grid)}`;
   if (!p.touching)
     return html`<p role="alert">No ready variants match this filter any more (${p.filter}).</p>
 <p><a href="${back}">Back to the grid</a></p>`;
   return html`${p.changedFrom === null ? '' : html`<p class="warning" role="alert">The number changed since you asked (${count(p.changedFrom)} then). Nothing was decided yet; check again.</p>`}
-<form method="post" action="/console/runs/${p.runId}/review-all" class="card">${csrfField(ctx)}${levelInputs(p.levels)}
+<form method="post" action="/console/runs/${p.runId}/review-all" class="card">${csrfField(ctx)}${filterInputs(p.grid)}
 <input type="hidden" name="decision" value="${p.decision}">
 <input type="hidden" name="expected" value="${p.touching}">
 <p data-testid="bulk-count">This will ${verb(p.decision).toLowerCase()} <strong>${plural(p.touching)}</strong>${
@@ -127,6 +137,10 @@ export async function reviewAllPages(
         { path: 'decision', message: 'approved or rejected' },
       ]);
     const levels = levelsOf(form, dims);
+    const grid: GridFilter = {
+      levels,
+      status: field(form, 'status') === 'ready' ? 'ready' : undefined,
+    };
     const reason = field(form, 'reason').slice(0, 500);
     const filter = { run_id: run.id, levels };
     const total = await deps.reviews.countMatching(tenantId, filter);
@@ -137,7 +151,7 @@ export async function reviewAllPages(
       const content = confirmation(ctx, {
         runId: run.id,
         decision,
-        levels,
+        grid,
         filter: describe(dims, levels),
         total,
         touching,
@@ -160,7 +174,7 @@ export async function reviewAllPages(
     );
     return seeOther(
       reply,
-      `/console/runs/${run.id}/review?${gridQuery(levels, { [decision]: String(updated) })}`,
+      `/console/runs/${run.id}/review?${gridQuery(grid, { [decision]: String(updated) })}`,
     );
   });
 }

@@ -116,7 +116,7 @@ ${dims.map((d) => html`<label for="lvl-${d.key}">${d.label}</label><select id="l
 <button type="submit" name="decision" value="approved">Approve selected</button>
 <button type="submit" name="decision" value="rejected">Reject selected</button>
 </form>
-${allMatchingForm(ctx, run.id, f.levels, ready)}
+${allMatchingForm(ctx, run.id, { levels: f.levels, status: f.status === 'ready' ? 'ready' : undefined }, ready)}
 ${f.decided.map((m) => html`<p role="status" class="card">${m}</p>`)}
 <ul class="grid" aria-label="Variants">${shown.map((v) => card(v, labels))}</ul>
 ${shown.length ? '' : html`<p>No variants match.</p>`}

@@ -143,15 +143,23 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await count(approve, 2);
     await count(page.getByTestId('status').filter({ hasText: 'approved' }), 2);
     expect(await unnamedControls(page)).toEqual([]);
-    // The other two in bulk, with a reason; then the filter shows what was decided.
-    for (const box of await page
-      .locator('.variant', { hasText: 'ready' })
-      .getByRole('checkbox')
-      .all())
-      await box.check();
+    // The other two in bulk with a reason: one checked on the page, then all the filter matches.
+    await page.locator('.variant', { hasText: 'ready' }).getByRole('checkbox').first().check();
     await page.getByLabel('Reason (optional)').fill('off-brand');
     await page.getByRole('button', { name: 'Reject selected' }).click();
-    await count(page.getByTestId('status').filter({ hasText: 'rejected' }), 2);
+    await count(page.getByTestId('status').filter({ hasText: 'rejected' }), 1);
+    await page.getByLabel('Status').selectOption('ready');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('button', { name: 'Reject all 1 matching…' }).click();
+    await text(
+      page.getByTestId('bulk-count'),
+      'This will reject 1 variant: every ready variant of this run matching tone: any, setting: any.',
+    );
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByLabel('Reason (optional)').fill('off-brand');
+    await page.getByRole('button', { name: 'Reject 1 variant' }).click();
+    await page.getByRole('status').filter({ hasText: '1 variant rejected.' }).waitFor();
+    await count(page.locator('.variant'), 0);
     const reasons = await t.testDb.pool.query(
       "SELECT count(*)::int AS n FROM variants WHERE status = 'rejected' AND review_reason = 'off-brand'",
     );
