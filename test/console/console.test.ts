@@ -197,6 +197,25 @@ describe('console campaigns and matrices', () => {
     expect(quote.body).toContain('Pair coverage');
     expect(quote.body).toContain('>Start run</button>');
     expect(quote.body).toMatch(/name="idempotency_key" value="console-[0-9a-f-]{36}"/);
+    expect(quote.body).toContain('<dd data-testid="estimable">yes');
+    expect(quote.body).not.toContain('Minimum detectable effect');
+    // An expected CTR and impressions per variant: each dimension's MDE, from the service.
+    const powered = await c.get(
+      `/console/matrices/${matrixId}/quote?design=full&baseline_ctr=1.5&impressions=20000`,
+      { 'hx-request': 'true' },
+    );
+    expect(powered.statusCode).toBe(200);
+    expect(powered.body).toContain('<h3>Minimum detectable effect</h3>');
+    expect(powered.body).toMatch(/<dd data-testid="mde-tone">\+\d[\d.]*% CTR<\/dd>/);
+    expect(powered.body).toMatch(/<dd data-testid="mde-setting">\+\d[\d.]*% CTR<\/dd>/);
+    const halfPower = await c.get(
+      `/console/matrices/${matrixId}/quote?design=full&baseline_ctr=1.5`,
+      {
+        'hx-request': 'true',
+      },
+    );
+    expect(halfPower.statusCode).toBe(422);
+    expect(halfPower.body).toContain('<td>Impressions per variant</td>');
     const bad = await c.get(`/console/matrices/${matrixId}/quote?design=sample`);
     expect(bad.statusCode).toBe(422);
     const badFragment = await c.get(`/console/matrices/${matrixId}/quote?design=sample`, {
