@@ -287,6 +287,34 @@ describe('console runs, review and report', () => {
     const csv = await c.get(`/console/campaigns/${id}/report.csv`);
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
+    // Another tenant finds nothing of this run: pages, fragments, media and actions are 404s.
+    const other = await signIn(t, await t.key('console-runs-other'));
+    const variantId = variants.rows[0]?.id as string;
+    for (const url of [runUrl, `${runUrl}/progress`, `${runUrl}/review`])
+      expect((await other.get(url)).statusCode, url).toBe(404);
+    for (const url of [
+      `/console/variants/${variantId}/video`,
+      `/console/variants/${variantId}/thumbnail`,
+    ])
+      expect((await other.get(url)).statusCode, url).toBe(404);
+    for (const url of [`${runUrl}/cancel`, `${runUrl}/retry`, `${runUrl}/review-all`])
+      expect((await other.post(url, { decision: 'approved' })).statusCode, url).toBe(404);
+    expect(
+      (await other.post(`/console/variants/${variantId}/review`, { decision: 'approved' }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await other.post(`/console/campaigns/${id}/runs`, {
+          ...form,
+          idempotency_key: `console-${crypto.randomUUID()}`,
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await other.get(`/console/campaigns/${id}/report`)).statusCode).toBe(404);
+    expect((await other.get(`/console/matrices/${matrixId}/quote?design=full`)).statusCode).toBe(
+      404,
+    );
     const cancel = await c.post(`${runUrl}/cancel`, {});
     expect(cancel.statusCode).toBe(303);
     expect((await c.get(runUrl)).body).toContain('<span data-testid="run-status">cancelled</span>');
