@@ -2,7 +2,7 @@
  * The web console at scale: a campaign of 10,000 variants (10 × 10 × 10 × 10, design full, on
  * local, not rendered). Server time per console page (app.inject, median of N) against the
  * /v1 JSON call the page is built on, measured in the same run; and the bytes a browser fetches
- * for its first page (HTML, CSS, htmx). Prints, never asserts: `node bench/console.ts`.
+ * for its first page (HTML, CSS, htmx, console.js). Prints, never asserts: `node bench/console.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { benchApp, ms } from './lib.ts';
@@ -126,9 +126,10 @@ export async function main() {
     const first = await page(`/console/runs/${runId}/review`);
     const css = await page('/console/static/console.css');
     const htmx = await page('/console/static/htmx.min.js');
+    const js = await page('/console/static/console.js');
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     console.log(
-      `first review page: HTML ${kb(first.rawPayload.length)} + CSS ${kb(css.rawPayload.length)} + htmx ${kb(htmx.rawPayload.length)} (uncompressed; thumbnails load lazily)`,
+      `first review page: HTML ${kb(first.rawPayload.length)} + CSS ${kb(css.rawPayload.length)} + htmx ${kb(htmx.rawPayload.length)} + console.js ${kb(js.rawPayload.length)} (uncompressed; thumbnails load lazily)`,
     );
   } finally {
     await b.close();

@@ -41,11 +41,13 @@ declare module 'fastify' {
 
 const require = createRequire(import.meta.url);
 
-/** Static files, read once: htmx from its npm package (pinned major 2), the console's CSS. */
+/** Static files, read once: htmx from its npm package (pinned major 2), the console's CSS and JS. */
 async function loadStatic() {
   const htmx = await readFile(require.resolve('htmx.org/dist/htmx.min.js'));
   const css = await readFile(new URL('./static/console.css', import.meta.url));
+  const js = await readFile(new URL('./static/console.js', import.meta.url));
   return {
+    'console.js': { body: js, type: 'text/javascript; charset=utf-8' },
     'htmx.min.js': { body: htmx, type: 'text/javascript; charset=utf-8' },
     'console.css': { body: css, type: 'text/css; charset=utf-8' },
   } as Record<string, { body: Buffer; type: string }>;

@@ -112,8 +112,11 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByRole('button', { name: 'See quote' }).click();
     await page.getByText('A sample needs a number of variants.').waitFor();
     await page.getByLabel('Design', { exact: true }).selectOption('full');
+    await page.getByLabel('Expected CTR in % (for the minimum detectable effect)').fill('1.5');
+    await page.getByLabel('Impressions per variant').fill('20000');
     await page.getByRole('button', { name: 'See quote' }).click();
     await text(page.getByTestId('variant-count'), '4');
+    await text(page.getByTestId('mde-tone'), '+23.5% CTR');
     await shoot(page, 'matrix-quote');
     // htmx swapped the quote in place: still the matrix page.
     expect(page.url()).toMatch(/\/console\/matrices\/mtx_/);
@@ -167,9 +170,19 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByLabel('Status').selectOption('approved');
     await page.getByRole('button', { name: 'Filter' }).click();
     await count(page.locator('.variant'), 2);
-    // A thumbnail opens its video (a <details> disclosure: click or Enter).
+    // A thumbnail opens its video and plays it (a <details> disclosure: click or Enter).
     await page.locator('summary').first().click();
     await page.locator('video').first().waitFor({ state: 'visible' });
+    await waitFor(
+      async () =>
+        (await page
+          .locator('video')
+          .first()
+          .evaluate((v) => (v as unknown as { currentTime: number }).currentTime > 0))
+          ? true
+          : undefined,
+      { timeoutMs: 10_000, what: 'the opened video to play' },
+    );
 
     // A few days of metrics on two platforms, so the report has effects to draw.
     const ids = await t.testDb.pool.query<{ id: string }>('SELECT id FROM variants ORDER BY id');
