@@ -20,9 +20,17 @@ import { csrfField, errorList, type PageContext, page } from './layout.ts';
 
 const positions = ['bottom-right', 'bottom-left', 'top-right', 'top-left'] as const;
 
-/** The form's flat fields as the API's body; zod (the /v1 schema) then judges it. */
-function campaignBodyOf(form: Form) {
-  const opt = (name: string) => field(form, name) || undefined;
+/**
+ * The form's flat fields as the API's body; zod (the /v1 schema) then judges it. Editing, an
+ * emptied optional brief field is sent empty (the merge patch would keep an absent one), which
+ * the prompts treat as left out.
+ */
+function campaignBodyOf(form: Form, editing = false) {
+  const opt = (name: string) => field(form, name) || (editing ? '' : undefined);
+  const avoid = field(form, 'avoid')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const [provider, model] = field(form, 'video_model').split(':');
   const budget = field(form, 'budget_usd');
   return {
@@ -33,6 +41,8 @@ function campaignBodyOf(form: Form) {
       audience: opt('audience'),
       call_to_action: opt('call_to_action'),
       style: opt('style'),
+      brand_guidelines: opt('brand_guidelines'),
+      avoid: avoid.length || editing ? avoid : undefined,
     },
     prompt_template: field(form, 'prompt_template'),
     video: {
@@ -45,7 +55,7 @@ function campaignBodyOf(form: Form) {
     require_approval: field(form, 'require_approval') === 'on',
     overlay: {
       logo_position: field(form, 'logo_position') || 'bottom-right',
-      text_template: opt('text_template'),
+      text_template: field(form, 'text_template') || undefined,
     },
   };
 }
@@ -61,6 +71,8 @@ function formOfCampaign(c: CampaignRow): Form {
     audience: c.brief.audience ?? '',
     call_to_action: c.brief.call_to_action ?? '',
     style: c.brief.style ?? '',
+    brand_guidelines: c.brief.brand_guidelines ?? '',
+    avoid: (c.brief.avoid ?? []).join('\n'),
     prompt_template: c.promptTemplate,
     video_model: `${c.video.provider}:${c.video.model}`,
     seconds: String(c.video.seconds),
@@ -98,6 +110,10 @@ ${input('key_message', 'Key message', html` required maxlength="500"`)}
 ${input('audience', 'Audience')}
 ${input('call_to_action', 'Call to action')}
 ${input('style', 'Style')}
+<label for="f_brand_guidelines">Brand guidelines</label>
+<textarea id="f_brand_guidelines" name="brand_guidelines" rows="3" maxlength="2000">${v('brand_guidelines')}</textarea>
+<label for="f_avoid">Avoid (one thing per line)</label>
+<textarea id="f_avoid" name="avoid" rows="3">${v('avoid')}</textarea>
 <label for="f_prompt_template">Prompt template</label>
 <textarea id="f_prompt_template" name="prompt_template" required rows="3">${v('prompt_template', 'A {{tone}} ad for {{brief.product}}: {{brief.key_message}}')}</textarea>
 </fieldset>
@@ -216,7 +232,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
         ),
         422,
       );
-    const { require_approval, ...body } = campaignBodyOf(form);
+    const { require_approval, ...body } = campaignBodyOf(form, true);
     // An emptied budget field removes the budget; a merge patch says so with null.
     const parsed = updateCampaignBody.safeParse({
       ...body,
