@@ -1,7 +1,13 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { type ConsoleClient, campaignForm, matrixCsv, signIn } from './helpers.ts';
+import {
+  type ConsoleClient,
+  campaignForm,
+  createCampaign as createCampaignWith,
+  matrixCsv,
+  signIn,
+} from './helpers.ts';
 
 let t: TestApp;
 let bearer: string;
@@ -14,11 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-async function createCampaign(client = c) {
-  const res = await client.post('/console/campaigns', campaignForm);
-  expect(res.statusCode).toBe(303);
-  return String(res.headers.location).split('/').at(-1) as string;
-}
+const createCampaign = (client = c) => createCampaignWith(client);
 
 async function uploadMatrix(campaignId: string) {
   const res = await c.upload(`/console/campaigns/${campaignId}/matrices`, {

@@ -71,6 +71,13 @@ export async function signIn(t: TestApp, bearer: string): Promise<ConsoleClient>
   return client;
 }
 
+/** A campaign made through the console's form; its id. */
+export async function createCampaign(client: ConsoleClient): Promise<string> {
+  const res = await client.post('/console/campaigns', campaignForm);
+  if (res.statusCode !== 303) throw new Error(`create campaign answered ${res.statusCode}`);
+  return String(res.headers.location).split('/').at(-1) as string;
+}
+
 export const campaignForm = {
   name: 'Spring <script>alert(1)</script> "drop"',
   product: 'Aurora sneakers',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { type ConsoleClient, campaignForm, signIn } from './helpers.ts';
+import { type ConsoleClient, createCampaign as createCampaignWith, signIn } from './helpers.ts';
 
 let t: TestApp;
 let bearer: string;
@@ -13,11 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-async function createCampaign() {
-  const res = await c.post('/console/campaigns', campaignForm);
-  expect(res.statusCode).toBe(303);
-  return String(res.headers.location).split('/').at(-1) as string;
-}
+const createCampaign = (client = c) => createCampaignWith(client);
 
 describe('console deliveries and webhooks (read-only)', () => {
   it("lists a campaign's deliveries, and 404s another tenant's", async () => {
