@@ -62,8 +62,14 @@ function parseForm(text: string): Form {
   return out;
 }
 
-/** A cross-site POST carries another Origin; same-site ones carry ours or none (old browsers). */
+/**
+ * A cross-site POST carries another Origin; same-site ones carry ours or none (old browsers).
+ * Fetch metadata, where the browser sends it, must say same-origin (or none: typed by the user)
+ * too; it covers the sign-in form, which has no session and so no CSRF token yet.
+ */
 function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = request.headers.origin;
   if (!origin) return true;
   try {

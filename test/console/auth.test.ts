@@ -142,6 +142,33 @@ describe('console sign-in', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(cross.statusCode).toBe(403);
+    // Fetch metadata from a sibling site, though the Origin header is missing.
+    const sibling = await c.post('/console/campaigns', campaignForm, {
+      headers: { 'sec-fetch-site': 'same-site' },
+    });
+    expect(sibling.statusCode).toBe(403);
+    // Nor can another site sign a browser in with its own key (login CSRF).
+    const forcedSignIn = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'cross-site',
+      },
+      payload: formBody({ api_key: bearer.slice(7) }),
+    });
+    expect(forcedSignIn.statusCode).toBe(403);
+    expect(forcedSignIn.headers['set-cookie']).toBeUndefined();
+    const ownSignIn = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'same-origin',
+      },
+      payload: formBody({ api_key: bearer.slice(7) }),
+    });
+    expect(ownSignIn.statusCode).toBe(303);
     // Multipart elsewhere carries no parsed token: refused, not waved through.
     const multipartCancel = await c.upload(
       '/console/runs/run_01abcdefghij/cancel',
