@@ -148,26 +148,17 @@ describe('console sign-in', () => {
     });
     expect(sibling.statusCode).toBe(403);
     // Nor can another site sign a browser in with its own key (login CSRF).
-    const forcedSignIn = await t.app.inject({
-      method: 'POST',
-      url: '/console/sign-in',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'sec-fetch-site': 'cross-site',
-      },
-      payload: formBody({ api_key: bearer.slice(7) }),
-    });
+    const signInFrom = (site: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': site },
+        payload: formBody({ api_key: bearer.slice(7) }),
+      });
+    const forcedSignIn = await signInFrom('cross-site');
     expect(forcedSignIn.statusCode).toBe(403);
     expect(forcedSignIn.headers['set-cookie']).toBeUndefined();
-    const ownSignIn = await t.app.inject({
-      method: 'POST',
-      url: '/console/sign-in',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'sec-fetch-site': 'same-origin',
-      },
-      payload: formBody({ api_key: bearer.slice(7) }),
-    });
+    const ownSignIn = await signInFrom('same-origin');
     expect(ownSignIn.statusCode).toBe(303);
     // Multipart elsewhere carries no parsed token: refused, not waved through.
     const multipartCancel = await c.upload(
