@@ -7,6 +7,7 @@ import {
   createCampaign as createCampaignWith,
   matrixCsv,
   signIn,
+  testPng,
 } from './helpers.ts';
 
 let t: TestApp;
@@ -161,24 +162,7 @@ describe('console campaigns and matrices', () => {
   it("uploads a partner level's logo through the asset service and saves the matrix again with it", async () => {
     const id = await createCampaign();
     const matrixId = await uploadMatrix(id);
-    const png = (
-      await t.infra.media.runner.ffmpeg(
-        [
-          '-f',
-          'lavfi',
-          '-i',
-          'color=c=red:s=64x64',
-          '-frames:v',
-          '1',
-          '-f',
-          'image2pipe',
-          '-vcodec',
-          'png',
-          '-',
-        ],
-        { captureStdout: true },
-      )
-    ).stdout;
+    const png = await testPng(t);
     const send = (token: string, level = JSON.stringify(['setting', 'city']), client = c) => {
       const boundary = '----logo';
       const field = (name: string, value: string) =>

@@ -78,6 +78,18 @@ export async function createCampaign(client: ConsoleClient): Promise<string> {
   return String(res.headers.location).split('/').at(-1) as string;
 }
 
+/** A 64×64 PNG made by ffmpeg: a logo or a first-frame image. */
+export async function testPng(t: TestApp): Promise<Buffer> {
+  const args = ['-f', 'lavfi', '-i', 'color=c=red:s=64x64', '-frames:v', '1'];
+  const out = await t.infra.media.runner.ffmpeg(
+    [...args, '-f', 'image2pipe', '-vcodec', 'png', '-'],
+    {
+      captureStdout: true,
+    },
+  );
+  return out.stdout;
+}
+
 export const campaignForm = {
   name: 'Spring <script>alert(1)</script> "drop"',
   product: 'Aurora sneakers',
