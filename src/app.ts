@@ -1,5 +1,4 @@
 import fastifyMultipart from '@fastify/multipart';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -30,6 +29,7 @@ import { registerJsonBodyParser } from './http/json-body.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
 import { openapiTransform, openapiTransformObject } from './http/openapi.ts';
 import { problems } from './http/problem.ts';
+import { registerKeyRateLimit } from './http/rate-limit.ts';
 import { matrixRoutes } from './matrices/routes.ts';
 import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
@@ -292,6 +292,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: providerAccounts(config),
   });
 
+  const rateLimit =
+    config.RATE_LIMIT_PER_MINUTE > 0
+      ? { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis, prefix: config.QUEUE_PREFIX }
+      : null;
   await app.register(
     async (api) => {
       await registerAuth(api, {
@@ -308,21 +312,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(fastifyMultipart, {
         limits: { fileSize: config.UPLOAD_LIMIT_BYTES, files: 1 },
       });
-      if (config.RATE_LIMIT_PER_MINUTE > 0) {
-        await api.register(fastifyRateLimit, {
-          // After authentication, so the budget is per API key rather than per proxy address.
-          hook: 'preHandler',
-          max: config.RATE_LIMIT_PER_MINUTE,
-          timeWindow: 60_000,
-          redis: deps.redis,
-          // Under the deployment's prefix, like every other key admatrix writes.
-          nameSpace: `${config.QUEUE_PREFIX}:rate-limit:`,
-          skipOnError: true,
-          keyGenerator: (request) => request.auth?.keyId ?? request.ip,
-          errorResponseBuilder: (_request, ctx) =>
-            problems.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
-        });
-      }
+      if (rateLimit) await registerKeyRateLimit(api, rateLimit, (request) => request.auth?.keyId);
       await registerIdempotency(api, {
         db: database.db,
         box,
@@ -384,6 +374,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     workers,
     maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
     bulkReviewMax: config.CONSOLE_BULK_REVIEW_MAX,
+    rateLimit,
   });
 
   return app;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../http/problem.ts';
+import { registerKeyRateLimit } from '../http/rate-limit.ts';
 import type { Scope } from '../tenants/scopes.ts';
 import { campaignPages } from './campaign-pages.ts';
 import {
@@ -103,6 +104,14 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     { parseAs: 'string', bodyLimit: 256 * 1024 },
     (_req, body, done) => done(null, parseForm(body as string)),
   );
+  // Pages cost what the /v1 calls under them cost: the same budget per key. Static files are
+  // free (cached by the browser), and sign-in has its own failure limit.
+  if (deps.rateLimit)
+    await registerKeyRateLimit(
+      app,
+      deps.rateLimit,
+      (request) => request.consoleSession?.auth.keyId,
+    );
   await app.register(fastifyMultipart, {
     limits: { fileSize: deps.maxFileBytes, files: 1, fields: 10 },
   });
@@ -190,11 +199,15 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     ),
   );
 
-  app.get('/static/:file', { config: { consolePublic: true } }, async (request, reply) => {
-    const file = files[(request.params as { file: string }).file];
-    if (!file) return reply.code(404).send();
-    return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
-  });
+  app.get(
+    '/static/:file',
+    { config: { consolePublic: true, rateLimit: false } },
+    async (request, reply) => {
+      const file = files[(request.params as { file: string }).file];
+      if (!file) return reply.code(404).send();
+      return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
+    },
+  );
 
   app.get('/sign-in', { config: { consolePublic: true } }, async (_request, reply) =>
     sendHtml(reply, signInPage()),

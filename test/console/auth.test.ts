@@ -302,6 +302,30 @@ describe('console session limits', () => {
     expect(home.body).not.toContain(first.csrf);
   });
 
+  it("spends the key's RATE_LIMIT_PER_MINUTE budget, shared with /v1; static files are free", async () => {
+    const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const key = await limited.key('console-rate-co');
+      const s = await signIn(limited, key); // its look at the home page is the first request
+      expect((await s.get('/console')).statusCode).toBe(200);
+      expect((await s.get('/console')).statusCode).toBe(200);
+      const over = await s.get('/console');
+      expect(over.statusCode).toBe(429);
+      expect(over.headers['content-type']).toContain('text/html');
+      expect(over.headers['retry-after']).toBeDefined();
+      const v1 = await limited.app.inject({
+        method: 'GET',
+        url: '/v1/me',
+        headers: { authorization: key },
+      });
+      expect(v1.statusCode).toBe(429);
+      for (let i = 0; i < 4; i++)
+        expect((await s.get('/console/static/console.css')).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('limits failed sign-ins per address, sharing the /v1 failure budget', async () => {
     const limited = await createTestApp({ AUTH_FAILURES_PER_MINUTE: '2' });
     try {
