@@ -15,6 +15,7 @@ import {
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
 import { csrfField, page } from './layout.ts';
+import { idsInRun } from './repository.ts';
 import { allMatchingForm, reviewAllPages } from './review-all.ts';
 
 const pageSize = 48;
@@ -151,7 +152,8 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
     const decision = field(form, 'decision') === 'rejected' ? 'rejected' : 'approved';
     const reason = field(form, 'reason') || undefined;
     const reviewer = { tenantId, keyId: sessionOf(request).auth.keyId };
-    for (const id of fields(form, 'ids').slice(0, 500)) {
+    const ids = await idsInRun(deps.db, { runId: run.id, ids: fields(form, 'ids').slice(0, 500) });
+    for (const id of ids) {
       // One reviewed meanwhile (or not ready) is skipped, as the API's bulk review does.
       await deps.reviews.review(reviewer, id, { decision, reason }).catch((err: unknown) => {
         if (!(err instanceof ProblemError && (err.status === 409 || err.status === 404))) throw err;

@@ -107,6 +107,26 @@ describe('console review: all matching the filter', () => {
     expect(rows.filter((v) => v.status === 'rejected')).toHaveLength(1);
   });
 
+  it("decides only the run's own checked cards", async () => {
+    const other = await readyVariants(t, await t.key('console-bulk-co'), {
+      levels: { tone: ['calm', 'loud'] },
+      key: 'console-bulk-other-run',
+      requireApproval: true,
+      reconcile: () => workers.reconcile(),
+    });
+    // Another run's variant, sent through this run's form: left alone.
+    const res = await c.post(`/console/runs/${run.runId}/review`, {
+      decision: 'approved',
+      ids: [other.variants[0]?.id as string],
+    });
+    expect(res.statusCode).toBe(303);
+    const { rows } = await t.testDb.pool.query<{ status: string }>(
+      'SELECT status FROM variants WHERE id = $1',
+      [other.variants[0]?.id],
+    );
+    expect(rows[0]?.status).toBe('ready');
+  });
+
   it('offers nothing under another status filter, and refuses bad input and other tenants', async () => {
     const failed = await c.get(`/console/runs/${run.runId}/review?status=failed`);
     expect(failed.body).not.toContain('matching…</button>');
