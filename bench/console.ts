@@ -2,10 +2,9 @@
  * The web console at scale: a campaign of 10,000 variants (10 × 10 × 10 × 10, design full, on
  * local, not rendered). Server time per console page (app.inject, median of N) against the
  * /v1 JSON call the page is built on, measured in the same run; and the bytes a browser fetches
- * for its first page (HTML, CSS, htmx). Prints, never asserts: `node bench/console.ts`.
+ * for its first page (HTML, CSS, htmx, console.js). Prints, never asserts: `node bench/console.ts`.
  */
-import { randomUUID } from 'node:crypto';
-import { benchApp, ms } from './lib.ts';
+import { benchApp, consoleSession, fullRun, ms } from './lib.ts';
 
 const N = Number(process.env.CONSOLE_N ?? 20);
 
@@ -32,39 +31,15 @@ export async function main() {
         headers: { authorization: b.auth, ...headers },
         ...(payload ? { payload } : {}),
       });
-    const dims = ['tone', 'setting', 'city', 'offer'];
-    const campaign = (
-      await api('POST', '/v1/campaigns', {
-        name: 'bench',
-        brief: { product: 'Fizz', key_message: 'Cold' },
-        prompt_template: `Ad: ${dims.map((d) => `{{${d}}}`).join(', ')}`,
-        video: { provider: 'local', seconds: 4, size: '720x1280' },
-      })
-    ).json();
-    const matrix = (
-      await api('POST', `/v1/campaigns/${campaign.id}/matrices`, {
-        dimensions: dims.map((key) => ({
-          key,
-          levels: Array.from({ length: 10 }, (_, i) => ({ key: `${key}${i}` })),
-        })),
-      })
-    ).json();
-    const run = await api(
-      'POST',
-      `/v1/campaigns/${campaign.id}/runs`,
-      { matrix_id: matrix.id, design: { type: 'full' } },
-      { 'idempotency-key': randomUUID() },
-    );
-    if (run.statusCode !== 202) throw new Error(run.body);
-    const runId = run.json().id as string;
-
-    const signIn = await b.app.inject({
-      method: 'POST',
-      url: '/console/sign-in',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ api_key: b.auth.slice(7) }).toString(),
+    const { campaignId, matrixId, runId } = await fullRun(b, {
+      tone: 10,
+      setting: 10,
+      city: 10,
+      offer: 10,
     });
-    const cookie = String(signIn.headers['set-cookie']).split(';')[0] as string;
+    const campaign = { id: campaignId };
+    const matrix = { id: matrixId };
+    const { cookie } = await consoleSession(b);
     const page = (url: string) => b.app.inject({ method: 'GET', url, headers: { cookie } });
     const mid = (await api('GET', `/v1/variants?run_id=${runId}&limit=100`)).json().data.at(-1)
       .id as string;
@@ -126,9 +101,10 @@ export async function main() {
     const first = await page(`/console/runs/${runId}/review`);
     const css = await page('/console/static/console.css');
     const htmx = await page('/console/static/htmx.min.js');
+    const js = await page('/console/static/console.js');
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     console.log(
-      `first review page: HTML ${kb(first.rawPayload.length)} + CSS ${kb(css.rawPayload.length)} + htmx ${kb(htmx.rawPayload.length)} (uncompressed; thumbnails load lazily)`,
+      `first review page: HTML ${kb(first.rawPayload.length)} + CSS ${kb(css.rawPayload.length)} + htmx ${kb(htmx.rawPayload.length)} + console.js ${kb(js.rawPayload.length)} (uncompressed; thumbnails load lazily)`,
     );
   } finally {
     await b.close();

@@ -3,7 +3,7 @@
  * through the same composition root as the api, a tenant key. Needs DATABASE_URL and
  * REDIS_URL (the local services; .ci/run exports them).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
@@ -85,4 +85,61 @@ export async function withPeakRss<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+type BenchApp = Awaited<ReturnType<typeof benchApp>>;
+
+/** A campaign on local and a full run of dimensions of n levels each (key0 … key<n-1>). */
+export async function fullRun(
+  b: BenchApp,
+  dims: Record<string, number>,
+  campaign: Record<string, unknown> = {},
+) {
+  const api = (url: string, payload: object, headers = {}) =>
+    b.app.inject({ method: 'POST', url, headers: { authorization: b.auth, ...headers }, payload });
+  const created = (
+    await api('/v1/campaigns', {
+      name: 'bench',
+      brief: { product: 'Fizz', key_message: 'Cold' },
+      prompt_template: `Ad: ${Object.keys(dims)
+        .map((d) => `{{${d}}}`)
+        .join(', ')}`,
+      video: { provider: 'local', seconds: 4, size: '720x1280' },
+      ...campaign,
+    })
+  ).json();
+  const matrix = (
+    await api(`/v1/campaigns/${created.id}/matrices`, {
+      dimensions: Object.entries(dims).map(([key, n]) => ({
+        key,
+        levels: Array.from({ length: n }, (_, i) => ({ key: `${key}${i}` })),
+      })),
+    })
+  ).json();
+  const run = await api(
+    `/v1/campaigns/${created.id}/runs`,
+    { matrix_id: matrix.id, design: { type: 'full' } },
+    { 'idempotency-key': randomUUID() },
+  );
+  if (run.statusCode !== 202) throw new Error(run.body);
+  return {
+    campaignId: created.id as string,
+    matrixId: matrix.id as string,
+    runId: run.json().id as string,
+  };
+}
+
+/** Signed in to the console with the bench key: the session cookie and the CSRF token. */
+export async function consoleSession(b: BenchApp) {
+  const signIn = await b.app.inject({
+    method: 'POST',
+    url: '/console/sign-in',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ api_key: b.auth.slice(7) }).toString(),
+  });
+  const cookie = String(signIn.headers['set-cookie']).split(';')[0] as string;
+  const home = await b.app.inject({ method: 'GET', url: '/console', headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1];
+  if (!csrf) throw new Error('no CSRF token on the console home page');
+  return { cookie, csrf };
 }

@@ -1,5 +1,4 @@
 import fastifyMultipart from '@fastify/multipart';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -29,7 +28,7 @@ import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
 import { openapiTransform, openapiTransformObject } from './http/openapi.ts';
-import { problems } from './http/problem.ts';
+import { registerKeyRateLimit } from './http/rate-limit.ts';
 import { matrixRoutes } from './matrices/routes.ts';
 import { createMatrixService } from './matrices/service.ts';
 import type { Media, Storage } from './media/index.ts';
@@ -97,6 +96,8 @@ type AppConfig = Pick<
   | 'REPORT_MIN_IMPRESSIONS'
   | 'REPORT_MIN_CLICKS'
   | 'CONSOLE_SESSION_HOURS'
+  | 'CONSOLE_SESSION_IDLE_MINUTES'
+  | 'CONSOLE_BULK_REVIEW_MAX'
 > &
   // Every provider plugin's settings: limits, account figures and webhook verifiers read them.
   PluginsEnv;
@@ -304,6 +305,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: providerAccounts(config),
   });
 
+  const rateLimit =
+    config.RATE_LIMIT_PER_MINUTE > 0
+      ? { max: config.RATE_LIMIT_PER_MINUTE, redis: deps.redis, prefix: config.QUEUE_PREFIX }
+      : null;
   await app.register(
     async (api) => {
       await registerAuth(api, {
@@ -320,21 +325,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(fastifyMultipart, {
         limits: { fileSize: config.UPLOAD_LIMIT_BYTES, files: 1 },
       });
-      if (config.RATE_LIMIT_PER_MINUTE > 0) {
-        await api.register(fastifyRateLimit, {
-          // After authentication, so the budget is per API key rather than per proxy address.
-          hook: 'preHandler',
-          max: config.RATE_LIMIT_PER_MINUTE,
-          timeWindow: 60_000,
-          redis: deps.redis,
-          // Under the deployment's prefix, like every other key admatrix writes.
-          nameSpace: `${config.QUEUE_PREFIX}:rate-limit:`,
-          skipOnError: true,
-          keyGenerator: (request) => request.auth?.keyId ?? request.ip,
-          errorResponseBuilder: (_request, ctx) =>
-            problems.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
-        });
-      }
+      if (rateLimit) await registerKeyRateLimit(api, rateLimit, (request) => request.auth?.keyId);
       await registerIdempotency(api, {
         db: database.db,
         box,
@@ -368,7 +359,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tenants,
     assets,
     uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
-    sessions: createSessionStore({ db: database.db, ttlHours: config.CONSOLE_SESSION_HOURS }),
+    sessions: createSessionStore({
+      db: database.db,
+      maxHours: config.CONSOLE_SESSION_HOURS,
+      idleMinutes: config.CONSOLE_SESSION_IDLE_MINUTES,
+    }),
     // The same counters as /v1's failed keys: a guesser gets one budget, not one per door.
     signInLimiter:
       config.AUTH_FAILURES_PER_MINUTE > 0
@@ -391,6 +386,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks,
     workers,
     maxFileBytes: config.MATRIX_MAX_FILE_BYTES,
+    bulkReviewMax: config.CONSOLE_BULK_REVIEW_MAX,
+    rateLimit,
   });
 
   return app;

@@ -137,7 +137,27 @@ export const baseEnvSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(12)
-    .describe('How long a console sign-in lasts before the manager signs in again'),
+    .describe(
+      'The longest a console sign-in lasts, however busy, before the manager signs in again',
+    ),
+  CONSOLE_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60)
+    .describe(
+      'A console session unused this long ends; each use extends it (up to CONSOLE_SESSION_HOURS)',
+    ),
+  CONSOLE_BULK_REVIEW_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(2_000)
+    .describe(
+      'The most variants one console "approve/reject all matching" decides; more ask again',
+    ),
   METRICS_TOKEN: z
     .string()
     .min(16)

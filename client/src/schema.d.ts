@@ -977,110 +977,6 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "var_01jbz7h1n3q4v5w6x7y8z9a0b1",
-         *       "run_id": "run_01jbz7h1n3q4v5w6x7y8z9a0b1",
-         *       "campaign_id": "cmp_01jbz7h1n3q4v5w6x7y8z9a0b1",
-         *       "levels": {
-         *         "tone": "playful",
-         *         "city": "paris"
-         *       },
-         *       "prompt": "A playful 8-second vertical ad for Aurora running sneakers in Paris",
-         *       "provider_prompt": null,
-         *       "status": "ready",
-         *       "provider": "local",
-         *       "model": "card-v1",
-         *       "seconds": 8,
-         *       "size": "720x1280",
-         *       "provider_job_id": "job_1f2e3d",
-         *       "attempts": 1,
-         *       "progress": 100,
-         *       "error": null,
-         *       "cost_usd": 0,
-         *       "actual_cost_usd": 0,
-         *       "video": {
-         *         "url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/video",
-         *         "content_type": "video/mp4",
-         *         "bytes": 482113,
-         *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-         *         "duration_s": 8,
-         *         "width": 720,
-         *         "height": 1280
-         *       },
-         *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
-         *       "deliveries": [],
-         *       "created_at": "2026-03-02T09:31:00.000Z",
-         *       "updated_at": "2026-03-02T09:31:40.000Z"
-         *     }
-         */
-        Variant: {
-            id: string;
-            run_id: string;
-            campaign_id: string;
-            levels: {
-                [key: string]: string;
-            };
-            prompt: string;
-            /** @description What was sent when the prompt writer rewrote the prompt */
-            provider_prompt: string | null;
-            /** @enum {string} */
-            status: "pending" | "queued" | "submitting" | "submitted" | "rendering" | "compositing" | "ready" | "approved" | "rejected" | "delivered" | "failed" | "blocked" | "cancelled" | "held";
-            provider: string;
-            model: string;
-            seconds: number;
-            /** @example 720x1280 */
-            size: string;
-            provider_job_id: string | null;
-            /** @description Render attempts so far */
-            attempts: number;
-            /** @description Percent rendered, as the provider reports it */
-            progress: number;
-            error: {
-                code: string;
-                message: string | null;
-            } | null;
-            cost_usd: number;
-            actual_cost_usd: number;
-            video: {
-                url: string;
-                /** @constant */
-                content_type: "video/mp4";
-                bytes: number;
-                sha256: string;
-                duration_s: number;
-                width: number;
-                height: number;
-            } | null;
-            thumbnail_url: string | null;
-            deliveries: {
-                [key: string]: unknown;
-            }[];
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        Delivery: {
-            id: string;
-            variant_id: string;
-            campaign_id: string;
-            destination: string;
-            external_id: string | null;
-            /** Format: date-time */
-            delivered_at: string;
-            metadata: {
-                [key: string]: unknown;
-            };
-            /** Format: date-time */
-            created_at: string;
-        };
-        DownloadLinks: {
-            video_url: string;
-            thumbnail_url: string;
-            /** Format: date-time */
-            expires_at: string;
-        };
-        /**
-         * @example {
          *       "id": "mtx_01jbz7h1n3q4v5w6x7y8z9a0b1",
          *       "campaign_id": "cmp_01jbz7h1n3q4v5w6x7y8z9a0b1",
          *       "name": "Tone by city",
@@ -1356,6 +1252,110 @@ export interface components {
                     }[];
                 }[];
             };
+        };
+        /**
+         * @example {
+         *       "id": "var_01jbz7h1n3q4v5w6x7y8z9a0b1",
+         *       "run_id": "run_01jbz7h1n3q4v5w6x7y8z9a0b1",
+         *       "campaign_id": "cmp_01jbz7h1n3q4v5w6x7y8z9a0b1",
+         *       "levels": {
+         *         "tone": "playful",
+         *         "city": "paris"
+         *       },
+         *       "prompt": "A playful 8-second vertical ad for Aurora running sneakers in Paris",
+         *       "provider_prompt": null,
+         *       "status": "ready",
+         *       "provider": "local",
+         *       "model": "card-v1",
+         *       "seconds": 8,
+         *       "size": "720x1280",
+         *       "provider_job_id": "job_1f2e3d",
+         *       "attempts": 1,
+         *       "progress": 100,
+         *       "error": null,
+         *       "cost_usd": 0,
+         *       "actual_cost_usd": 0,
+         *       "video": {
+         *         "url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/video",
+         *         "content_type": "video/mp4",
+         *         "bytes": 482113,
+         *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "duration_s": 8,
+         *         "width": 720,
+         *         "height": 1280
+         *       },
+         *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
+         *       "deliveries": [],
+         *       "created_at": "2026-03-02T09:31:00.000Z",
+         *       "updated_at": "2026-03-02T09:31:40.000Z"
+         *     }
+         */
+        Variant: {
+            id: string;
+            run_id: string;
+            campaign_id: string;
+            levels: {
+                [key: string]: string;
+            };
+            prompt: string;
+            /** @description What was sent when the prompt writer rewrote the prompt */
+            provider_prompt: string | null;
+            /** @enum {string} */
+            status: "pending" | "queued" | "submitting" | "submitted" | "rendering" | "compositing" | "ready" | "approved" | "rejected" | "delivered" | "failed" | "blocked" | "cancelled" | "held";
+            provider: string;
+            model: string;
+            seconds: number;
+            /** @example 720x1280 */
+            size: string;
+            provider_job_id: string | null;
+            /** @description Render attempts so far */
+            attempts: number;
+            /** @description Percent rendered, as the provider reports it */
+            progress: number;
+            error: {
+                code: string;
+                message: string | null;
+            } | null;
+            cost_usd: number;
+            actual_cost_usd: number;
+            video: {
+                url: string;
+                /** @constant */
+                content_type: "video/mp4";
+                bytes: number;
+                sha256: string;
+                duration_s: number;
+                width: number;
+                height: number;
+            } | null;
+            thumbnail_url: string | null;
+            deliveries: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Delivery: {
+            id: string;
+            variant_id: string;
+            campaign_id: string;
+            destination: string;
+            external_id: string | null;
+            /** Format: date-time */
+            delivered_at: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+        };
+        DownloadLinks: {
+            video_url: string;
+            thumbnail_url: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         CampaignReport: {
             campaign_id: string;

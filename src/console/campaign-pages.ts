@@ -3,11 +3,11 @@ import type { CampaignRow } from '../campaigns/repository.ts';
 import { createCampaignBody, updateCampaignBody } from '../campaigns/schemas.ts';
 import type { FieldError } from '../http/problem.ts';
 import { ProblemError } from '../http/problem.ts';
+import { imageField, readCampaignForm } from './campaign-image.ts';
 import {
   type ConsoleDeps,
   type Form,
   field,
-  formOf,
   idParam,
   pageContext,
   seeOther,
@@ -20,9 +20,17 @@ import { csrfField, errorList, type PageContext, page } from './layout.ts';
 
 const positions = ['bottom-right', 'bottom-left', 'top-right', 'top-left'] as const;
 
-/** The form's flat fields as the API's body; zod (the /v1 schema) then judges it. */
-function campaignBodyOf(form: Form) {
-  const opt = (name: string) => field(form, name) || undefined;
+/**
+ * The form's flat fields as the API's body; zod (the /v1 schema) then judges it. Editing, an
+ * emptied optional brief field is sent empty (the merge patch would keep an absent one), which
+ * the prompts treat as left out.
+ */
+function campaignBodyOf(form: Form, editing = false) {
+  const opt = (name: string) => field(form, name) || (editing ? '' : undefined);
+  const avoid = field(form, 'avoid')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const [provider, model] = field(form, 'video_model').split(':');
   const budget = field(form, 'budget_usd');
   return {
@@ -33,6 +41,8 @@ function campaignBodyOf(form: Form) {
       audience: opt('audience'),
       call_to_action: opt('call_to_action'),
       style: opt('style'),
+      brand_guidelines: opt('brand_guidelines'),
+      avoid: avoid.length || editing ? avoid : undefined,
     },
     prompt_template: field(form, 'prompt_template'),
     video: {
@@ -45,7 +55,7 @@ function campaignBodyOf(form: Form) {
     require_approval: field(form, 'require_approval') === 'on',
     overlay: {
       logo_position: field(form, 'logo_position') || 'bottom-right',
-      text_template: opt('text_template'),
+      text_template: field(form, 'text_template') || undefined,
     },
   };
 }
@@ -61,6 +71,8 @@ function formOfCampaign(c: CampaignRow): Form {
     audience: c.brief.audience ?? '',
     call_to_action: c.brief.call_to_action ?? '',
     style: c.brief.style ?? '',
+    brand_guidelines: c.brief.brand_guidelines ?? '',
+    avoid: (c.brief.avoid ?? []).join('\n'),
     prompt_template: c.promptTemplate,
     video_model: `${c.video.provider}:${c.video.model}`,
     seconds: String(c.video.seconds),
@@ -77,9 +89,10 @@ function campaignForm(
   providers: ProviderList,
   form: Form,
   errors: FieldError[],
-  target: { action: string; submit: string } = {
+  target: { action: string; submit: string; image: string | null } = {
     action: '/console/campaigns',
     submit: 'Create campaign',
+    image: null,
   },
 ): SafeHtml {
   const v = (name: string, fallback = '') => field(form, name) || fallback;
@@ -89,7 +102,7 @@ function campaignForm(
   const sizes = new Set<string>();
   for (const p of providers.data)
     for (const m of p.models) for (const s of m.sizes.text_to_video) sizes.add(s);
-  return html`<form method="post" action="${target.action}" class="card grid-form">${csrfField(ctx)}
+  return html`<form method="post" action="${target.action}" enctype="multipart/form-data" class="card grid-form">${csrfField(ctx)}
 ${errors.length ? errorList(errors) : ''}
 <fieldset><legend>Brief</legend>
 ${input('name', 'Campaign name', html` required maxlength="200"`)}
@@ -98,6 +111,10 @@ ${input('key_message', 'Key message', html` required maxlength="500"`)}
 ${input('audience', 'Audience')}
 ${input('call_to_action', 'Call to action')}
 ${input('style', 'Style')}
+<label for="f_brand_guidelines">Brand guidelines</label>
+<textarea id="f_brand_guidelines" name="brand_guidelines" rows="3" maxlength="2000">${v('brand_guidelines')}</textarea>
+<label for="f_avoid">Avoid (one thing per line)</label>
+<textarea id="f_avoid" name="avoid" rows="3">${v('avoid')}</textarea>
 <label for="f_prompt_template">Prompt template</label>
 <textarea id="f_prompt_template" name="prompt_template" required rows="3">${v('prompt_template', 'A {{tone}} ad for {{brief.product}}: {{brief.key_message}}')}</textarea>
 </fieldset>
@@ -123,11 +140,51 @@ ${input('text_template', 'Overlay text')}
 ${input('budget_usd', 'Budget (USD)', html` type="number" min="0.01" step="0.01"`)}
 <label class="check"><input type="checkbox" name="require_approval"${v('require_approval') === 'on' ? html` checked` : ''}> Require approval before delivery</label>
 </fieldset>
+${imageField(target.image)}
 <button type="submit">${target.submit}</button>
 </form>`;
 }
 
+/** zod's verdict as the data or the field errors the form lists. */
+function judged<T>(
+  r:
+    | { success: true; data: T }
+    | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
+): { data: T; errors: FieldError[] } | { data: undefined; errors: FieldError[] } {
+  if (r.success) return { data: r.data, errors: [] };
+  return {
+    data: undefined,
+    errors: r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  };
+}
+
+function withImageId<T extends { video: object }>(body: T, imageId: string | null | undefined): T {
+  return imageId === undefined
+    ? body
+    : { ...body, video: { ...body.video, reference_asset_id: imageId } };
+}
+
+/** Before an image is stored: the fields are valid and the chosen model takes an image. */
+function imageProblems(providers: ProviderList, form: Form, parsed: { errors: FieldError[] }) {
+  if (parsed.errors.length) return parsed.errors;
+  const [provider, model] = field(form, 'video_model').split(':');
+  const spec = providers.data.find((p) => p.name === provider)?.models.find((m) => m.id === model);
+  return spec && !spec.image_to_video
+    ? [
+        {
+          path: 'video.reference_asset_id',
+          message: `${provider}/${model} does not take a first-frame image`,
+        },
+      ]
+    : [];
+}
+
 export async function campaignPages(app: FastifyInstance, deps: ConsoleDeps) {
+  // The browser's form is multipart (the optional image); readCampaignForm checks its token.
+  const withImage = {
+    bodyLimit: deps.uploadLimitBytes + 256 * 1024,
+    config: { csrfInParts: true },
+  } as const;
   app.get('/', async (request, reply) => {
     const ctx = pageContext(request);
     const query = request.query as { after?: string };
@@ -169,18 +226,19 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
     );
   });
 
-  app.post('/campaigns', async (request, reply) => {
-    const form = formOf(request);
+  app.post('/campaigns', withImage, async (request, reply) => {
     const ctx = pageContext(request);
-    const fail = async (errors: FieldError[]) =>
-      sendHtml(
-        reply,
-        page(ctx, 'New campaign', campaignForm(ctx, await deps.providers.list(), form, errors)),
-        422,
-      );
-    const parsed = createCampaignBody.safeParse(campaignBodyOf(form));
-    if (!parsed.success)
-      return fail(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    const providers = await deps.providers.list();
+    const parse = (form: Form, imageId?: string) =>
+      judged(createCampaignBody.safeParse(withImageId(campaignBodyOf(form), imageId)));
+    const { form, imageId, errors } = await readCampaignForm(request, deps, async (f) =>
+      imageProblems(providers, f, parse(f)),
+    );
+    const fail = (errors: FieldError[]) =>
+      sendHtml(reply, page(ctx, 'New campaign', campaignForm(ctx, providers, form, errors)), 422);
+    if (errors.length) return fail(errors);
+    const parsed = parse(form, imageId);
+    if (!parsed.data) return fail(parsed.errors);
     try {
       const row = await deps.campaigns.create(tenantOf(request), parsed.data);
       return seeOther(reply, `/console/campaigns/${row.id}`);
@@ -193,7 +251,11 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
   app.get('/campaigns/:id/edit', async (request, reply) => {
     const ctx = pageContext(request);
     const c = await deps.campaigns.get(tenantOf(request), idParam(request));
-    const target = { action: `/console/campaigns/${c.id}`, submit: 'Save campaign' };
+    const target = {
+      action: `/console/campaigns/${c.id}`,
+      submit: 'Save campaign',
+      image: c.video.reference_asset_id ?? null,
+    };
     const form = campaignForm(ctx, await deps.providers.list(), formOfCampaign(c), [], target);
     return sendHtml(
       reply,
@@ -201,33 +263,44 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
     );
   });
 
-  app.post('/campaigns/:id', async (request, reply) => {
-    const form = formOf(request);
+  app.post('/campaigns/:id', withImage, async (request, reply) => {
     const ctx = pageContext(request);
-    const id = idParam(request);
-    const target = { action: `/console/campaigns/${id}`, submit: 'Save campaign' };
-    const fail = async (errors: FieldError[]) =>
+    const tenantId = tenantOf(request);
+    const current = await deps.campaigns.get(tenantId, idParam(request));
+    const providers = await deps.providers.list();
+    const parse = (form: Form, imageId?: string) => {
+      const { require_approval, ...body } = campaignBodyOf(form, true);
+      const image =
+        imageId ?? (field(form, 'remove_image') === 'on' ? null : current.video.reference_asset_id);
+      // An emptied budget field removes the budget; a merge patch says so with null.
+      return judged(
+        updateCampaignBody.safeParse({
+          ...withImageId(body, image ?? null),
+          require_approval,
+          budget_usd: body.budget_usd ?? null,
+        }),
+      );
+    };
+    const { form, imageId, errors } = await readCampaignForm(request, deps, async (f) =>
+      imageProblems(providers, f, parse(f)),
+    );
+    const target = {
+      action: `/console/campaigns/${current.id}`,
+      submit: 'Save campaign',
+      image: current.video.reference_asset_id ?? null,
+    };
+    const fail = (errors: FieldError[]) =>
       sendHtml(
         reply,
-        page(
-          ctx,
-          'Edit campaign',
-          campaignForm(ctx, await deps.providers.list(), form, errors, target),
-        ),
+        page(ctx, 'Edit campaign', campaignForm(ctx, providers, form, errors, target)),
         422,
       );
-    const { require_approval, ...body } = campaignBodyOf(form);
-    // An emptied budget field removes the budget; a merge patch says so with null.
-    const parsed = updateCampaignBody.safeParse({
-      ...body,
-      require_approval,
-      budget_usd: body.budget_usd ?? null,
-    });
-    if (!parsed.success)
-      return fail(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    if (errors.length) return fail(errors);
+    const parsed = parse(form, imageId);
+    if (!parsed.data) return fail(parsed.errors);
     try {
-      await deps.campaigns.update(tenantOf(request), id, parsed.data);
-      return seeOther(reply, `/console/campaigns/${id}`);
+      await deps.campaigns.update(tenantId, current.id, parsed.data);
+      return seeOther(reply, `/console/campaigns/${current.id}`);
     } catch (err) {
       if (err instanceof ProblemError && err.status === 422) return fail(err.errors ?? []);
       throw err;
@@ -249,7 +322,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
         c.name,
         html`<section class="card"><h2>Brief</h2><dl>
 <dt>Product</dt><dd>${c.brief.product}</dd><dt>Key message</dt><dd>${c.brief.key_message}</dd>
-<dt>Video</dt><dd>${c.video.provider} · ${c.video.model} · ${c.video.seconds} s · ${c.video.size}</dd>
+<dt>Video</dt><dd>${c.video.provider} · ${c.video.model} · ${c.video.seconds} s · ${c.video.size}${c.video.reference_asset_id ? ' · from a first-frame image' : ''}</dd>
 <dt>Budget</dt><dd>${usd(c.budgetUsd)}</dd></dl>
 <p class="actions"><a href="/console/campaigns/${c.id}/report">What won (report)</a> <a href="/console/campaigns/${c.id}/deliveries">Deliveries</a> <a href="/console/campaigns/${c.id}/edit">Edit campaign</a></p></section>
 ${uploadForm(ctx, c.id, [])}

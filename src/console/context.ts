@@ -6,6 +6,7 @@ import type { Db } from '../db/client.ts';
 import type { DeliveryService } from '../deliveries/service.ts';
 import type { AuthFailureLimiter } from '../http/auth-failures.ts';
 import { problems } from '../http/problem.ts';
+import type { KeyRateLimit } from '../http/rate-limit.ts';
 import type { MatrixService } from '../matrices/service.ts';
 import type { WorkerDirectory } from '../ops/heartbeat.ts';
 import type { ProviderDirectory } from '../providers/service.ts';
@@ -40,6 +41,10 @@ export interface ConsoleDeps {
   webhooks: WebhookService;
   workers: WorkerDirectory;
   maxFileBytes: number;
+  /** The most variants one "approve/reject all matching" touches (CONSOLE_BULK_REVIEW_MAX). */
+  bulkReviewMax: number;
+  /** /v1's per-key budget (RATE_LIMIT_PER_MINUTE), shared; null = unlimited. */
+  rateLimit: KeyRateLimit | null;
 }
 
 declare module 'fastify' {

@@ -39,7 +39,9 @@ ${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a>
     );
   });
 
-  app.get('/webhooks', async (request, reply) => {
+  // The attempt log is /v1's webhooks:manage too: it shows endpoint URLs and their answers.
+  const manage = { config: { consoleScope: 'webhooks:manage' } } as const;
+  app.get('/webhooks', manage, async (request, reply) => {
     const rows = (await deps.webhooks.list(tenantOf(request), { limit: 100 })).map(
       toEndpointResponse,
     );
@@ -56,7 +58,7 @@ ${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a>
     );
   });
 
-  app.get('/webhooks/:id', async (request, reply) => {
+  app.get('/webhooks/:id', manage, async (request, reply) => {
     const tenantId = tenantOf(request);
     const id = idParam(request);
     const after = cursorOf(request.query);

@@ -46,6 +46,7 @@ function shell(title: string, body: SafeHtml, bodyAttrs: SafeHtml = html``): Saf
 <title>${title} · admatrix console</title>
 <link rel="stylesheet" href="/console/static/console.css">
 <script src="/console/static/htmx.min.js" defer></script>
+<script src="/console/static/console.js" defer></script>
 </head>
 <body${bodyAttrs}>
 ${body}

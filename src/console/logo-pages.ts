@@ -30,25 +30,51 @@ export function logoForm(ctx: PageContext, m: MatrixRow): SafeHtml {
 
 /**
  * The fields before the file (_csrf, level), then the file handed to the asset service as the
- * only part it sees: the same checks and storage as POST /v1/assets.
+ * only part it sees: the same checks and storage as POST /v1/assets. `beforeFile` judges the
+ * fields first, so a bad token or level stores nothing.
  */
-async function* fileParts(request: FastifyRequest, fields: Record<string, string>) {
+async function* fileParts(
+  request: FastifyRequest,
+  beforeFile: (fields: Record<string, string>) => void,
+) {
+  const fields: Record<string, string> = {};
   for await (const part of request.parts({ limits: { files: 1, fields: 3 } })) {
     if (part.type === 'field') {
       fields[part.fieldname] = String(part.value);
       continue;
     }
-    if (!sameToken(fields._csrf, sessionOf(request).csrfToken)) {
+    try {
+      if (!sameToken(fields._csrf, sessionOf(request).csrfToken))
+        throw new ProblemError({
+          status: 403,
+          slug: 'forbidden',
+          title: 'Forbidden',
+          detail: 'The form has expired; reload the page and try again.',
+        });
+      beforeFile(fields);
+    } catch (err) {
       part.file.resume();
-      throw new ProblemError({
-        status: 403,
-        slug: 'forbidden',
-        title: 'Forbidden',
-        detail: 'The form has expired; reload the page and try again.',
-      });
+      throw err;
     }
     yield part as unknown as UploadPart;
   }
+}
+
+/** The level a logo form names, as [dimension, level] of this matrix's document. */
+function chosenLevel(doc: MatrixRow['document'], value: string | undefined) {
+  let target: unknown;
+  try {
+    target = JSON.parse(value ?? '');
+  } catch {
+    throw problems.badRequest('Choose a level.', [{ path: 'level', message: 'required' }]);
+  }
+  const [dim, key] = Array.isArray(target) ? target : [];
+  const level = doc.dimensions.find((d) => d.key === dim)?.levels.find((l) => l.key === key);
+  if (!level)
+    throw problems.unprocessable('Choose a level of this matrix.', [
+      { path: 'level', message: 'unknown level' },
+    ]);
+  return level;
 }
 
 export async function logoPages(
@@ -57,26 +83,18 @@ export async function logoPages(
 ) {
   app.post('/matrices/:id/logos', { config: { csrfInParts: true } }, async (request, reply) => {
     const tenantId = tenantOf(request);
-    const fields: Record<string, string> = {};
+    // The matrix first: another tenant's (or no) matrix is a 404 before any asset is stored.
+    const m = await deps.matrices.get(tenantId, idParam(request));
+    const doc = structuredClone(m.document);
+    let level: ReturnType<typeof chosenLevel> | undefined;
     const { row: asset } = await deps.assets.upload(tenantId, {
-      parts: fileParts(request, fields),
+      parts: fileParts(request, (fields) => {
+        level = chosenLevel(doc, fields.level);
+      }),
       limitBytes: deps.uploadLimitBytes,
     });
-    const m = await deps.matrices.get(tenantId, idParam(request));
-    let target: [string, string];
-    try {
-      target = JSON.parse(fields.level ?? '') as [string, string];
-    } catch {
-      throw problems.badRequest('Choose a level.', [{ path: 'level', message: 'required' }]);
-    }
-    const doc = structuredClone(m.document);
-    const level = doc.dimensions
-      .find((d) => d.key === target[0])
-      ?.levels.find((l) => l.key === target[1]);
     if (!level)
-      throw problems.unprocessable('Choose a level of this matrix.', [
-        { path: 'level', message: 'unknown level' },
-      ]);
+      throw problems.badRequest('Choose a level.', [{ path: 'level', message: 'required' }]);
     level.asset_id = asset.id;
     // A new version through the matrix service: the one-logo-dimension rule and the rest hold.
     const { row } = await deps.matrices.create(tenantId, m.campaignId, {

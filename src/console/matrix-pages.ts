@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError, problems } from '../http/problem.ts';
-import type { DesignInput } from '../matrices/schemas.ts';
+import { type DesignInput, previewBody } from '../matrices/schemas.ts';
 import type { MatrixSource } from '../matrices/service.ts';
 import { uploadForm } from './campaign-pages.ts';
 import {
@@ -80,39 +80,89 @@ export function designOf(q: Record<string, unknown>): DesignInput {
   return { type: 'pairwise', seed };
 }
 
+/**
+ * The quote's request: the design, and a power question when the form gives an expected CTR and
+ * impressions per variant (the API's schema judges them and fills its defaults).
+ */
+const fieldNames: Record<string, string> = {
+  baseline_ctr: 'Expected CTR',
+  target_mde: 'Expected CTR',
+  impressions_per_variant: 'Impressions per variant',
+};
+
+function previewOf(q: Record<string, unknown>) {
+  const design = designOf(q);
+  const ctr = String(q.baseline_ctr ?? '').trim();
+  const impressions = String(q.impressions ?? '').trim();
+  if (!ctr && !impressions) return { design, sample_size: 0 };
+  const parsed = previewBody.safeParse({
+    design,
+    sample_size: 0,
+    power: { baseline_ctr: Number(ctr) / 100, impressions_per_variant: Number(impressions) },
+  });
+  if (!parsed.success)
+    throw problems.unprocessable(
+      'The expected CTR (a percentage) and impressions per variant go together.',
+      parsed.error.issues.map((i) => ({
+        path: fieldNames[String(i.path.at(-1))] ?? i.path.join('.'),
+        message: i.message,
+      })),
+    );
+  return parsed.data;
+}
+
 const pct = (x: number | null | undefined) =>
   typeof x === 'number' ? `${Math.round(x * 100)}%` : '—';
+const pct2 = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
 function quoteFragment(
   ctx: PageContext,
-  matrixId: string,
-  campaignId: string,
+  m: { id: string; campaignId: string; document: { dimensions: { key: string; label: string }[] } },
   q: Record<string, unknown>,
   preview: Record<string, unknown> & {
     variant_count: number;
     estimated_cost_usd: number;
     budget: { fits: boolean; detail: string | null; remaining_usd: number | null };
     design_stats: Record<string, unknown>;
+    power?: {
+      baseline_ctr: number;
+      impressions_per_variant: number;
+      confidence: number;
+      power: number;
+      mde: Record<string, number | null>;
+    };
   },
 ): SafeHtml {
   const stats = preview.design_stats;
-  // Estimability and MDE appear when the quote carries them (another change adds them).
+  // The rest of the design's statistics as the service names them; empty ones say nothing.
+  const shown = new Set(['pair_coverage', 'level_balance', 'estimable', 'warning']);
   const optional = Object.entries(stats).filter(
-    ([k]) => k !== 'pair_coverage' && k !== 'level_balance',
+    ([k, v]) =>
+      !shown.has(k) && v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0),
   );
+  const power = preview.power;
   return html`<section id="quote" class="card" aria-live="polite"><h2>Quote</h2>
 <dl class="quote">
 <dt>Variants</dt><dd data-testid="variant-count">${preview.variant_count}</dd>
 <dt>Cost</dt><dd>${usd(preview.estimated_cost_usd)}</dd>
 <dt>Pair coverage</dt><dd>${pct(stats.pair_coverage as number)}</dd>
 <dt>Level balance</dt><dd>${pct(stats.level_balance as number)}</dd>
+${typeof stats.estimable === 'boolean' ? html`<dt>Estimable</dt><dd data-testid="estimable">${stats.estimable ? 'yes: every level effect can be estimated' : 'no'}</dd>` : ''}
 ${optional.map(([k, v]) => html`<dt>${k.replaceAll('_', ' ')}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`)}
 <dt>Budget left</dt><dd>${usd(preview.budget.remaining_usd)}</dd>
 </dl>
+${typeof stats.warning === 'string' ? html`<p class="warning">${stats.warning}</p>` : ''}
+${
+  power
+    ? html`<h3>Minimum detectable effect</h3>
+<p class="muted">At ${pct2(power.baseline_ctr)} CTR and ${power.impressions_per_variant} impressions per variant (${Math.round(power.confidence * 100)}% confidence, ${Math.round(power.power * 100)}% power).</p>
+<dl class="quote">${Object.entries(power.mde).map(([d, v]) => html`<dt>${m.document.dimensions.find((x) => x.key === d)?.label ?? d}</dt><dd data-testid="mde-${d}">${v === null ? 'not estimable' : `+${pct2(v)} CTR`}</dd>`)}</dl>`
+    : ''
+}
 ${preview.budget.fits ? '' : html`<p class="error" role="alert">${preview.budget.detail ?? 'Over budget.'}</p>`}
-<form method="post" action="/console/campaigns/${campaignId}/runs">
+<form method="post" action="/console/campaigns/${m.campaignId}/runs">
 <input type="hidden" name="_csrf" value="${ctx.csrfToken}">
-<input type="hidden" name="matrix_id" value="${matrixId}">
+<input type="hidden" name="matrix_id" value="${m.id}">
 <input type="hidden" name="design" value="${String(q.design ?? 'pairwise')}">
 <input type="hidden" name="n" value="${String(q.n ?? '')}">
 <input type="hidden" name="idempotency_key" value="console-${randomUUID()}">
@@ -171,6 +221,10 @@ export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
 <select id="design" name="design">${designTypes.map((t) => html`<option value="${t}">${t}</option>`)}</select>
 <label for="n">Variants (balanced, sample)</label>
 <input id="n" name="n" type="number" min="1" inputmode="numeric">
+<label for="baseline_ctr">Expected CTR in % (for the minimum detectable effect)</label>
+<input id="baseline_ctr" name="baseline_ctr" type="number" min="0.001" max="99" step="any" inputmode="decimal">
+<label for="impressions">Impressions per variant</label>
+<input id="impressions" name="impressions" type="number" min="1" inputmode="numeric">
 <button type="submit">See quote</button>
 </form></section>
 ${logoForm(ctx, m)}
@@ -187,7 +241,7 @@ ${logoForm(ctx, m)}
     const m = await deps.matrices.get(tenantId, idParam(request));
     // In place of the quote, htmx shows why there is none (it swaps 422s: layout.ts).
     const preview = await Promise.resolve()
-      .then(() => deps.matrices.preview(tenantId, m.id, { design: designOf(q), sample_size: 0 }))
+      .then(() => deps.matrices.preview(tenantId, m.id, previewOf(q)))
       .catch((err: unknown) => {
         if (!(request.headers['hx-request'] && err instanceof ProblemError && err.status === 422))
           throw err;
@@ -199,7 +253,7 @@ ${logoForm(ctx, m)}
         html`<section id="quote" class="card" aria-live="polite"><h2>Quote</h2><p class="error" role="alert">${preview.detail ?? preview.title}</p>${errorList(preview.errors ?? [])}</section>`,
         422,
       );
-    const fragment = quoteFragment(ctx, m.id, m.campaignId, q, preview);
+    const fragment = quoteFragment(ctx, m, q, preview);
     // Without htmx (no script) the quote is a page of its own.
     if (request.headers['hx-request']) return sendHtml(reply, fragment);
     return sendHtml(

@@ -57,7 +57,8 @@ async function reportJson(deps: ConsoleDeps, tenantId: string, campaignId: strin
 }
 
 export async function reportPages(app: FastifyInstance, deps: ConsoleDeps) {
-  app.get('/campaigns/:id/report', async (request, reply) => {
+  const reportsRead = { config: { consoleScope: 'reports:read' } } as const;
+  app.get('/campaigns/:id/report', reportsRead, async (request, reply) => {
     const tenantId = tenantOf(request);
     const campaign = await deps.campaigns.get(tenantId, idParam(request));
     const [report, daily] = await Promise.all([
@@ -119,7 +120,7 @@ ${daily.length ? html`<section class="card"><h2>CTR over time</h2>${ctrOverTime(
   });
 
   for (const format of ['csv', 'xlsx'] as const) {
-    app.get(`/campaigns/:id/report.${format}`, async (request, reply) => {
+    app.get(`/campaigns/:id/report.${format}`, reportsRead, async (request, reply) => {
       const tenantId = tenantOf(request);
       const id = idParam(request);
       const stream = await deps.reports.render(tenantId, id, { format });

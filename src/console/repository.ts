@@ -26,3 +26,13 @@ export async function dailyByPlatform(db: Db, p: { tenantId: string; campaignId:
     GROUP BY 1, 2 ORDER BY 1, 2`);
   return rows;
 }
+
+/** Of these variant ids, those in the run: a grid's bulk form decides only its own run's cards. */
+export async function idsInRun(db: Db, p: { runId: string; ids: string[] }) {
+  if (!p.ids.length) return [];
+  const { rows } = await db.execute<{ id: string }>(sql`
+    SELECT variant_id AS id FROM run_variants
+    WHERE run_id = ${p.runId} AND variant_id = ANY(${sql.param(p.ids)}::text[])
+    ORDER BY variant_id`);
+  return rows.map((r) => r.id);
+}

@@ -16,6 +16,8 @@ import {
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
 import { csrfField, page } from './layout.ts';
+import { idsInRun } from './repository.ts';
+import { allMatchingForm, reviewAllPages } from './review-all.ts';
 
 const pageSize = 48;
 
@@ -53,7 +55,7 @@ async function levelLabels(deps: ConsoleDeps, tenantId: string, matrixId: string
   };
 }
 
-function filtersOf(request: FastifyRequest, dims: { key: string }[]) {
+function filtersOf(request: FastifyRequest, dims: { key: string; levels: { key: string }[] }[]) {
   const q = request.query as Record<string, string | undefined>;
   const status = variantStatuses.includes(q.status as VariantStatus)
     ? (q.status as VariantStatus)
@@ -61,12 +63,18 @@ function filtersOf(request: FastifyRequest, dims: { key: string }[]) {
   const levels: Record<string, string> = {};
   for (const d of dims) {
     const v = q[`level.${d.key}`];
-    if (v) levels[d.key] = v;
+    if (v && d.levels.some((l) => l.key === v)) levels[d.key] = v;
   }
   return {
     status,
     levels,
     after: q.after && /^var_[0-9a-z]+$/.test(q.after) ? q.after : undefined,
+    decided: (['approved', 'rejected'] as const)
+      .filter((d) => /^\d{1,9}$/.test(q[d] ?? ''))
+      .map(
+        (d) =>
+          `${Number(q[d]).toLocaleString('en-US')} ${Number(q[d]) === 1 ? 'variant' : 'variants'} ${d}.`,
+      ),
   };
 }
 
@@ -77,18 +85,25 @@ export async function reviewPages(app: FastifyInstance, deps: ConsoleDeps) {
     const run = await deps.runs.get(tenantId, idParam(request));
     const { dims, labels } = await levelLabels(deps, tenantId, run.matrixId);
     const f = filtersOf(request, dims);
-    const rows = await deps.variants.list(tenantId, {
-      runId: run.id,
-      status: f.status,
-      levels: f.levels,
-      after: f.after,
-      limit: pageSize + 1,
-    });
+    const [rows, ready] = await Promise.all([
+      deps.variants.list(tenantId, {
+        runId: run.id,
+        status: f.status,
+        levels: f.levels,
+        after: f.after,
+        limit: pageSize + 1,
+      }),
+      // Only ready variants can be decided: under another status filter nothing matches.
+      !f.status || f.status === 'ready'
+        ? deps.reviews.countMatching(tenantId, { run_id: run.id, levels: f.levels })
+        : 0,
+    ]);
     const shown = rows.slice(0, pageSize);
     const nextQuery = new URLSearchParams(request.query as Record<string, string>);
     nextQuery.set('after', shown.at(-1)?.id ?? '');
     const firstQuery = new URLSearchParams(request.query as Record<string, string>);
     firstQuery.delete('after');
+    for (const q of [nextQuery, firstQuery]) for (const d of ['approved', 'rejected']) q.delete(d);
     return sendHtml(
       reply,
       page(
@@ -103,6 +118,8 @@ ${dims.map((d) => html`<label for="lvl-${d.key}">${d.label}</label><select id="l
 <button type="submit" name="decision" value="approved">Approve selected</button>
 <button type="submit" name="decision" value="rejected">Reject selected</button>
 </form>
+${allMatchingForm(ctx, run.id, { levels: f.levels, status: f.status === 'ready' ? 'ready' : undefined }, ready)}
+${f.decided.map((m) => html`<p role="status" class="card">${m}</p>`)}
 <ul class="grid" aria-label="Variants">${shown.map((v) => card(v, labels))}</ul>
 ${shown.length ? '' : html`<p>No variants match.</p>`}
 <nav aria-label="Pages" class="actions">${f.after ? html`<a href="?${firstQuery.toString()}">First page</a>` : ''}${rows.length > pageSize ? html`<a href="?${nextQuery.toString()}">Next page</a>` : ''}</nav>`,
@@ -136,7 +153,8 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
     const decision = field(form, 'decision') === 'rejected' ? 'rejected' : 'approved';
     const reason = field(form, 'reason') || undefined;
     const reviewer = { tenantId, keyId: sessionOf(request).auth.keyId };
-    for (const id of fields(form, 'ids').slice(0, 500)) {
+    const ids = await idsInRun(deps.db, { runId: run.id, ids: fields(form, 'ids').slice(0, 500) });
+    for (const id of ids) {
       // One reviewed meanwhile (or not ready) is skipped, as the API's bulk review does.
       await deps.reviews.review(reviewer, id, { decision, reason }).catch((err: unknown) => {
         if (!(err instanceof ProblemError && (err.status === 409 || err.status === 404))) throw err;
@@ -144,6 +162,8 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
     }
     return seeOther(reply, `/console/runs/${run.id}/review`);
   });
+
+  await reviewAllPages(app, deps, (tenantId, matrixId) => levelLabels(deps, tenantId, matrixId));
 
   for (const what of ['video', 'thumbnail'] as const) {
     app.get(`/variants/:id/${what}`, async (request, reply) => {

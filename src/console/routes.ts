@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../http/problem.ts';
+import { registerKeyRateLimit } from '../http/rate-limit.ts';
+import type { Scope } from '../tenants/scopes.ts';
 import { campaignPages } from './campaign-pages.ts';
 import {
   type ConsoleDeps,
@@ -28,16 +30,25 @@ declare module 'fastify' {
     consolePublic?: boolean;
     /** A multipart form that checks its own _csrf part as it streams (the matrix upload). */
     csrfInParts?: boolean;
+    /**
+     * The API key scope a console route needs, as its /v1 twin does; 'any' for sign-out. Unset:
+     * campaigns:read to look (GET), campaigns:write to change (POST).
+     */
+    consoleScope?: Scope | 'any';
+    /** Asked by the page itself (the progress poll), not by the manager: no sliding of the session. */
+    consolePassive?: boolean;
   }
 }
 
 const require = createRequire(import.meta.url);
 
-/** Static files, read once: htmx from its npm package (pinned major 2), the console's CSS. */
+/** Static files, read once: htmx from its npm package (pinned major 2), the console's CSS and JS. */
 async function loadStatic() {
   const htmx = await readFile(require.resolve('htmx.org/dist/htmx.min.js'));
   const css = await readFile(new URL('./static/console.css', import.meta.url));
+  const js = await readFile(new URL('./static/console.js', import.meta.url));
   return {
+    'console.js': { body: js, type: 'text/javascript; charset=utf-8' },
     'htmx.min.js': { body: htmx, type: 'text/javascript; charset=utf-8' },
     'console.css': { body: css, type: 'text/css; charset=utf-8' },
   } as Record<string, { body: Buffer; type: string }>;
@@ -52,8 +63,14 @@ function parseForm(text: string): Form {
   return out;
 }
 
-/** A cross-site POST carries another Origin; same-site ones carry ours or none (old browsers). */
+/**
+ * A cross-site POST carries another Origin; same-site ones carry ours or none (old browsers).
+ * Fetch metadata, where the browser sends it, must say same-origin (or none: typed by the user)
+ * too; it covers the sign-in form, which has no session and so no CSRF token yet.
+ */
 function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = request.headers.origin;
   if (!origin) return true;
   try {
@@ -87,6 +104,14 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     { parseAs: 'string', bodyLimit: 256 * 1024 },
     (_req, body, done) => done(null, parseForm(body as string)),
   );
+  // Pages cost what the /v1 calls under them cost: the same budget per key. Static files are
+  // free (cached by the browser), and sign-in has its own failure limit.
+  if (deps.rateLimit)
+    await registerKeyRateLimit(
+      app,
+      deps.rateLimit,
+      (request) => request.consoleSession?.auth.keyId,
+    );
   await app.register(fastifyMultipart, {
     limits: { fileSize: deps.maxFileBytes, files: 1, fields: 10 },
   });
@@ -100,9 +125,18 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     });
     if (request.routeOptions.config.consolePublic) return;
     const id = readCookie(request.headers.cookie, cookieName);
-    const session = id ? await deps.sessions.find(id) : null;
+    const touch = !request.routeOptions.config.consolePassive;
+    const session = id ? await deps.sessions.find(id, { touch }) : null;
     if (!session) return toSignIn(request, reply);
     request.consoleSession = session;
+    // The session acts with its key's scopes: a read-only key can look but not start a run.
+    const config = request.routeOptions.config;
+    const scope =
+      config.consoleScope ?? (request.method === 'POST' ? 'campaigns:write' : 'campaigns:read');
+    if (scope !== 'any' && !session.auth.scopes.has(scope)) {
+      const detail = `This API key lacks the scope ${scope}; sign in with a key that has it.`;
+      return sendHtml(reply, errorPage(pageContext(request), 403, 'Forbidden', detail), 403);
+    }
   });
 
   app.addHook('preHandler', async (request, reply) => {
@@ -165,11 +199,15 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     ),
   );
 
-  app.get('/static/:file', { config: { consolePublic: true } }, async (request, reply) => {
-    const file = files[(request.params as { file: string }).file];
-    if (!file) return reply.code(404).send();
-    return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
-  });
+  app.get(
+    '/static/:file',
+    { config: { consolePublic: true, rateLimit: false } },
+    async (request, reply) => {
+      const file = files[(request.params as { file: string }).file];
+      if (!file) return reply.code(404).send();
+      return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
+    },
+  );
 
   app.get('/sign-in', { config: { consolePublic: true } }, async (_request, reply) =>
     sendHtml(reply, signInPage()),
@@ -191,12 +229,15 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
       if (nowBlocked > 0) return tooMany(nowBlocked);
       return sendHtml(reply, signInPage({ error: 'That API key is unknown or revoked.' }), 401);
     }
+    // A new id and CSRF token at every sign-in; a session this browser already had ends.
+    const previous = readCookie(request.headers.cookie, cookieName);
+    if (previous) await deps.sessions.destroy(previous);
     const session = await deps.sessions.create(auth);
-    setSessionCookie(request, reply, session.id, session.expiresAt);
+    setSessionCookie(request, reply, session.id, session.cookieExpiresAt);
     return seeOther(reply, '/console');
   });
 
-  app.post('/sign-out', async (request, reply) => {
+  app.post('/sign-out', { config: { consoleScope: 'any' } }, async (request, reply) => {
     const id = readCookie(request.headers.cookie, cookieName);
     if (id) await deps.sessions.destroy(id);
     setSessionCookie(request, reply, '', null);

@@ -113,7 +113,8 @@ export async function runPages(app: FastifyInstance, deps: ConsoleDeps) {
     );
   });
 
-  app.get('/runs/:id/progress', async (request, reply) =>
+  // Polled every 2 s by an open run page: that is not the manager using the console.
+  app.get('/runs/:id/progress', { config: { consolePassive: true } }, async (request, reply) =>
     sendHtml(reply, progressFragment(await progress(deps, request))),
   );
 

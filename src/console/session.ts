@@ -10,6 +10,7 @@ export const cookieName = 'amx_console';
 export interface ConsoleSession {
   auth: AuthContext;
   csrfToken: string;
+  createdAt: Date;
   expiresAt: Date;
 }
 
@@ -35,16 +36,25 @@ export function sameToken(given: unknown, expected: string): boolean {
 /**
  * Server-side sessions in Postgres: the cookie holds 256 random bits, the table their sha256.
  * Every lookup joins the API key, so a revoked key ends its sessions on the next request.
+ *
+ * Sliding: a session unused for `idleMinutes` ends; each use pushes its end that far out again,
+ * never past `maxHours` after sign-in. The push is written at most once a minute, so pages and
+ * htmx fragments are not each a write.
  */
-export function createSessionStore(deps: { db: Db; ttlHours: number }) {
+export function createSessionStore(deps: { db: Db; maxHours: number; idleMinutes: number }) {
   const { db } = deps;
-  const ttlMs = deps.ttlHours * 3_600_000;
+  const maxMs = deps.maxHours * 3_600_000;
+  const idleMs = Math.min(deps.idleMinutes * 60_000, maxMs);
+  const slackMs = Math.min(60_000, idleMs / 10);
 
   return {
     async create(auth: AuthContext) {
       const id = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
-      const expiresAt = new Date(Date.now() + ttlMs);
+      const now = Date.now();
+      const expiresAt = new Date(now + idleMs);
+      // The cookie lives as long as the session can at most; the row says when it really ends.
+      const cookieExpiresAt = new Date(now + maxMs);
       // Expired rows of anyone go with each sign-in: sign-ins are rare, the index makes it cheap.
       await db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, new Date()));
       await db.insert(consoleSessions).values({
@@ -52,47 +62,69 @@ export function createSessionStore(deps: { db: Db; ttlHours: number }) {
         tenantId: auth.tenantId,
         apiKeyId: auth.keyId,
         csrfToken,
+        createdAt: new Date(now),
         expiresAt,
       });
-      return { id, csrfToken, expiresAt };
+      return { id, csrfToken, expiresAt, cookieExpiresAt };
     },
 
-    async find(id: string): Promise<ConsoleSession | null> {
-      const [row] = await db
-        .select({
-          tenantId: consoleSessions.tenantId,
-          keyId: consoleSessions.apiKeyId,
-          csrfToken: consoleSessions.csrfToken,
-          expiresAt: consoleSessions.expiresAt,
-          prefix: apiKeys.prefix,
-          scopes: apiKeys.scopes,
-        })
-        .from(consoleSessions)
-        .innerJoin(apiKeys, eq(apiKeys.id, consoleSessions.apiKeyId))
+    /** The session behind a cookie, or null; `touch` (a use by the manager) slides its end. */
+    async find(
+      id: string,
+      opts: { touch: boolean } = { touch: true },
+    ): Promise<ConsoleSession | null> {
+      const session = await lookup(id);
+      if (!session || !opts.touch) return session;
+      const slid = Math.min(Date.now() + idleMs, session.createdAt.getTime() + maxMs);
+      if (slid - session.expiresAt.getTime() < slackMs) return session;
+      // Still unexpired at the moment of writing: a sign-out in between is not undone.
+      await db
+        .update(consoleSessions)
+        .set({ expiresAt: new Date(slid) })
         .where(
-          and(
-            eq(consoleSessions.idHash, hashId(id)),
-            gt(consoleSessions.expiresAt, sql`now()`),
-            isNull(apiKeys.revokedAt),
-          ),
+          and(eq(consoleSessions.idHash, hashId(id)), gt(consoleSessions.expiresAt, sql`now()`)),
         );
-      if (!row) return null;
-      return {
-        auth: {
-          tenantId: row.tenantId,
-          keyId: row.keyId,
-          keyPrefix: row.prefix,
-          scopes: new Set(row.scopes),
-        },
-        csrfToken: row.csrfToken,
-        expiresAt: row.expiresAt,
-      };
+      return { ...session, expiresAt: new Date(slid) };
     },
 
     async destroy(id: string) {
       await db.delete(consoleSessions).where(eq(consoleSessions.idHash, hashId(id)));
     },
   };
+
+  async function lookup(id: string): Promise<ConsoleSession | null> {
+    const [row] = await db
+      .select({
+        tenantId: consoleSessions.tenantId,
+        keyId: consoleSessions.apiKeyId,
+        csrfToken: consoleSessions.csrfToken,
+        createdAt: consoleSessions.createdAt,
+        expiresAt: consoleSessions.expiresAt,
+        prefix: apiKeys.prefix,
+        scopes: apiKeys.scopes,
+      })
+      .from(consoleSessions)
+      .innerJoin(apiKeys, eq(apiKeys.id, consoleSessions.apiKeyId))
+      .where(
+        and(
+          eq(consoleSessions.idHash, hashId(id)),
+          gt(consoleSessions.expiresAt, sql`now()`),
+          isNull(apiKeys.revokedAt),
+        ),
+      );
+    if (!row) return null;
+    return {
+      auth: {
+        tenantId: row.tenantId,
+        keyId: row.keyId,
+        keyPrefix: row.prefix,
+        scopes: new Set(row.scopes),
+      },
+      csrfToken: row.csrfToken,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+    };
+  }
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;

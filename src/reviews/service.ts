@@ -50,8 +50,39 @@ async function decide(
   return moved.length;
 }
 
+interface BulkFilter {
+  run_id?: string | undefined;
+  campaign_id?: string | undefined;
+  levels?: Record<string, string> | undefined;
+}
+
 export function createReviewService(deps: { db: Db }) {
   const { db } = deps;
+
+  /** The ready variants of the tenant's run or campaign with these levels; 404 for another's. */
+  async function matchingWhere(tenantId: string, filter: BulkFilter) {
+    if (filter.run_id) {
+      const { rows } = await db.execute(
+        sql`SELECT 1 FROM runs WHERE id = ${filter.run_id} AND tenant_id = ${tenantId}`,
+      );
+      if (!rows.length) throw problems.notFound('run');
+    }
+    if (filter.campaign_id) {
+      const { rows } = await db.execute(
+        sql`SELECT 1 FROM campaigns WHERE id = ${filter.campaign_id} AND tenant_id = ${tenantId}`,
+      );
+      if (!rows.length) throw problems.notFound('campaign');
+    }
+    const where = [sql`v.tenant_id = ${tenantId}`, sql`v.status = 'ready'`];
+    if (filter.run_id)
+      where.push(
+        sql`v.id IN (SELECT variant_id FROM run_variants WHERE run_id = ${filter.run_id})`,
+      );
+    if (filter.campaign_id) where.push(sql`v.campaign_id = ${filter.campaign_id}`);
+    if (filter.levels && Object.keys(filter.levels).length)
+      where.push(sql`v.levels @> ${JSON.stringify(filter.levels)}::jsonb`);
+    return sql.join(where, sql` AND `);
+  }
 
   return {
     async review(
@@ -82,43 +113,32 @@ export function createReviewService(deps: { db: Db }) {
       };
     },
 
-    /** Every ready variant the filter matches, in chunks so one decision never holds a long lock. */
+    /** How many ready variants a bulk filter matches now: what a confirmation states. */
+    async countMatching(tenantId: string, filter: BulkFilter): Promise<number> {
+      const where = await matchingWhere(tenantId, filter);
+      const { rows } = await db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM variants v WHERE ${where}`,
+      );
+      return rows[0]?.n ?? 0;
+    },
+
+    /**
+     * Every ready variant the filter matches (at most `limit`, the first by id), in chunks so
+     * one decision never holds a long lock.
+     */
     async bulk(
       reviewer: Reviewer,
       body: {
         decision: Decision;
         reason?: string | undefined;
-        filter: {
-          run_id?: string | undefined;
-          campaign_id?: string | undefined;
-          levels?: Record<string, string> | undefined;
-        };
+        filter: BulkFilter;
+        limit?: number | undefined;
       },
     ) {
-      const { tenantId } = reviewer;
-      const { filter } = body;
-      if (filter.run_id) {
-        const { rows } = await db.execute(
-          sql`SELECT 1 FROM runs WHERE id = ${filter.run_id} AND tenant_id = ${tenantId}`,
-        );
-        if (!rows.length) throw problems.notFound('run');
-      }
-      if (filter.campaign_id) {
-        const { rows } = await db.execute(
-          sql`SELECT 1 FROM campaigns WHERE id = ${filter.campaign_id} AND tenant_id = ${tenantId}`,
-        );
-        if (!rows.length) throw problems.notFound('campaign');
-      }
-      const where = [sql`v.tenant_id = ${tenantId}`, sql`v.status = 'ready'`];
-      if (filter.run_id)
-        where.push(
-          sql`v.id IN (SELECT variant_id FROM run_variants WHERE run_id = ${filter.run_id})`,
-        );
-      if (filter.campaign_id) where.push(sql`v.campaign_id = ${filter.campaign_id}`);
-      if (filter.levels && Object.keys(filter.levels).length)
-        where.push(sql`v.levels @> ${JSON.stringify(filter.levels)}::jsonb`);
+      const where = await matchingWhere(reviewer.tenantId, body.filter);
+      const limit = body.limit === undefined ? sql`` : sql` LIMIT ${body.limit}`;
       const { rows } = await db.execute<{ id: string }>(
-        sql`SELECT v.id FROM variants v WHERE ${sql.join(where, sql` AND `)} ORDER BY v.id`,
+        sql`SELECT v.id FROM variants v WHERE ${where} ORDER BY v.id${limit}`,
       );
       const at = new Date();
       const reason = body.reason ?? null;

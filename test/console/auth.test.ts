@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantService } from '../../src/tenants/service.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { type ConsoleClient, campaignForm, formBody, matrixCsv, signIn } from './helpers.ts';
+import {
+  type ConsoleClient,
+  campaignForm,
+  createCampaign as createCampaignWith,
+  formBody,
+  matrixCsv,
+  signIn,
+} from './helpers.ts';
 
 let t: TestApp;
 let bearer: string;
@@ -14,11 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-async function createCampaign(client = c) {
-  const res = await client.post('/console/campaigns', campaignForm);
-  expect(res.statusCode).toBe(303);
-  return String(res.headers.location).split('/').at(-1) as string;
-}
+const createCampaign = (client = c) => createCampaignWith(client);
 
 async function uploadMatrix(campaignId: string) {
   const res = await c.upload(`/console/campaigns/${campaignId}/matrices`, {
@@ -139,6 +142,24 @@ describe('console sign-in', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(cross.statusCode).toBe(403);
+    // Fetch metadata from a sibling site, though the Origin header is missing.
+    const sibling = await c.post('/console/campaigns', campaignForm, {
+      headers: { 'sec-fetch-site': 'same-site' },
+    });
+    expect(sibling.statusCode).toBe(403);
+    // Nor can another site sign a browser in with its own key (login CSRF).
+    const signInFrom = (site: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': site },
+        payload: formBody({ api_key: bearer.slice(7) }),
+      });
+    const forcedSignIn = await signInFrom('cross-site');
+    expect(forcedSignIn.statusCode).toBe(403);
+    expect(forcedSignIn.headers['set-cookie']).toBeUndefined();
+    const ownSignIn = await signInFrom('same-origin');
+    expect(ownSignIn.statusCode).toBe(303);
     // Multipart elsewhere carries no parsed token: refused, not waved through.
     const multipartCancel = await c.upload(
       '/console/runs/run_01abcdefghij/cancel',
@@ -158,6 +179,40 @@ describe('console sign-in', () => {
   });
 });
 
+describe('console scopes', () => {
+  it("acts with the key's scopes: a read-only key looks but cannot change, report or see webhooks", async () => {
+    const id = await createCampaign();
+    const readOnly = await t.key('console-auth-co', ['campaigns:read']);
+    const r = await signIn(t, readOnly);
+    expect((await r.get(`/console/campaigns/${id}`)).statusCode).toBe(200);
+    const create = await r.post('/console/campaigns', campaignForm);
+    expect(create.statusCode).toBe(403);
+    expect(create.body).toContain('lacks the scope campaigns:write');
+    const matrixId = await uploadMatrix(id);
+    const start = await r.post(`/console/campaigns/${id}/runs`, {
+      matrix_id: matrixId,
+      design: 'full',
+      idempotency_key: `console-${crypto.randomUUID()}`,
+    });
+    expect(start.statusCode).toBe(403);
+    const upload = await r.upload(`/console/campaigns/${id}/matrices`, {
+      name: 'm.csv',
+      body: matrixCsv,
+    });
+    expect(upload.statusCode).toBe(403);
+    const runs = await t.testDb.pool.query('SELECT 1 FROM runs WHERE campaign_id = $1', [id]);
+    expect(runs.rows).toHaveLength(0);
+    expect((await r.get(`/console/campaigns/${id}/report`)).statusCode).toBe(403);
+    expect((await r.get(`/console/campaigns/${id}/report.csv`)).statusCode).toBe(403);
+    expect((await r.get('/console/webhooks')).statusCode).toBe(403);
+    // Signing out needs no scope.
+    expect((await r.post('/console/sign-out', {})).statusCode).toBe(303);
+    const reporter = await signIn(t, await t.key('console-auth-co', ['reports:read']));
+    expect((await reporter.get(`/console/campaigns/${id}/report`)).statusCode).toBe(200);
+    expect((await reporter.get(`/console/campaigns/${id}`)).statusCode).toBe(403);
+  });
+});
+
 describe('console session limits', () => {
   it('sends an expired session back to sign-in', async () => {
     const s = await signIn(t, await t.key('console-expiry-co'));
@@ -167,6 +222,108 @@ describe('console session limits', () => {
        WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'console-expiry-co')`,
     );
     expect((await s.get('/console')).statusCode).toBe(303);
+  });
+
+  it('slides the end of a used session, never past CONSOLE_SESSION_HOURS after sign-in', async () => {
+    const s = await signIn(t, await t.key('console-sliding-co'));
+    const where = `WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'console-sliding-co')`;
+    const end = async () =>
+      (
+        await t.testDb.pool.query<{ left_s: number }>(
+          `SELECT extract(epoch FROM expires_at - now())::float8 AS left_s FROM console_sessions ${where}`,
+        )
+      ).rows[0]?.left_s;
+    // Signed in: the idle window (60 min by default), not the 12 h maximum.
+    expect(await end()).toBeGreaterThan(59 * 60);
+    expect(await end()).toBeLessThanOrEqual(60 * 60);
+    // Nearly idle out, then used: a full idle window again.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET expires_at = now() + interval '2 minutes' ${where}`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(200);
+    expect(await end()).toBeGreaterThan(59 * 60);
+    // The run page's own progress poll is not a use: the end stays where it was.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET expires_at = now() + interval '2 minutes' ${where}`,
+    );
+    await s.get('/console/runs/run_01abcdefghij/progress', { 'hx-request': 'true' });
+    expect(await end()).toBeLessThan(3 * 60);
+    // Signed in 11 h 30 min ago: a use extends only to the 12 h maximum.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET created_at = now() - interval '11 hours 30 minutes', expires_at = now() + interval '2 minutes' ${where}`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(200);
+    const left = await end();
+    expect(left).toBeGreaterThan(29 * 60);
+    expect(left).toBeLessThanOrEqual(30 * 60);
+    // Past the maximum, however recently used: signed out.
+    await t.testDb.pool.query(
+      `UPDATE console_sessions SET created_at = now() - interval '12 hours', expires_at = now() - interval '1 second' ${where}`,
+    );
+    expect((await s.get('/console')).statusCode).toBe(303);
+  });
+
+  it('ends a session left unused for CONSOLE_SESSION_IDLE_MINUTES', async () => {
+    const idle = await createTestApp({
+      CONSOLE_SESSION_IDLE_MINUTES: '1',
+      CONSOLE_SESSION_HOURS: '1',
+    });
+    try {
+      const s = await signIn(idle, await idle.key('console-idle-co'));
+      const { rows } = await idle.testDb.pool.query<{ left_s: number }>(
+        'SELECT extract(epoch FROM expires_at - now())::float8 AS left_s FROM console_sessions',
+      );
+      expect(rows[0]?.left_s).toBeLessThanOrEqual(60);
+      await idle.testDb.pool.query(
+        `UPDATE console_sessions SET expires_at = now() - interval '1 second'`,
+      );
+      expect((await s.get('/console')).statusCode).toBe(303);
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('starts a new session and CSRF token at sign-in, ending the one the browser had', async () => {
+    const key = await t.key('console-rotate-co');
+    const first = await signIn(t, key);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { cookie: first.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: formBody({ api_key: key.slice(7) }),
+    });
+    expect(again.statusCode).toBe(303);
+    const cookie = String(again.headers['set-cookie']).split(';')[0] as string;
+    expect(cookie).not.toBe(first.cookie);
+    // The cookie the browser held before signing in (perhaps planted) is worth nothing now.
+    expect((await first.get('/console')).statusCode).toBe(303);
+    const home = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie } });
+    expect(home.statusCode).toBe(200);
+    expect(home.body).not.toContain(first.csrf);
+  });
+
+  it("spends the key's RATE_LIMIT_PER_MINUTE budget, shared with /v1; static files are free", async () => {
+    const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const key = await limited.key('console-rate-co');
+      const s = await signIn(limited, key); // its look at the home page is the first request
+      expect((await s.get('/console')).statusCode).toBe(200);
+      expect((await s.get('/console')).statusCode).toBe(200);
+      const over = await s.get('/console');
+      expect(over.statusCode).toBe(429);
+      expect(over.headers['content-type']).toContain('text/html');
+      expect(over.headers['retry-after']).toBeDefined();
+      const v1 = await limited.app.inject({
+        method: 'GET',
+        url: '/v1/me',
+        headers: { authorization: key },
+      });
+      expect(v1.statusCode).toBe(429);
+      for (let i = 0; i < 4; i++)
+        expect((await s.get('/console/static/console.css')).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('limits failed sign-ins per address, sharing the /v1 failure budget', async () => {

@@ -112,8 +112,11 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByRole('button', { name: 'See quote' }).click();
     await page.getByText('A sample needs a number of variants.').waitFor();
     await page.getByLabel('Design', { exact: true }).selectOption('full');
+    await page.getByLabel('Expected CTR in % (for the minimum detectable effect)').fill('1.5');
+    await page.getByLabel('Impressions per variant').fill('20000');
     await page.getByRole('button', { name: 'See quote' }).click();
     await text(page.getByTestId('variant-count'), '4');
+    await text(page.getByTestId('mde-tone'), '+23.5% CTR');
     await shoot(page, 'matrix-quote');
     // htmx swapped the quote in place: still the matrix page.
     expect(page.url()).toMatch(/\/console\/matrices\/mtx_/);
@@ -143,15 +146,23 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await count(approve, 2);
     await count(page.getByTestId('status').filter({ hasText: 'approved' }), 2);
     expect(await unnamedControls(page)).toEqual([]);
-    // The other two in bulk, with a reason; then the filter shows what was decided.
-    for (const box of await page
-      .locator('.variant', { hasText: 'ready' })
-      .getByRole('checkbox')
-      .all())
-      await box.check();
+    // The other two in bulk with a reason: one checked on the page, then all the filter matches.
+    await page.locator('.variant', { hasText: 'ready' }).getByRole('checkbox').first().check();
     await page.getByLabel('Reason (optional)').fill('off-brand');
     await page.getByRole('button', { name: 'Reject selected' }).click();
-    await count(page.getByTestId('status').filter({ hasText: 'rejected' }), 2);
+    await count(page.getByTestId('status').filter({ hasText: 'rejected' }), 1);
+    await page.getByLabel('Status').selectOption('ready');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('button', { name: 'Reject all 1 matching…' }).click();
+    await text(
+      page.getByTestId('bulk-count'),
+      'This will reject 1 variant: every ready variant of this run matching tone: any, setting: any.',
+    );
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByLabel('Reason (optional)').fill('off-brand');
+    await page.getByRole('button', { name: 'Reject 1 variant' }).click();
+    await page.getByRole('status').filter({ hasText: '1 variant rejected.' }).waitFor();
+    await count(page.locator('.variant'), 0);
     const reasons = await t.testDb.pool.query(
       "SELECT count(*)::int AS n FROM variants WHERE status = 'rejected' AND review_reason = 'off-brand'",
     );
@@ -159,9 +170,19 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByLabel('Status').selectOption('approved');
     await page.getByRole('button', { name: 'Filter' }).click();
     await count(page.locator('.variant'), 2);
-    // A thumbnail opens its video (a <details> disclosure: click or Enter).
+    // A thumbnail opens its video and plays it (a <details> disclosure: click or Enter).
     await page.locator('summary').first().click();
     await page.locator('video').first().waitFor({ state: 'visible' });
+    await waitFor(
+      async () =>
+        (await page
+          .locator('video')
+          .first()
+          .evaluate((v) => (v as unknown as { currentTime: number }).currentTime > 0))
+          ? true
+          : undefined,
+      { timeoutMs: 10_000, what: 'the opened video to play' },
+    );
 
     // A few days of metrics on two platforms, so the report has effects to draw.
     const ids = await t.testDb.pool.query<{ id: string }>('SELECT id FROM variants ORDER BY id');

@@ -1,7 +1,14 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { type ConsoleClient, campaignForm, matrixCsv, signIn } from './helpers.ts';
+import {
+  type ConsoleClient,
+  campaignForm,
+  createCampaign as createCampaignWith,
+  matrixCsv,
+  signIn,
+  testPng,
+} from './helpers.ts';
 
 let t: TestApp;
 let bearer: string;
@@ -14,11 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-async function createCampaign(client = c) {
-  const res = await client.post('/console/campaigns', campaignForm);
-  expect(res.statusCode).toBe(303);
-  return String(res.headers.location).split('/').at(-1) as string;
-}
+const createCampaign = (client = c) => createCampaignWith(client);
 
 async function uploadMatrix(campaignId: string) {
   const res = await c.upload(`/console/campaigns/${campaignId}/matrices`, {
@@ -64,6 +67,45 @@ describe('console campaigns and matrices', () => {
     expect(bad.statusCode).toBe(422);
     expect(bad.body).toContain('video.size');
     expect(bad.body).toContain('>Save campaign</button>');
+  });
+
+  it('covers the whole brief: brand guidelines and things to avoid, and clears emptied fields on edit', async () => {
+    const res = await c.post('/console/campaigns', {
+      ...campaignForm,
+      audience: 'Runners',
+      brand_guidelines: 'Warm <b>colours</b>',
+      avoid: 'rain\n\n  competitor logos  ',
+    });
+    expect(res.statusCode).toBe(303);
+    const id = String(res.headers.location).split('/').at(-1) as string;
+    const v1 = async () =>
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/v1/campaigns/${id}`,
+          headers: { authorization: bearer },
+        })
+      ).json().brief;
+    expect(await v1()).toMatchObject({
+      audience: 'Runners',
+      brand_guidelines: 'Warm <b>colours</b>',
+      avoid: ['rain', 'competitor logos'],
+    });
+    const form = await c.get(`/console/campaigns/${id}/edit`);
+    expect(form.body).toContain('<label for="f_brand_guidelines">Brand guidelines</label>');
+    expect(form.body).toContain('>Warm &lt;b&gt;colours&lt;/b&gt;</textarea>');
+    expect(form.body).toContain('>rain\ncompetitor logos</textarea>');
+    const saved = await c.post(`/console/campaigns/${id}`, {
+      ...campaignForm,
+      audience: '',
+      brand_guidelines: 'Warm colours',
+      avoid: '',
+    });
+    expect(saved.statusCode).toBe(303);
+    const brief = await v1();
+    expect(brief.brand_guidelines).toBe('Warm colours');
+    expect(brief.audience ?? '').toBe('');
+    expect(brief.avoid ?? []).toEqual([]);
   });
 
   it('shows the form again with each field error when the campaign is invalid', async () => {
@@ -120,30 +162,13 @@ describe('console campaigns and matrices', () => {
   it("uploads a partner level's logo through the asset service and saves the matrix again with it", async () => {
     const id = await createCampaign();
     const matrixId = await uploadMatrix(id);
-    const png = (
-      await t.infra.media.runner.ffmpeg(
-        [
-          '-f',
-          'lavfi',
-          '-i',
-          'color=c=red:s=64x64',
-          '-frames:v',
-          '1',
-          '-f',
-          'image2pipe',
-          '-vcodec',
-          'png',
-          '-',
-        ],
-        { captureStdout: true },
-      )
-    ).stdout;
-    const send = (token: string) => {
+    const png = await testPng(t);
+    const send = (token: string, level = JSON.stringify(['setting', 'city']), client = c) => {
       const boundary = '----logo';
       const field = (name: string, value: string) =>
         `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
       const payload = Buffer.concat([
-        Buffer.from(field('_csrf', token) + field('level', JSON.stringify(['setting', 'city']))),
+        Buffer.from(field('_csrf', token) + field('level', level)),
         Buffer.from(
           `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n`,
         ),
@@ -153,11 +178,23 @@ describe('console campaigns and matrices', () => {
       return t.app.inject({
         method: 'POST',
         url: `/console/matrices/${matrixId}/logos`,
-        headers: { cookie: c.cookie, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: {
+          cookie: client.cookie,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
         payload,
       });
     };
     expect((await send('wrong')).statusCode).toBe(403);
+    // A level the matrix lacks, or another tenant's matrix: refused before any asset is stored.
+    expect((await send(c.csrf, JSON.stringify(['setting', 'moon']))).statusCode).toBe(422);
+    const other = await signIn(t, await t.key('console-logo-other'));
+    expect((await send(other.csrf, undefined, other)).statusCode).toBe(404);
+    const assets = await t.testDb.pool.query(
+      `SELECT 1 FROM assets WHERE tenant_id IN
+       (SELECT id FROM tenants WHERE name IN ('console-co', 'console-logo-other'))`,
+    );
+    expect(assets.rows).toHaveLength(0);
     const res = await send(c.csrf);
     expect(res.statusCode, res.body).toBe(303);
     const next = await c.get(String(res.headers.location));
@@ -185,6 +222,25 @@ describe('console campaigns and matrices', () => {
     expect(quote.body).toContain('Pair coverage');
     expect(quote.body).toContain('>Start run</button>');
     expect(quote.body).toMatch(/name="idempotency_key" value="console-[0-9a-f-]{36}"/);
+    expect(quote.body).toContain('<dd data-testid="estimable">yes');
+    expect(quote.body).not.toContain('Minimum detectable effect');
+    // An expected CTR and impressions per variant: each dimension's MDE, from the service.
+    const powered = await c.get(
+      `/console/matrices/${matrixId}/quote?design=full&baseline_ctr=1.5&impressions=20000`,
+      { 'hx-request': 'true' },
+    );
+    expect(powered.statusCode).toBe(200);
+    expect(powered.body).toContain('<h3>Minimum detectable effect</h3>');
+    expect(powered.body).toMatch(/<dd data-testid="mde-tone">\+\d[\d.]*% CTR<\/dd>/);
+    expect(powered.body).toMatch(/<dd data-testid="mde-setting">\+\d[\d.]*% CTR<\/dd>/);
+    const halfPower = await c.get(
+      `/console/matrices/${matrixId}/quote?design=full&baseline_ctr=1.5`,
+      {
+        'hx-request': 'true',
+      },
+    );
+    expect(halfPower.statusCode).toBe(422);
+    expect(halfPower.body).toContain('<td>Impressions per variant</td>');
     const bad = await c.get(`/console/matrices/${matrixId}/quote?design=sample`);
     expect(bad.statusCode).toBe(422);
     const badFragment = await c.get(`/console/matrices/${matrixId}/quote?design=sample`, {
@@ -256,6 +312,34 @@ describe('console runs, review and report', () => {
     const csv = await c.get(`/console/campaigns/${id}/report.csv`);
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
+    // Another tenant finds nothing of this run: pages, fragments, media and actions are 404s.
+    const other = await signIn(t, await t.key('console-runs-other'));
+    const variantId = variants.rows[0]?.id as string;
+    for (const url of [runUrl, `${runUrl}/progress`, `${runUrl}/review`])
+      expect((await other.get(url)).statusCode, url).toBe(404);
+    for (const url of [
+      `/console/variants/${variantId}/video`,
+      `/console/variants/${variantId}/thumbnail`,
+    ])
+      expect((await other.get(url)).statusCode, url).toBe(404);
+    for (const url of [`${runUrl}/cancel`, `${runUrl}/retry`, `${runUrl}/review-all`])
+      expect((await other.post(url, { decision: 'approved' })).statusCode, url).toBe(404);
+    expect(
+      (await other.post(`/console/variants/${variantId}/review`, { decision: 'approved' }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await other.post(`/console/campaigns/${id}/runs`, {
+          ...form,
+          idempotency_key: `console-${crypto.randomUUID()}`,
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await other.get(`/console/campaigns/${id}/report`)).statusCode).toBe(404);
+    expect((await other.get(`/console/matrices/${matrixId}/quote?design=full`)).statusCode).toBe(
+      404,
+    );
     const cancel = await c.post(`${runUrl}/cancel`, {});
     expect(cancel.statusCode).toBe(303);
     expect((await c.get(runUrl)).body).toContain('<span data-testid="run-status">cancelled</span>');
@@ -270,36 +354,5 @@ describe('console runs, review and report', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('text/html');
-  });
-});
-
-describe('console deliveries and webhooks (read-only)', () => {
-  it("lists a campaign's deliveries, and 404s another tenant's", async () => {
-    const id = await createCampaign();
-    const res = await c.get(`/console/campaigns/${id}/deliveries`);
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('No deliveries recorded yet.');
-    const other = await signIn(t, await t.key('console-deliveries-other'));
-    expect((await other.get(`/console/campaigns/${id}/deliveries`)).statusCode).toBe(404);
-  });
-
-  it('lists webhook endpoints and their attempt log; the secret never shows', async () => {
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/v1/webhook-endpoints',
-      headers: { authorization: bearer },
-      payload: { url: 'https://hooks.example.com/admatrix', events: ['variant.ready'] },
-    });
-    expect(created.statusCode).toBe(201);
-    const { id, secret } = created.json() as { id: string; secret: string };
-    const list = await c.get('/console/webhooks');
-    expect(list.body).toContain(`/console/webhooks/${id}`);
-    expect(list.body).toContain('https://hooks.example.com/admatrix');
-    const attempts = await c.get(`/console/webhooks/${id}`);
-    expect(attempts.statusCode).toBe(200);
-    expect(attempts.body).toContain('No attempts yet.');
-    expect(list.body + attempts.body).not.toContain(secret);
-    const other = await signIn(t, await t.key('console-webhooks-other'));
-    expect((await other.get(`/console/webhooks/${id}`)).statusCode).toBe(404);
   });
 });

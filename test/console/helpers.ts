@@ -71,6 +71,25 @@ export async function signIn(t: TestApp, bearer: string): Promise<ConsoleClient>
   return client;
 }
 
+/** A campaign made through the console's form; its id. */
+export async function createCampaign(client: ConsoleClient): Promise<string> {
+  const res = await client.post('/console/campaigns', campaignForm);
+  if (res.statusCode !== 303) throw new Error(`create campaign answered ${res.statusCode}`);
+  return String(res.headers.location).split('/').at(-1) as string;
+}
+
+/** A 64×64 PNG made by ffmpeg: a logo or a first-frame image. */
+export async function testPng(t: TestApp): Promise<Buffer> {
+  const args = ['-f', 'lavfi', '-i', 'color=c=red:s=64x64', '-frames:v', '1'];
+  const out = await t.infra.media.runner.ffmpeg(
+    [...args, '-f', 'image2pipe', '-vcodec', 'png', '-'],
+    {
+      captureStdout: true,
+    },
+  );
+  return out.stdout;
+}
+
 export const campaignForm = {
   name: 'Spring <script>alert(1)</script> "drop"',
   product: 'Aurora sneakers',
