@@ -58,7 +58,7 @@ describe('runs on an OpenAI-compatible gateway', () => {
     const s = await setupCampaign(t, auth, { levels: { tone: tones, setting: settings } });
     const run = await startRun(t, auth, { ...s, key: 'fanout-200' });
     expect(run.variant_count).toBe(200);
-    const done = await waitForRun(t, auth, run.id, 'completed', 120_000);
+    const done = await waitForRun(t, auth, run.id, 'completed', 240_000);
     expect(done.counts.ready).toBe(200);
     expect(done.cost).toEqual({ estimated_usd: 80, actual_usd: 80 });
     const perPrompt = createdPerPrompt();
