@@ -4,12 +4,13 @@ import { type FieldError, type ProblemError, problems } from '../http/problem.ts
 import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
 import { type ProviderCatalog, pricePerVariant } from '../providers/catalog.ts';
 import { campaignSpend, findExistingVariants } from '../runs/repository.ts';
+import { type BoundSpot, bindSpot, compileSpot } from '../spots/plan.ts';
 import { type Design, DesignError, generateDesign } from './designs/index.ts';
 import { type NormalizedMatrix, toDesignSpace } from './parse/index.ts';
 import type { DesignInput } from './schemas.ts';
 import { checkPromptLimits, type RunVideos, resolveVideos, runKeyer } from './videos.ts';
 
-type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay'>;
+type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay' | 'spot'>;
 
 /**
  * Dimensions a prompt need not mention: a logo dimension varies the picture composited onto
@@ -62,6 +63,7 @@ export function bindMatrix(
       ],
     );
   }
+  if (campaign.spot) compileSpot(campaign.spot, matrix, campaign.brief, maxPromptChars);
   if (campaign.overlay.text_template) {
     const overlay = compileTemplate(campaign.overlay.text_template, {
       dimensions,
@@ -185,6 +187,10 @@ interface PreparedRun {
   /** One variant of this combination, at its own provider, model and size. */
   priceOf: (combo: readonly number[]) => number;
   maxCostUsd: number | null;
+  /** A combination's variant key; a spot's variant's also names its shots. */
+  keyOf: (combo: readonly number[], prompt: string) => string;
+  /** The campaign's spot bound to the matrix: each variant's shots. Null: one clip each. */
+  spot: BoundSpot | null;
 }
 
 export function prepareRun(p: {
@@ -206,6 +212,16 @@ export function prepareRun(p: {
   checkPromptLimits(p.catalog, videos, renderer, combos);
   const unitUsd = pricePerVariant(p.catalog, videos.base);
   const levelPrices = videos.byLevel.map((v) => pricePerVariant(p.catalog, v));
+  const baseKey = runKeyer(p.campaign.id, p.matrix, videos);
+  const spot = p.campaign.spot
+    ? bindSpot({
+        campaignId: p.campaign.id,
+        spot: p.campaign.spot,
+        renderers: compileSpot(p.campaign.spot, p.matrix, p.campaign.brief, p.maxPromptChars),
+        size: videos.base.size,
+        catalog: p.catalog,
+      })
+    : null;
   return {
     campaign: p.campaign,
     matrix: p.matrix,
@@ -213,8 +229,24 @@ export function prepareRun(p: {
     renderer,
     videos,
     unitUsd,
-    priceOf: videos.dim < 0 ? () => unitUsd : (combo) => levelPrices[combo[videos.dim]!]!,
+    priceOf: spot
+      ? (combo) => spot.shotsOf(combo).reduce((sum, s) => sum + s.priceUsd, 0)
+      : videos.dim < 0
+        ? () => unitUsd
+        : (combo) => levelPrices[combo[videos.dim]!]!,
     maxCostUsd: p.maxCostUsd ?? null,
+    // A changed spot makes new variants: the key holds the identities of the shots.
+    keyOf: spot
+      ? (combo, prompt) =>
+          baseKey(
+            combo,
+            `${prompt}\u0000spot:${spot
+              .shotsOf(combo)
+              .map((s) => s.identity)
+              .join(',')}`,
+          )
+      : baseKey,
+    spot,
   };
 }
 
@@ -272,7 +304,7 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
     }
     variantCount = seen.size;
   } else {
-    const keyOf = runKeyer(campaign.id, prepared.matrix, prepared.videos);
+    const keyOf = prepared.keyOf;
     const seen = new Set<string>();
     for (let from = 0; from < combos.length; from += lookupChunk) {
       const prices = new Map<string, number>();

@@ -8,10 +8,11 @@ import { newId } from '../ids.ts';
 import { checkBudget, planRun, prepareRun, roundUsd } from '../matrices/plan.ts';
 import type { DesignInput } from '../matrices/schemas.ts';
 import type { MatrixService } from '../matrices/service.ts';
-import { runKeyer, videoOf } from '../matrices/videos.ts';
+import { videoOf } from '../matrices/videos.ts';
 import type { ProviderCatalog } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
+import { shotsToRender } from '../spots/fanout.ts';
 import {
   cancellableStatuses,
   cancelRunVariants,
@@ -154,7 +155,8 @@ export function createRunService(deps: {
           matrix: plan.matrix,
           combos: plan.combos,
           render: (combo) => plan.renderer.render(combo),
-          keyOf: runKeyer(campaignId, plan.matrix, plan.videos),
+          keyOf: plan.keyOf,
+          spot: plan.spot,
           videoOf: (combo) => videoOf(plan.videos, combo),
           priceOf: plan.priceOf,
           reuse: plan.reuse,
@@ -187,7 +189,11 @@ export function createRunService(deps: {
             written.again.map((v) => v.id),
           ),
         );
-        const toEnqueue = written.created.concat(written.again.filter((v) => reset.has(v.id)));
+        const toEnqueue = written.created.concat(
+          written.again.filter((v) => reset.has(v.id)),
+          // A spot's shots start at once, shared by the variants that wait for them.
+          plan.spot ? (await shotsToRender(tx, runId)).map((s) => ({ ...s, shot: true })) : [],
+        );
         // A run of variants that all exist already (and are settled) is complete at birth.
         await completeSettledRuns(tx, { runId });
         const response = {
