@@ -5,6 +5,7 @@ import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts
 import { type ProviderCatalog, pricePerVariant } from '../providers/catalog.ts';
 import { campaignSpend, findExistingVariants } from '../runs/repository.ts';
 import { type BoundSpot, bindSpot, compileSpot } from '../spots/plan.ts';
+import { quoteShots, type ShotQuote } from '../spots/quote.ts';
 import { type Design, DesignError, generateDesign } from './designs/index.ts';
 import { type NormalizedMatrix, toDesignSpace } from './parse/index.ts';
 import type { DesignInput } from './schemas.ts';
@@ -269,6 +270,8 @@ interface RunPlan extends PreparedRun {
     remainingUsd: number | null;
     fits: boolean;
   };
+  /** A spot's renders: unique shots against one render per variant and shot. Null: no spot. */
+  shots: ShotQuote | null;
   /** The problem the run answers with (max_cost_usd first, then the budget), or null. */
   refusal: ProblemError | null;
 }
@@ -292,6 +295,10 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
   let rerendered = 0;
   // What the run pays: new and rerendered variants, each at its own generator's price.
   let cost = 0;
+  // A spot's run is priced by its unique shots: the variants it renders are collected for that.
+  const spot = prepared.spot;
+  const distinct: (readonly number[])[] = [];
+  const paid: (readonly number[])[] = [];
   if (!reuse) {
     // Distinct combinations are distinct variants (the key hashes the levels); only an
     // explicit design can list one twice.
@@ -301,31 +308,41 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
       if (seen.has(id)) continue;
       seen.add(id);
       cost += prepared.priceOf(combo);
+      if (spot) distinct.push(combo);
     }
     variantCount = seen.size;
+    if (spot) paid.push(...distinct);
   } else {
     const keyOf = prepared.keyOf;
     const seen = new Set<string>();
     for (let from = 0; from < combos.length; from += lookupChunk) {
-      const prices = new Map<string, number>();
+      const toRender = new Map<string, readonly number[]>();
       for (const combo of combos.slice(from, from + lookupChunk)) {
         const key = keyOf(combo, prepared.renderer.render(combo));
         if (seen.has(key)) continue;
         seen.add(key);
-        prices.set(key, prepared.priceOf(combo));
+        toRender.set(key, combo);
+        if (spot) distinct.push(combo);
       }
-      const keys = [...prices.keys()];
+      const keys = [...toRender.keys()];
       for (const known of await findExistingVariants(db, { campaignId: campaign.id, keys })) {
         if (known.status === 'failed' || known.status === 'cancelled') rerendered++;
         else {
           reused++;
-          prices.delete(known.variant_key);
+          toRender.delete(known.variant_key);
         }
       }
-      for (const price of prices.values()) cost += price;
+      for (const combo of toRender.values()) {
+        cost += prepared.priceOf(combo);
+        if (spot) paid.push(combo);
+      }
     }
     variantCount = seen.size;
   }
+  const shots = spot
+    ? await quoteShots(db, { campaignId: campaign.id, spot, combos: distinct, paid })
+    : null;
+  if (shots) cost = shots.costUsd;
   const newVariantCount = variantCount - reused - rerendered;
   const costUsd = roundUsd(cost);
   const budget = campaign.budgetUsd;
@@ -339,6 +356,7 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
       : overBudget;
   return {
     ...prepared,
+    shots,
     reuse,
     variantCount,
     newVariantCount,

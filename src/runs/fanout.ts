@@ -137,7 +137,8 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
         seconds,
         size,
         initialStatus,
-        f.priceOf(combo),
+        // A spot's variant pays for nothing itself: its shots carry the price.
+        f.spot ? 0 : f.priceOf(combo),
       ]);
       created.push({ id, provider });
       linked.push(id);

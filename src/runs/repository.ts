@@ -28,9 +28,12 @@ export async function campaignSpend(
   tx: DbOrTx,
   campaignId: string,
 ): Promise<{ committed: number; variants: number }> {
+  // A spot's shots are paid (and reserved while queued) like variants.
   const { rows } = await tx.execute<{ committed: string; variants: number }>(
     sql`SELECT coalesce(sum(actual_cost_usd), 0)
-             + coalesce(sum(cost_usd) FILTER (WHERE status = ANY(${sql.param([...openStatuses])}::text[])), 0) AS committed,
+             + coalesce(sum(cost_usd) FILTER (WHERE status = ANY(${sql.param([...openStatuses])}::text[])), 0)
+             + (SELECT coalesce(sum(actual_cost_usd), 0) + coalesce(sum(cost_usd) FILTER (WHERE status = 'queued'), 0)
+                FROM shots WHERE campaign_id = ${campaignId}) AS committed,
                count(*)::int AS variants
         FROM variants WHERE campaign_id = ${campaignId}`,
   );

@@ -59,6 +59,17 @@ const shotRows = async (campaignId: string) =>
     )
   ).rows as { id: string; shot_key: string; prompt: string; status: string; attempts: number }[];
 
+const preview = async (matrixId: string) => {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/v1/matrices/${matrixId}/preview`,
+    headers: { authorization: auth },
+    payload: { design: { type: 'full' } },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+};
+
 describe('spots: shots rendered once per campaign, assembled per variant', () => {
   it('renders each distinct shot exactly once across two runs; fades shorten the spot', {
     timeout: 240_000,
@@ -96,6 +107,10 @@ describe('spots: shots rendered once per campaign, assembled per variant', () =>
       },
     });
     expect(matrix.statusCode).toBe(201);
+    // The quote counts what the second run adds: two openings, 8 s, against 12 variants x 12 s.
+    const quote = await preview(matrix.json().id);
+    expect(quote.shots).toEqual({ unique: 9, render_seconds: 8, naive_render_seconds: 144 });
+    expect(quote.estimated_cost_usd).toBeCloseTo(2 * quote.unit_cost_usd, 6);
     const second = await startRun(t, auth, {
       campaignId: s.campaignId,
       matrixId: matrix.json().id,
@@ -124,6 +139,48 @@ describe('spots: shots rendered once per campaign, assembled per variant', () =>
     expect(fake.createCalls).toHaveLength(4);
     for (const v of await variantsOf(t, run.id))
       expect(Math.abs(Number(v.duration_s) - 12)).toBeLessThanOrEqual(1 / 30);
+  });
+});
+
+describe('spot quotes price the unique shots', () => {
+  it('reports unique against naive render seconds; the budget checks the unique cost', async () => {
+    const levels = { setting: ['a', 'b'], tone: ['c', 'd'], city: ['e', 'f', 'g'] };
+    const spot = threeShots({ type: 'cut', seconds: 0 });
+    // 4 openings + 3 streets + 1 pack shot of 4 s each, for 12 variants of 3 shots.
+    const unique = 8;
+    const plain = await setupCampaign(t, auth, {
+      levels,
+      template: 'Ad {{setting}} {{tone}} {{city}}',
+    });
+    const unit = (await preview(plain.matrixId)).unit_cost_usd as number;
+    const uniqueCost = unique * unit;
+    const fits = await setupCampaign(t, auth, {
+      levels,
+      template: 'Ad {{setting}} {{tone}} {{city}}',
+      spot,
+      budget_usd: uniqueCost + 0.01,
+    });
+    const quote = await preview(fits.matrixId);
+    expect(quote.variant_count).toBe(12);
+    expect(quote.shots).toEqual({ unique, render_seconds: 32, naive_render_seconds: 144 });
+    expect(quote.estimated_cost_usd).toBeCloseTo(uniqueCost, 6);
+    // Under the naive price (36 renders), over the unique one.
+    expect(quote.budget.fits).toBe(true);
+    const tight = await setupCampaign(t, auth, {
+      levels,
+      template: 'Ad {{setting}} {{tone}} {{city}}',
+      spot,
+      budget_usd: uniqueCost - 0.01,
+    });
+    expect((await preview(tight.matrixId)).budget.fits).toBe(false);
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${tight.campaignId}/runs`,
+      headers: { authorization: auth, 'idempotency-key': 'tight' },
+      payload: { matrix_id: tight.matrixId, design: { type: 'full' } },
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().errors[0].path).toBe('design');
   });
 });
 
