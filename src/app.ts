@@ -53,6 +53,7 @@ import { reviewRoutes } from './reviews/routes.ts';
 import { createReviewService } from './reviews/service.ts';
 import { runRoutes } from './runs/routes.ts';
 import { createRunService } from './runs/service.ts';
+import { shotRoutes } from './spots/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { createTenantService } from './tenants/service.ts';
 import { variantRoutes } from './variants/routes.ts';
@@ -336,6 +337,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         variants,
         baseUrl: config.PUBLIC_URL?.replace(/\/$/, '') ?? '',
       });
+      await api.register(shotRoutes, { db: database.db });
       await api.register(reviewRoutes, { reviews, variants, baseUrl });
       await api.register(deliveryRoutes, { deliveries, links, baseUrl });
       await api.register(webhookRoutes, { webhooks });

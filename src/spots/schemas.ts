@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ASSET_ID_PATTERN } from '../matrices/parse/schema.ts';
 import { providerNames } from '../providers/catalog.ts';
 
-const shotSchema = z.object({
+const shotInputSchema = z.object({
   key: z
     .string()
     .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower-case letters, digits and _')
@@ -41,7 +41,7 @@ const shotSchema = z.object({
  */
 export const spotInputSchema = z
   .object({
-    shots: z.array(shotSchema).min(1).max(10),
+    shots: z.array(shotInputSchema).min(1).max(10),
     transition: z
       .object({
         type: z.enum(['cut', 'fade']),
@@ -73,3 +73,56 @@ export const spotSchema = z.object({
   ),
   transition: z.object({ type: z.enum(['cut', 'fade']), seconds: z.number() }),
 });
+
+/** A shot as a variant lists it: its part in the variant's lineage. */
+export const variantShotSchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  prompt: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  seconds: z.number().int(),
+  status: z.string(),
+  provider_job_id: z.string().nullable(),
+  cost_usd: z.number().describe("The shot's price; paid once, whichever variant needed it first"),
+  actual_cost_usd: z.number(),
+  reused: z
+    .boolean()
+    .describe('Rendered for an earlier variant: this one was assembled from it at no cost'),
+});
+
+export const shotParams = z.object({ id: z.string().regex(/^sht_[0-9a-z]{26}$/) });
+
+export const shotSchema = z
+  .object({
+    id: z.string(),
+    campaign_id: z.string(),
+    key: z.string(),
+    prompt: z.string(),
+    provider: z.string(),
+    model: z.string(),
+    seconds: z.number().int(),
+    size: z.string(),
+    status: z.string(),
+    provider_job_id: z.string().nullable(),
+    attempts: z.number().int(),
+    cost_usd: z.number(),
+    actual_cost_usd: z.number(),
+    error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+    created_at: z.iso.datetime(),
+    ready_at: z.iso.datetime().nullable(),
+    variants: z
+      .object({
+        data: z.array(
+          z.object({
+            id: z.string(),
+            run_id: z.string(),
+            status: z.string(),
+            levels: z.record(z.string(), z.string()),
+          }),
+        ),
+        next_cursor: z.string().nullable(),
+      })
+      .describe('The variants assembled from this shot, a page at a time (limit, cursor)'),
+  })
+  .meta({ id: 'Shot' });

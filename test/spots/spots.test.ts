@@ -137,8 +137,33 @@ describe('spots: shots rendered once per campaign, assembled per variant', () =>
     const done = await waitForRun(t, auth, run.id, 'completed', 90_000);
     expect(done.counts.ready).toBe(2);
     expect(fake.createCalls).toHaveLength(4);
-    for (const v of await variantsOf(t, run.id))
+    const variants = await variantsOf(t, run.id);
+    for (const v of variants)
       expect(Math.abs(Number(v.duration_s) - 12)).toBeLessThanOrEqual(1 / 30);
+
+    // Lineage: each variant lists its shots; the pack shot is one render shared by both.
+    const get = (url: string, key = auth) =>
+      t.app.inject({ method: 'GET', url, headers: { authorization: key } });
+    const [first, second] = await Promise.all(
+      variants.map(async (v) => (await get(`/v1/variants/${v.id}`)).json()),
+    );
+    expect(first.shots.map((x: { key: string }) => x.key)).toEqual(['opening', 'street', 'pack']);
+    expect(first.shots.every((x: { provider_job_id: string }) => x.provider_job_id)).toBe(true);
+    expect(first.shots.map((x: { reused: boolean }) => x.reused)).toEqual([false, false, false]);
+    // The opening (setting x tone) and the pack shot were made for the first variant.
+    expect(second.shots.map((x: { reused: boolean }) => x.reused)).toEqual([true, false, true]);
+    expect(second.shots[2].id).toBe(first.shots[2].id);
+    expect(first.shots[2]).toMatchObject({ provider: 'openai', cost_usd: expect.any(Number) });
+    const shot = await get(`/v1/shots/${first.shots[2].id}?limit=1`);
+    expect(shot.statusCode).toBe(200);
+    expect(shot.json()).toMatchObject({ key: 'pack', status: 'ready', attempts: 1 });
+    expect(shot.json().variants.data.map((v: { id: string }) => v.id)).toEqual([variants[0]!.id]);
+    const rest = await get(
+      `/v1/shots/${first.shots[2].id}?limit=1&cursor=${shot.json().variants.next_cursor}`,
+    );
+    expect(rest.json().variants.data.map((v: { id: string }) => v.id)).toEqual([variants[1]!.id]);
+    const other = await t.key('spots-other-co');
+    expect((await get(`/v1/shots/${first.shots[2].id}`, other)).statusCode).toBe(404);
   });
 });
 
