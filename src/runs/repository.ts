@@ -93,6 +93,23 @@ export async function runCounts(db: DbOrTx, runIds: string[]) {
   }));
 }
 
+/**
+ * What a spot's shots cost the runs that made them: a shot belongs to the run of the first
+ * variant assembled from it (ids sort by creation); later runs reuse it for nothing.
+ */
+export async function runShotCosts(db: DbOrTx, runIds: string[]) {
+  if (!runIds.length) return new Map<string, { estimated: number; actual: number }>();
+  const { rows } = await db.execute<{ run_id: string; estimated: string; actual: string }>(sql`
+    SELECT v.run_id, sum(s.cost_usd) AS estimated, sum(s.actual_cost_usd) AS actual
+    FROM shots s
+    JOIN variants v ON v.id = (SELECT min(f.variant_id) FROM variant_shots f WHERE f.shot_id = s.id)
+    WHERE v.run_id = ANY(${sql.param(runIds)}::text[])
+    GROUP BY v.run_id`);
+  return new Map(
+    rows.map((r) => [r.run_id, { estimated: Number(r.estimated), actual: Number(r.actual) }]),
+  );
+}
+
 /** Variants of a run in the given states, for cancel and retry. */
 export async function runVariantIds(db: DbOrTx, p: { runId: string; statuses: VariantStatus[] }) {
   const { rows } = await db.execute<{ id: string; cost_usd: string; provider: string }>(sql`

@@ -51,23 +51,29 @@ export function createRunService(deps: {
   type Counts = Awaited<ReturnType<typeof repo.runCounts>>;
 
   async function describe(row: repo.RunRow) {
-    return present(row, await repo.runCounts(db, [row.id]));
+    return (await describeMany([row]))[0]!;
   }
 
   /** A page of runs with one count query for all of them, not one per run. */
   async function describeMany(rows: repo.RunRow[]) {
-    const counts = await repo.runCounts(
-      db,
-      rows.map((r) => r.id),
-    );
+    const ids = rows.map((r) => r.id);
+    const [counts, shots] = await Promise.all([
+      repo.runCounts(db, ids),
+      repo.runShotCosts(db, ids),
+    ]);
     const byRun = Map.groupBy(counts, (c) => c.runId);
-    return rows.map((row) => present(row, byRun.get(row.id) ?? []));
+    return rows.map((row) => present(row, byRun.get(row.id) ?? [], shots.get(row.id)));
   }
 
-  function present(row: repo.RunRow, counts: Counts) {
+  /** `shots`: what the spot shots this run made cost (its variants then cost nothing). */
+  function present(
+    row: repo.RunRow,
+    counts: Counts,
+    shots: { estimated: number; actual: number } | undefined,
+  ) {
     const byStatus = Object.fromEntries(variantStatuses.map((s) => [s, 0]));
-    let estimated = 0;
-    let actual = 0;
+    let estimated = shots?.estimated ?? 0;
+    let actual = shots?.actual ?? 0;
     for (const c of counts) {
       byStatus[c.status] = c.n;
       estimated += c.estimated;

@@ -57,7 +57,14 @@ const shotRows = async (campaignId: string) =>
       'SELECT id, shot_key, prompt, status, attempts, actual_cost_usd FROM shots WHERE campaign_id = $1 ORDER BY id',
       [campaignId],
     )
-  ).rows as { id: string; shot_key: string; prompt: string; status: string; attempts: number }[];
+  ).rows as {
+    id: string;
+    shot_key: string;
+    prompt: string;
+    status: string;
+    attempts: number;
+    actual_cost_usd: string;
+  }[];
 
 const preview = async (matrixId: string) => {
   const res = await t.app.inject({
@@ -86,6 +93,13 @@ describe('spots: shots rendered once per campaign, assembled per variant', () =>
     expect(done.counts.ready).toBe(8);
     // 4 openings (setting x tone) + 2 streets (city) + 1 pack shot, not 8 x 3 = 24.
     expect(fake.createCalls).toHaveLength(7);
+    // The run paid for its 7 shots, its 8 variants for nothing more.
+    const price = (await shotRows(s.campaignId)).map((r) => Number(r.actual_cost_usd));
+    expect(done.cost.actual_usd).toBeCloseTo(
+      price.reduce((a, b) => a + b, 0),
+      6,
+    );
+    expect(done.cost.actual_usd).toBeCloseTo(done.cost.estimated_usd, 6);
     const perPrompt = new Map<string, number>();
     for (const c of fake.createCalls) perPrompt.set(c.prompt!, (perPrompt.get(c.prompt!) ?? 0) + 1);
     expect([...perPrompt.values()].every((n) => n === 1)).toBe(true);
@@ -119,6 +133,8 @@ describe('spots: shots rendered once per campaign, assembled per variant', () =>
     expect(second.variant_count).toBe(12);
     const again = await waitForRun(t, auth, second.id, 'completed', 180_000);
     expect(again.counts.ready).toBe(12);
+    // Only its two new openings are this run's to pay.
+    expect(again.cost.actual_usd).toBeCloseTo(2 * quote.unit_cost_usd, 6);
     expect(fake.createCalls).toHaveLength(9);
     const shots = await shotRows(s.campaignId);
     expect(shots).toHaveLength(9);
