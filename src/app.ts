@@ -337,7 +337,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         variants,
         baseUrl: config.PUBLIC_URL?.replace(/\/$/, '') ?? '',
       });
-      await api.register(shotRoutes, { db: database.db });
+      await api.register(shotRoutes, {
+        db: database.db,
+        queues: deps.queues,
+        onEnqueueError: (err) =>
+          deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
+      });
       await api.register(reviewRoutes, { reviews, variants, baseUrl });
       await api.register(deliveryRoutes, { deliveries, links, baseUrl });
       await api.register(webhookRoutes, { webhooks });

@@ -12,7 +12,7 @@ import { videoOf } from '../matrices/videos.ts';
 import type { ProviderCatalog } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
-import { shotsToRender } from '../spots/fanout.ts';
+import { retryShotCost, shotsToRender } from '../spots/fanout.ts';
 import {
   cancellableStatuses,
   cancelRunVariants,
@@ -247,7 +247,12 @@ export function createRunService(deps: {
       if (!failed.length) return { run, retried: 0 };
       const ids = await db.transaction(async (tx) => {
         await repo.lockCampaign(tx, run.campaignId);
-        const cost = roundUsd(failed.reduce((a, f) => a + f.cost, 0));
+        // A spot's variants cost nothing themselves: their failed shots are what is paid again.
+        const shotCost = await retryShotCost(
+          tx,
+          failed.map((f) => f.id),
+        );
+        const cost = roundUsd(failed.reduce((a, f) => a + f.cost, shotCost));
         checkBudget({
           cost,
           budget: campaign.budgetUsd,
@@ -261,10 +266,14 @@ export function createRunService(deps: {
           ),
         );
         await repo.reopenRun(tx, id);
-        return failed.filter((f) => reset.has(f.id));
+        const shots = shotCost > 0 || campaign.spot ? await shotsToRender(tx, id) : [];
+        return [
+          ...failed.filter((f) => reset.has(f.id)).map((f) => ({ ...f, shot: false })),
+          ...shots.map((x) => ({ ...x, shot: true })),
+        ];
       });
       await enqueue(ids);
-      return { run: await get(tenantId, id), retried: ids.length };
+      return { run: await get(tenantId, id), retried: ids.filter((x) => !x.shot).length };
     },
   };
 }

@@ -73,3 +73,13 @@ export async function shotsToRender(tx: DbOrTx, runId: string): Promise<Routed[]
     WHERE rv.run_id = ${runId} AND s.status = 'queued'`);
   return rows;
 }
+
+/** What rendering again the failed or cancelled shots of these variants costs (a run retry). */
+export async function retryShotCost(tx: DbOrTx, variantIds: string[]): Promise<number> {
+  if (!variantIds.length) return 0;
+  const { rows } = await tx.execute<{ cost: string | null }>(sql`
+    SELECT sum(s.cost_usd) AS cost FROM shots s
+    WHERE s.status IN ('failed', 'cancelled') AND s.id IN (
+      SELECT shot_id FROM variant_shots WHERE variant_id = ANY(${sql.param(variantIds)}::text[]))`);
+  return Number(rows[0]?.cost ?? 0);
+}

@@ -40,7 +40,7 @@ export async function shotsOfVariants(
   return byVariant;
 }
 
-type ShotRow = {
+export type ShotRow = {
   id: string;
   campaign_id: string;
   shot_key: string;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import type { ShotStatus } from '../db/schema.ts';
-import { guardedStatusWrite, type StatusWrite } from '../variants/lifecycle.ts';
+import { forgetLostCreate, guardedStatusWrite, type StatusWrite } from '../variants/lifecycle.ts';
 
 /**
  * Every status change a spot's shot may make: the provider half of a variant's table, ending
@@ -93,4 +93,12 @@ export async function requeueShotsForRetry(tx: DbOrTx, ids: string[]): Promise<s
     WHERE id = ANY(${sql.param(ids)}::text[]) AND status = ANY(${sql.param([...retryableShotStatuses])}::text[])
     RETURNING id`);
   return rows.map((r) => r.id);
+}
+
+/**
+ * held -> queued on a person's word that a second charge is acceptable: the lost create is
+ * forgotten, so the next attempt creates a new render (see resubmitHeld for variants).
+ */
+export function resubmitHeldShot(tx: DbOrTx, id: string) {
+  return transitionShot(tx, { id, from: ['held'], to: 'queued', set: { ...forgetLostCreate } });
 }

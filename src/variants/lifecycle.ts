@@ -324,24 +324,22 @@ export async function holdVariant(
   return held;
 }
 
+/** What a resubmit of a held render forgets: the lost create's job id, times and error. */
+export const forgetLostCreate = {
+  errorCode: null,
+  errorMessage: null,
+  providerJobId: null,
+  submitStartedAt: null,
+  submittedAt: null,
+  progress: 0,
+} as const;
+
 /**
  * held -> queued, on a person's word that a second charge is acceptable: the job id and submit
  * time of the lost create are forgotten, so the next attempt creates a new render.
  */
 export async function resubmitHeld(tx: DbOrTx, id: string): Promise<TransitionedVariant | null> {
-  return transition(tx, {
-    id,
-    from: ['held'],
-    to: 'queued',
-    set: {
-      errorCode: null,
-      errorMessage: null,
-      providerJobId: null,
-      submitStartedAt: null,
-      submittedAt: null,
-      progress: 0,
-    },
-  });
+  return transition(tx, { id, from: ['held'], to: 'queued', set: { ...forgetLostCreate } });
 }
 
 /**

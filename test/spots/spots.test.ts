@@ -183,6 +183,47 @@ describe('spots: shots rendered once per campaign, assembled per variant', () =>
   });
 });
 
+describe('a held shot', () => {
+  it('fails its variants with shot_held until a person resubmits it; a run retry then assembles them', {
+    timeout: 120_000,
+  }, async () => {
+    // The create is received, its answer lost, and the gateway lists it without its prompt.
+    fake.when('Pack shot', { outcome: 'drop_connection', failTimes: 1, hidePrompt: true });
+    const s = await setupCampaign(t, auth, {
+      levels: { setting: ['hx'], tone: ['ht'], city: ['c1', 'c2'] },
+      template: 'Ad: {{setting}} {{tone}} {{city}}',
+      spot: threeShots({ type: 'cut', seconds: 0 }),
+    });
+    const run = await startRun(t, auth, { ...s, key: 'spot-held' });
+    const first = await waitForRun(t, auth, run.id, 'completed', 60_000);
+    expect(first.counts.failed).toBe(2);
+    const variants = await variantsOf(t, run.id);
+    expect(variants.map((v) => v.error_code)).toEqual(['shot_held', 'shot_held']);
+    const pack = (await shotRows(s.campaignId)).find((r) => r.shot_key === 'pack')!;
+    expect(pack.status).toBe('held');
+    expect(fake.createCount(pack.prompt)).toBe(1);
+    const api = (url: string, payload?: object) =>
+      t.app.inject({ method: 'POST', url, headers: { authorization: auth }, payload });
+    expect((await api(`/v1/shots/${pack.id}/resubmit`, {})).statusCode).toBe(422);
+    const ok = await api(`/v1/shots/${pack.id}/resubmit`, {
+      accept_possible_duplicate_charge: true,
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().status).toBe('queued');
+    const retry = await api(`/v1/runs/${run.id}/retry`);
+    expect(retry.json().retried).toBe(2);
+    const done = await waitForRun(t, auth, run.id, 'completed', 60_000);
+    expect(done.counts).toMatchObject({ ready: 2, failed: 0 });
+    // Only the held shot was created again, as accepted; the others stayed paid once.
+    expect(fake.createCount(pack.prompt)).toBe(2);
+    expect(fake.createCalls).toHaveLength(5);
+    const again = await api(`/v1/shots/${pack.id}/resubmit`, {
+      accept_possible_duplicate_charge: true,
+    });
+    expect(again.statusCode).toBe(409);
+  });
+});
+
 describe('spot quotes price the unique shots', () => {
   it('reports unique against naive render seconds; the budget checks the unique cost', async () => {
     const levels = { setting: ['a', 'b'], tone: ['c', 'd'], city: ['e', 'f', 'g'] };
