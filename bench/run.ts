@@ -16,6 +16,7 @@ const all = [
   'webhooks',
   'reports',
   'local-render',
+  'spots',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 

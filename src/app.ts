@@ -52,6 +52,7 @@ import { reviewRoutes } from './reviews/routes.ts';
 import { createReviewService } from './reviews/service.ts';
 import { runRoutes } from './runs/routes.ts';
 import { createRunService } from './runs/service.ts';
+import { shotRoutes } from './spots/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { createTenantService } from './tenants/service.ts';
 import { variantRoutes } from './variants/routes.ts';
@@ -340,6 +341,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(variantRoutes, {
         variants,
         baseUrl: config.PUBLIC_URL?.replace(/\/$/, '') ?? '',
+      });
+      await api.register(shotRoutes, {
+        db: database.db,
+        queues: deps.queues,
+        onEnqueueError: (err) =>
+          deps.logger.warn({ err }, 'enqueue after commit failed; the reconciler will enqueue'),
       });
       await api.register(reviewRoutes, { reviews, variants, baseUrl });
       await api.register(deliveryRoutes, { deliveries, links, baseUrl });

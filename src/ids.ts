@@ -7,6 +7,7 @@ const idPrefixes = {
   matrix: 'mtx',
   run: 'run',
   variant: 'var',
+  shot: 'sht',
   asset: 'ast',
   webhookEndpoint: 'whe',
   event: 'evt',

@@ -7,6 +7,7 @@ export const keyedPosts: ReadonlySet<string> = new Set([
   '/v1/runs/{id}/cancel',
   '/v1/runs/{id}/retry',
   '/v1/variants/{id}/resubmit',
+  '/v1/shots/{id}/resubmit',
   '/v1/variants/{id}/review',
   '/v1/variants/review',
   '/v1/variants/{id}/deliveries',

@@ -440,6 +440,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A spot's shot: its render, its cost and the variants assembled from it
+         * @description A shot is rendered once per campaign and shared by every variant whose shot renders to the same prompt, generator, size, length and first frame. 404 for another tenant.
+         */
+        get: operations["getShot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shots/{id}/resubmit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a held shot to its provider again, accepting a possible second charge
+         * @description A shot is held, as a variant is, when its create may have reached the provider and nobody can tell. The variants waiting for it failed with shot_held; after this call, POST /v1/runs/{id}/retry assembles them once the shot is ready. 409 when the shot is not held.
+         */
+        post: operations["resubmitShot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/variants/{id}/review": {
         parameters: {
             query?: never;
@@ -909,6 +949,40 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        Shot: {
+            id: string;
+            campaign_id: string;
+            key: string;
+            prompt: string;
+            provider: string;
+            model: string;
+            seconds: number;
+            size: string;
+            status: string;
+            provider_job_id: string | null;
+            attempts: number;
+            cost_usd: number;
+            actual_cost_usd: number;
+            error: {
+                code: string;
+                message: string | null;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            ready_at: string | null;
+            /** @description The variants assembled from this shot, a page at a time (limit, cursor) */
+            variants: {
+                data: {
+                    id: string;
+                    run_id: string;
+                    status: string;
+                    levels: {
+                        [key: string]: string;
+                    };
+                }[];
+                next_cursor: string | null;
+            };
+        };
         /**
          * @example {
          *       "id": "cmp_01jbz7h1n3q4v5w6x7y8z9a0b1",
@@ -932,6 +1006,7 @@ export interface components {
          *       "overlay": {
          *         "logo_position": "bottom-right"
          *       },
+         *       "spot": null,
          *       "created_at": "2026-03-02T09:30:00.000Z",
          *       "updated_at": "2026-03-02T09:30:00.000Z"
          *     }
@@ -970,6 +1045,25 @@ export interface components {
                 logo_position: string;
                 text_template?: string;
             };
+            spot: {
+                shots: {
+                    key: string;
+                    prompt_template: string;
+                    seconds: number;
+                    video: {
+                        provider: string;
+                        model: string;
+                    };
+                    first_frame: {
+                        asset_id: string;
+                    } | null;
+                }[];
+                transition: {
+                    /** @enum {string} */
+                    type: "cut" | "fade";
+                    seconds: number;
+                };
+            } | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1122,6 +1216,7 @@ export interface components {
          *       "rerendered_variant_count": 0,
          *       "estimated_cost_usd": 0,
          *       "unit_cost_usd": 0,
+         *       "shots": null,
          *       "budget": {
          *         "budget_usd": 50,
          *         "committed_usd": 0,
@@ -1169,6 +1264,15 @@ export interface components {
             estimated_cost_usd: number;
             /** @description Cost of one variant at the campaign's own settings (a generator dimension's levels have their own: see sample) */
             unit_cost_usd: number;
+            /** @description A spot campaign's renders (null without a spot): each distinct shot once */
+            shots: {
+                /** @description Distinct shots the design's variants are assembled from */
+                unique: number;
+                /** @description Seconds of the shots the run renders and pays for; estimated_cost_usd prices these */
+                render_seconds: number;
+                /** @description Seconds if every variant rendered each of its shots itself */
+                naive_render_seconds: number;
+            } | null;
             /** @description What earlier runs left of the budget; the run checks the same again when started */
             budget: {
                 /** @description The campaign's budget; null for none */
@@ -1286,6 +1390,7 @@ export interface components {
          *       },
          *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
          *       "deliveries": [],
+         *       "shots": [],
          *       "created_at": "2026-03-02T09:31:00.000Z",
          *       "updated_at": "2026-03-02T09:31:40.000Z"
          *     }
@@ -1331,6 +1436,22 @@ export interface components {
             thumbnail_url: string | null;
             deliveries: {
                 [key: string]: unknown;
+            }[];
+            /** @description A spot's variant: the shots it is assembled from, in order (empty for one clip) */
+            shots: {
+                id: string;
+                key: string;
+                prompt: string;
+                provider: string;
+                model: string;
+                seconds: number;
+                status: string;
+                provider_job_id: string | null;
+                /** @description The shot's price; paid once, whichever variant needed it first */
+                cost_usd: number;
+                actual_cost_usd: number;
+                /** @description Rendered for an earlier variant: this one was assembled from it at no cost */
+                reused: boolean;
             }[];
             /** Format: date-time */
             created_at: string;
@@ -1921,6 +2042,22 @@ export interface components {
             deliveries: {
                 [key: string]: unknown;
             }[];
+            /** @description A spot's variant: the shots it is assembled from, in order (empty for one clip) */
+            shots: {
+                id: string;
+                key: string;
+                prompt: string;
+                provider: string;
+                model: string;
+                seconds: number;
+                status: string;
+                provider_job_id: string | null;
+                /** @description The shot's price; paid once, whichever variant needed it first */
+                cost_usd: number;
+                actual_cost_usd: number;
+                /** @description Rendered for an earlier variant: this one was assembled from it at no cost */
+                reused: boolean;
+            }[];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2390,6 +2527,46 @@ export interface operations {
                         /** @description e.g. "Now in {{city}}" */
                         text_template?: string;
                     };
+                    /** @description Optional. Each variant is assembled from these shots; each distinct shot is rendered once per campaign and shared */
+                    spot?: {
+                        shots: {
+                            /** @description Names the shot in lineage and errors; unique within the spot */
+                            key: string;
+                            /** @description Names only the dimensions this shot depends on ({{dimension}}, {{brief.field}}): the fewer, the more variants share its render */
+                            prompt_template: string;
+                            /** @description A length the shot's model renders, else 422 listing them */
+                            seconds: number;
+                            /** @description The shot's generator; the campaign's video provider and model unless set */
+                            video?: {
+                                /** @enum {string} */
+                                provider: "local" | "openai" | "runway" | "fal";
+                                model: string;
+                            };
+                            /** @description An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422) */
+                            first_frame?: "previous_last_frame" | {
+                                asset_id: string;
+                            };
+                        }[];
+                        /**
+                         * @description fade crossfades neighbours over `seconds` (shorter than every shot); cut joins them
+                         * @default {
+                         *       "type": "cut",
+                         *       "seconds": 0
+                         *     }
+                         */
+                        transition?: {
+                            /** @enum {string} */
+                            type: "cut" | "fade";
+                            /** @default 0 */
+                            seconds?: number;
+                        };
+                        /** @description Not supported yet: 422 */
+                        end_card?: unknown;
+                        /** @description Not supported yet: 422 */
+                        audio?: unknown;
+                        /** @description Not supported yet: 422 */
+                        formats?: unknown;
+                    };
                 };
             };
         };
@@ -2644,6 +2821,46 @@ export interface operations {
                         /** @description e.g. "Now in {{city}}" */
                         text_template?: string;
                     };
+                    /** @description Replaces the spot whole; null removes it */
+                    spot?: {
+                        shots: {
+                            /** @description Names the shot in lineage and errors; unique within the spot */
+                            key: string;
+                            /** @description Names only the dimensions this shot depends on ({{dimension}}, {{brief.field}}): the fewer, the more variants share its render */
+                            prompt_template: string;
+                            /** @description A length the shot's model renders, else 422 listing them */
+                            seconds: number;
+                            /** @description The shot's generator; the campaign's video provider and model unless set */
+                            video?: {
+                                /** @enum {string} */
+                                provider: "local" | "openai" | "runway" | "fal";
+                                model: string;
+                            };
+                            /** @description An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422) */
+                            first_frame?: "previous_last_frame" | {
+                                asset_id: string;
+                            };
+                        }[];
+                        /**
+                         * @description fade crossfades neighbours over `seconds` (shorter than every shot); cut joins them
+                         * @default {
+                         *       "type": "cut",
+                         *       "seconds": 0
+                         *     }
+                         */
+                        transition?: {
+                            /** @enum {string} */
+                            type: "cut" | "fade";
+                            /** @default 0 */
+                            seconds?: number;
+                        };
+                        /** @description Not supported yet: 422 */
+                        end_card?: unknown;
+                        /** @description Not supported yet: 422 */
+                        audio?: unknown;
+                        /** @description Not supported yet: 422 */
+                        formats?: unknown;
+                    } | null;
                 };
             };
         };
@@ -4883,6 +5100,238 @@ export interface operations {
             };
             /** @description A path parameter over 100 characters */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getShot: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–200 */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shot"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or owned by another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter over 100 characters */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resubmitShot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Any unique string (a UUID): a retry with the same key and body replays the first response (for IDEMPOTENCY_TTL_HOURS, 24 by default) instead of acting twice.
+                 * @example 3f1c2a9e-7d4b-4e8a-9b1d-2c6f0e5a8b7d
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Must be true: the lost create may have rendered (and been billed) at the provider, so a resubmit may pay twice */
+                    accept_possible_duplicate_charge?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shot"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or owned by another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (e.g. the same Idempotency-Key is still in flight) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter over 100 characters */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unacceptable (or an Idempotency-Key reused with another request) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ASSET_ID_PATTERN } from '../matrices/parse/schema.ts';
 import { providerNames } from '../providers/catalog.ts';
+import { spotInputSchema, spotSchema } from '../spots/schemas.ts';
 
 export const briefSchema = z.object({
   product: z.string().trim().min(1).max(200),
@@ -92,6 +93,7 @@ export const createCampaignBody = z
     budget_usd: z.number().positive().max(10_000_000).optional(),
     require_approval: z.boolean().default(false),
     overlay: overlaySchema.optional(),
+    spot: spotInputSchema.optional(),
   })
   .meta({ examples: [campaignExample] });
 
@@ -104,6 +106,7 @@ export const updateCampaignBody = z
     budget_usd: z.number().positive().max(10_000_000).nullable(),
     require_approval: z.boolean(),
     overlay: overlaySchema.partial(),
+    spot: spotInputSchema.nullable().describe('Replaces the spot whole; null removes it'),
   })
   .partial()
   .meta({ examples: [{ budget_usd: 80, video: { seconds: 6 } }] });
@@ -124,6 +127,7 @@ export const campaignSchema = z
     budget_usd: z.number().nullable(),
     require_approval: z.boolean(),
     overlay: z.object({ logo_position: z.string(), text_template: z.string().optional() }),
+    spot: spotSchema.nullable(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -142,6 +146,7 @@ export const campaignSchema = z
         },
         require_approval: false,
         overlay: { logo_position: 'bottom-right' },
+        spot: null,
         created_at: '2026-03-02T09:30:00.000Z',
         updated_at: '2026-03-02T09:30:00.000Z',
       },

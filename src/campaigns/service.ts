@@ -3,6 +3,8 @@ import type { OverlaySettings, VideoSettings } from '../db/schema.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { checkVideo, type ProviderCatalog, type ProviderName } from '../providers/catalog.ts';
+import type { SpotInput } from '../spots/schemas.ts';
+import { resolveSpot, toSpotInput } from '../spots/validate.ts';
 import * as repo from './repository.ts';
 import type { CreateCampaignBody, UpdateCampaignBody } from './schemas.ts';
 
@@ -12,6 +14,12 @@ export function toCampaignResponse(row: repo.CampaignRow) {
     name: row.name,
     brief: row.brief,
     prompt_template: row.promptTemplate,
+    spot: row.spot
+      ? {
+          shots: row.spot.shots.map((s) => ({ first_frame: null, ...s })),
+          transition: row.spot.transition,
+        }
+      : null,
     video: {
       provider: row.video.provider,
       model: row.video.model,
@@ -77,6 +85,12 @@ export function createCampaignService(deps: {
     return { ...check.video, reference_asset_id: reference };
   }
 
+  const spotOf = (tenantId: string, video: VideoSettings, input: SpotInput) =>
+    resolveSpot(
+      { catalog, video, ownedAssetIds: (ids) => deps.ownedAssetIds(tenantId, ids) },
+      input,
+    );
+
   async function get(tenantId: string, id: string) {
     const row = await repo.findCampaign(db, { tenantId, id });
     if (!row) throw problems.notFound('campaign');
@@ -87,13 +101,16 @@ export function createCampaignService(deps: {
     get,
 
     async create(tenantId: string, body: CreateCampaignBody) {
+      const video = await resolveVideo(tenantId, body.video);
+      const spot = body.spot ? await spotOf(tenantId, video, body.spot) : null;
       const row = await repo.insertCampaign(db, {
         id: newId('campaign'),
         tenantId,
         name: body.name,
         brief: body.brief,
         promptTemplate: body.prompt_template,
-        video: await resolveVideo(tenantId, body.video),
+        video,
+        spot,
         budgetUsd: body.budget_usd ?? null,
         requireApproval: body.require_approval,
         overlay: { logo_position: 'bottom-right', ...body.overlay },
@@ -120,6 +137,14 @@ export function createCampaignService(deps: {
         if (patch.video.provider && !patch.video.model) delete merged.model;
         set.video = await resolveVideo(tenantId, merged);
       }
+      // The spot is checked against the campaign's video as it will be (a shot without a
+      // generator of its own renders with the campaign's).
+      if (patch.spot !== undefined)
+        set.spot = patch.spot
+          ? await spotOf(tenantId, set.video ?? current.video, patch.spot)
+          : null;
+      else if (set.video && current.spot)
+        set.spot = await spotOf(tenantId, set.video, toSpotInput(current.spot));
       const row = await repo.updateCampaign(db, { tenantId, id, set });
       if (!row) throw problems.notFound('campaign');
       return row;

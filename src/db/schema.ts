@@ -90,6 +90,21 @@ export type VideoSettings = {
   reference_asset_id?: string;
 };
 
+/** One shot of a spot: its own prompt (naming the dimensions it depends on) and generator. */
+export type SpotShot = {
+  key: string;
+  prompt_template: string;
+  seconds: number;
+  video: { provider: string; model: string };
+  first_frame?: { asset_id: string };
+};
+
+/** A variant made of several shots, each rendered once per campaign and reused (issue 12). */
+export type SpotSettings = {
+  shots: SpotShot[];
+  transition: { type: 'cut' | 'fade'; seconds: number };
+};
+
 export type OverlaySettings = {
   logo_position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
   text_template?: string;
@@ -109,6 +124,8 @@ export const campaigns = pgTable(
     budgetUsd: numeric('budget_usd', { precision: 12, scale: 4, mode: 'number' }),
     requireApproval: boolean('require_approval').notNull().default(false),
     overlay: jsonb('overlay').$type<OverlaySettings>().notNull(),
+    /** Null: a variant is one clip. */
+    spot: jsonb('spot').$type<SpotSettings>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -282,6 +299,86 @@ export const variants = pgTable(
     index('variants_status_idx').on(t.status, t.updatedAt),
     // One render, one variant: two recovering variants can never adopt the same provider job.
     uniqueIndex('variants_provider_job_idx').on(t.provider, t.providerJobId),
+  ],
+);
+
+/** What a shot may be: a variant's statuses up to `ready` (assembly is the variant's). */
+export const shotStatuses = [
+  'queued',
+  'submitting',
+  'submitted',
+  'rendering',
+  'ready',
+  'failed',
+  'blocked',
+  'cancelled',
+  'held',
+] as const satisfies readonly VariantStatus[];
+
+export type ShotStatus = (typeof shotStatuses)[number];
+
+/**
+ * One render of a spot's shot, shared by every variant (and run) of the campaign whose shot
+ * renders to the same identity: the unit of spend for spots. Columns mirror the variant's
+ * render columns, so the render pipeline drives both.
+ */
+export const shots = pgTable(
+  'shots',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    campaignId: text('campaign_id').notNull(),
+    shotKey: text('shot_key').notNull(),
+    /** sha256 of (campaign, shot key, prompt, provider, model, size, seconds, first frame). */
+    identity: text('identity').notNull(),
+    prompt: text('prompt').notNull(),
+    providerPrompt: text('provider_prompt'),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    seconds: integer('seconds').notNull(),
+    size: text('size').notNull(),
+    /** The first-frame image asset, for models that take one. */
+    referenceAssetId: text('reference_asset_id'),
+    status: text('status', { enum: shotStatuses }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    progress: integer('progress').notNull().default(0),
+    providerJobId: text('provider_job_id'),
+    submitStartedAt: timestamp('submit_started_at', { withTimezone: true }),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+    readyAt: timestamp('ready_at', { withTimezone: true }),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    costUsd: numeric('cost_usd', { precision: 12, scale: 4, mode: 'number' }).notNull(),
+    actualCostUsd: numeric('actual_cost_usd', { precision: 12, scale: 4, mode: 'number' })
+      .notNull()
+      .default(0),
+    reservedUsd: numeric('reserved_usd', { precision: 12, scale: 4, mode: 'number' }),
+    providerStatus: text('provider_status'),
+    providerCode: text('provider_code'),
+    recreates: integer('recreates').notNull().default(0),
+    rawKey: text('raw_key'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('shots_campaign_identity_idx').on(t.campaignId, t.identity),
+    index('shots_tenant_idx').on(t.tenantId, t.id),
+    index('shots_status_idx').on(t.status, t.updatedAt),
+    uniqueIndex('shots_provider_job_idx').on(t.provider, t.providerJobId),
+  ],
+);
+
+/** Which shots, in order, a spot's variant is assembled from. */
+export const variantShots = pgTable(
+  'variant_shots',
+  {
+    variantId: text('variant_id').notNull(),
+    position: integer('position').notNull(),
+    shotId: text('shot_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.variantId, t.position] }),
+    index('variant_shots_shot_idx').on(t.shotId),
   ],
 );
 

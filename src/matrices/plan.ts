@@ -4,12 +4,14 @@ import { type FieldError, type ProblemError, problems } from '../http/problem.ts
 import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
 import { type ProviderCatalog, pricePerVariant } from '../providers/catalog.ts';
 import { campaignSpend, findExistingVariants } from '../runs/repository.ts';
+import { type BoundSpot, bindSpot, compileSpot } from '../spots/plan.ts';
+import { quoteShots, type ShotQuote } from '../spots/quote.ts';
 import { type Design, DesignError, generateDesign } from './designs/index.ts';
 import { type NormalizedMatrix, toDesignSpace } from './parse/index.ts';
 import type { DesignInput } from './schemas.ts';
 import { checkPromptLimits, type RunVideos, resolveVideos, runKeyer } from './videos.ts';
 
-type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay'>;
+type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay' | 'spot'>;
 
 /**
  * Dimensions a prompt need not mention: a logo dimension varies the picture composited onto
@@ -62,6 +64,7 @@ export function bindMatrix(
       ],
     );
   }
+  if (campaign.spot) compileSpot(campaign.spot, matrix, campaign.brief, maxPromptChars);
   if (campaign.overlay.text_template) {
     const overlay = compileTemplate(campaign.overlay.text_template, {
       dimensions,
@@ -185,6 +188,10 @@ interface PreparedRun {
   /** One variant of this combination, at its own provider, model and size. */
   priceOf: (combo: readonly number[]) => number;
   maxCostUsd: number | null;
+  /** A combination's variant key; a spot's variant's also names its shots. */
+  keyOf: (combo: readonly number[], prompt: string) => string;
+  /** The campaign's spot bound to the matrix: each variant's shots. Null: one clip each. */
+  spot: BoundSpot | null;
 }
 
 export function prepareRun(p: {
@@ -206,6 +213,16 @@ export function prepareRun(p: {
   checkPromptLimits(p.catalog, videos, renderer, combos);
   const unitUsd = pricePerVariant(p.catalog, videos.base);
   const levelPrices = videos.byLevel.map((v) => pricePerVariant(p.catalog, v));
+  const baseKey = runKeyer(p.campaign.id, p.matrix, videos);
+  const spot = p.campaign.spot
+    ? bindSpot({
+        campaignId: p.campaign.id,
+        spot: p.campaign.spot,
+        renderers: compileSpot(p.campaign.spot, p.matrix, p.campaign.brief, p.maxPromptChars),
+        size: videos.base.size,
+        catalog: p.catalog,
+      })
+    : null;
   return {
     campaign: p.campaign,
     matrix: p.matrix,
@@ -213,8 +230,24 @@ export function prepareRun(p: {
     renderer,
     videos,
     unitUsd,
-    priceOf: videos.dim < 0 ? () => unitUsd : (combo) => levelPrices[combo[videos.dim]!]!,
+    priceOf: spot
+      ? (combo) => spot.shotsOf(combo).reduce((sum, s) => sum + s.priceUsd, 0)
+      : videos.dim < 0
+        ? () => unitUsd
+        : (combo) => levelPrices[combo[videos.dim]!]!,
     maxCostUsd: p.maxCostUsd ?? null,
+    // A changed spot makes new variants: the key holds the identities of the shots.
+    keyOf: spot
+      ? (combo, prompt) =>
+          baseKey(
+            combo,
+            `${prompt}\u0000spot:${spot
+              .shotsOf(combo)
+              .map((s) => s.identity)
+              .join(',')}`,
+          )
+      : baseKey,
+    spot,
   };
 }
 
@@ -237,6 +270,8 @@ interface RunPlan extends PreparedRun {
     remainingUsd: number | null;
     fits: boolean;
   };
+  /** A spot's renders: unique shots against one render per variant and shot. Null: no spot. */
+  shots: ShotQuote | null;
   /** The problem the run answers with (max_cost_usd first, then the budget), or null. */
   refusal: ProblemError | null;
 }
@@ -260,6 +295,10 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
   let rerendered = 0;
   // What the run pays: new and rerendered variants, each at its own generator's price.
   let cost = 0;
+  // A spot's run is priced by its unique shots: the variants it renders are collected for that.
+  const spot = prepared.spot;
+  const distinct: (readonly number[])[] = [];
+  const paid: (readonly number[])[] = [];
   if (!reuse) {
     // Distinct combinations are distinct variants (the key hashes the levels); only an
     // explicit design can list one twice.
@@ -269,31 +308,41 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
       if (seen.has(id)) continue;
       seen.add(id);
       cost += prepared.priceOf(combo);
+      if (spot) distinct.push(combo);
     }
     variantCount = seen.size;
+    if (spot) paid.push(...distinct);
   } else {
-    const keyOf = runKeyer(campaign.id, prepared.matrix, prepared.videos);
+    const keyOf = prepared.keyOf;
     const seen = new Set<string>();
     for (let from = 0; from < combos.length; from += lookupChunk) {
-      const prices = new Map<string, number>();
+      const toRender = new Map<string, readonly number[]>();
       for (const combo of combos.slice(from, from + lookupChunk)) {
         const key = keyOf(combo, prepared.renderer.render(combo));
         if (seen.has(key)) continue;
         seen.add(key);
-        prices.set(key, prepared.priceOf(combo));
+        toRender.set(key, combo);
+        if (spot) distinct.push(combo);
       }
-      const keys = [...prices.keys()];
+      const keys = [...toRender.keys()];
       for (const known of await findExistingVariants(db, { campaignId: campaign.id, keys })) {
         if (known.status === 'failed' || known.status === 'cancelled') rerendered++;
         else {
           reused++;
-          prices.delete(known.variant_key);
+          toRender.delete(known.variant_key);
         }
       }
-      for (const price of prices.values()) cost += price;
+      for (const combo of toRender.values()) {
+        cost += prepared.priceOf(combo);
+        if (spot) paid.push(combo);
+      }
     }
     variantCount = seen.size;
   }
+  const shots = spot
+    ? await quoteShots(db, { campaignId: campaign.id, spot, combos: distinct, paid })
+    : null;
+  if (shots) cost = shots.costUsd;
   const newVariantCount = variantCount - reused - rerendered;
   const costUsd = roundUsd(cost);
   const budget = campaign.budgetUsd;
@@ -307,6 +356,7 @@ export async function planRun(db: DbOrTx, prepared: PreparedRun): Promise<RunPla
       : overBudget;
   return {
     ...prepared,
+    shots,
     reuse,
     variantCount,
     newVariantCount,

@@ -298,6 +298,26 @@ export const previewSchema = z
       .describe(
         "Cost of one variant at the campaign's own settings (a generator dimension's levels have their own: see sample)",
       ),
+    shots: z
+      .object({
+        unique: z
+          .number()
+          .int()
+          .nonnegative()
+          .describe("Distinct shots the design's variants are assembled from"),
+        render_seconds: z
+          .number()
+          .nonnegative()
+          .describe(
+            'Seconds of the shots the run renders and pays for; estimated_cost_usd prices these',
+          ),
+        naive_render_seconds: z
+          .number()
+          .nonnegative()
+          .describe('Seconds if every variant rendered each of its shots itself'),
+      })
+      .nullable()
+      .describe("A spot campaign's renders (null without a spot): each distinct shot once"),
     budget: z
       .object({
         budget_usd: z.number().nullable().describe("The campaign's budget; null for none"),
@@ -397,6 +417,7 @@ export const previewSchema = z
         rerendered_variant_count: 0,
         estimated_cost_usd: 0,
         unit_cost_usd: 0,
+        shots: null,
         budget: { budget_usd: 50, committed_usd: 0, remaining_usd: 50, fits: true, detail: null },
         design_stats: {
           pair_coverage: 1,

@@ -205,6 +205,11 @@ export function createMatrixService(deps: {
         rerendered_variant_count: plan.rerenderedVariantCount,
         estimated_cost_usd: plan.costUsd,
         unit_cost_usd: roundUsd(plan.unitUsd),
+        shots: plan.shots && {
+          unique: plan.shots.unique,
+          render_seconds: plan.shots.renderSeconds,
+          naive_render_seconds: plan.shots.naiveRenderSeconds,
+        },
         budget: {
           budget_usd: plan.budget.budgetUsd,
           committed_usd: plan.budget.committedUsd,

@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { type AssembleOptions, assemble } from './assemble.ts';
 import type { MediaBinaries } from './binaries.ts';
 import { type CaptionsSpec, withCaptions } from './captions.ts';
 import { type CompositeOptions, composite } from './composite.ts';
@@ -19,6 +20,7 @@ import {
 import { type RenderMotionOptions, renderMotion } from './motion-render.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
+export type { AssembleOptions } from './assemble.ts';
 export type { CaptionFonts, MediaBinaries } from './binaries.ts';
 export { DEFAULT_FONT_FAMILIES, defaultMediaBinaries } from './binaries.ts';
 export type { CaptionLine, CaptionStyle, CaptionsSpec } from './captions.ts';
@@ -88,6 +90,8 @@ export interface Media {
   thumbnail(input: string, out: string, opts?: ThumbnailOptions): Promise<void>;
   /** Burns logo and text into a video; resolves with the probe of the result. */
   composite(opts: CompositeOptions): Promise<ProbeResult>;
+  /** Joins a spot's shots (normalised, cut or crossfaded); resolves with the probe. */
+  assemble(opts: AssembleOptions): Promise<ProbeResult>;
   /**
    * Decodes every frame of an untrusted file, so a truncated or corrupt upload is refused when
    * it arrives rather than failing a composite later.
@@ -137,6 +141,7 @@ export function createMedia(deps: MediaDeps): Media {
     renderMotion: (opts) => renderMotion(ctx, opts),
     thumbnail: (input, out, opts) => thumbnail(ctx, input, out, opts),
     composite: (opts) => composite(ctx, opts),
+    assemble: (opts) => assemble(ctx, opts),
     async decodeCheck(file, opts) {
       // max_pixels makes the decoder refuse a frame larger than that, whatever the header said.
       const cap = opts?.maxPixels ? ['-max_pixels', String(opts.maxPixels)] : [];

@@ -168,6 +168,15 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): VideoProvi
     return { jobId: video.id };
   }
 
+  /**
+   * The SDK sends the prompt in a multipart body, whose encoding turns every LF and lone CR
+   * into CRLF, so a gateway stores (and lists) a multi-line prompt with other line endings
+   * than we sent: compared raw, the lost render is missed and created again, paid twice.
+   */
+  const lineEnds = /\r\n|\r|\n/g;
+  const sameText = (listed: string, sent: string) =>
+    listed === sent || listed.replace(lineEnds, '\n') === sent.replace(lineEnds, '\n');
+
   async function findExisting(
     spec: RenderSpec,
     { since, exclude }: FindExistingOptions,
@@ -188,7 +197,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): VideoProvi
         scanned++;
         if (exclude?.has(video.id) || !sameShape(video, spec)) continue;
         if (typeof video.prompt !== 'string') unverifiable++;
-        else if (video.prompt === spec.prompt) oldest = video.id;
+        else if (sameText(video.prompt, spec.prompt)) oldest = video.id;
       }
     } catch (err) {
       throw classify(err, 'read');

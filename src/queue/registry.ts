@@ -9,7 +9,11 @@ import { type ProviderName, providerNames } from '../providers/catalog.ts';
  * secrets stay in Postgres, which is the source of truth.
  */
 const renderJob = {
-  payload: z.object({ variantId: z.string().regex(/^var_[0-9a-z]{26}$/) }),
+  // A variant, or a spot's shot (rendered once, assembled into many variants).
+  payload: z.union([
+    z.object({ variantId: z.string().regex(/^var_[0-9a-z]{26}$/) }),
+    z.object({ shotId: z.string().regex(/^sht_[0-9a-z]{26}$/) }),
+  ]),
   // Attempts are spent only by errors: waiting for a render is a delayed re-run, and a 429
   // re-delays the job behind a provider_pauses row in Postgres (src/render/claim.ts) that every
   // worker's limiter reads. A job that has run out leaves its variant failed.

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { VariantStatus } from '../db/schema.ts';
 import type { ProviderLimits as ConfiguredLimits, ModelLimits } from '../providers/plugin.ts';
-import { inFlightStatuses, markRunsStarted, transition } from '../variants/lifecycle.ts';
+import { inFlightStatuses } from '../variants/lifecycle.ts';
+import type { RenderSubject } from './subject.ts';
 
 /** The caps one create is checked against: its provider's, and its model's where it has own. */
 export interface ProviderLimits extends ConfiguredLimits {
@@ -51,7 +52,9 @@ const secs = (ms: number) => sql`make_interval(secs => ${ms / 1000})`;
 export async function claimSubmit(
   db: Db,
   p: {
-    variantId: string;
+    /** The variant or spot shot the create is for: the unit that must not be paid twice. */
+    subject: Pick<RenderSubject, 'table' | 'transition' | 'onClaimed'>;
+    id: string;
     provider: string;
     model: string;
     from: readonly VariantStatus[];
@@ -99,9 +102,11 @@ export async function claimSubmit(
       [own?.maxConcurrent, model],
     ] as const) {
       if (limit === undefined) continue;
+      // Variants and spot shots render through the same provider slots.
+      const inFlight = sql`provider = ${p.provider} ${scope} AND status = ANY(${sql.param([...inFlightStatuses])}::text[]) AND id <> ${p.id}`;
       const { rows: busy } = await tx.execute<{ n: string }>(sql`
-        SELECT count(*) AS n FROM variants
-        WHERE provider = ${p.provider} ${scope} AND status = ANY(${sql.param([...inFlightStatuses])}::text[]) AND id <> ${p.variantId}`);
+        SELECT (SELECT count(*) FROM variants WHERE ${inFlight})
+             + (SELECT count(*) FROM shots WHERE ${inFlight}) AS n`);
       if (Number(busy[0]?.n ?? 0) >= limit)
         return { kind: 'wait', ms: p.busyRetryMs, reason: 'busy' };
     }
@@ -127,20 +132,22 @@ export async function claimSubmit(
         };
     }
     const now = new Date();
-    const claimed = await transition(tx, {
-      id: p.variantId,
+    const table = sql.raw(p.subject.table);
+    const claimed = await p.subject.transition(tx, {
+      id: p.id,
       from: p.from,
       to: 'submitting',
       set: p.from.includes('submitting') ? {} : { submitStartedAt: now },
     });
     if (!claimed) return { kind: 'gone' };
-    await tx.execute(sql`UPDATE variants SET attempts = attempts + 1 WHERE id = ${p.variantId}`);
+    await tx.execute(sql`UPDATE ${table} SET attempts = attempts + 1 WHERE id = ${p.id}`);
+    // variant_id holds a shot's id for a spot shot's create: the id says which.
     const { rows: call } = await tx.execute<{ id: string }>(sql`
       INSERT INTO provider_calls (provider, model, at, variant_id)
-      VALUES (${p.provider}, ${p.model}, clock_timestamp(), ${p.variantId}) RETURNING id`);
-    await markRunsStarted(tx, p.variantId);
+      VALUES (${p.provider}, ${p.model}, clock_timestamp(), ${p.id}) RETURNING id`);
+    await p.subject.onClaimed(tx, p.id);
     const { rows } = await tx.execute<{ submit_started_at: Date }>(
-      sql`SELECT submit_started_at FROM variants WHERE id = ${p.variantId}`,
+      sql`SELECT submit_started_at FROM ${table} WHERE id = ${p.id}`,
     );
     return {
       kind: 'claimed',

@@ -27,18 +27,18 @@ export function renderQueueOf(provider: string): RenderQueue {
 }
 
 /**
- * jobId = variant id, so adding a variant that already has a live job is a no-op: the
- * reconciler and a crashed fan-out can both enqueue without creating a second job.
+ * jobId = variant (or spot shot) id, so adding one that already has a live job is a no-op:
+ * the reconciler and a crashed fan-out can both enqueue without creating a second job.
  */
 export async function enqueueRenders(
   queues: Queues,
-  variants: { id: string; provider: ProviderName | string }[],
+  variants: { id: string; provider: ProviderName | string; shot?: boolean }[],
 ) {
-  const byQueue = new Map<RenderQueue, string[]>();
+  const byQueue = new Map<RenderQueue, { id: string; shot?: boolean }[]>();
   for (const v of variants) {
     const name = renderQueueOf(v.provider);
     const list = byQueue.get(name) ?? [];
-    list.push(v.id);
+    list.push(v);
     byQueue.set(name, list);
   }
   for (const [name, ids] of byQueue) {
@@ -49,7 +49,10 @@ export async function enqueueRenders(
         next += chunkSize;
         await queues.enqueueBulk(
           name,
-          chunk.map((id) => ({ data: { variantId: id }, opts: { jobId: id } })),
+          chunk.map(({ id, shot }) => ({
+            data: shot ? { shotId: id } : { variantId: id },
+            opts: { jobId: id },
+          })),
         );
       }
     };

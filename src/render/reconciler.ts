@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import type { Queues } from '../queue/registry.ts';
+import { activeShotStatuses } from '../spots/shot-lifecycle.ts';
 import { activeStatuses, completeSettledRuns, failVariant } from '../variants/lifecycle.ts';
 import { enqueueRenders, isProviderName, renderQueueOf, UnknownProviderError } from './enqueue.ts';
 
@@ -21,12 +22,17 @@ export function createReconciler(deps: {
   const { db, queues } = deps;
   const log = deps.logger.child({ component: 'reconciler' });
 
+  /** Variants and spot shots (ids `var_…`, `sht_…`, one order) still in the pipeline. */
   async function stale(afterId: string) {
-    const { rows } = await db.execute<{ id: string; provider: string }>(sql`
-      SELECT id, provider FROM variants
-      WHERE status = ANY(${sql.param([...activeStatuses])}::text[])
-        AND updated_at < now() - make_interval(secs => ${deps.graceMs / 1000})
-        AND id > ${afterId}
+    const grace = sql`updated_at < now() - make_interval(secs => ${deps.graceMs / 1000}) AND id > ${afterId}`;
+    const { rows } = await db.execute<{ id: string; provider: string; shot: boolean }>(sql`
+      (SELECT id, provider, false AS shot FROM variants
+       WHERE status = ANY(${sql.param([...activeStatuses])}::text[]) AND ${grace}
+       ORDER BY id LIMIT ${batch})
+      UNION ALL
+      (SELECT id, provider, true AS shot FROM shots
+       WHERE status = ANY(${sql.param([...activeShotStatuses])}::text[]) AND ${grace}
+       ORDER BY id LIMIT ${batch})
       ORDER BY id LIMIT ${batch}`);
     return rows;
   }
@@ -36,9 +42,9 @@ export function createReconciler(deps: {
    * variant rather than a script call each, so a backlog of 100,000 queued variants costs a
    * few round trips per cycle.
    */
-  async function withoutLiveJob(rows: { id: string; provider: string }[]) {
-    const dead: { id: string; provider: string }[] = [];
-    const finished: { id: string; provider: string }[] = [];
+  async function withoutLiveJob(rows: { id: string; provider: string; shot: boolean }[]) {
+    const dead: typeof rows = [];
+    const finished: typeof rows = [];
     const pipe = queues.connection.pipeline();
     for (const r of rows) {
       const key = queues.get(renderQueueOf(r.provider)).toKey(r.id);
@@ -63,7 +69,7 @@ export function createReconciler(deps: {
       const rows = await stale(after);
       if (!rows.length) break;
       // No queue is another provider's fallback: a variant naming none admatrix knows fails.
-      for (const r of rows.filter((r) => !isProviderName(r.provider))) {
+      for (const r of rows.filter((r) => !r.shot && !isProviderName(r.provider))) {
         const message = new UnknownProviderError(r.provider).message;
         await db.transaction((tx) =>
           failVariant(tx, { id: r.id, to: 'failed', code: 'provider_unknown', message }),

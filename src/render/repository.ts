@@ -27,6 +27,8 @@ export type RenderVariant = {
   logo_key: string | null;
   /** The campaign's first-frame image (`video.reference_asset_id`), loaded at submit. */
   reference_asset_id: string | null;
+  /** Assembled from spot shots (variant_shots) rather than rendered as one clip. */
+  spot: boolean;
 };
 
 /**
@@ -40,6 +42,7 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
            v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key, v.recreates,
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
            c.video ->> 'reference_asset_id' AS reference_asset_id,
+           EXISTS (SELECT 1 FROM variant_shots vs WHERE vs.variant_id = v.id) AS spot,
            (SELECT a.storage_key FROM assets a
              WHERE a.tenant_id = v.tenant_id AND a.id = (
                SELECT l ->> 'asset_id'
@@ -63,14 +66,21 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
   };
 }
 
-/** Job ids already attached to other variants of the provider: never adopt one of those. */
+/**
+ * Job ids already attached to other variants or spot shots of the provider: never adopt one
+ * of those.
+ */
 export async function attachedJobIds(
   db: DbOrTx,
-  p: { provider: string; since: Date; exceptVariant: string },
+  p: { provider: string; since: Date; except: string },
 ) {
   const { rows } = await db.execute<{ provider_job_id: string }>(sql`
     SELECT provider_job_id FROM variants
-    WHERE provider = ${p.provider} AND provider_job_id IS NOT NULL AND id <> ${p.exceptVariant}
+    WHERE provider = ${p.provider} AND provider_job_id IS NOT NULL AND id <> ${p.except}
+      AND submit_started_at > ${p.since}::timestamptz - interval '10 minutes'
+    UNION ALL
+    SELECT provider_job_id FROM shots
+    WHERE provider = ${p.provider} AND provider_job_id IS NOT NULL AND id <> ${p.except}
       AND submit_started_at > ${p.since}::timestamptz - interval '10 minutes'`);
   return new Set(rows.map((r) => r.provider_job_id));
 }
@@ -81,10 +91,16 @@ export async function attachedJobIds(
  */
 export async function recordProviderState(
   db: DbOrTx,
-  p: { id: string; jobId: string; said: string; code?: string | undefined },
+  p: {
+    table: 'variants' | 'shots';
+    id: string;
+    jobId: string;
+    said: string;
+    code?: string | undefined;
+  },
 ) {
   await db.execute(sql`
-    UPDATE variants SET provider_status = ${p.said}, provider_code = ${p.code ?? null}
+    UPDATE ${sql.raw(p.table)} SET provider_status = ${p.said}, provider_code = ${p.code ?? null}
     WHERE id = ${p.id} AND provider_job_id = ${p.jobId}
       AND (provider_status IS DISTINCT FROM ${p.said} OR provider_code IS DISTINCT FROM ${p.code ?? null})`);
 }

@@ -3,6 +3,8 @@ import type { Db } from '../db/client.ts';
 import { copyRows } from '../db/copy.ts';
 import { newId } from '../ids.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
+import { writeVariantShots } from '../spots/fanout.ts';
+import type { BoundSpot, ShotRef } from '../spots/plan.ts';
 import { initialStatus, retryableStatuses } from '../variants/lifecycle.ts';
 import * as repo from './repository.ts';
 
@@ -48,11 +50,15 @@ interface FanOut {
    * run), no key is looked up.
    */
   reuse: boolean;
+  /** The campaign's spot: each new variant is linked to its shots, made where missing. */
+  spot?: BoundSpot | null | undefined;
 }
 
 export interface Routed {
   id: string;
   provider: string;
+  /** A spot's shot rather than a variant. */
+  shot?: boolean;
 }
 
 interface Written {
@@ -100,6 +106,7 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
       : undefined;
     const rows: (string | number)[][] = [];
     const linked: string[] = [];
+    const spotVariants: { id: string; shots: ShotRef[] }[] = [];
     for (let i = 0; i < combos.length; i++) {
       const key = keys[i]!;
       if (seen.has(key)) continue;
@@ -113,7 +120,10 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
       }
       const id = newId('variant');
       const combo = combos[i]!;
-      const { provider, model, seconds, size } = f.videoOf(combo);
+      const { provider, model, seconds: clipSeconds, size } = f.videoOf(combo);
+      // A spot's variant is as long as its assembled shots.
+      const seconds = f.spot ? Math.round(f.spot.seconds) : clipSeconds;
+      if (f.spot) spotVariants.push({ id, shots: f.spot.shotsOf(combo) });
       rows.push([
         id,
         f.tenantId,
@@ -127,12 +137,18 @@ export async function writeRunVariants(tx: Db, client: pg.PoolClient, f: FanOut)
         seconds,
         size,
         initialStatus,
-        f.priceOf(combo),
+        // A spot's variant pays for nothing itself: its shots carry the price.
+        f.spot ? 0 : f.priceOf(combo),
       ]);
       created.push({ id, provider });
       linked.push(id);
     }
     if (rows.length) await copyRows(client, 'variants', variantColumns, rows);
+    await writeVariantShots(tx, client, {
+      tenantId: f.tenantId,
+      campaignId: f.campaignId,
+      variants: spotVariants,
+    });
     await copyRows(
       client,
       'run_variants',

@@ -28,9 +28,12 @@ export async function campaignSpend(
   tx: DbOrTx,
   campaignId: string,
 ): Promise<{ committed: number; variants: number }> {
+  // A spot's shots are paid (and reserved while queued) like variants.
   const { rows } = await tx.execute<{ committed: string; variants: number }>(
     sql`SELECT coalesce(sum(actual_cost_usd), 0)
-             + coalesce(sum(cost_usd) FILTER (WHERE status = ANY(${sql.param([...openStatuses])}::text[])), 0) AS committed,
+             + coalesce(sum(cost_usd) FILTER (WHERE status = ANY(${sql.param([...openStatuses])}::text[])), 0)
+             + (SELECT coalesce(sum(actual_cost_usd), 0) + coalesce(sum(cost_usd) FILTER (WHERE status = 'queued'), 0)
+                FROM shots WHERE campaign_id = ${campaignId}) AS committed,
                count(*)::int AS variants
         FROM variants WHERE campaign_id = ${campaignId}`,
   );
@@ -88,6 +91,23 @@ export async function runCounts(db: DbOrTx, runIds: string[]) {
     estimated: Number(r.estimated),
     actual: Number(r.actual),
   }));
+}
+
+/**
+ * What a spot's shots cost the runs that made them: a shot belongs to the run of the first
+ * variant assembled from it (ids sort by creation); later runs reuse it for nothing.
+ */
+export async function runShotCosts(db: DbOrTx, runIds: string[]) {
+  if (!runIds.length) return new Map<string, { estimated: number; actual: number }>();
+  const { rows } = await db.execute<{ run_id: string; estimated: string; actual: string }>(sql`
+    SELECT v.run_id, sum(s.cost_usd) AS estimated, sum(s.actual_cost_usd) AS actual
+    FROM shots s
+    JOIN variants v ON v.id = (SELECT min(f.variant_id) FROM variant_shots f WHERE f.shot_id = s.id)
+    WHERE v.run_id = ANY(${sql.param(runIds)}::text[])
+    GROUP BY v.run_id`);
+  return new Map(
+    rows.map((r) => [r.run_id, { estimated: Number(r.estimated), actual: Number(r.actual) }]),
+  );
 }
 
 /** Variants of a run in the given states, for cancel and retry. */

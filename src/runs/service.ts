@@ -8,10 +8,11 @@ import { newId } from '../ids.ts';
 import { checkBudget, planRun, prepareRun, roundUsd } from '../matrices/plan.ts';
 import type { DesignInput } from '../matrices/schemas.ts';
 import type { MatrixService } from '../matrices/service.ts';
-import { runKeyer, videoOf } from '../matrices/videos.ts';
+import { videoOf } from '../matrices/videos.ts';
 import type { ProviderCatalog } from '../providers/catalog.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
+import { retryShotCost, shotsToRender } from '../spots/fanout.ts';
 import {
   cancellableStatuses,
   cancelRunVariants,
@@ -50,23 +51,29 @@ export function createRunService(deps: {
   type Counts = Awaited<ReturnType<typeof repo.runCounts>>;
 
   async function describe(row: repo.RunRow) {
-    return present(row, await repo.runCounts(db, [row.id]));
+    return (await describeMany([row]))[0]!;
   }
 
   /** A page of runs with one count query for all of them, not one per run. */
   async function describeMany(rows: repo.RunRow[]) {
-    const counts = await repo.runCounts(
-      db,
-      rows.map((r) => r.id),
-    );
+    const ids = rows.map((r) => r.id);
+    const [counts, shots] = await Promise.all([
+      repo.runCounts(db, ids),
+      repo.runShotCosts(db, ids),
+    ]);
     const byRun = Map.groupBy(counts, (c) => c.runId);
-    return rows.map((row) => present(row, byRun.get(row.id) ?? []));
+    return rows.map((row) => present(row, byRun.get(row.id) ?? [], shots.get(row.id)));
   }
 
-  function present(row: repo.RunRow, counts: Counts) {
+  /** `shots`: what the spot shots this run made cost (its variants then cost nothing). */
+  function present(
+    row: repo.RunRow,
+    counts: Counts,
+    shots: { estimated: number; actual: number } | undefined,
+  ) {
     const byStatus = Object.fromEntries(variantStatuses.map((s) => [s, 0]));
-    let estimated = 0;
-    let actual = 0;
+    let estimated = shots?.estimated ?? 0;
+    let actual = shots?.actual ?? 0;
     for (const c of counts) {
       byStatus[c.status] = c.n;
       estimated += c.estimated;
@@ -154,7 +161,8 @@ export function createRunService(deps: {
           matrix: plan.matrix,
           combos: plan.combos,
           render: (combo) => plan.renderer.render(combo),
-          keyOf: runKeyer(campaignId, plan.matrix, plan.videos),
+          keyOf: plan.keyOf,
+          spot: plan.spot,
           videoOf: (combo) => videoOf(plan.videos, combo),
           priceOf: plan.priceOf,
           reuse: plan.reuse,
@@ -187,7 +195,11 @@ export function createRunService(deps: {
             written.again.map((v) => v.id),
           ),
         );
-        const toEnqueue = written.created.concat(written.again.filter((v) => reset.has(v.id)));
+        const toEnqueue = written.created.concat(
+          written.again.filter((v) => reset.has(v.id)),
+          // A spot's shots start at once, shared by the variants that wait for them.
+          plan.spot ? (await shotsToRender(tx, runId)).map((s) => ({ ...s, shot: true })) : [],
+        );
         // A run of variants that all exist already (and are settled) is complete at birth.
         await completeSettledRuns(tx, { runId });
         const response = {
@@ -235,7 +247,12 @@ export function createRunService(deps: {
       if (!failed.length) return { run, retried: 0 };
       const ids = await db.transaction(async (tx) => {
         await repo.lockCampaign(tx, run.campaignId);
-        const cost = roundUsd(failed.reduce((a, f) => a + f.cost, 0));
+        // A spot's variants cost nothing themselves: their failed shots are what is paid again.
+        const shotCost = await retryShotCost(
+          tx,
+          failed.map((f) => f.id),
+        );
+        const cost = roundUsd(failed.reduce((a, f) => a + f.cost, shotCost));
         checkBudget({
           cost,
           budget: campaign.budgetUsd,
@@ -249,10 +266,14 @@ export function createRunService(deps: {
           ),
         );
         await repo.reopenRun(tx, id);
-        return failed.filter((f) => reset.has(f.id));
+        const shots = shotCost > 0 || campaign.spot ? await shotsToRender(tx, id) : [];
+        return [
+          ...failed.filter((f) => reset.has(f.id)).map((f) => ({ ...f, shot: false })),
+          ...shots.map((x) => ({ ...x, shot: true })),
+        ];
       });
       await enqueue(ids);
-      return { run: await get(tenantId, id), retried: ids.length };
+      return { run: await get(tenantId, id), retried: ids.filter((x) => !x.shot).length };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { type VariantStatus, variantStatuses } from '../db/schema.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
@@ -10,7 +10,8 @@ import { recordEvent, variantEventData } from '../events/outbox.ts';
  */
 export const allowedTransitions: Readonly<Record<VariantStatus, readonly VariantStatus[]>> = {
   pending: ['submitting', 'failed', 'blocked', 'cancelled'],
-  queued: ['submitting', 'failed', 'blocked', 'cancelled'],
+  // A spot's variant pays no provider itself: once its shots are ready it goes to assembly.
+  queued: ['submitting', 'compositing', 'failed', 'blocked', 'cancelled'],
   // Re-claimed by the attempt after a crash or a transient error (it looks for the render
   // first); back to queued when the provider answers 429 before accepting the render.
   // held when the create may have reached a provider that cannot be searched for it, or whose
@@ -124,28 +125,33 @@ export type TransitionedVariant = {
   error_message: string | null;
 };
 
+/** The guarded write's options, whichever table it moves. */
+export interface StatusWrite<S extends string> {
+  id: string;
+  from: readonly S[];
+  to: S;
+  set?: Assignable;
+  /**
+   * The provider accepted a job: add its price to actual_cost_usd and remember it as the
+   * job's reservation (`reservedUsd`, the provider's own estimate, else the catalog price).
+   */
+  addPaid?: boolean | { reservedUsd?: number | undefined };
+}
+
 /**
- * The only way a variant changes status: `… WHERE id = $1 AND status = ANY($from)`. Two workers
- * holding the same job cannot both act; the loser gets null and stops.
+ * `UPDATE <table> SET status = $to … WHERE id = $1 AND status = ANY($from)`: the guard both
+ * render subjects (variants and spot shots, which share the render columns) change status
+ * through. Two workers holding the same job cannot both act; the loser gets null and stops.
  */
-export async function transition(
+export async function guardedStatusWrite<Row>(
   tx: DbOrTx,
-  p: {
-    id: string;
-    from: readonly VariantStatus[];
-    to: VariantStatus;
-    set?: Assignable;
-    /**
-     * The provider accepted a job: add its price to actual_cost_usd and remember it as the
-     * job's reservation (`reservedUsd`, the provider's own estimate, else the catalog price).
-     */
-    addPaid?: boolean | { reservedUsd?: number | undefined };
-  },
-): Promise<TransitionedVariant | null> {
-  assertAllowed(p.from, p.to);
+  table: 'variants' | 'shots',
+  returning: SQL,
+  p: StatusWrite<string>,
+): Promise<Row | null> {
   const assignments = Object.entries(p.set ?? {}).map(([k, v]) => {
     const column = columnNames[k];
-    if (!column) throw new Error(`unknown variant column ${k}`);
+    if (!column) throw new Error(`unknown ${table} column ${k}`);
     return sql`${sql.raw(column)} = ${v}`;
   });
   if (p.addPaid) {
@@ -157,11 +163,25 @@ export async function transition(
     );
   }
   const extra = assignments.length ? sql`, ${sql.join(assignments, sql`, `)}` : sql``;
-  const { rows } = await tx.execute<TransitionedVariant>(sql`
-    UPDATE variants SET status = ${p.to}, updated_at = now()${extra}
+  const { rows } = await tx.execute(sql`
+    UPDATE ${sql.raw(table)} SET status = ${p.to}, updated_at = now()${extra}
     WHERE id = ${p.id} AND status = ANY(${sql.param([...p.from])}::text[])
-    RETURNING id, tenant_id, campaign_id, run_id, levels, status, error_code, error_message`);
-  return rows[0] ?? null;
+    RETURNING ${returning}`);
+  return (rows[0] as Row | undefined) ?? null;
+}
+
+/** The only way a variant changes status (see `guardedStatusWrite`). */
+export async function transition(
+  tx: DbOrTx,
+  p: StatusWrite<VariantStatus>,
+): Promise<TransitionedVariant | null> {
+  assertAllowed(p.from, p.to);
+  return guardedStatusWrite<TransitionedVariant>(
+    tx,
+    'variants',
+    sql`id, tenant_id, campaign_id, run_id, levels, status, error_code, error_message`,
+    p,
+  );
 }
 
 /** A caller asking for a change the table does not allow is a bug, not a race: fail loudly. */
@@ -304,24 +324,22 @@ export async function holdVariant(
   return held;
 }
 
+/** What a resubmit of a held render forgets: the lost create's job id, times and error. */
+export const forgetLostCreate = {
+  errorCode: null,
+  errorMessage: null,
+  providerJobId: null,
+  submitStartedAt: null,
+  submittedAt: null,
+  progress: 0,
+} as const;
+
 /**
  * held -> queued, on a person's word that a second charge is acceptable: the job id and submit
  * time of the lost create are forgotten, so the next attempt creates a new render.
  */
 export async function resubmitHeld(tx: DbOrTx, id: string): Promise<TransitionedVariant | null> {
-  return transition(tx, {
-    id,
-    from: ['held'],
-    to: 'queued',
-    set: {
-      errorCode: null,
-      errorMessage: null,
-      providerJobId: null,
-      submitStartedAt: null,
-      submittedAt: null,
-      progress: 0,
-    },
-  });
+  return transition(tx, { id, from: ['held'], to: 'queued', set: { ...forgetLostCreate } });
 }
 
 /**
@@ -349,10 +367,10 @@ export async function requeueForRecreate(
  */
 export async function settleProviderCost(
   tx: DbOrTx,
-  p: { id: string; jobId: string; costUsd: number },
+  p: { table: 'variants' | 'shots'; id: string; jobId: string; costUsd: number },
 ): Promise<void> {
   await tx.execute(sql`
-    UPDATE variants SET actual_cost_usd = greatest(actual_cost_usd - reserved_usd + ${p.costUsd}::numeric, 0),
+    UPDATE ${sql.raw(p.table)} SET actual_cost_usd = greatest(actual_cost_usd - reserved_usd + ${p.costUsd}::numeric, 0),
                         reserved_usd = NULL
     WHERE id = ${p.id} AND provider_job_id = ${p.jobId} AND reserved_usd IS NOT NULL`);
 }

@@ -3,6 +3,7 @@ import { variantStatuses } from '../db/schema.ts';
 import { withDeepObjects } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { DIMENSION_KEY_PATTERN } from '../matrices/parse/schema.ts';
+import { variantShotSchema } from '../spots/schemas.ts';
 
 export const variantSchema = z
   .object({
@@ -39,6 +40,9 @@ export const variantSchema = z
       .nullable(),
     thumbnail_url: z.string().nullable(),
     deliveries: z.array(z.record(z.string(), z.unknown())),
+    shots: z
+      .array(variantShotSchema)
+      .describe("A spot's variant: the shots it is assembled from, in order (empty for one clip)"),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -74,6 +78,7 @@ export const variantSchema = z
         },
         thumbnail_url: '/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail',
         deliveries: [],
+        shots: [],
         created_at: '2026-03-02T09:31:00.000Z',
         updated_at: '2026-03-02T09:31:40.000Z',
       },

@@ -8,11 +8,12 @@ import { ProblemError, problems } from '../http/problem.ts';
 import { type Storage, StorageError } from '../media/index.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders, renderQueueOf } from '../render/enqueue.ts';
+import { shotsOfVariants, type VariantShotRow } from '../spots/repository.ts';
 import { resubmitHeld } from './lifecycle.ts';
 import * as repo from './repository.ts';
 
 export function toVariantResponse(
-  row: repo.VariantRow & { deliveries?: DeliveryRow[] },
+  row: repo.VariantRow & { deliveries?: DeliveryRow[]; shots?: VariantShotRow[] },
   baseUrl: string,
 ) {
   const self = `${baseUrl}/v1/variants/${row.id}`;
@@ -48,6 +49,19 @@ export function toVariantResponse(
       : null,
     thumbnail_url: row.thumbnail_key ? `${self}/thumbnail` : null,
     deliveries: (row.deliveries ?? []).map(toDeliveryResponse),
+    shots: (row.shots ?? []).map((s) => ({
+      id: s.id,
+      key: s.shot_key,
+      prompt: s.prompt,
+      provider: s.provider,
+      model: s.model,
+      seconds: s.seconds,
+      status: s.status,
+      provider_job_id: s.provider_job_id,
+      cost_usd: Number(s.cost_usd),
+      actual_cost_usd: Number(s.actual_cost_usd),
+      reused: s.reused,
+    })),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
@@ -85,13 +99,21 @@ export function createVariantService(deps: {
     return row;
   }
 
-  /** The variant record lists where it was delivered: one query for any number of variants. */
+  /**
+   * The variant record lists where it was delivered and, for a spot, its shots: one query
+   * each for any number of variants.
+   */
   async function withDeliveries(rows: repo.VariantRow[]) {
-    const byVariant = await deliveriesOf(
-      deps.db,
-      rows.map((r) => r.id),
-    );
-    return rows.map((r) => ({ ...r, deliveries: byVariant.get(r.id) ?? [] }));
+    const ids = rows.map((r) => r.id);
+    const [byVariant, shots] = await Promise.all([
+      deliveriesOf(deps.db, ids),
+      shotsOfVariants(deps.db, ids),
+    ]);
+    return rows.map((r) => ({
+      ...r,
+      deliveries: byVariant.get(r.id) ?? [],
+      shots: shots.get(r.id) ?? [],
+    }));
   }
 
   return {

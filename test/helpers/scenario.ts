@@ -18,6 +18,8 @@ export async function setupCampaign(
     };
     template?: string;
     budget_usd?: number;
+    /** A multi-shot spot (issue 12), sent as given. */
+    spot?: unknown;
   },
 ) {
   const dims = Object.keys(opts.levels);
@@ -34,6 +36,7 @@ export async function setupCampaign(
           opts.template ?? `Ad for {{brief.product}}: ${dims.map((d) => `{{${d}}}`).join(' / ')}`,
         video,
         ...(opts.budget_usd ? { budget_usd: opts.budget_usd } : {}),
+        ...(opts.spot ? { spot: opts.spot } : {}),
       },
     });
   const video = opts.video ?? { provider: 'openai', seconds: 4, size: '720x1280' };

@@ -32,6 +32,20 @@ describe('openai provider: a create that may have gone through', () => {
     await waitUntil(async () => (await provider.status(found!.jobId)).state === 'completed');
   });
 
+  it('finds a lost render whose multi-line prompt the multipart body sent with CRLF', async () => {
+    const { fake, client } = await fakeWith();
+    fake.when('[lost-lines]', { outcome: 'drop_connection' });
+    const provider = createOpenAIProvider({ client });
+    // Spot shot templates may span lines; multipart/form-data turns each LF into CRLF.
+    const s = spec({ prompt: 'Opening shot\nwide, dusk\r\nslow push-in [lost-lines]' });
+    const since = new Date();
+
+    expect((await providerError(provider.submit(s))).code).toBe(AMBIGUOUS_CREATE);
+    const found = await provider.findExisting(s, { since });
+    expect(found?.jobId).toBe(fake.createCalls[0]?.videoId);
+    expect(fake.createCalls).toHaveLength(1);
+  });
+
   it('a create that times out is ambiguous; the render it started is found', async () => {
     const { fake, client } = await fakeWith({}, { timeout: 100 });
     fake.when('[slow]', { createDelayMs: 400 });

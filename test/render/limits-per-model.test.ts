@@ -13,6 +13,7 @@ import {
   finishProviderCall,
   type ProviderLimits,
 } from '../../src/render/claim.ts';
+import { variantSubject } from '../../src/render/subject.ts';
 import { openStatuses } from '../../src/variants/lifecycle.ts';
 import { peakConcurrency } from '../fake-provider/behaviour.ts';
 import { startFakeVideoServer } from '../fake-provider/index.ts';
@@ -60,7 +61,15 @@ const claim = (
   p: { variantId: string; provider: string; model: string },
   limits: ProviderLimits,
 ): Promise<Claim> =>
-  claimSubmit(t.infra.database.db, { ...p, from: openStatuses, limits, busyRetryMs: 20 });
+  claimSubmit(t.infra.database.db, {
+    subject: variantSubject,
+    id: p.variantId,
+    provider: p.provider,
+    model: p.model,
+    from: openStatuses,
+    limits,
+    busyRetryMs: 20,
+  });
 
 const outcome = (c: Claim) => (c.kind === 'wait' ? c.reason : c.kind);
 

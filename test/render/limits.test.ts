@@ -17,6 +17,7 @@ import {
   type ProviderLimits,
   pauseProvider,
 } from '../../src/render/claim.ts';
+import { variantSubject } from '../../src/render/subject.ts';
 import { openStatuses } from '../../src/variants/lifecycle.ts';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
 import { startFakeRunway } from '../fake-runway/index.ts';
@@ -66,7 +67,15 @@ const claim = (
   p: { variantId: string; provider: string; model: string },
   limits: ProviderLimits,
 ): Promise<Claim> =>
-  claimSubmit(t.infra.database.db, { ...p, from: openStatuses, limits, busyRetryMs: 20 });
+  claimSubmit(t.infra.database.db, {
+    subject: variantSubject,
+    id: p.variantId,
+    provider: p.provider,
+    model: p.model,
+    from: openStatuses,
+    limits,
+    busyRetryMs: 20,
+  });
 
 /** The most arrivals any window of `windowMs` held, as the fake stamped them. */
 function busiest(ats: number[], windowMs: number) {

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import type { Brief, SpotSettings } from '../db/schema.ts';
+import { type FieldError, problems } from '../http/problem.ts';
+import type { NormalizedMatrix } from '../matrices/parse/index.ts';
+import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
+import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+
+/** One shot of one variant, as the fan-out writes it and the quote counts it. */
+export interface ShotRef {
+  identity: string;
+  key: string;
+  prompt: string;
+  provider: string;
+  model: string;
+  seconds: number;
+  size: string;
+  referenceAssetId: string | null;
+  priceUsd: number;
+}
+
+/**
+ * Compiles each shot's template against the matrix: a placeholder that is neither a
+ * dimension nor a brief field, or a prompt over the limit, is a 422 naming
+ * `spot.shots[i].prompt_template`. A shot need not mention every dimension: the ones it
+ * leaves out are what lets variants share it.
+ */
+export function compileSpot(
+  spot: SpotSettings,
+  matrix: Pick<NormalizedMatrix, 'dimensions'>,
+  brief: Brief,
+  maxPromptChars: number,
+): PromptRenderer[] {
+  const dimensions = matrix.dimensions.map((d) => d.key);
+  const errors: FieldError[] = [];
+  const renderers = spot.shots.map((shot, i) => {
+    const path = `spot.shots[${i}].prompt_template`;
+    const compiled = compileTemplate(shot.prompt_template, {
+      dimensions,
+      requireAllDimensions: false,
+      path,
+    });
+    if (!compiled.ok) {
+      errors.push(...compiled.errors);
+      return null;
+    }
+    const bound = createRenderer(compiled.template, {
+      dimensions: matrix.dimensions,
+      brief,
+      maxLength: maxPromptChars,
+    });
+    if (!bound.ok) {
+      errors.push(...bound.errors.map((e) => ({ path, message: `${e.path}: ${e.message}` })));
+      return null;
+    }
+    const issue = bound.renderer.worstCaseIssue;
+    if (issue)
+      errors.push({ path, message: `${issue.message} (levels ${JSON.stringify(issue.levels)})` });
+    return bound.renderer;
+  });
+  if (errors.length)
+    throw problems.unprocessable("The matrix does not fit the campaign's spot.", errors);
+  return renderers as PromptRenderer[];
+}
+
+/** The shot's identity: equal identities are one render, paid once per campaign. */
+function shotIdentity(campaignId: string, s: Omit<ShotRef, 'identity' | 'priceUsd'>): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        campaignId,
+        s.key,
+        s.prompt,
+        s.provider,
+        s.model,
+        s.size,
+        s.seconds,
+        s.referenceAssetId,
+      ]),
+    )
+    .digest('hex');
+}
+
+export interface BoundSpot {
+  /** The shots of a combination, in order. */
+  shotsOf(combo: readonly number[]): ShotRef[];
+  /** The assembled length: the shots less the overlaps of their fades. */
+  seconds: number;
+}
+
+export function bindSpot(p: {
+  campaignId: string;
+  spot: SpotSettings;
+  renderers: readonly PromptRenderer[];
+  size: string;
+  catalog: ProviderCatalog;
+}): BoundSpot {
+  const shots = p.spot.shots;
+  // A shot's render depends only on its prompt: cache by it, so 600 variants hash 27 shots.
+  const caches = shots.map(() => new Map<string, ShotRef>());
+  const prices = shots.map((s) =>
+    pricePerVariant(p.catalog, {
+      provider: s.video.provider as ProviderName,
+      model: s.video.model,
+      seconds: s.seconds,
+      size: p.size,
+    }),
+  );
+  const overlap = p.spot.transition.type === 'fade' ? p.spot.transition.seconds : 0;
+  return {
+    seconds: shots.reduce((sum, s) => sum + s.seconds, 0) - overlap * (shots.length - 1),
+    shotsOf(combo) {
+      return shots.map((shot, i) => {
+        const prompt = p.renderers[i]!.render(combo);
+        const cached = caches[i]!.get(prompt);
+        if (cached) return cached;
+        const base = {
+          key: shot.key,
+          prompt,
+          provider: shot.video.provider,
+          model: shot.video.model,
+          seconds: shot.seconds,
+          size: p.size,
+          referenceAssetId: shot.first_frame?.asset_id ?? null,
+        };
+        const ref = { ...base, identity: shotIdentity(p.campaignId, base), priceUsd: prices[i]! };
+        caches[i]!.set(prompt, ref);
+        return ref;
+      });
+    },
+  };
+}

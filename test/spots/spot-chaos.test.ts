@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
+import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
+import { runCli, type Spawned } from '../helpers/process.ts';
+import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
+
+let t: TestApp;
+let fake: FakeVideoServer;
+let auth: string;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'amx-spot-chaos-'));
+  fake = await startFakeVideoServer({
+    defaults: { queuedMs: 50, renderMs: 250, progressSteps: 3 },
+  });
+  t = await createTestApp({
+    STORAGE_DIR: join(dir, 'storage'),
+    WORK_DIR: join(dir, 'work'),
+    ...openaiApiOnly,
+  });
+  auth = await t.key('spot-chaos-co');
+});
+afterAll(async () => {
+  await t.close();
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const settled = ['ready', 'failed', 'blocked', 'cancelled', 'held'];
+
+const workerEnv = () => ({
+  DATABASE_URL: t.config.DATABASE_URL,
+  REDIS_URL: t.config.REDIS_URL,
+  QUEUE_PREFIX: t.config.QUEUE_PREFIX,
+  STORAGE_DIR: t.config.STORAGE_DIR,
+  WORK_DIR: t.config.WORK_DIR,
+  OPENAI_API_KEY: 'test',
+  OPENAI_BASE_URL: fake.baseURL,
+  OPENAI_MAX_CONCURRENT: '20',
+  OPENAI_RPM: '100000',
+  RENDER_CONCURRENCY: '8',
+  RENDER_POLL_INTERVAL_MS: '40',
+  WORKER_LOCK_MS: '1500',
+  RECONCILE_INTERVAL_MS: '300',
+  RECONCILE_GRACE_MS: '500',
+  LOG_LEVEL: 'info',
+});
+
+describe('spot chaos', () => {
+  it('workers SIGKILLed during shot renders and during assembly: no shot paid twice, every variant assembled', {
+    timeout: 240_000,
+  }, async () => {
+    // Slow creates widen the window in which a kill lands between "accepted" and "stored".
+    fake.when(/Opening/, { createDelayMs: 400 });
+    const s = await setupCampaign(t, auth, {
+      levels: { setting: ['pier', 'mall', 'farm'], tone: ['calm', 'loud'], city: ['nara', 'bern'] },
+      template: 'Ad {{setting}} {{tone}} {{city}}',
+      spot: {
+        shots: [
+          { key: 'opening', prompt_template: 'Opening: {{setting}}, {{tone}}', seconds: 4 },
+          { key: 'street', prompt_template: 'Street in {{city}}\nhandheld', seconds: 4 },
+          { key: 'pack', prompt_template: 'Pack shot of {{brief.product}}', seconds: 4 },
+        ],
+        transition: { type: 'cut' },
+      },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'spot-sigkill' });
+    const env = workerEnv();
+    const statuses = async () => (await variantsOf(t, run.id)).map((v) => v.status);
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const kill = async (worker: Spawned) => {
+      worker.child.kill('SIGKILL');
+      await worker.exited();
+    };
+    // Kills while shots are being created and rendered.
+    let shotKills = 0;
+    for (let round = 0; round < 4; round++) {
+      const worker = runCli(['worker'], env);
+      await worker.waitForOutput(/worker started/, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(random() * 700)));
+      await kill(worker);
+      shotKills++;
+    }
+    // A kill in the middle of an assembly (compositing is the ffmpeg step).
+    const worker = runCli(['worker'], env);
+    await worker.waitForOutput(/worker started/, 30_000);
+    const assembling = await waitFor(
+      async () => ((await statuses()).includes('compositing') ? true : undefined),
+      { timeoutMs: 120_000, what: 'a variant to be assembling' },
+    ).catch(() => false);
+    await kill(worker);
+
+    const last = runCli(['worker'], env);
+    try {
+      const variants = await waitFor(
+        async () => {
+          const rows = await variantsOf(t, run.id);
+          return rows.every((v) => settled.includes(v.status)) ? rows : undefined;
+        },
+        { timeoutMs: 150_000, what: 'every variant to settle' },
+      ).catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}: ${(await statuses()).join(' ')}\n${last.output().slice(-3000)}`,
+        );
+      });
+      expect(shotKills).toBe(4);
+      expect(assembling).toBe(true);
+      expect(variants.map((v) => v.status)).toEqual(Array(12).fill('ready'));
+      // 6 openings + 2 streets + 1 pack shot, each created once whatever the kills hit.
+      const perPrompt = new Map<string, number>();
+      for (const v of fake.videos.values())
+        perPrompt.set(v.prompt, (perPrompt.get(v.prompt) ?? 0) + 1);
+      expect(perPrompt.size).toBe(9);
+      expect([...perPrompt.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      const { rows } = await t.testDb.pool.query(
+        'SELECT status, actual_cost_usd, cost_usd FROM shots WHERE campaign_id = $1',
+        [s.campaignId],
+      );
+      expect(rows).toHaveLength(9);
+      // Paid exactly once each: the price added at create, never a second time.
+      expect(rows.every((r) => r.status === 'ready' && r.actual_cost_usd === r.cost_usd)).toBe(
+        true,
+      );
+    } finally {
+      last.child.kill('SIGTERM');
+      await last.exited();
+    }
+  });
+});
