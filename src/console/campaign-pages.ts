@@ -4,6 +4,7 @@ import { createCampaignBody, updateCampaignBody } from '../campaigns/schemas.ts'
 import type { FieldError } from '../http/problem.ts';
 import { ProblemError } from '../http/problem.ts';
 import { imageField, readCampaignForm } from './campaign-image.ts';
+import { spotField, spotJsonOf, spotOfForm, spotSection } from './campaign-spot.ts';
 import {
   type ConsoleDeps,
   type Form,
@@ -57,6 +58,7 @@ function campaignBodyOf(form: Form, editing = false) {
       logo_position: field(form, 'logo_position') || 'bottom-right',
       text_template: field(form, 'text_template') || undefined,
     },
+    spot: spotOfForm(form, editing).spot,
   };
 }
 
@@ -81,6 +83,7 @@ function formOfCampaign(c: CampaignRow): Form {
     text_template: c.overlay.text_template ?? '',
     budget_usd: c.budgetUsd === null ? '' : String(c.budgetUsd),
     require_approval: c.requireApproval ? 'on' : '',
+    spot: spotJsonOf(c.spot, c.video),
   };
 }
 
@@ -140,21 +143,31 @@ ${input('text_template', 'Overlay text')}
 ${input('budget_usd', 'Budget (USD)', html` type="number" min="0.01" step="0.01"`)}
 <label class="check"><input type="checkbox" name="require_approval"${v('require_approval') === 'on' ? html` checked` : ''}> Require approval before delivery</label>
 </fieldset>
+${spotField(v('spot'))}
 ${imageField(target.image)}
 <button type="submit">${target.submit}</button>
 </form>`;
 }
 
-/** zod's verdict as the data or the field errors the form lists. */
+/** A zod path as the spot service names fields: spot.shots[0].seconds. */
+const pathName = (path: PropertyKey[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+
+/**
+ * zod's verdict, with the errors found before it (the spot's JSON), as the data or the field
+ * errors the form lists.
+ */
 function judged<T>(
   r:
     | { success: true; data: T }
     | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
+  before: FieldError[],
 ): { data: T; errors: FieldError[] } | { data: undefined; errors: FieldError[] } {
-  if (r.success) return { data: r.data, errors: [] };
+  if (r.success && !before.length) return { data: r.data, errors: [] };
+  const issues = r.success ? [] : r.error.issues;
   return {
     data: undefined,
-    errors: r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    errors: [...before, ...issues.map((i) => ({ path: pathName(i.path), message: i.message }))],
   };
 }
 
@@ -230,7 +243,10 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
     const ctx = pageContext(request);
     const providers = await deps.providers.list();
     const parse = (form: Form, imageId?: string) =>
-      judged(createCampaignBody.safeParse(withImageId(campaignBodyOf(form), imageId)));
+      judged(
+        createCampaignBody.safeParse(withImageId(campaignBodyOf(form), imageId)),
+        spotOfForm(form, false).errors,
+      );
     const { form, imageId, errors } = await readCampaignForm(request, deps, async (f) =>
       imageProblems(providers, f, parse(f)),
     );
@@ -279,6 +295,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
           require_approval,
           budget_usd: body.budget_usd ?? null,
         }),
+        spotOfForm(form, true).errors,
       );
     };
     const { form, imageId, errors } = await readCampaignForm(request, deps, async (f) =>
@@ -325,6 +342,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
 <dt>Video</dt><dd>${c.video.provider} · ${c.video.model} · ${c.video.seconds} s · ${c.video.size}${c.video.reference_asset_id ? ' · from a first-frame image' : ''}</dd>
 <dt>Budget</dt><dd>${usd(c.budgetUsd)}</dd></dl>
 <p class="actions"><a href="/console/campaigns/${c.id}/report">What won (report)</a> <a href="/console/campaigns/${c.id}/deliveries">Deliveries</a> <a href="/console/campaigns/${c.id}/edit">Edit campaign</a></p></section>
+${spotSection(c.spot)}
 ${uploadForm(ctx, c.id, [])}
 <section class="card"><h2>Matrices</h2>${
           matrices.length

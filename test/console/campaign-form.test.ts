@@ -37,14 +37,16 @@ function send(url: string, fields: Record<string, string>, image: Buffer | null)
   });
 }
 
-const video = async (id: string) =>
+/** The campaign as GET /v1/campaigns/{id} answers. */
+const campaignOf = async (id: string) =>
   (
     await t.app.inject({
       method: 'GET',
       url: `/v1/campaigns/${id}`,
       headers: { authorization: bearer },
     })
-  ).json().video;
+  ).json();
+const video = async (id: string) => (await campaignOf(id)).video;
 
 const assetCount = async () =>
   (
@@ -93,5 +95,103 @@ describe('console campaign form: the first-frame image', () => {
     expect(
       (await send(`/console/campaigns/${id}`, { ...fields, _csrf: '' }, null)).statusCode,
     ).toBe(403);
+  });
+});
+
+describe('console campaign form: the multi-shot spot', () => {
+  const spot = {
+    shots: [
+      { key: 'opening', prompt_template: 'Opening on a {{setting}} <b>', seconds: 4 },
+      { key: 'pack', prompt_template: 'Pack shot of {{brief.product}}', seconds: 4 },
+    ],
+    transition: { type: 'fade', seconds: 0.5 },
+  };
+  const campaignCount = async () =>
+    (
+      await t.testDb.pool.query(
+        "SELECT 1 FROM campaigns WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'console-image-co')",
+      )
+    ).rows.length;
+  const spotOf = async (id: string) => (await campaignOf(id)).spot;
+
+  it('creates, shows, prefills, replaces and removes a spot; a bad one names the field and writes nothing', async () => {
+    expect((await c.get('/console/campaigns/new')).body).toContain('<legend>Multi-shot spot');
+    const before = await campaignCount();
+
+    // zod's, the spot service's and the JSON parser's verdicts, each naming the field.
+    const refusals: [unknown, string][] = [
+      [{ ...spot, shots: [{ ...spot.shots[0], seconds: 61 }] }, 'spot.shots[0].seconds'],
+      [{ ...spot, transition: { type: 'fade', seconds: 4 } }, 'spot.transition.seconds'],
+      [{ ...spot, end_card: { text: 'Buy' } }, 'spot.end_card'],
+      [{ ...spot, shots: [spot.shots[0], spot.shots[0]] }, 'spot.shots[1].key'],
+    ];
+    for (const [bad, path] of refusals) {
+      const res = await c.post('/console/campaigns', {
+        ...campaignForm,
+        spot: JSON.stringify(bad),
+      });
+      expect(res.statusCode, path).toBe(422);
+      expect(res.body).toContain(`<td>${path}</td>`);
+    }
+    const notJson = await c.post('/console/campaigns', { ...campaignForm, spot: '{"shots": [' });
+    expect(notJson.statusCode).toBe(422);
+    expect(notJson.body).toMatch(/<td>spot<\/td><td>not valid JSON/);
+    expect(await campaignCount()).toBe(before);
+
+    const created = await c.post('/console/campaigns', {
+      ...campaignForm,
+      spot: JSON.stringify(spot),
+    });
+    expect(created.statusCode, created.body).toBe(303);
+    const id = String(created.headers.location).split('/').at(-1) as string;
+    expect((await spotOf(id)).shots.map((s: { key: string }) => s.key)).toEqual([
+      'opening',
+      'pack',
+    ]);
+    const shown = await c.get(`/console/campaigns/${id}`);
+    expect(shown.body).toContain('<h2>Multi-shot spot</h2>');
+    expect(shown.body).toContain('<td>opening</td><td>4</td><td>local · card-v1</td>');
+    expect(shown.body).toContain('Opening on a {{setting}} &lt;b&gt;');
+
+    // The edit form starts from the stored spot; saving it as it is keeps it.
+    const edit = await c.get(`/console/campaigns/${id}/edit`);
+    const prefilled = /<textarea id="f_spot"[^>]*>([^<]*)<\/textarea>/.exec(edit.body)?.[1] ?? '';
+    const text = prefilled
+      .replaceAll('&quot;', '"')
+      .replaceAll('&lt;', '<')
+      .replaceAll('&gt;', '>');
+    expect(JSON.parse(text)).toEqual(spot);
+    expect(
+      (await c.post(`/console/campaigns/${id}`, { ...campaignForm, spot: text })).statusCode,
+    ).toBe(303);
+    expect((await spotOf(id)).transition).toEqual({ type: 'fade', seconds: 0.5 });
+
+    // A bad edit leaves the stored spot as it was.
+    const badEdit = await c.post(`/console/campaigns/${id}`, {
+      ...campaignForm,
+      name: 'Not saved',
+      spot: JSON.stringify({ ...spot, shots: [{ ...spot.shots[0], seconds: 0 }] }),
+    });
+    expect(badEdit.statusCode).toBe(422);
+    expect(badEdit.body).toContain('<td>spot.shots[0].seconds</td>');
+    const stored = await spotOf(id);
+    expect(stored.shots).toHaveLength(2);
+
+    const replaced = { shots: [spot.shots[1]], transition: { type: 'cut', seconds: 0 } };
+    expect(
+      (
+        await c.post(`/console/campaigns/${id}`, {
+          ...campaignForm,
+          spot: JSON.stringify(replaced),
+        })
+      ).statusCode,
+    ).toBe(303);
+    expect((await spotOf(id)).shots.map((s: { key: string }) => s.key)).toEqual(['pack']);
+    // Emptied: the campaign is a single clip again; the page shows no spot.
+    expect(
+      (await c.post(`/console/campaigns/${id}`, { ...campaignForm, spot: '' })).statusCode,
+    ).toBe(303);
+    expect(await spotOf(id)).toBeNull();
+    expect((await c.get(`/console/campaigns/${id}`)).body).not.toContain('Multi-shot spot');
   });
 });
