@@ -40,6 +40,8 @@ export async function scenario(opts: {
   fake?: Awaited<ReturnType<typeof startFakeVideoServer>>;
   apiEnv?: Record<string, string>;
   video?: Record<string, unknown>;
+  /** Started just before the run is submitted; its finisher runs once the worker has exited. */
+  probe?: (b: Awaited<ReturnType<typeof benchApp>>) => Promise<() => Promise<void>>;
 }) {
   const dir = await mkdtemp(join(tmpdir(), 'amx-bench-'));
   const openai: Record<string, string> = opts.fake
@@ -69,6 +71,7 @@ export async function scenario(opts: {
   });
   // The worker's `render step` log lines: where a variant's time goes, step by step.
   const steps: { step: string; to: string; ms: number }[] = [];
+  let finish: (() => Promise<void>) | undefined;
   let out = '';
   await new Promise<void>((resolve) => {
     worker.stdout.on('data', (d: Buffer) => {
@@ -112,6 +115,7 @@ export async function scenario(opts: {
       })
     ).json();
     if (!matrix.id) throw new Error(JSON.stringify(matrix));
+    finish = await opts.probe?.(b);
     const cpu0 = cpuSeconds(worker.pid!);
     const t0 = performance.now();
     const run = (
@@ -138,7 +142,11 @@ export async function scenario(opts: {
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
-    await b.close();
+    try {
+      await finish?.();
+    } finally {
+      await b.close();
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }
