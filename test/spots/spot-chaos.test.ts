@@ -54,8 +54,9 @@ describe('spot chaos', () => {
   it('workers SIGKILLed during shot renders and during assembly: no shot paid twice, every variant assembled', {
     timeout: 240_000,
   }, async () => {
-    // Slow creates widen the window in which a kill lands between "accepted" and "stored".
-    fake.when(/Opening/, { createDelayMs: 400 });
+    // Every create is answered 400 ms after the fake records it: a kill sent as soon as a new
+    // render appears lands while its create is still in flight (paid, id never received).
+    fake.when(/./, { createDelayMs: 400 });
     const s = await setupCampaign(t, auth, {
       levels: { setting: ['pier', 'mall', 'farm'], tone: ['calm', 'loud'], city: ['nara', 'bern'] },
       template: 'Ad {{setting}} {{tone}} {{city}}',
@@ -71,23 +72,36 @@ describe('spot chaos', () => {
     const run = await startRun(t, auth, { ...s, key: 'spot-sigkill' });
     const env = workerEnv();
     const statuses = async () => (await variantsOf(t, run.id)).map((v) => v.status);
-    let seed = 11;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
     const kill = async (worker: Spawned) => {
       worker.child.kill('SIGKILL');
       await worker.exited();
     };
-    // Kills while shots are being created and rendered.
-    let shotKills = 0;
+    const shotRows = async () =>
+      (
+        await t.testDb.pool.query<{ status: string }>(
+          'SELECT status FROM shots WHERE campaign_id = $1',
+          [s.campaignId],
+        )
+      ).rows;
+    // Kills at observed points, never after a guessed delay: twice while creates are in flight
+    // (the fake has the render, the worker has no id), then twice while renders are polled.
+    const killPoints: string[] = [];
     for (let round = 0; round < 4; round++) {
       const worker = runCli(['worker'], env);
       await worker.waitForOutput(/worker started/, 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(random() * 700)));
+      const createdBefore = fake.videos.size;
+      const point = await waitFor(
+        async () => {
+          if (round < 2 && fake.videos.size > createdBefore) return 'create in flight';
+          if (round >= 2 && (await shotRows()).some((r) => r.status === 'rendering'))
+            return 'rendering';
+          if ((await shotRows()).every((r) => r.status === 'ready')) return 'all shots ready';
+          return undefined;
+        },
+        { timeoutMs: 60_000, what: `kill point of round ${round}` },
+      );
       await kill(worker);
-      shotKills++;
+      killPoints.push(point);
     }
     // A kill in the middle of an assembly (compositing is the ffmpeg step).
     const worker = runCli(['worker'], env);
@@ -111,7 +125,8 @@ describe('spot chaos', () => {
           `${err.message}: ${(await statuses()).join(' ')}\n${last.output().slice(-3000)}`,
         );
       });
-      expect(shotKills).toBe(4);
+      // The first two kills must have hit creates in flight; the others a render or later.
+      expect(killPoints.slice(0, 2)).toEqual(['create in flight', 'create in flight']);
       expect(assembling).toBe(true);
       expect(variants.map((v) => v.status)).toEqual(Array(12).fill('ready'));
       // 6 openings + 2 streets + 1 pack shot, each created once whatever the kills hit.
