@@ -14,6 +14,7 @@ import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
 import { createRenderMetrics } from '../render/metrics.ts';
 import { createReconciler } from '../render/reconciler.ts';
+import { sweepWorkDir } from '../render/work-dir-sweep.ts';
 import { createDispatchNudge, scheduleWebhookJobs, webhookProcessors } from '../webhooks/jobs.ts';
 import { type EventListener, startEventListener } from '../webhooks/listener.ts';
 import { createWebhookMetrics } from '../webhooks/metrics.ts';
@@ -101,11 +102,13 @@ export async function startWorker(config: Env) {
   let listener: EventListener | undefined;
   let metricsServer: Server | undefined;
   let heartbeat: Heartbeat | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   // Installed before any worker starts, so a signal at any moment takes the graceful path:
   // workers finish their active jobs before the connections they use go away.
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ err, signal }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
+    clearInterval(sweepTimer);
     metricsServer?.close();
     await listener?.close();
     await running?.close();
@@ -147,6 +150,15 @@ export async function startWorker(config: Env) {
     dispatchEveryMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
     reconcileEveryMs: config.RECONCILE_INTERVAL_MS,
   });
+  // What a killed worker left in WORK_DIR goes at the next start, and hourly for long runs.
+  const sweep = () =>
+    sweepWorkDir(config.WORK_DIR)
+      .then((removed) => {
+        if (removed.length) logger.info({ removed: removed.length }, 'work dir swept');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'work dir sweep failed'));
+  void sweep();
+  sweepTimer = setInterval(sweep, 3_600_000).unref();
   logger.info(
     { queues: running.workers.map((w) => w.name), workerId: heartbeat.id },
     'worker started',

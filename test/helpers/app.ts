@@ -64,6 +64,18 @@ export async function createTestApp(
   };
 }
 
+/** What a spawned api or worker process needs to share this test app's database, queues and files. */
+export function processEnv(t: TestApp): Record<string, string> {
+  return {
+    DATABASE_URL: t.config.DATABASE_URL,
+    REDIS_URL: t.config.REDIS_URL,
+    QUEUE_PREFIX: t.config.QUEUE_PREFIX,
+    STORAGE_DIR: t.config.STORAGE_DIR,
+    WORK_DIR: t.config.WORK_DIR,
+    LOG_LEVEL: 'info',
+  };
+}
+
 /** Polls until the check returns a value (not undefined), or fails at the deadline. */
 export async function waitFor<T>(
   check: () => Promise<T | undefined> | T | undefined,

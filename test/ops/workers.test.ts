@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, processEnv, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
@@ -74,15 +74,7 @@ describe('worker heartbeats', () => {
 
   it('sees a worker process, logs its render steps, and loses it after the TTL when killed', async () => {
     const run = await newRun('hb-2');
-    cli = runCli(['worker'], {
-      DATABASE_URL: t.config.DATABASE_URL,
-      REDIS_URL: t.config.REDIS_URL,
-      QUEUE_PREFIX: t.config.QUEUE_PREFIX,
-      STORAGE_DIR: t.config.STORAGE_DIR,
-      WORK_DIR: t.config.WORK_DIR,
-      LOG_LEVEL: 'info',
-      ...heartbeat,
-    });
+    cli = runCli(['worker'], { ...processEnv(t), ...heartbeat });
     await cli.waitForOutput(/worker started/);
     const ready = await waitFor(aliveIs(1), { what: 'the worker heartbeat' });
     expect(ready.statusCode).toBe(200);
