@@ -9,12 +9,17 @@ import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
 import { createPromptWriter } from '../prompts/writer.ts';
 import { buildCatalog, limitsWithModels } from '../providers/catalog.ts';
-import { createProviders, minPollIntervals, providerLimits } from '../providers/registry.ts';
+import {
+  createProviders,
+  minPollIntervals,
+  providerLimits,
+  providerWorkDirAreas,
+} from '../providers/registry.ts';
 import { type RunningWorkers, startWorkers } from '../queue/workers.ts';
 import { renderProcessors } from '../render/jobs.ts';
 import { createRenderMetrics } from '../render/metrics.ts';
 import { createReconciler } from '../render/reconciler.ts';
-import { sweepWorkDir } from '../render/work-dir-sweep.ts';
+import { stepScratchAreas, sweepWorkDir } from '../render/work-dir-sweep.ts';
 import { createDispatchNudge, scheduleWebhookJobs, webhookProcessors } from '../webhooks/jobs.ts';
 import { type EventListener, startEventListener } from '../webhooks/listener.ts';
 import { createWebhookMetrics } from '../webhooks/metrics.ts';
@@ -152,7 +157,7 @@ export async function startWorker(config: Env) {
   });
   // What a killed worker left in WORK_DIR goes at the next start, and hourly for long runs.
   const sweep = () =>
-    sweepWorkDir(config.WORK_DIR)
+    sweepWorkDir(config.WORK_DIR, [...stepScratchAreas, ...providerWorkDirAreas])
       .then((removed) => {
         if (removed.length) logger.info({ removed: removed.length }, 'work dir swept');
       })

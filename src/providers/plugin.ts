@@ -83,6 +83,12 @@ export type SharedEnv = {
   PUBLIC_URL?: string | undefined;
 };
 
+/** A directory under WORK_DIR whose entries are removed when untouched for `maxAgeMs(name)`. */
+export interface WorkDirArea {
+  dir: string;
+  maxAgeMs(entryName: string): number;
+}
+
 /** What the worker hands an adapter besides its settings. */
 export interface AdapterContext {
   media: Media;
@@ -117,6 +123,11 @@ interface ProviderPlugin<N extends string = string, S extends z.ZodRawShape = z.
    * repeat (Runway INTERNAL): the job is created again, a bounded number of times.
    */
   readonly recreatableFailures?: readonly string[] | undefined;
+  /**
+   * What its adapter keeps under WORK_DIR, for the worker's sweep (src/render/work-dir-sweep.ts)
+   * to remove once idle past the area's age: a crash leaves it behind.
+   */
+  readonly workDirAreas?: readonly WorkDirArea[] | undefined;
   /** Cross-field checks of its settings, reported as config errors at start-up. */
   check?(env: PluginEnv<S>, issue: (setting: string, message: string) => void): void;
   /** The adapter, built in the worker only when configured; imports its SDK on demand. */

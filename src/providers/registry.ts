@@ -8,6 +8,7 @@ import {
   isConfigured,
   type ProviderLimits,
   type SharedEnv,
+  type WorkDirArea,
 } from './plugin.ts';
 import { runwayPlugin } from './runway/plugin.ts';
 import { ProviderError, type VideoProvider } from './types.ts';
@@ -45,6 +46,11 @@ export type PluginsEnv = z.infer<z.ZodObject<PluginsShape>> & SharedEnv;
 export function pluginOf(name: ProviderName): AnyPlugin {
   return providerPlugins.find((p) => p.name === name)! as AnyPlugin;
 }
+
+/** What every provider's adapter keeps under WORK_DIR, for the worker's sweep. */
+export const providerWorkDirAreas: readonly WorkDirArea[] = providerPlugins.flatMap(
+  (p: AnyPlugin) => p.workDirAreas ?? [],
+);
 
 /** Each provider's own caps, from its settings. */
 export function providerLimits(env: PluginsEnv): Record<ProviderName, ProviderLimits> {

@@ -1,34 +1,20 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/**
- * Scratch under WORK_DIR that a crash strands: a SIGKILLed or OOM-killed worker never reaches
- * the `finally { rm }` of the step that made it. Each root holds one directory per job step
- * (composite/<uuid>, first-frame/<uuid>); a new kind of scratch directory belongs in this list.
- */
-const scratchRoots = ['composite', 'first-frame'];
-
-/**
- * The local provider's renders (`local/<variant>.mp4|.jpg`) are its job records until the
- * variant's download stores them; `local/.<variant>.<uuid>.*` are its renders in progress.
- */
-const localRoot = 'local';
+import type { WorkDirArea } from '../providers/plugin.ts';
 
 const HOUR = 3_600_000;
 
-export interface SweepOptions {
-  now?: number;
-  /**
-   * Untouched this long, scratch belongs to no live step: every ffmpeg step has a timeout far
-   * shorter, and a running step keeps writing into its directory.
-   */
-  scratchAgeMs?: number;
-  /**
-   * A local render not downloaded after this long is treated like a provider's expired output:
-   * removed, and re-rendered for free if a variant still asks for it (status says not_found).
-   */
-  localRenderAgeMs?: number;
-}
+/**
+ * The render steps' scratch: one directory per step (composite/<uuid>, first-frame/<uuid>),
+ * removed by the step's `finally`, which a SIGKILLed or OOM-killed worker never reaches.
+ * Untouched for an hour, it belongs to no live step: every ffmpeg step has a far shorter
+ * timeout, and a running step keeps writing into its directory. A new kind of step scratch
+ * belongs in this list; a provider's own files are its plugin's `workDirAreas`.
+ */
+export const stepScratchAreas: readonly WorkDirArea[] = ['composite', 'first-frame'].map((dir) => ({
+  dir,
+  maxAgeMs: () => HOUR,
+}));
 
 /** Latest modification of a path and, for a directory, of its direct entries. */
 async function lastTouched(path: string): Promise<number> {
@@ -50,31 +36,24 @@ async function entries(dir: string): Promise<string[]> {
 }
 
 /**
- * Removes what crashed steps left in WORK_DIR; returns the paths removed. Safe while other
- * workers share the directory: only entries idle past the bounds are touched, and an entry that
- * vanishes meanwhile (its step finished) is skipped.
+ * Removes the entries of each area under `workDir` idle past the area's age; returns the paths
+ * removed. Safe while other workers share the directory: only idle entries are touched, and
+ * one that vanishes meanwhile (its step finished) is skipped.
  */
-export async function sweepWorkDir(workDir: string, opts: SweepOptions = {}): Promise<string[]> {
-  const now = opts.now ?? Date.now();
-  const scratchAge = opts.scratchAgeMs ?? HOUR;
-  const renderAge = opts.localRenderAgeMs ?? 24 * HOUR;
-  const candidates: { path: string; maxAge: number }[] = [];
-  for (const root of scratchRoots) {
-    for (const name of await entries(join(workDir, root)))
-      candidates.push({ path: join(workDir, root, name), maxAge: scratchAge });
-  }
-  for (const name of await entries(join(workDir, localRoot))) {
-    candidates.push({
-      path: join(workDir, localRoot, name),
-      maxAge: name.startsWith('.') ? scratchAge : renderAge,
-    });
-  }
+export async function sweepWorkDir(
+  workDir: string,
+  areas: readonly WorkDirArea[],
+  now = Date.now(),
+): Promise<string[]> {
   const removed: string[] = [];
-  for (const { path, maxAge } of candidates) {
-    const touched = await lastTouched(path).catch(() => null);
-    if (touched === null || now - touched < maxAge) continue;
-    await rm(path, { recursive: true, force: true });
-    removed.push(path);
+  for (const area of areas) {
+    for (const name of await entries(join(workDir, area.dir))) {
+      const path = join(workDir, area.dir, name);
+      const touched = await lastTouched(path).catch(() => null);
+      if (touched === null || now - touched < area.maxAgeMs(name)) continue;
+      await rm(path, { recursive: true, force: true });
+      removed.push(path);
+    }
   }
   return removed;
 }

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepWorkDir } from '../../src/render/work-dir-sweep.ts';
+import { providerWorkDirAreas } from '../../src/providers/registry.ts';
+import { stepScratchAreas, sweepWorkDir } from '../../src/render/work-dir-sweep.ts';
 import { createTestApp, processEnv, type TestApp } from '../helpers/app.ts';
 import { runCli } from '../helpers/process.ts';
 
@@ -16,6 +17,7 @@ afterAll(async () => {
 });
 
 const HOUR = 3_600_000;
+const areas = [...stepScratchAreas, ...providerWorkDirAreas];
 
 /** Writes a file (and its parents) last modified `ageMs` ago. */
 async function leave(path: string, ageMs: number): Promise<string> {
@@ -51,17 +53,17 @@ describe('work dir sweep', () => {
     const staleRender = await leave(join(work, 'local', 'var_3.mp4'), 25 * HOUR);
     const unrelated = await leave(join(work, 'fonts', 'cache'), 100 * HOUR);
 
-    const removed = await sweepWorkDir(work);
+    const removed = await sweepWorkDir(work, areas);
     expect(removed.sort()).toEqual([oldComposite, oldFrame, tempRender, staleRender].sort());
     for (const kept of [busyComposite, freshFrame, doneRender, unrelated])
       expect(existsSync(kept)).toBe(true);
     for (const gone of removed) expect(existsSync(gone)).toBe(false);
     // Nothing left to do: a second sweep removes nothing.
-    expect(await sweepWorkDir(work)).toEqual([]);
+    expect(await sweepWorkDir(work, areas)).toEqual([]);
   });
 
   it('is a no-op on a work dir that does not exist yet', async () => {
-    expect(await sweepWorkDir(join(dir, 'never-made'))).toEqual([]);
+    expect(await sweepWorkDir(join(dir, 'never-made'), areas)).toEqual([]);
   });
 
   describe('at worker start', () => {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { definePlugin, range, textModel } from '../plugin.ts';
 
+const HOUR = 3_600_000;
+
 const sizes = [
   '320x180',
   '640x360',
@@ -38,6 +40,15 @@ export const localPlugin = definePlugin({
   limits: (env) => ({ rpm: env.LOCAL_RPM, maxConcurrent: env.LOCAL_MAX_CONCURRENT }),
   // Bounded by the worker's own concurrency, not by anyone's quota.
   quota: false,
+  workDirAreas: [
+    {
+      dir: 'local',
+      // `.<variant>.<uuid>.*` is a render in progress (a crash strands it); `<variant>.mp4|.jpg`
+      // is the job's record until the download stores it. Not downloaded after a day, it is
+      // treated like a provider's expired output: re-rendered for free if still wanted.
+      maxAgeMs: (name) => (name.startsWith('.') ? HOUR : 24 * HOUR),
+    },
+  ],
   async create(_env, ctx) {
     const { createLocalProvider } = await import('./adapter.ts');
     return createLocalProvider(ctx);
