@@ -30,7 +30,7 @@ export async function deliveryPages(app: FastifyInstance, deps: ConsoleDeps) {
         html`${
           shown.length
             ? html`<div class="scroll"><table><thead><tr><th scope="col">Variant</th><th scope="col">Destination</th><th scope="col">External id</th><th scope="col">Delivered</th><th scope="col">Metadata</th></tr></thead>
-<tbody>${shown.map((d) => html`<tr><td>${d.variant_id}</td><td>${d.destination}</td><td>${d.external_id ?? '—'}</td><td>${d.delivered_at}</td><td><code>${JSON.stringify(d.metadata)}</code></td></tr>`)}</tbody></table></div>`
+<tbody>${shown.map((d) => html`<tr><td><a href="/console/variants/${d.variant_id}">${d.variant_id}</a></td><td>${d.destination}</td><td>${d.external_id ?? '—'}</td><td>${d.delivered_at}</td><td><code>${JSON.stringify(d.metadata)}</code></td></tr>`)}</tbody></table></div>`
             : html`<p>No deliveries recorded yet.</p>`
         }
 ${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a></p>` : ''}`,
