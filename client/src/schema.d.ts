@@ -1725,7 +1725,9 @@ export interface components {
                     platform: string[];
                     /** @description Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note) */
                     date: string[];
-                    /** @description Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged */
+                    /** @description Residual df the platform strata cost, by the rule of date_df: 0 when every variant splits its impressions across platforms in the same proportions, one per platform column when each variant runs on one platform */
+                    platform_df: number;
+                    /** @description Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df after the platforms */
                     date_df: number;
                     /** @description Why dates are not in the model though the metrics could carry them */
                     note: string | null;

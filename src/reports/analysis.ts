@@ -62,7 +62,13 @@ export interface ModelReport {
   rows: number;
   excluded: { no_impressions: number; missing_levels: number; successes_exceed_trials: number };
   /** Platforms and dates entered as strata (reference first), the df dates cost, and why not. */
-  strata: { platform: string[]; date: string[]; date_df: number; note: string | null };
+  strata: {
+    platform: string[];
+    date: string[];
+    platform_df: number;
+    date_df: number;
+    note: string | null;
+  };
   parameters: number | null;
   rank: number | null;
   residual_df: number | null;
@@ -216,7 +222,7 @@ export function analyse(
   const tests = inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
   const description = fit
-    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms)` : ''}${data.dates ? `, per date (${data.dates.length} dates as strata, charged ${data.dateDf} residual df for the part of them that lies between variants)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
+    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms, charged ${data.platformDf} residual df for the part of them that lies between variants)` : ''}${data.dates ? `, per date (${data.dates.length} dates as strata, charged ${data.dateDf} residual df for the part of them that lies between variants)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
     : D === 0
       ? 'No model: the runs in scope have no dimensions.'
       : `No model: no variant has ${words.trials} yet.`;
@@ -236,6 +242,7 @@ export function analyse(
       strata: {
         platform: data.strata ?? [],
         date: data.dates ?? [],
+        platform_df: data.platformDf,
         date_df: data.dateDf,
         note: data.dateNote,
       },

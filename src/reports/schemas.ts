@@ -268,11 +268,17 @@ export const reportSchema = z
             .describe(
               'Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note)',
             ),
+          platform_df: z
+            .number()
+            .int()
+            .describe(
+              'Residual df the platform strata cost, by the rule of date_df: 0 when every variant splits its impressions across platforms in the same proportions, one per platform column when each variant runs on one platform',
+            ),
           date_df: z
             .number()
             .int()
             .describe(
-              'Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged',
+              'Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df after the platforms',
             ),
           note: z
             .string()
