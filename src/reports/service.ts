@@ -6,6 +6,7 @@ import { problems } from '../http/problem.ts';
 import type { RunService } from '../runs/service.ts';
 import { type AnalysisOptions, analyse } from './analysis.ts';
 import { createCollector } from './collect.ts';
+import { unknownDimensions } from './comparisons.ts';
 import { csvReport } from './csv.ts';
 import { mergeDimensions } from './dimensions.ts';
 import { jsonReport, reportHead } from './report.ts';
@@ -61,6 +62,12 @@ export function createReportService(deps: {
     analysis: AnalysisOptions,
   ) {
     const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
+    const unknown = unknownDimensions(analysis.compare, dims);
+    if (unknown.length)
+      throw problems.badRequest(
+        `compare names ${unknown.length === 1 ? 'a dimension' : 'dimensions'} the report does not have: ${unknown.join(', ')}.`,
+        unknown.map((k) => ({ path: 'query.compare', message: `unknown dimension "${k}"` })),
+      );
     const collector = createCollector(dims, analysis.metric);
     const read = repo.aggregateBatches(deps.pool, scope, config.batchSize, { cells: true });
     for await (const batch of read) {
@@ -86,7 +93,10 @@ export function createReportService(deps: {
         runId?: string | undefined;
         format: ReportFormat;
         analysis?: Partial<
-          Pick<AnalysisOptions, 'confidence' | 'adjust' | 'equivalenceMargin' | 'metric'>
+          Pick<
+            AnalysisOptions,
+            'confidence' | 'adjust' | 'equivalenceMargin' | 'metric' | 'compare'
+          >
         >;
       },
     ): Promise<Readable> {
