@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatcher } from '../../src/webhooks/dispatch.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun } from '../helpers/scenario.ts';
 import { type ConsoleClient, signIn } from './helpers.ts';
@@ -57,6 +59,14 @@ describe('console variant view: its shots and deliveries', () => {
     const r = await spotRun('view');
     const [first, second] = r.variantIds as [string, string];
     await markReady(second);
+    const hook = await t.app.inject({
+      method: 'POST',
+      url: '/v1/webhook-endpoints',
+      headers: { authorization: bearer },
+      payload: { url: 'https://hooks.example.com/variants', events: ['variant.delivered'] },
+    });
+    expect(hook.statusCode).toBe(201);
+    const endpointId = hook.json().id as string;
     const delivered = await t.app.inject({
       method: 'POST',
       url: `/v1/variants/${second}/deliveries`,
@@ -89,8 +99,37 @@ describe('console variant view: its shots and deliveries', () => {
     expect(page.body).toContain('<td>meta</td><td>ad-&lt;42&gt;</td>');
     expect(page.body).toContain('{&quot;placement&quot;:&quot;reels&quot;}');
     expect(page.body).not.toContain('ad-<42>');
+    // The variant.delivered event, not yet fanned out to the endpoint.
+    expect(page.body).toMatch(
+      /<td>variant\.delivered<\/td><td>[^<]+<\/td><td colspan="4">not dispatched yet/,
+    );
+    // The outbox dispatcher (as a worker runs it) writes the endpoint's delivery: the page then
+    // names the endpoint and links to its attempt log for that event.
+    const dispatcher = createDispatcher({
+      db: t.infra.database.db,
+      queues: t.infra.queues,
+      logger: pino({ level: 'silent' }),
+    });
+    expect(await dispatcher.kick()).toBeGreaterThan(0);
+    const after = await c.get(`/console/variants/${second}`);
+    const link = new RegExp(
+      `<a href="/console/webhooks/${endpointId}\\?event=(evt_[0-9a-z]+)">https://hooks.example.com/variants</a></td><td>pending \\(retrying\\)</td><td>0</td>`,
+    );
+    const eventId = link.exec(after.body)?.[1];
+    expect(eventId, after.body).toBeDefined();
+    const attempts = await c.get(`/console/webhooks/${endpointId}?event=${eventId}`);
+    expect(attempts.statusCode).toBe(200);
+    expect(attempts.body).toContain('No attempts yet.');
+    expect(attempts.body).toContain("Every event's attempts");
+    // A key without webhooks:manage sees the deliveries but not the endpoints' trail.
+    const campaignsOnly = await signIn(t, await t.key('console-variants-co', ['campaigns:read']));
+    const limited = await campaignsOnly.get(`/console/variants/${second}`);
+    expect(limited.body).toContain('<td>meta</td>');
+    expect(limited.body).not.toContain('hooks.example.com');
+
     const none = await c.get(`/console/variants/${first}`);
     expect(none.body).toContain('No deliveries recorded for this variant.');
+    expect(none.body).toContain('No webhook events about this variant.');
     // The campaign's deliveries link each row to its variant's page.
     const list = await c.get(`/console/campaigns/${r.campaignId}/deliveries`);
     expect(list.body).toContain(`<a href="/console/variants/${second}">${second}</a>`);
