@@ -45,6 +45,8 @@ const verdictOf = (l: Loose) =>
 const verdictWords: Record<string, string> = {
   conclusive: 'a clear difference',
   directional: 'a hint, not yet certain',
+  no_difference: 'no meaningful difference',
+  inconclusive: 'no clear difference yet',
   insufficient_data: 'not enough data yet',
 };
 
