@@ -8,7 +8,7 @@ import { type AnalysisOptions, analyse } from './analysis.ts';
 import { createCollector } from './collect.ts';
 import { unknownDimensions } from './comparisons.ts';
 import { csvReport } from './csv.ts';
-import { mergeDimensions } from './dimensions.ts';
+import { mergeDimensions, type ReportDimension } from './dimensions.ts';
 import { jsonReport, reportHead } from './report.ts';
 import * as repo from './repository.ts';
 import { xlsxReport } from './xlsx.ts';
@@ -54,6 +54,16 @@ export function createReportService(deps: {
     return { campaign, scope, dims };
   }
 
+  /** `compare` names dimensions of this report, whatever the format (CSV ignores it). */
+  function checkCompare(compare: AnalysisOptions['compare'], dims: ReportDimension[]) {
+    const unknown = unknownDimensions(compare, dims);
+    if (unknown.length)
+      throw problems.badRequest(
+        `compare names ${unknown.length === 1 ? 'a dimension' : 'dimensions'} the report does not have: ${unknown.join(', ')}.`,
+        unknown.map((k) => ({ path: 'query.compare', message: `unknown dimension "${k}"` })),
+      );
+  }
+
   /** Reads everything once (JSON and XLSX need the model before their first variant row). */
   async function build(
     tenantId: string,
@@ -62,12 +72,7 @@ export function createReportService(deps: {
     analysis: AnalysisOptions,
   ) {
     const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
-    const unknown = unknownDimensions(analysis.compare, dims);
-    if (unknown.length)
-      throw problems.badRequest(
-        `compare names ${unknown.length === 1 ? 'a dimension' : 'dimensions'} the report does not have: ${unknown.join(', ')}.`,
-        unknown.map((k) => ({ path: 'query.compare', message: `unknown dimension "${k}"` })),
-      );
+    checkCompare(analysis.compare, dims);
     const collector = createCollector(dims, analysis.metric);
     const read = repo.aggregateBatches(deps.pool, scope, config.batchSize, { cells: true });
     for await (const batch of read) {
@@ -102,6 +107,7 @@ export function createReportService(deps: {
     ): Promise<Readable> {
       if (opts.format === 'csv') {
         const { scope, dims } = await resolve(tenantId, campaignId, opts.runId);
+        checkCompare(opts.analysis?.compare, dims);
         const batches = repo.aggregateBatches(deps.pool, scope, config.batchSize);
         // The first fetch waits for the whole aggregation, so a failing query still gets a
         // proper error response instead of a truncated file.

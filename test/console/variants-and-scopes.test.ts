@@ -188,6 +188,7 @@ describe('console for a read-only key', () => {
       'Approve all 1 matching',
       'name="ids"',
       '/console/webhooks"',
+      '>What won (report)</a>',
     ];
     const seen = async (client: ConsoleClient) => {
       const bodies = await Promise.all(pages.map((u) => client.get(u)));

@@ -131,6 +131,13 @@ describe('report analysis options', () => {
   });
 
   it('compares non-reference levels on request, within the report-wide family', async () => {
+    for (const format of ['json', 'csv', 'xlsx']) {
+      const res = await getReport(t, auth, campaignId, { format, compare: 'tone,mood' });
+      expect(res.statusCode, format).toBe(400);
+      expect(res.json().errors).toEqual([
+        { path: 'query.compare', message: 'unknown dimension "mood"' },
+      ]);
+    }
     const plain = await reportWith();
     expect(plain.by_dimension.every((d) => d.comparisons.length === 0)).toBe(true);
     expect(plain.model).toMatchObject({ compare: [], comparison_tests: 0, tests: 4 });
