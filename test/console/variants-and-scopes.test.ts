@@ -297,3 +297,49 @@ describe('console quote: design statistics in plain words', () => {
     expect(full.body).toMatch(/data-stat="orthogonal">yes</);
   });
 });
+
+describe('console report: levels compared with each other', () => {
+  it('shows the pairs of non-reference levels when asked, with verdicts in words', async () => {
+    const s = await setupCampaign(t, bearer, {
+      levels: { tone: ['calm', 'bold', 'witty'], setting: ['beach', 'city'] },
+      labels: { tone: 'Tone', 'tone.witty': 'Witty <i>"dry"</i>' },
+      video: { provider: 'local', model: 'card-v1', seconds: 4, size: '720x1280' },
+    });
+    const run = await startRun(t, bearer, { ...s, key: 'compare-report' });
+    const { rows } = await t.testDb.pool.query<{ id: string; levels: { tone: string } }>(
+      'SELECT id, levels FROM variants WHERE run_id = $1 ORDER BY id',
+      [run.id],
+    );
+    const ctr: Record<string, number> = { calm: 0.01, bold: 0.012, witty: 0.02 };
+    const csv = rows.map((v, i) => {
+      const impressions = 100_000 + i * 7_000;
+      return `${v.id},2026-11-01,meta,${impressions},${Math.round(impressions * ctr[v.levels.tone]! * (1 + (i % 3) * 0.01))}`;
+    });
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { authorization: bearer, 'content-type': 'text/csv' },
+      payload: ['variant_id,date,platform,impressions,clicks', ...csv].join('\n'),
+    });
+    expect(upload.statusCode, upload.body).toBeLessThan(300);
+    const plain = await c.get(`/console/campaigns/${s.campaignId}/report`);
+    expect(plain.statusCode).toBe(200);
+    expect(plain.body).not.toContain('levels compared with each other');
+    expect(plain.body).toContain(
+      '<a href="?compare=all">Also compare the other levels with each other</a>',
+    );
+    const compared = await c.get(`/console/campaigns/${s.campaignId}/report?compare=all`);
+    expect(compared.statusCode).toBe(200);
+    expect(compared.body).toContain('<caption>Tone: levels compared with each other</caption>');
+    const row =
+      /<tr><td>Witty &lt;i&gt;&quot;dry&quot;&lt;\/i&gt;<\/td><td>bold<\/td><td>(\d\.\d{3})<\/td><td>[^<]+<\/td><td>([^<]+)<\/td><\/tr>/.exec(
+        compared.body,
+      );
+    expect(row, compared.body).not.toBeNull();
+    expect(Number(row![1])).toBeGreaterThan(1);
+    expect(row![2]).not.toMatch(/_/);
+    // setting has one non-reference level: nothing to compare.
+    expect(compared.body).not.toContain('setting: levels compared with each other');
+    expect(compared.body).toContain('Compare each level with the reference only');
+  });
+});
