@@ -161,8 +161,13 @@ describe('console variant view: its shots and deliveries', () => {
 describe('console for a read-only key', () => {
   it('offers no control the key cannot use, and the server refuses them all the same', async () => {
     const r = await spotRun('scopes');
-    const [readyId] = r.variantIds as [string];
+    const [readyId, failedId] = r.variantIds as [string, string];
     await markReady(readyId);
+    // As a render worker leaves a variant it gave up on: the run page then offers a retry.
+    await t.testDb.pool.query(
+      `UPDATE variants SET status = 'failed', error_code = 'provider_error' WHERE id = $1`,
+      [failedId],
+    );
     const full = c;
     const ro = await signIn(t, await t.key('console-variants-co', ['campaigns:read']));
     const runUrl = `/console/runs/${r.runId}`;
@@ -182,6 +187,7 @@ describe('console for a read-only key', () => {
       '>Upload logo</button>',
       '>Start run</button>',
       '>Cancel run</button>',
+      '>Retry failed (1)</button>',
       '>Approve</button>',
       '>Reject</button>',
       '>Approve selected</button>',
