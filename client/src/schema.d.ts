@@ -821,7 +821,7 @@ export interface paths {
         };
         /**
          * Operations, per-variant performance and element-level effects (which level of each dimension drives CTR, CVR or view rate), as JSON, CSV or XLSX
-         * @description format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of the chosen metric (metric=ctr|cvr|view_rate) over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference".
+         * @description format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of the chosen metric (metric=ctr|cvr|view_rate) over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference". compare=all (or dimension keys) adds comparisons among non-reference levels, from the same fit and in the same adjusted family.
          */
         get: operations["getCampaignReport"];
         put?: never;
@@ -1654,7 +1654,7 @@ export interface components {
                     interval_level: number | null;
                     /** @description Two-sided Wald test on the dispersion-scaled covariance, t on the residual df */
                     p_value: number | null;
-                    /** @description Adjusted (model.adjust) over every non-reference level of every dimension */
+                    /** @description Adjusted (model.adjust) over every non-reference level of every dimension and the comparisons asked for */
                     p_adjusted: number | null;
                     /** @description Approximate probability that this level has a higher rate of the modelled metric than the reference (normal on the log odds, scaled covariance) */
                     prob_beat_reference: number | null;
@@ -1694,6 +1694,37 @@ export interface components {
                         ctr: number | null;
                     }[];
                 }[];
+                /** @description Pairs of its non-reference levels, when asked for (compare); else empty */
+                comparisons: {
+                    level: string;
+                    label: string;
+                    /** @description The level it is compared with (listed earlier in the dimension) */
+                    versus: string;
+                    versus_label: string;
+                    /** @description Odds ratio of level against versus, from the same fit */
+                    effect: number | null;
+                    /** @description At interval_level, the adjusted level that agrees with the verdict */
+                    effect_ci: [
+                        number,
+                        number
+                    ] | null;
+                    /** @description Relative change of the modelled metric at versus's rate */
+                    lift: number | null;
+                    lift_ci: [
+                        number,
+                        number
+                    ] | null;
+                    interval_level: number | null;
+                    /** @description Two-sided Wald test, t on the residual df */
+                    p_value: number | null;
+                    /** @description Adjusted with every other test of the report */
+                    p_adjusted: number | null;
+                    /** @description Approximate probability that level has the higher rate of the two */
+                    prob_better: number | null;
+                    /** @enum {string} */
+                    verdict: "insufficient_data" | "no_difference" | "inconclusive" | "directional" | "conclusive";
+                    note: string | null;
+                }[];
             }[];
             model: {
                 fitted: boolean;
@@ -1725,7 +1756,9 @@ export interface components {
                     platform: string[];
                     /** @description Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note) */
                     date: string[];
-                    /** @description Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged */
+                    /** @description Residual df the platform strata cost, by the rule of date_df: 0 when every variant splits its impressions across platforms in the same proportions, one per platform column when each variant runs on one platform */
+                    platform_df: number;
+                    /** @description Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df after the platforms */
                     date_df: number;
                     /** @description Why dates are not in the model though the metrics could carry them */
                     note: string | null;
@@ -1756,8 +1789,12 @@ export interface components {
                 /** @enum {string} */
                 adjust: "holm" | "bh";
                 equivalence_margin: number;
-                /** @description Level tests in the adjusted family */
+                /** @description Tests in the adjusted family: levels against their reference, plus the comparisons asked for */
                 tests: number;
+                /** @description Dimensions whose non-reference levels are compared */
+                compare: string[];
+                /** @description Comparisons in the adjusted family */
+                comparison_tests: number;
                 /** @description Two-way interactions the main-effects model leaves out: quasi-likelihood F test per pair of dimensions (deviance drop per added df over the between-variant dispersion of the larger model) */
                 lack_of_fit: {
                     dimensions: [
@@ -7540,6 +7577,8 @@ export interface operations {
                 adjust?: "holm" | "bh";
                 /** @description The outcome the model explains, as successes out of trials: ctr (clicks / impressions), cvr (conversions / clicks) or view_rate (video views / impressions). Effects, verdicts and summaries speak of it; variants with more successes than trials are left out of the fit */
                 metric?: "ctr" | "cvr" | "view_rate";
+                /** @description Also compare the non-reference levels with each other: all (every dimension) or dimension keys separated by commas. Each pair comes from the same fit (the difference of two log odds ratios, variance v_a + v_b − 2·c_ab) and joins the adjusted family, so the other p-values and intervals account for it too */
+                compare?: string;
                 /** @description Relative change of the modelled metric within which a level counts as "no difference" (its whole interval inside ±margin) */
                 equivalence_margin?: number;
             };

@@ -17,7 +17,7 @@ import {
   usd,
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import { csrfField, errorList, type PageContext, page } from './layout.ts';
+import { can, csrfField, errorList, type PageContext, page } from './layout.ts';
 
 const positions = ['bottom-right', 'bottom-left', 'top-right', 'top-left'] as const;
 
@@ -212,7 +212,7 @@ export async function campaignPages(app: FastifyInstance, deps: ConsoleDeps) {
       page(
         ctx,
         'Campaigns',
-        html`<p><a class="button" href="/console/campaigns/new">New campaign</a></p>
+        html`${can(ctx, 'campaigns:write') ? html`<p><a class="button" href="/console/campaigns/new">New campaign</a></p>` : ''}
 ${
   pageRows.length
     ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Product</th><th scope="col">Video</th><th scope="col">Budget</th></tr></thead>
@@ -227,7 +227,9 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
     );
   });
 
-  app.get('/campaigns/new', async (request, reply) => {
+  // Forms only a key that may write can submit: a read-only key gets the 403 here, not later.
+  const writeForm = { config: { consoleScope: 'campaigns:write' } } as const;
+  app.get('/campaigns/new', writeForm, async (request, reply) => {
     const providers = await deps.providers.list();
     return sendHtml(
       reply,
@@ -264,7 +266,7 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
     }
   });
 
-  app.get('/campaigns/:id/edit', async (request, reply) => {
+  app.get('/campaigns/:id/edit', writeForm, async (request, reply) => {
     const ctx = pageContext(request);
     const c = await deps.campaigns.get(tenantOf(request), idParam(request));
     const target = {
@@ -341,9 +343,9 @@ ${next ? html`<p><a href="/console?after=${next}">Next page</a></p>` : ''}`,
 <dt>Product</dt><dd>${c.brief.product}</dd><dt>Key message</dt><dd>${c.brief.key_message}</dd>
 <dt>Video</dt><dd>${c.video.provider} · ${c.video.model} · ${c.video.seconds} s · ${c.video.size}${c.video.reference_asset_id ? ' · from a first-frame image' : ''}</dd>
 <dt>Budget</dt><dd>${usd(c.budgetUsd)}</dd></dl>
-<p class="actions"><a href="/console/campaigns/${c.id}/report">What won (report)</a> <a href="/console/campaigns/${c.id}/deliveries">Deliveries</a> <a href="/console/campaigns/${c.id}/edit">Edit campaign</a></p></section>
+<p class="actions">${can(ctx, 'reports:read') ? html`<a href="/console/campaigns/${c.id}/report">What won (report)</a> ` : ''}<a href="/console/campaigns/${c.id}/deliveries">Deliveries</a>${can(ctx, 'campaigns:write') ? html` <a href="/console/campaigns/${c.id}/edit">Edit campaign</a>` : ''}</p></section>
 ${spotSection(c.spot)}
-${uploadForm(ctx, c.id, [])}
+${can(ctx, 'campaigns:write') ? uploadForm(ctx, c.id, []) : ''}
 <section class="card"><h2>Matrices</h2>${
           matrices.length
             ? html`<ul>${matrices.map((m) => html`<li><a href="/console/matrices/${m.id}">${m.name ?? m.id}</a> · ${m.allowedCount} combinations</li>`)}</ul>`

@@ -62,7 +62,7 @@ export function sessionOf(request: FastifyRequest): ConsoleSession {
 
 export function pageContext(request: FastifyRequest): PageContext {
   const s = sessionOf(request);
-  return { csrfToken: s.csrfToken, keyPrefix: s.auth.keyPrefix };
+  return { csrfToken: s.csrfToken, keyPrefix: s.auth.keyPrefix, scopes: s.auth.scopes };
 }
 
 export const tenantOf = (request: FastifyRequest) => sessionOf(request).auth.tenantId;

@@ -30,7 +30,7 @@ export async function deliveryPages(app: FastifyInstance, deps: ConsoleDeps) {
         html`${
           shown.length
             ? html`<div class="scroll"><table><thead><tr><th scope="col">Variant</th><th scope="col">Destination</th><th scope="col">External id</th><th scope="col">Delivered</th><th scope="col">Metadata</th></tr></thead>
-<tbody>${shown.map((d) => html`<tr><td>${d.variant_id}</td><td>${d.destination}</td><td>${d.external_id ?? '—'}</td><td>${d.delivered_at}</td><td><code>${JSON.stringify(d.metadata)}</code></td></tr>`)}</tbody></table></div>`
+<tbody>${shown.map((d) => html`<tr><td><a href="/console/variants/${d.variant_id}">${d.variant_id}</a></td><td>${d.destination}</td><td>${d.external_id ?? '—'}</td><td>${d.delivered_at}</td><td><code>${JSON.stringify(d.metadata)}</code></td></tr>`)}</tbody></table></div>`
             : html`<p>No deliveries recorded yet.</p>`
         }
 ${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a></p>` : ''}`,
@@ -62,8 +62,12 @@ ${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a>
     const tenantId = tenantOf(request);
     const id = idParam(request);
     const after = cursorOf(request.query);
+    // One event's attempts (linked from a variant's page), or all of them.
+    const event = (request.query as { event?: string }).event;
+    const eventId = event && /^evt_[0-9a-z]{26}$/.test(event) ? event : undefined;
     const rows = await deps.webhooks.attempts(tenantId, id, {
       ...(after ? { after } : {}),
+      eventId,
       limit: 101,
     });
     const shown = rows.slice(0, 100).map(toAttemptResponse);
@@ -78,7 +82,8 @@ ${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a>
 <tbody>${shown.map((a) => html`<tr><td>${a.created_at}</td><td>${a.event_id}</td><td>${a.attempt}</td><td>${a.outcome}</td><td>${a.status_code ?? '—'}</td><td>${a.duration_ms === null ? '—' : `${a.duration_ms} ms`}</td><td>${a.error ?? a.response_excerpt ?? ''}</td></tr>`)}</tbody></table></div>`
             : html`<p>No attempts yet.</p>`
         }
-${rows.length > 100 ? html`<p><a href="?after=${shown.at(-1)?.id}">Next page</a></p>` : ''}`,
+${eventId ? html`<p><a href="/console/webhooks/${id}">Every event's attempts</a></p>` : ''}
+${rows.length > 100 ? html`<p><a href="?${new URLSearchParams({ ...(eventId ? { event: eventId } : {}), after: shown.at(-1)?.id ?? '' }).toString()}">Next page</a></p>` : ''}`,
         [{ href: '/console/webhooks', label: 'Webhooks' }],
       ),
     );

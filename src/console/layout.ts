@@ -1,3 +1,4 @@
+import type { Scope } from '../tenants/scopes.ts';
 import { html, type SafeHtml } from './html.ts';
 
 /** htmx without eval, inline scripts or injected styles: what the Content-Security-Policy allows. */
@@ -30,7 +31,15 @@ export const contentSecurityPolicy = [
 export interface PageContext {
   csrfToken: string;
   keyPrefix: string;
+  /** The signed-in key's scopes: a page offers only what the key may do. */
+  scopes: ReadonlySet<string>;
 }
+
+/**
+ * Whether the page may offer a control that needs this scope. The server refuses the request all
+ * the same (routes.ts); this only keeps buttons that would answer 403 off the page.
+ */
+export const can = (ctx: PageContext, scope: Scope) => ctx.scopes.has(scope);
 
 export function csrfField(ctx: PageContext): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrfToken}">`;
@@ -63,7 +72,7 @@ export function page(
 ): SafeHtml {
   const headers = JSON.stringify({ 'x-csrf-token': ctx.csrfToken });
   const nav = html`<header class="top">
-<nav aria-label="Breadcrumbs"><a href="/console">Campaigns</a> · <a href="/console/webhooks">Webhooks</a>${crumbs.map(
+<nav aria-label="Breadcrumbs"><a href="/console">Campaigns</a>${can(ctx, 'webhooks:manage') ? html` · <a href="/console/webhooks">Webhooks</a>` : ''}${crumbs.map(
     (c) => html` <span aria-hidden="true">›</span> <a href="${c.href}">${c.label}</a>`,
   )}</nav>
 <form method="post" action="/console/sign-out" class="signout">${csrfField(ctx)}
@@ -76,6 +85,20 @@ ${content}
   return shell(title, nav, html` hx-headers="${headers}"`);
 }
 
+/**
+ * The API key field is a plain text input, masked by CSS, not type=password. Browsers decide to
+ * offer saving (and later filling) a credential by the presence of a type=password field, and
+ * Chrome, Edge and Safari ignore autocomplete="off" on those (the HTML standard lets them); on a
+ * text field autocomplete="off" is honoured and also keeps the key out of form history. So: no
+ * password field at all, autocomplete="off", and the opt-out attributes the common extension
+ * managers read (1Password data-1p-ignore, LastPass data-lpignore, Bitwarden data-bwignore,
+ * Dashlane data-form-type="other"). -webkit-text-security (console.css, honoured by Chromium,
+ * WebKit and Firefox ≥ 124) masks it against shoulder-surfing
+ * where the engine has it (Chromium, WebKit; elsewhere the key shows as typed, as a pasted key); spellcheck, autocapitalize and
+ * autocorrect off keep the key out of spelling services and intact when typed on a phone.
+ */
+const apiKeyInput = html`<input id="api_key" name="api_key" type="text" class="secret" autocomplete="off" spellcheck="false" autocapitalize="off" autocorrect="off" data-1p-ignore data-lpignore="true" data-bwignore data-form-type="other" required>`;
+
 export function signInPage(opts: { error?: string | undefined } = {}): SafeHtml {
   return shell(
     'Sign in',
@@ -84,7 +107,7 @@ export function signInPage(opts: { error?: string | undefined } = {}): SafeHtml 
 <form method="post" action="/console/sign-in" class="card">
 ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
 <label for="api_key">API key</label>
-<input id="api_key" name="api_key" type="password" autocomplete="off" required spellcheck="false">
+${apiKeyInput}
 <button type="submit">Sign in</button>
 <p class="muted">The key is exchanged for a session; it is not kept in the browser.</p>
 </form>

@@ -15,7 +15,7 @@ import {
   usd,
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import { errorList, type PageContext, page } from './layout.ts';
+import { can, errorList, type PageContext, page } from './layout.ts';
 import { logoForm } from './logo-pages.ts';
 import { sameToken } from './session.ts';
 
@@ -115,9 +115,62 @@ const pct = (x: number | null | undefined) =>
   typeof x === 'number' ? `${Math.round(x * 100)}%` : '—';
 const pct2 = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
+type Dims = { key: string; label: string; levels: { key: string; label: string }[] }[];
+
+/** "tone=playful" (how the service names an aliased level) as "Tone: Playful". */
+function levelName(dims: Dims, ref: string): string {
+  const [dim, level] = ref.split('=');
+  const d = dims.find((x) => x.key === dim);
+  return `${d?.label ?? dim}: ${d?.levels.find((l) => l.key === level)?.label ?? level}`;
+}
+
+/**
+ * The design's statistics beyond coverage and balance, in plain words. Only these are shown: a
+ * statistic the service adds later stays in the API's design_stats until it is given words here.
+ */
+function designRows(stats: Record<string, unknown>, dims: Dims) {
+  const rows: { key: string; label: string; value: string }[] = [];
+  const add = (key: string, label: string, value: (v: never) => string | null) => {
+    const v = stats[key];
+    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) return;
+    const text = value(v as never);
+    if (text !== null) rows.push({ key, label, value: text });
+  };
+  add('parameters', 'Effects to estimate', (n: number) =>
+    typeof n === 'number'
+      ? `${n} (the baseline and each level against its dimension's first)`
+      : null,
+  );
+  add('rank', 'Effects the design can tell apart', (n: number) =>
+    typeof n === 'number' ? String(n) : null,
+  );
+  add('d_efficiency', 'Design efficiency', (n: number) =>
+    typeof n === 'number'
+      ? `${Math.round(n)} of 100 (100 when every two dimensions show each pair of levels equally often)`
+      : null,
+  );
+  add('max_abs_correlation', 'Strongest overlap between two dimensions', (n: number) =>
+    typeof n === 'number'
+      ? `${n.toFixed(2)} (0 when every two dimensions are crossed in proportion, 1 when they move together)`
+      : null,
+  );
+  add('orthogonal', 'Every pair of levels equally often', (b: boolean) =>
+    typeof b === 'boolean' ? (b ? 'yes' : 'no') : null,
+  );
+  add('aliased_effects', 'Levels that cannot be told apart', (refs: string[]) =>
+    Array.isArray(refs) ? refs.map((r) => levelName(dims, String(r))).join(', ') : null,
+  );
+  add(
+    'smallest_estimable_design',
+    'Smallest design that can estimate every level',
+    (d: { n?: number }) => (typeof d?.n === 'number' ? `balanced, ${d.n} variants` : null),
+  );
+  return rows;
+}
+
 function quoteFragment(
   ctx: PageContext,
-  m: { id: string; campaignId: string; document: { dimensions: { key: string; label: string }[] } },
+  m: { id: string; campaignId: string; document: { dimensions: Dims } },
   q: Record<string, unknown>,
   preview: Record<string, unknown> & {
     variant_count: number;
@@ -134,12 +187,7 @@ function quoteFragment(
   },
 ): SafeHtml {
   const stats = preview.design_stats;
-  // The rest of the design's statistics as the service names them; empty ones say nothing.
-  const shown = new Set(['pair_coverage', 'level_balance', 'estimable', 'warning']);
-  const optional = Object.entries(stats).filter(
-    ([k, v]) =>
-      !shown.has(k) && v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0),
-  );
+  const rows = designRows(stats, m.document.dimensions);
   const power = preview.power;
   return html`<section id="quote" class="card" aria-live="polite"><h2>Quote</h2>
 <dl class="quote">
@@ -148,7 +196,7 @@ function quoteFragment(
 <dt>Pair coverage</dt><dd>${pct(stats.pair_coverage as number)}</dd>
 <dt>Level balance</dt><dd>${pct(stats.level_balance as number)}</dd>
 ${typeof stats.estimable === 'boolean' ? html`<dt>Estimable</dt><dd data-testid="estimable">${stats.estimable ? 'yes: every level effect can be estimated' : 'no'}</dd>` : ''}
-${optional.map(([k, v]) => html`<dt>${k.replaceAll('_', ' ')}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`)}
+${rows.map((r) => html`<dt>${r.label}</dt><dd data-stat="${r.key}">${r.value}</dd>`)}
 <dt>Budget left</dt><dd>${usd(preview.budget.remaining_usd)}</dd>
 </dl>
 ${typeof stats.warning === 'string' ? html`<p class="warning">${stats.warning}</p>` : ''}
@@ -160,14 +208,18 @@ ${
     : ''
 }
 ${preview.budget.fits ? '' : html`<p class="error" role="alert">${preview.budget.detail ?? 'Over budget.'}</p>`}
-<form method="post" action="/console/campaigns/${m.campaignId}/runs">
+${
+  can(ctx, 'campaigns:write')
+    ? html`<form method="post" action="/console/campaigns/${m.campaignId}/runs">
 <input type="hidden" name="_csrf" value="${ctx.csrfToken}">
 <input type="hidden" name="matrix_id" value="${m.id}">
 <input type="hidden" name="design" value="${String(q.design ?? 'pairwise')}">
 <input type="hidden" name="n" value="${String(q.n ?? '')}">
 <input type="hidden" name="idempotency_key" value="console-${randomUUID()}">
 <button type="submit"${preview.budget.fits ? '' : html` disabled`}>Start run</button>
-</form></section>`;
+</form>`
+    : html`<p class="muted">Starting a run needs a key with the campaigns:write scope.</p>`
+}</section>`;
 }
 
 export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
@@ -227,7 +279,7 @@ export async function matrixPages(app: FastifyInstance, deps: ConsoleDeps) {
 <input id="impressions" name="impressions" type="number" min="1" inputmode="numeric">
 <button type="submit">See quote</button>
 </form></section>
-${logoForm(ctx, m)}
+${can(ctx, 'campaigns:write') ? logoForm(ctx, m) : ''}
 <section id="quote"></section>`,
         [{ href: `/console/campaigns/${campaign.id}`, label: campaign.name }],
       ),

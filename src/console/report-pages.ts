@@ -45,12 +45,34 @@ const verdictOf = (l: Loose) =>
 const verdictWords: Record<string, string> = {
   conclusive: 'a clear difference',
   directional: 'a hint, not yet certain',
+  no_difference: 'no meaningful difference',
+  inconclusive: 'no clear difference yet',
   insufficient_data: 'not enough data yet',
 };
 
+const ratioText = (v: unknown) => (num(v) === null ? '—' : (num(v) as number).toFixed(3));
+
+/** Pairs of non-reference levels: odds ratio of one against the other, interval and verdict. */
+function comparisonTable(name: string, pairs: Loose[]) {
+  return html`<table><caption>${name}: levels compared with each other</caption>
+<thead><tr><th scope="col">Level</th><th scope="col">Against</th><th scope="col">Odds ratio</th><th scope="col">Interval</th><th scope="col">Verdict</th></tr></thead>
+<tbody>${pairs.map((c) => {
+    const ci = pair(c.effect_ci);
+    return html`<tr><td>${String(c.label ?? c.level ?? '')}</td><td>${String(c.versus_label ?? c.versus ?? '')}</td><td>${ratioText(c.effect)}</td><td>${ci ? `${ratioText(ci[0])} to ${ratioText(ci[1])}` : '—'}</td><td>${verdictOf(c)}</td></tr>`;
+  })}</tbody></table>`;
+}
+
 /** The report's JSON head, read defensively: its statistics are being reworked elsewhere. */
-async function reportJson(deps: ConsoleDeps, tenantId: string, campaignId: string): Promise<Loose> {
-  const stream = await deps.reports.render(tenantId, campaignId, { format: 'json' });
+async function reportJson(
+  deps: ConsoleDeps,
+  tenantId: string,
+  campaignId: string,
+  compare: boolean,
+): Promise<Loose> {
+  const stream = await deps.reports.render(tenantId, campaignId, {
+    format: 'json',
+    ...(compare ? { analysis: { compare: 'all' as const } } : {}),
+  });
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Loose;
@@ -61,14 +83,21 @@ export async function reportPages(app: FastifyInstance, deps: ConsoleDeps) {
   app.get('/campaigns/:id/report', reportsRead, async (request, reply) => {
     const tenantId = tenantOf(request);
     const campaign = await deps.campaigns.get(tenantId, idParam(request));
+    // Comparisons among non-reference levels join the report's adjusted family, so they are
+    // asked for, not shown by default: each one widens every other interval a little.
+    const compare = (request.query as { compare?: string }).compare === 'all';
     const [report, daily] = await Promise.all([
-      reportJson(deps, tenantId, campaign.id),
+      reportJson(deps, tenantId, campaign.id, compare),
       dailyByPlatform(deps.db, { tenantId, campaignId: campaign.id }),
     ]);
     const dims = Array.isArray(report.by_dimension) ? (report.by_dimension as Loose[]) : [];
     const summary = (report.summary ?? {}) as Loose;
     // The first two dimensions unless the page asks for others (?rows=&cols=).
     const q = request.query as { rows?: string; cols?: string };
+    const toggle = new URLSearchParams(
+      Object.entries({ rows: q.rows, cols: q.cols }).filter((e): e is [string, string] => !!e[1]),
+    );
+    if (!compare) toggle.set('compare', 'all');
     const pick = (key: string | undefined, fallback: Loose | undefined) =>
       dims.find((d) => d.dimension === key) ?? fallback;
     const rowDim = pick(q.rows, dims[0]);
@@ -94,8 +123,10 @@ ${heatmap({ rowName: String(rowDim.label ?? rowDim.dimension), colName: String(c
         ci: pair(l.effect_ci),
         verdict: verdictOf(l),
       }));
+      const pairs = Array.isArray(d.comparisons) ? (d.comparisons as Loose[]) : [];
       return html`<section class="card"><h2>${name}</h2>
 ${forestPlot(name, rows)}
+${pairs.length ? comparisonTable(name, pairs) : ''}
 <table><thead><tr><th scope="col">Level</th><th scope="col">Impressions</th><th scope="col">CTR</th><th scope="col">Verdict</th></tr></thead>
 <tbody>${levels.map((l) => {
         const ctr = num(l.ctr);
@@ -110,6 +141,7 @@ ${forestPlot(name, rows)}
         `What won: ${campaign.name}`,
         html`<p class="actions"><a class="button" href="/console/campaigns/${campaign.id}/report.csv" download>Download CSV</a>
 <a class="button" href="/console/campaigns/${campaign.id}/report.xlsx" download>Download XLSX</a></p>
+<p><a href="?${toggle.toString()}">${compare ? 'Compare each level with the reference only' : 'Also compare the other levels with each other'}</a></p>
 <p>${num(summary.variants) ?? 0} variants, ${num(summary.impressions) ?? 0} impressions, ${num(summary.clicks) ?? 0} clicks.</p>
 ${sections.length ? sections : html`<p>No dimensions to report yet.</p>`}
 ${heat}

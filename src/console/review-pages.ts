@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type VariantStatus, variantStatuses } from '../db/schema.ts';
 import { sendMedia } from '../http/media-reply.ts';
 import { ProblemError } from '../http/problem.ts';
+import { toVariantResponse } from '../variants/service.ts';
 import {
   type ConsoleDeps,
   field,
@@ -15,15 +16,17 @@ import {
   tenantOf,
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import { csrfField, page } from './layout.ts';
+import { can, csrfField, page } from './layout.ts';
 import { idsInRun } from './repository.ts';
 import { allMatchingForm, reviewAllPages } from './review-all.ts';
+import { shotsTable } from './variant-pages.ts';
 
 const pageSize = 48;
 
 type Variant = Awaited<ReturnType<ConsoleDeps['variants']['list']>>[number];
 
-function card(v: Variant, labels: Map<string, Map<string, string>>): SafeHtml {
+/** A variant's card; `review` (a key that may write) adds its checkbox and decision buttons. */
+function card(v: Variant, labels: Map<string, Map<string, string>>, review: boolean): SafeHtml {
   const named = Object.entries(v.levels).map(([d, l]) => `${labels.get(d)?.get(l) ?? l}`);
   const title = named.join(' · ');
   const media = v.thumbnail_key
@@ -31,12 +34,13 @@ function card(v: Variant, labels: Map<string, Map<string, string>>): SafeHtml {
 <video controls preload="none" src="/console/variants/${v.id}/video" aria-label="Video: ${title}"></video></details>`
     : html`<div class="placeholder">${v.status}</div>`;
   return html`<li class="variant" id="card-${v.id}">
-<label class="check"><input type="checkbox" name="ids" value="${v.id}" form="bulk" aria-label="Select ${title}"></label>
+${review ? html`<label class="check"><input type="checkbox" name="ids" value="${v.id}" form="bulk" aria-label="Select ${title}"></label>` : ''}
 ${media}
-<p class="levels">${title}</p>
+<p class="levels"><a href="/console/variants/${v.id}">${title}</a></p>
 <p class="muted" data-testid="status">${v.status}${v.error_message ? html` · ${v.error_message}` : ''}</p>
+${shotsTable(toVariantResponse(v, '').shots, `Shots of ${title}`)}
 ${
-  v.status === 'ready'
+  review && v.status === 'ready'
     ? html`<div class="actions">
 <button type="button" hx-post="/console/variants/${v.id}/review" hx-vals='{"decision":"approved"}' hx-include="#reason" hx-target="#card-${v.id}" hx-swap="outerHTML" aria-label="Approve ${title}">Approve</button>
 <button type="button" hx-post="/console/variants/${v.id}/review" hx-vals='{"decision":"rejected"}' hx-include="#reason" hx-target="#card-${v.id}" hx-swap="outerHTML" aria-label="Reject ${title}">Reject</button></div>`
@@ -85,6 +89,7 @@ export async function reviewPages(app: FastifyInstance, deps: ConsoleDeps) {
     const run = await deps.runs.get(tenantId, idParam(request));
     const { dims, labels } = await levelLabels(deps, tenantId, run.matrixId);
     const f = filtersOf(request, dims);
+    const review = can(ctx, 'campaigns:write');
     const [rows, ready] = await Promise.all([
       deps.variants.list(tenantId, {
         runId: run.id,
@@ -113,14 +118,18 @@ export async function reviewPages(app: FastifyInstance, deps: ConsoleDeps) {
 <label for="status">Status</label><select id="status" name="status"><option value="">any</option>${variantStatuses.map((s) => html`<option${f.status === s ? html` selected` : ''}>${s}</option>`)}</select>
 ${dims.map((d) => html`<label for="lvl-${d.key}">${d.label}</label><select id="lvl-${d.key}" name="level.${d.key}"><option value="">any</option>${d.levels.map((l) => html`<option value="${l.key}"${f.levels[d.key] === l.key ? html` selected` : ''}>${l.label}</option>`)}</select>`)}
 <button type="submit">Filter</button></form>
-<form id="bulk" method="post" action="/console/runs/${run.id}/review" class="card">${csrfField(ctx)}
+${
+  review
+    ? html`<form id="bulk" method="post" action="/console/runs/${run.id}/review" class="card">${csrfField(ctx)}
 <label for="reason">Reason (optional)</label><input id="reason" name="reason" maxlength="500">
 <button type="submit" name="decision" value="approved">Approve selected</button>
 <button type="submit" name="decision" value="rejected">Reject selected</button>
 </form>
-${allMatchingForm(ctx, run.id, { levels: f.levels, status: f.status === 'ready' ? 'ready' : undefined }, ready)}
+${allMatchingForm(ctx, run.id, { levels: f.levels, status: f.status === 'ready' ? 'ready' : undefined }, ready)}`
+    : ''
+}
 ${f.decided.map((m) => html`<p role="status" class="card">${m}</p>`)}
-<ul class="grid" aria-label="Variants">${shown.map((v) => card(v, labels))}</ul>
+<ul class="grid" aria-label="Variants">${shown.map((v) => card(v, labels, review))}</ul>
 ${shown.length ? '' : html`<p>No variants match.</p>`}
 <nav aria-label="Pages" class="actions">${f.after ? html`<a href="?${firstQuery.toString()}">First page</a>` : ''}${rows.length > pageSize ? html`<a href="?${nextQuery.toString()}">Next page</a>` : ''}</nav>`,
         [{ href: `/console/runs/${run.id}`, label: 'Run' }],
@@ -143,7 +152,7 @@ ${shown.length ? '' : html`<p>No variants match.</p>`}
     const v = await deps.variants.get(tenantId, idParam(request));
     const run = await deps.runs.get(tenantId, v.run_id);
     const { labels } = await levelLabels(deps, tenantId, run.matrixId);
-    return sendHtml(reply, card(v, labels));
+    return sendHtml(reply, card(v, labels, true));
   });
 
   app.post('/runs/:id/review', async (request, reply) => {

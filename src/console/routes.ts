@@ -23,6 +23,7 @@ import { reportPages } from './report-pages.ts';
 import { reviewPages } from './review-pages.ts';
 import { runPages } from './run-pages.ts';
 import { cookieName, readCookie, sameToken, setSessionCookie } from './session.ts';
+import { variantPages } from './variant-pages.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -253,6 +254,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     reviewPages,
     reportPages,
     deliveryPages,
+    variantPages,
     logoPages,
   ])
     await app.register(async (scope) => pages(scope, pageDeps));

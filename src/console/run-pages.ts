@@ -12,7 +12,7 @@ import {
   usd,
 } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import { csrfField, type PageContext, page } from './layout.ts';
+import { can, csrfField, type PageContext, page } from './layout.ts';
 import { designOf } from './matrix-pages.ts';
 import { failuresByReason } from './repository.ts';
 import { startRunOnce } from './start-run.ts';
@@ -76,10 +76,11 @@ ${failures.length ? html`<h3>Failures by reason</h3><table><thead><tr><th scope=
 }
 
 function actions(ctx: PageContext, runId: string, open: boolean, failed: number): SafeHtml {
+  const write = can(ctx, 'campaigns:write');
   return html`<div class="actions">
 <a class="button" href="/console/runs/${runId}/review">Review variants</a>
-${open ? html`<form method="post" action="/console/runs/${runId}/cancel">${csrfField(ctx)}<button type="submit">Cancel run</button></form>` : ''}
-${failed ? html`<form method="post" action="/console/runs/${runId}/retry">${csrfField(ctx)}<button type="submit">Retry failed (${failed})</button></form>` : ''}
+${open && write ? html`<form method="post" action="/console/runs/${runId}/cancel">${csrfField(ctx)}<button type="submit">Cancel run</button></form>` : ''}
+${failed && write ? html`<form method="post" action="/console/runs/${runId}/retry">${csrfField(ctx)}<button type="submit">Retry failed (${failed})</button></form>` : ''}
 </div>`;
 }
 
@@ -107,7 +108,7 @@ export async function runPages(app: FastifyInstance, deps: ConsoleDeps) {
         ctx,
         `Run ${p.run.id}`,
         html`${actions(ctx, p.run.id, open, p.run.counts.failed ?? 0)}${progressFragment(p)}
-<p><a href="/console/campaigns/${p.campaign.id}/report">What won (report)</a></p>`,
+${can(ctx, 'reports:read') ? html`<p><a href="/console/campaigns/${p.campaign.id}/report">What won (report)</a></p>` : ''}`,
         [{ href: `/console/campaigns/${p.campaign.id}`, label: p.campaign.name }],
       ),
     );

@@ -7,8 +7,15 @@
  */
 import { type BreakdownsSummary, type LevelBreakdown, levelBreakdowns } from './breakdowns.ts';
 import type { Collected } from './collect.ts';
+import {
+  type CompareOption,
+  type ComparisonReport,
+  type ContrastNumbers,
+  comparisonReports,
+  pairsOf,
+} from './comparisons.ts';
 import type { ReportDimension } from './dimensions.ts';
-import { inferLevels, type LevelInference } from './inference.ts';
+import { inferLevels, type PairInference } from './inference.ts';
 import { type InteractionTest, interactionTests } from './interactions.ts';
 import { METRIC_WORDS, type ModelledMetric } from './metric.ts';
 import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
@@ -16,22 +23,18 @@ import { finite, type Performance, performance, ratio } from './numbers.ts';
 import type { Adjustment, Dispersion } from './stats/index.ts';
 import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './verdicts.ts';
 
-export type AnalysisOptions = VerdictOptions;
+export type AnalysisOptions = VerdictOptions & {
+  /** Comparisons among non-reference levels: every dimension, or these dimension keys. */
+  compare?: CompareOption | undefined;
+};
 
-interface LevelReport extends Performance, LevelBreakdown {
+interface LevelReport extends Performance, LevelBreakdown, ContrastNumbers {
   level: string;
   label: string;
   reference: boolean;
   variants: number;
   ready: number;
   delivered: number;
-  effect: number | null;
-  effect_ci: [number, number] | null;
-  lift: number | null;
-  lift_ci: [number, number] | null;
-  interval_level: number | null;
-  p_value: number | null;
-  p_adjusted: number | null;
   prob_beat_reference: number | null;
   prob_best: number | null;
   verdict: Verdict;
@@ -47,6 +50,8 @@ export interface DimensionReport {
   /** Delivery warnings of its levels, one per imbalanced level. */
   warnings: string[];
   levels: LevelReport[];
+  /** Pairs of non-reference levels, when the report was asked to compare them. */
+  comparisons: ComparisonReport[];
 }
 
 export interface ModelReport {
@@ -62,7 +67,13 @@ export interface ModelReport {
   rows: number;
   excluded: { no_impressions: number; missing_levels: number; successes_exceed_trials: number };
   /** Platforms and dates entered as strata (reference first), the df dates cost, and why not. */
-  strata: { platform: string[]; date: string[]; date_df: number; note: string | null };
+  strata: {
+    platform: string[];
+    date: string[];
+    platform_df: number;
+    date_df: number;
+    note: string | null;
+  };
   parameters: number | null;
   rank: number | null;
   residual_df: number | null;
@@ -85,10 +96,28 @@ export interface ModelReport {
   equivalence_margin: number;
   /** Tests in the adjusted family: non-reference levels with an estimate, all dimensions. */
   tests: number;
+  /** Dimensions whose non-reference levels are compared pairwise, and those pairs' tests. */
+  compare: string[];
+  comparison_tests: number;
   /** Lack of fit: one F test per pair of dimensions for the two-way interaction. */
   lack_of_fit: InteractionTest[];
   thresholds: { min_impressions: number; min_clicks: number; alpha: number };
 }
+
+/** A pair with no fit behind it (no rows): insufficient data, as its levels are. */
+const NO_INFERENCE: PairInference['inference'] = {
+  coefficient: null,
+  usable: false,
+  effect: null,
+  effect_ci: null,
+  lift: null,
+  lift_ci: null,
+  p_value: null,
+  p_adjusted: null,
+  interval_level: null,
+  prob_beat_reference: null,
+  prob_best: null,
+};
 
 export function analyse(
   c: Collected,
@@ -113,9 +142,10 @@ export function analyse(
   const converged = fit?.converged ?? false;
   const saturated = dispersion !== null && dispersion.scale === null;
   const words = METRIC_WORDS[o.metric];
-  const refCtr = (d: number) =>
-    ratio(c.perLevel[d]!.successes[0] ?? 0, c.perLevel[d]!.trials[0] ?? 0);
-  const inference: LevelInference[][] | null = fit
+  const rate = (d: number, l: number) =>
+    ratio(c.perLevel[d]!.successes[l] ?? 0, c.perLevel[d]!.trials[l] ?? 0);
+  const pairs = pairsOf(dims, o.compare);
+  const inferred = fit
     ? inferLevels(
         fit,
         dims.map((d) => d.levels.length),
@@ -124,10 +154,16 @@ export function analyse(
           df: dispersion?.residual_df ?? 0,
           confidence: o.confidence,
           adjust: o.adjust,
-          baseline: refCtr,
+          rate,
+          pairs,
         },
       )
     : null;
+  const inference = inferred?.levels ?? null;
+  const pairInference = (d: number): PairInference[] =>
+    inferred
+      ? inferred.pairs.filter((p) => p.dimension === d)
+      : pairs.filter((p) => p.dimension === d).map((p) => ({ ...p, inference: NO_INFERENCE }));
 
   const by_dimension = dims.map((dim, d): DimensionReport => {
     const totals = c.perLevel[d]!;
@@ -196,6 +232,7 @@ export function analyse(
         l.delivery.warning ? [`${l.label}: ${l.delivery.warning}`] : [],
       ),
       levels,
+      comparisons: comparisonReports(dim, pairInference(d), { short, converged, saturated }, o),
     };
   });
 
@@ -213,10 +250,13 @@ export function analyse(
     min_clicks: o.minClicks,
     alpha: 1 - o.confidence,
   };
-  const tests = inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
+  const levelTests =
+    inference?.flat().filter((e) => e.coefficient && e.p_value !== null).length ?? 0;
+  const comparisonTests = inferred?.pairs.filter((p) => p.inference.p_value !== null).length ?? 0;
+  const tests = levelTests + comparisonTests;
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
   const description = fit
-    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms)` : ''}${data.dates ? `, per date (${data.dates.length} dates as strata, charged ${data.dateDf} residual df for the part of them that lies between variants)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} level tests of the report, and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
+    ? `Binomial logistic regression (logit link) of ${words.successes.replace('_', ' ')} out of ${words.trials} (${words.label}) on ${D} dimension${D === 1 ? '' : 's'} at once: main effects, treatment-coded against each dimension's first level, fitted on ${data.variants} variant${data.variants === 1 ? '' : 's'} with ${words.trials}${data.strata ? `, per platform (${data.strata.length} platforms as strata, so a level served more on a high-${words.label} platform is compared within platforms, charged ${data.platformDf} residual df for the part of them that lies between variants)` : ''}${data.dates ? `, per date (${data.dates.length} dates as strata, charged ${data.dateDf} residual df for the part of them that lies between variants)` : ''} (${noImpressions} without ${words.trials} left out${missingLevels ? `, ${missingLevels} lacking a level` : ''}${data.beyondTrials ? `, ${data.beyondTrials} with more ${words.successes.replace('_', ' ')} than ${words.trials}` : ''}). Variants differ beyond binomial noise, so the covariance is scaled by the Pearson dispersion between variants (at least 1) and tests use t on the variants' residual df. Effects are odds ratios; p-values are ${o.adjust === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over all ${tests} tests of the report (${levelTests} levels against their reference${comparisonTests ? `, ${comparisonTests} comparisons among non-reference levels` : ''}), and intervals are at the adjusted level that agrees with them at ${pct} confidence.${saturated ? ` No verdict can be conclusive: ${'no residual degrees of freedom'}.` : ''}`
     : D === 0
       ? 'No model: the runs in scope have no dimensions.'
       : `No model: no variant has ${words.trials} yet.`;
@@ -236,6 +276,7 @@ export function analyse(
       strata: {
         platform: data.strata ?? [],
         date: data.dates ?? [],
+        platform_df: data.platformDf,
         date_df: data.dateDf,
         note: data.dateNote,
       },
@@ -262,6 +303,8 @@ export function analyse(
       adjust: o.adjust,
       equivalence_margin: o.equivalenceMargin,
       tests,
+      compare: dims.filter((_, d) => pairs.some((p) => p.dimension === d)).map((d) => d.key),
+      comparison_tests: comparisonTests,
       lack_of_fit: model && converged ? interactionTests(dims, data, model) : [],
       thresholds,
     },

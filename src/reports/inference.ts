@@ -32,14 +32,28 @@ export interface LevelInference {
   prob_best: number | null;
 }
 
+/** A comparison of two non-reference levels of one dimension: `level` against `versus`. */
+export interface Pair {
+  dimension: number;
+  level: number;
+  versus: number;
+}
+
+export interface PairInference extends Pair {
+  /** As a level's, with `versus` in the reference's place (prob_beat_reference: P(level > versus)). */
+  inference: LevelInference;
+}
+
 interface InferenceOptions {
   /** Covariance multiplier max(1, φ); null when φ is unknown (no residual df). */
   scale: number | null;
   df: number;
   confidence: number;
   adjust: Adjustment;
-  /** The reference level's CTR per dimension, for the relative change. */
-  baseline: (dimension: number) => number | null;
+  /** A level's observed rate of the modelled metric, the baseline of a relative change. */
+  rate: (dimension: number, level: number) => number | null;
+  /** Comparisons among non-reference levels asked for; they join the adjusted family. */
+  pairs?: readonly Pair[];
 }
 
 /** CTR ratio against a reference CTR p0 for odds ratio r: r/(1 − p0 + r·p0); monotone in r. */
@@ -47,11 +61,16 @@ function liftOf(oddsRatio: number, p0: number): number {
   return oddsRatio / (1 - p0 + oddsRatio * p0) - 1;
 }
 
+/**
+ * Every level against its reference and, on request, pairs of non-reference levels, as one
+ * adjusted family: a pair's log odds ratio is the difference of the two coefficients, with
+ * variance v_a + v_b − 2·c_ab from the same fit's covariance, scaled and referred to t alike.
+ */
 export function inferLevels(
   fit: LogisticFit,
   levelCounts: readonly number[],
   o: InferenceOptions,
-): LevelInference[][] {
+): { levels: LevelInference[][]; pairs: PairInference[] } {
   const byColumn = new Map<string, Coefficient>();
   const column = new Map<string, number>();
   fit.coefficients.forEach((c, j) => {
@@ -77,6 +96,22 @@ export function inferLevels(
       flat.push(testable && usable(c) ? studentTwoSidedP(c.estimate / (c.se * sd), o.df) : null);
     });
   });
+  const contrasts = (o.pairs ?? []).map((pair) => {
+    const a = coefs[pair.dimension]?.[pair.level] ?? null;
+    const b = coefs[pair.dimension]?.[pair.versus] ?? null;
+    if (!usable(a) || !usable(b)) return { pair, a, b, estimate: null, se: null };
+    const ja = column.get(`${pair.dimension}:${pair.level}`)!;
+    const jb = column.get(`${pair.dimension}:${pair.versus}`)!;
+    const V = fit.covariance;
+    const variance = V[ja]![ja]! + V[jb]![jb]! - 2 * V[ja]![jb]!;
+    return variance > 0 && Number.isFinite(variance)
+      ? { pair, a, b, estimate: a.estimate - b.estimate, se: Math.sqrt(variance) }
+      : { pair, a, b, estimate: null, se: null };
+  });
+  for (const k of contrasts)
+    flat.push(
+      testable && k.estimate !== null ? studentTwoSidedP(k.estimate / (k.se! * sd), o.df) : null,
+    );
   const alpha = 1 - o.confidence;
   const adjusted = adjust(flat, o.adjust, alpha);
   const tested = new Map<string, { p: number; pAdj: number; tail: number }>();
@@ -89,8 +124,8 @@ export function inferLevels(
     });
   });
 
-  return coefs.map((row, d) => {
-    const p0 = o.baseline(d);
+  const levels = coefs.map((row, d) => {
+    const p0 = o.rate(d, 0);
     const best = testable ? bestOf(fit, row, column, d, o.scale!) : null;
     return row.map((c, l): LevelInference => {
       if (l === 0) {
@@ -109,31 +144,52 @@ export function inferLevels(
         };
       }
       const ok = usable(c);
-      const effect = ok ? Math.exp(c.estimate) : null;
-      const t = tested.get(`${d}:${l}`);
-      let ci: [number, number] | null = null;
-      if (ok && t) {
-        const q = studentQuantileTwoSided(t.tail, o.df);
-        const half = q * c.se * sd;
-        ci = [Math.exp(c.estimate - half), Math.exp(c.estimate + half)];
-      }
-      const finiteCi = ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null;
       return {
-        coefficient: c,
-        usable: ok,
-        effect: effect !== null && Number.isFinite(effect) ? effect : null,
-        effect_ci: finiteCi,
-        lift: effect !== null && p0 !== null ? liftOf(effect, p0) : null,
-        lift_ci:
-          finiteCi && p0 !== null ? [liftOf(finiteCi[0], p0), liftOf(finiteCi[1], p0)] : null,
-        p_value: t?.p ?? null,
-        p_adjusted: t?.pAdj ?? null,
-        interval_level: t ? 1 - t.tail : null,
-        prob_beat_reference: ok && t ? normalCdf(c.estimate / (c.se * sd)) : null,
+        ...contrast(c, ok ? { estimate: c.estimate, se: c.se } : null, tested.get(`${d}:${l}`), p0),
         prob_best: best?.[l] ?? null,
       };
     });
   });
+
+  const m = at.length;
+  const pairs = contrasts.map((k, i): PairInference => {
+    const t = Number.isNaN(adjusted.p[m + i]!)
+      ? undefined
+      : { p: flat[m + i]!, pAdj: adjusted.p[m + i]!, tail: adjusted.intervalAlpha[m + i]! };
+    const shown = !usable(k.a) ? k.a : !usable(k.b) ? k.b : k.a;
+    const p0 = o.rate(k.pair.dimension, k.pair.versus);
+    const est = k.estimate === null ? null : { estimate: k.estimate, se: k.se! };
+    return { ...k.pair, inference: { ...contrast(shown, est, t, p0), prob_best: null } };
+  });
+  return { levels, pairs };
+
+  /** Odds ratio, its interval at the adjusted level, the relative change at rate p0, P(> 0). */
+  function contrast(
+    c: Coefficient | null,
+    e: { estimate: number; se: number } | null,
+    t: { p: number; pAdj: number; tail: number } | undefined,
+    p0: number | null,
+  ): Omit<LevelInference, 'prob_best'> {
+    const effect = e ? Math.exp(e.estimate) : null;
+    let ci: [number, number] | null = null;
+    if (e && t) {
+      const half = studentQuantileTwoSided(t.tail, o.df) * e.se * sd;
+      ci = [Math.exp(e.estimate - half), Math.exp(e.estimate + half)];
+    }
+    const finiteCi = ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null;
+    return {
+      coefficient: c,
+      usable: e !== null,
+      effect: effect !== null && Number.isFinite(effect) ? effect : null,
+      effect_ci: finiteCi,
+      lift: effect !== null && p0 !== null ? liftOf(effect, p0) : null,
+      lift_ci: finiteCi && p0 !== null ? [liftOf(finiteCi[0], p0), liftOf(finiteCi[1], p0)] : null,
+      p_value: t?.p ?? null,
+      p_adjusted: t?.pAdj ?? null,
+      interval_level: t ? 1 - t.tail : null,
+      prob_beat_reference: e && t ? normalCdf(e.estimate / (e.se * sd)) : null,
+    };
+  }
 }
 
 /**

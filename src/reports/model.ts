@@ -39,6 +39,8 @@ export interface ModelData {
   dates: string[] | null;
   /** Residual df the date strata are charged (strata.ts); 0 without them. */
   dateDf: number;
+  /** Residual df the platform strata are charged, by the same rule as dates; 0 without them. */
+  platformDf: number;
   /** Why dates are not in the model though the metrics span several; null otherwise. */
   dateNote: string | null;
 }
@@ -54,10 +56,32 @@ const MIN_DATE_MIX = 0.05;
 const levelParameters = (levelCounts: readonly number[]) =>
   1 + levelCounts.reduce((s, n) => s + Math.max(0, n - 1), 0);
 
+/**
+ * What the platform strata cost the variants' residual df, by the rule strata.ts gives for
+ * dates: a platform column counts in full as far as it varies between variants (variants on
+ * different platforms: it can fit their totals like any level column) and not at all as far as
+ * every variant splits the same way (it is then orthogonal to the totals). Summed over the
+ * columns and rounded up.
+ */
+function platformCharge(
+  rows: readonly BinomialRow[],
+  group: readonly number[],
+  column: number,
+  strata: string[] | null,
+): number {
+  if (!strata || strata.length < 2) return 0;
+  return Math.max(0, Math.ceil(betweenVariantDf(rows, group, column, strata.length) - 1e-9));
+}
+
 export function modelData(c: Collected, levelCounts: readonly number[]): ModelData {
-  const base = platformData(c, levelCounts.length);
-  const days = c.daily ? dayRows(c, levelCounts.length, base.variantAt, base.platformRank) : null;
-  const { platformRank: _, ...data } = base;
+  const D = levelCounts.length;
+  const base = platformData(c, D);
+  const days = c.daily ? dayRows(c, D, base.variantAt, base.platformRank) : null;
+  const { platformRank: _, ...platforms } = base;
+  const data = {
+    ...platforms,
+    platformDf: platformCharge(platforms.rows, platforms.group, D, platforms.strata),
+  };
   const none = { dates: null, dateDf: 0 };
   if (!days) {
     return {
@@ -69,7 +93,7 @@ export function modelData(c: Collected, levelCounts: readonly number[]): ModelDa
           : null,
     };
   }
-  const column = levelCounts.length + (data.strata ? 1 : 0);
+  const column = D + (data.strata ? 1 : 0);
   const between = betweenVariantDf(days.rows, days.group, column, days.dates.length);
   if (between < MIN_DATE_MIX) {
     return {
@@ -79,7 +103,7 @@ export function modelData(c: Collected, levelCounts: readonly number[]): ModelDa
     };
   }
   const df = Math.ceil(between - 1e-9);
-  const free = data.variants - levelParameters(levelCounts);
+  const free = data.variants - levelParameters(levelCounts) - data.platformDf;
   if (free - df < 1) {
     return {
       ...data,
@@ -100,7 +124,9 @@ export function modelData(c: Collected, levelCounts: readonly number[]): ModelDa
 function platformData(
   c: Collected,
   D: number,
-): Omit<ModelData, 'dates' | 'dateDf' | 'dateNote'> & { platformRank: Int32Array | null } {
+): Omit<ModelData, 'dates' | 'dateDf' | 'dateNote' | 'platformDf'> & {
+  platformRank: Int32Array | null;
+} {
   const variantAt: number[] = [];
   let noImpressions = 0;
   let missingLevels = 0;
@@ -197,14 +223,14 @@ export function strataSpecs(data: ModelData): { name: string; levels: readonly s
 
 /**
  * The rank the variants' residual df is charged: the estimable non-strata columns, plus the
- * date strata's between-variant share. Platform strata are fitted within variants (each
- * variant's split across platforms) and are not charged.
+ * strata's between-variant share (dates and platforms alike: a stratum column that can fit
+ * variant totals uses up df as a level column does).
  */
 export function chargedRank(fit: LogisticFit, firstStratum: number, data: ModelData): number {
   const strataKept = fit.coefficients.filter(
     (k) => k.dimension !== null && k.dimension >= firstStratum && k.estimate !== null,
   ).length;
-  return Math.max(1, fit.rank - strataKept + data.dateDf);
+  return Math.max(1, fit.rank - strataKept + data.dateDf + data.platformDf);
 }
 
 export interface FittedModel {

@@ -25,14 +25,15 @@ export async function reportRoutes(app: FastifyInstance, deps: { reports: Report
         summary:
           'Operations, per-variant performance and element-level effects (which level of each dimension drives CTR, CVR or view rate), as JSON, CSV or XLSX',
         description:
-          'format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of the chosen metric (metric=ctr|cvr|view_rate) over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference".',
+          'format=json (default), csv or xlsx; run_id narrows it to one run. Element effects come from a logistic model of the chosen metric (metric=ctr|cvr|view_rate) over the dimensions, scaled by the overdispersion between variants, with p-values adjusted over the whole report (adjust=holm|bh), verdicts at the chosen confidence, and equivalence_margin for "no difference". compare=all (or dimension keys) adds comparisons among non-reference levels, from the same fit and in the same adjusted family.',
         params: campaignParams,
         querystring: reportQuery,
         response: { 200: reportResponse, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
-      const { format, run_id, confidence, adjust, equivalence_margin, metric } = request.query;
+      const { format, run_id, confidence, adjust, equivalence_margin, metric, compare } =
+        request.query;
       const stream = await deps.reports.render(authOf(request).tenantId, request.params.id, {
         runId: run_id,
         format,
@@ -41,6 +42,7 @@ export async function reportRoutes(app: FastifyInstance, deps: { reports: Report
           adjust,
           equivalenceMargin: equivalence_margin,
           metric,
+          compare: compare === 'all' ? 'all' : compare?.split(',').map((k) => k.trim()),
         },
       });
       reply.type(contentTypes[format]).header('cache-control', 'private, no-store');

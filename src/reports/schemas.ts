@@ -19,6 +19,14 @@ export const reportQuery = z.object({
     .describe(
       'The outcome the model explains, as successes out of trials: ctr (clicks / impressions), cvr (conversions / clicks) or view_rate (video views / impressions). Effects, verdicts and summaries speak of it; variants with more successes than trials are left out of the fit',
     ),
+  compare: z
+    .string()
+    .max(1000)
+    .regex(/^[^,]+(,[^,]+)*$/, 'all, or dimension keys separated by commas')
+    .optional()
+    .describe(
+      'Also compare the non-reference levels with each other: all (every dimension) or dimension keys separated by commas. Each pair comes from the same fit (the difference of two log odds ratios, variance v_a + v_b − 2·c_ab) and joins the adjusted family, so the other p-values and intervals account for it too',
+    ),
   equivalence_margin: z.coerce
     .number()
     .gt(0)
@@ -113,7 +121,9 @@ const levelSchema = z.object({
   p_adjusted: z
     .number()
     .nullable()
-    .describe('Adjusted (model.adjust) over every non-reference level of every dimension'),
+    .describe(
+      'Adjusted (model.adjust) over every non-reference level of every dimension and the comparisons asked for',
+    ),
   prob_beat_reference: z
     .number()
     .nullable()
@@ -166,6 +176,28 @@ const levelSchema = z.object({
       }),
     )
     .describe('Its impressions, clicks and CTR per platform ("" = none), largest platforms first'),
+});
+
+const comparisonSchema = z.object({
+  level: z.string(),
+  label: z.string(),
+  versus: z.string().describe('The level it is compared with (listed earlier in the dimension)'),
+  versus_label: z.string(),
+  effect: z.number().nullable().describe('Odds ratio of level against versus, from the same fit'),
+  effect_ci: interval
+    .nullable()
+    .describe('At interval_level, the adjusted level that agrees with the verdict'),
+  lift: z.number().nullable().describe("Relative change of the modelled metric at versus's rate"),
+  lift_ci: interval.nullable(),
+  interval_level: z.number().nullable(),
+  p_value: z.number().nullable().describe('Two-sided Wald test, t on the residual df'),
+  p_adjusted: z.number().nullable().describe('Adjusted with every other test of the report'),
+  prob_better: z
+    .number()
+    .nullable()
+    .describe('Approximate probability that level has the higher rate of the two'),
+  verdict: verdict.exclude(['reference']),
+  note: z.string().nullable(),
 });
 
 export const reportSchema = z
@@ -234,6 +266,9 @@ export const reportSchema = z
         summary: z.string().describe('One sentence: the strongest finding, or why there is none'),
         warnings: z.array(z.string()).describe("Its levels' delivery warnings"),
         levels: z.array(levelSchema),
+        comparisons: z
+          .array(comparisonSchema)
+          .describe('Pairs of its non-reference levels, when asked for (compare); else empty'),
       }),
     ),
     model: z.object({
@@ -268,11 +303,17 @@ export const reportSchema = z
             .describe(
               'Dates entered as strata (rows per variant, platform and date), reference (most impressions) first; empty with one date or when not entered (see note)',
             ),
+          platform_df: z
+            .number()
+            .int()
+            .describe(
+              'Residual df the platform strata cost, by the rule of date_df: 0 when every variant splits its impressions across platforms in the same proportions, one per platform column when each variant runs on one platform',
+            ),
           date_df: z
             .number()
             .int()
             .describe(
-              'Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df; platforms, fitted within variants, are not charged',
+              'Residual df the date strata cost: each date column is charged the share of its variation that lies between variants (0 when all variants run on the same days in the same proportions, 1 when variants run on different days), summed and rounded up. Dates enter only when that leaves at least one df after the platforms',
             ),
           note: z
             .string()
@@ -308,7 +349,14 @@ export const reportSchema = z
       confidence: z.number(),
       adjust: z.enum(['holm', 'bh']),
       equivalence_margin: z.number(),
-      tests: z.number().int().describe('Level tests in the adjusted family'),
+      tests: z
+        .number()
+        .int()
+        .describe(
+          'Tests in the adjusted family: levels against their reference, plus the comparisons asked for',
+        ),
+      compare: z.array(z.string()).describe('Dimensions whose non-reference levels are compared'),
+      comparison_tests: z.number().int().describe('Comparisons in the adjusted family'),
       lack_of_fit: z
         .array(
           z.object({

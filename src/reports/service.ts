@@ -6,8 +6,9 @@ import { problems } from '../http/problem.ts';
 import type { RunService } from '../runs/service.ts';
 import { type AnalysisOptions, analyse } from './analysis.ts';
 import { createCollector } from './collect.ts';
+import { unknownDimensions } from './comparisons.ts';
 import { csvReport } from './csv.ts';
-import { mergeDimensions } from './dimensions.ts';
+import { mergeDimensions, type ReportDimension } from './dimensions.ts';
 import { jsonReport, reportHead } from './report.ts';
 import * as repo from './repository.ts';
 import { xlsxReport } from './xlsx.ts';
@@ -53,6 +54,16 @@ export function createReportService(deps: {
     return { campaign, scope, dims };
   }
 
+  /** `compare` names dimensions of this report, whatever the format (CSV ignores it). */
+  function checkCompare(compare: AnalysisOptions['compare'], dims: ReportDimension[]) {
+    const unknown = unknownDimensions(compare, dims);
+    if (unknown.length)
+      throw problems.badRequest(
+        `compare names ${unknown.length === 1 ? 'a dimension' : 'dimensions'} the report does not have: ${unknown.join(', ')}.`,
+        unknown.map((k) => ({ path: 'query.compare', message: `unknown dimension "${k}"` })),
+      );
+  }
+
   /** Reads everything once (JSON and XLSX need the model before their first variant row). */
   async function build(
     tenantId: string,
@@ -61,6 +72,7 @@ export function createReportService(deps: {
     analysis: AnalysisOptions,
   ) {
     const { campaign, scope, dims } = await resolve(tenantId, campaignId, runId);
+    checkCompare(analysis.compare, dims);
     const collector = createCollector(dims, analysis.metric);
     const read = repo.aggregateBatches(deps.pool, scope, config.batchSize, { cells: true });
     for await (const batch of read) {
@@ -86,12 +98,16 @@ export function createReportService(deps: {
         runId?: string | undefined;
         format: ReportFormat;
         analysis?: Partial<
-          Pick<AnalysisOptions, 'confidence' | 'adjust' | 'equivalenceMargin' | 'metric'>
+          Pick<
+            AnalysisOptions,
+            'confidence' | 'adjust' | 'equivalenceMargin' | 'metric' | 'compare'
+          >
         >;
       },
     ): Promise<Readable> {
       if (opts.format === 'csv') {
         const { scope, dims } = await resolve(tenantId, campaignId, opts.runId);
+        checkCompare(opts.analysis?.compare, dims);
         const batches = repo.aggregateBatches(deps.pool, scope, config.batchSize);
         // The first fetch waits for the whole aggregation, so a failing query still gets a
         // proper error response instead of a truncated file.

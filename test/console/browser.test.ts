@@ -83,6 +83,11 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     const page = await newPage(1280);
     await page.goto(`${base}/console`);
     await page.getByLabel('API key').fill(key);
+    // Not a password field (no save prompt), yet masked on screen by the engine's CSS.
+    const field = await page.evaluate<string[]>(
+      `(() => { const el = document.getElementById('api_key'); return [el.type, getComputedStyle(el).getPropertyValue('-webkit-text-security')]; })()`,
+    );
+    expect(field).toEqual(['text', 'disc']);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('link', { name: 'New campaign' }).click();
     expect(await unnamedControls(page)).toEqual([]);

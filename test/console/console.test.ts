@@ -309,6 +309,12 @@ describe('console runs, review and report', () => {
     expect(report.body).toContain('<svg role="img" aria-label="Effects of tone"');
     expect(report.body).toContain('<svg role="img" aria-label="Effects of setting"');
     expect(report.body).toContain('&lt;script&gt;');
+    // Verdicts in words, never the API's names for them (2 × 2 levels: one df, inconclusive).
+    for (const raw of ['no_difference', 'insufficient_data', 'inconclusive', 'directional'])
+      expect(report.body, raw).not.toMatch(new RegExp(`<td>${raw}|>${raw}<`));
+    expect(report.body).toMatch(
+      /<td>(no clear difference yet|no meaningful difference|a clear difference|a hint, not yet certain|not enough data yet)/,
+    );
     const csv = await c.get(`/console/campaigns/${id}/report.csv`);
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');

@@ -119,6 +119,8 @@ describe('report analysis options', () => {
     ['equivalence_margin', '1.5'],
     ['equivalence_margin', '0'],
     ['equivalence_margin', 'abc'],
+    ['compare', 'tone,,city'],
+    ['compare', 'tone,mood'],
   ])('answers %s=%s with a problem naming the parameter', async (name, value) => {
     const res = await getReport(t, auth, campaignId, { [name]: value });
     expect(res.statusCode).toBe(400);
@@ -126,6 +128,33 @@ describe('report analysis options', () => {
     expect(res.json().errors).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: `query.${name}` })]),
     );
+  });
+
+  it('compares non-reference levels on request, within the report-wide family', async () => {
+    for (const format of ['json', 'csv', 'xlsx']) {
+      const res = await getReport(t, auth, campaignId, { format, compare: 'tone,mood' });
+      expect(res.statusCode, format).toBe(400);
+      expect(res.json().errors).toEqual([
+        { path: 'query.compare', message: 'unknown dimension "mood"' },
+      ]);
+    }
+    const plain = await reportWith();
+    expect(plain.by_dimension.every((d) => d.comparisons.length === 0)).toBe(true);
+    expect(plain.model).toMatchObject({ compare: [], comparison_tests: 0, tests: 4 });
+    for (const compare of ['all', 'tone']) {
+      const r = await reportWith({ compare });
+      // tone has two non-reference levels (one pair); city and setting have one each.
+      expect(r.model).toMatchObject({ compare: ['tone'], comparison_tests: 1, tests: 5 });
+      const [pair] = r.by_dimension[0]!.comparisons;
+      expect(pair).toMatchObject({ level: 'witty', versus: 'bold' });
+      // witty is bold's -20%: the pair differs clearly, the lift is about -1/6.
+      expect(pair!.effect).toBeLessThan(1);
+      expect(pair!.lift).toBeCloseTo(1 / 1.2 - 1, 1);
+      expect(pair!.p_adjusted).toBeGreaterThanOrEqual(pair!.p_value!);
+      // One more test in the family: a level's Holm-adjusted p can only grow.
+      const bold = (x: typeof r) => x.by_dimension[0]!.levels[1]!.p_adjusted!;
+      expect(bold(r)).toBeGreaterThanOrEqual(bold(plain));
+    }
   });
 
   it('takes the options in the CSV and XLSX formats too; the workbook carries the new numbers', async () => {

@@ -66,3 +66,24 @@ export function tQuantile(tail: number, df: number): number {
   }
   return (lo + hi) / 2;
 }
+
+/**
+ * A stratum's df charge before rounding up, from impressions per [variant][stratum]: Σ over
+ * non-reference stratum columns of the share of the column's (trial-weighted) variation that
+ * lies between variants, (Σ_v N_vs²/W_v − N_s²/W) / (N_s − N_s²/W).
+ */
+export function betweenShare(perVariant: number[][]): number {
+  const W = perVariant.flat().reduce((a, b) => a + b, 0);
+  const S = perVariant[0]!.length;
+  const totals = Array.from({ length: S }, (_, k) => perVariant.reduce((a, v) => a + v[k]!, 0));
+  // The reference stratum is the platform with the most impressions.
+  const ref = totals.indexOf(Math.max(...totals));
+  let df = 0;
+  for (let k = 0; k < S; k++) {
+    if (k === ref) continue;
+    const N = totals[k]!;
+    const between = perVariant.reduce((a, v) => a + v[k]! ** 2 / v.reduce((x, y) => x + y, 0), 0);
+    df += (between - (N * N) / W) / (N - (N * N) / W);
+  }
+  return df;
+}
