@@ -4,6 +4,7 @@ import { type FieldError, problems } from '../http/problem.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
 import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import { endCardErrors } from './validate.ts';
 
 /** One shot of one variant, as the fan-out writes it and the quote counts it. */
 export interface ShotRef {
@@ -57,6 +58,7 @@ export function compileSpot(
       errors.push({ path, message: `${issue.message} (levels ${JSON.stringify(issue.levels)})` });
     return bound.renderer;
   });
+  errors.push(...endCardErrors(spot, dimensions));
   if (errors.length)
     throw problems.unprocessable("The matrix does not fit the campaign's spot.", errors);
   return renderers as PromptRenderer[];
