@@ -85,7 +85,7 @@ function shotIdentity(campaignId: string, s: Omit<ShotRef, 'identity' | 'priceUs
 export interface BoundSpot {
   /** The shots of a combination, in order. */
   shotsOf(combo: readonly number[]): ShotRef[];
-  /** The assembled length: the shots less the overlaps of their fades. */
+  /** The assembled length: the shots less the overlaps of their fades, plus the end card. */
   seconds: number;
 }
 
@@ -109,7 +109,10 @@ export function bindSpot(p: {
   );
   const overlap = p.spot.transition.type === 'fade' ? p.spot.transition.seconds : 0;
   return {
-    seconds: shots.reduce((sum, s) => sum + s.seconds, 0) - overlap * (shots.length - 1),
+    seconds:
+      shots.reduce((sum, s) => sum + s.seconds, 0) -
+      overlap * (shots.length - 1) +
+      (p.spot.end_card?.seconds ?? 0),
     shotsOf(combo) {
       return shots.map((shot, i) => {
         const prompt = p.renderers[i]!.render(combo);

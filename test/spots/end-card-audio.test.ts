@@ -140,7 +140,9 @@ describe('a spot with an end card and an audio bed', () => {
     for (const v of await variantsOf(t, run.id)) {
       // 4 + 4 − 0.5 + 2, within a frame at 30 fps.
       expect(Math.abs(Number(v.duration_s) - 9.5)).toBeLessThanOrEqual(1 / 30);
-      const { video_key } = v as unknown as { video_key: string };
+      const { video_key, seconds } = v as unknown as { video_key: string; seconds: number };
+      // The variant's nominal length counts the card too (9.5 s, rounded).
+      expect(seconds).toBe(10);
       const file = await download(video_key, `${v.id}.mp4`);
       const facts = await t.infra.media.probe(file);
       expect(facts).toMatchObject({ width: 720, height: 1280, audio_codec: 'aac' });
