@@ -154,7 +154,11 @@ describe('a spot with an end card and an audio bed', () => {
       const card = await frameAt(t.infra.media, file, 8.8);
       // The card: its blue background where the overlay's corner logo sits on the shots,
       // and the partner's yellow logo in the middle of its upper third.
-      const [br, bg, bb] = card.pixel(700, 20);
+      // The overlay's yellow corner logo (top-left) is on the last shot, not on the card.
+      const [sr, sg, sb] = last.pixel(90, 60);
+      expect(Math.min(sr, sg)).toBeGreaterThan(200);
+      expect(sb).toBeLessThan(80);
+      const [br, bg, bb] = card.pixel(90, 60);
       expect(bb).toBeGreaterThan(150);
       expect(br + bg).toBeLessThan(150);
       const [lr, lg, lb] = card.pixel(360, Math.round(1280 * 0.32));
