@@ -17,6 +17,7 @@ const all = [
   'reports',
   'local-render',
   'spots',
+  'spot-finish',
   'variant-cost',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;

@@ -68,6 +68,8 @@ type AppConfig = Pick<
   | 'BODY_LIMIT_BYTES'
   | 'UPLOAD_LIMIT_BYTES'
   | 'ASSET_DECODE_CONCURRENCY'
+  | 'ASSET_AUDIO_MAX_BYTES'
+  | 'ASSET_AUDIO_MAX_SECONDS'
   | 'RATE_LIMIT_PER_MINUTE'
   | 'AUTH_FAILURES_PER_MINUTE'
   | 'AUTH_NEGATIVE_CACHE_MS'
@@ -205,6 +207,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     storage: deps.storage,
     decodeConcurrency: config.ASSET_DECODE_CONCURRENCY,
     box,
+    audio: { maxBytes: config.ASSET_AUDIO_MAX_BYTES, maxSeconds: config.ASSET_AUDIO_MAX_SECONDS },
+    logoMaxBytes: config.UPLOAD_LIMIT_BYTES,
   });
   const campaigns = createCampaignService({
     db: database.db,
@@ -335,7 +339,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(tenantRoutes);
       await api.register(campaignRoutes, { campaigns });
       await api.register(providerRoutes, { providers });
-      await api.register(assetRoutes, { assets, uploadLimitBytes: config.UPLOAD_LIMIT_BYTES });
+      await api.register(assetRoutes, {
+        assets,
+        // Room for an audio bed past the limit, so the service refuses it with a 422 naming it.
+        uploadLimitBytes: Math.max(config.UPLOAD_LIMIT_BYTES, config.ASSET_AUDIO_MAX_BYTES + 1),
+      });
       await api.register(matrixRoutes, { matrices, maxFileBytes: config.MATRIX_MAX_FILE_BYTES });
       await api.register(runRoutes, { runs, workers });
       await api.register(variantRoutes, {

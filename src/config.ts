@@ -97,6 +97,17 @@ export const baseEnvSchema = z.object({
     .int()
     .min(1024)
     .default(5 * 1024 * 1024),
+  ASSET_AUDIO_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(20 * 1024 * 1024)
+    .describe('Largest audio asset (a spot audio bed) accepted'),
+  ASSET_AUDIO_MAX_SECONDS: z.coerce
+    .number()
+    .positive()
+    .default(180)
+    .describe('Longest audio asset accepted, as ffprobe measures it'),
   ASSET_DECODE_CONCURRENCY: z.coerce
     .number()
     .int()

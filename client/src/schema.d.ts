@@ -142,8 +142,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload a logo (PNG, JPEG or WebP; the bytes decide, not the name)
-         * @description One file per request, in the multipart field `file`: a second file or any other field is a 400. A logo may be at most 4096 px on a side, checked from its header before it is decoded. Uploading the same bytes again returns the existing asset with 200.
+         * Upload a logo (PNG, JPEG or WebP) or an audio bed (MP3, AAC, WAV, Ogg); the bytes decide, not the name
+         * @description One file per request, in the multipart field `file`: a second file or any other field is a 400. A logo may be at most 4096 px on a side, checked from its header before it is decoded. Audio (kind `audio`, for a spot's `audio.asset_id`) is ffprobed and decoded whole; over ASSET_AUDIO_MAX_BYTES or ASSET_AUDIO_MAX_SECONDS, corrupt, or a codec its container should not hold is a 422 naming why. Uploading the same bytes again returns the existing asset with 200.
          */
         post: operations["uploadAsset"];
         delete?: never;
@@ -926,6 +926,7 @@ export interface components {
          *       "content_type": "image/png",
          *       "width": 512,
          *       "height": 512,
+         *       "duration_s": null,
          *       "bytes": 18422,
          *       "sha256": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
          *       "filename": "partner-logo.png",
@@ -934,14 +935,19 @@ export interface components {
          */
         Asset: {
             id: string;
-            /** @constant */
-            kind: "logo";
+            /**
+             * @description logo: an image, a level's logo or a first frame; audio: a spot's audio bed
+             * @enum {string}
+             */
+            kind: "logo" | "audio";
             /** @enum {string} */
-            content_type: "image/png" | "image/jpeg" | "image/webp";
-            /** @description Pixels, at most 4096 */
-            width: number;
-            /** @description Pixels, at most 4096 */
-            height: number;
+            content_type: "image/png" | "image/jpeg" | "image/webp" | "audio/mpeg" | "audio/aac" | "audio/mp4" | "audio/wav" | "audio/ogg";
+            /** @description Pixels, at most 4096; null for audio */
+            width: number | null;
+            /** @description Pixels, at most 4096; null for audio */
+            height: number | null;
+            /** @description Audio only: its length as ffprobe measured it */
+            duration_s: number | null;
             bytes: number;
             /** @description Of the bytes: uploading them again returns this asset */
             sha256: string;
@@ -1062,6 +1068,16 @@ export interface components {
                     /** @enum {string} */
                     type: "cut" | "fade";
                     seconds: number;
+                };
+                end_card?: {
+                    seconds: number;
+                    text_template: string;
+                    logo: boolean;
+                    background: string;
+                };
+                audio?: {
+                    asset_id: string;
+                    gain_db: number;
                 };
             } | null;
             /** Format: date-time */
@@ -2597,10 +2613,30 @@ export interface operations {
                             /** @default 0 */
                             seconds?: number;
                         };
-                        /** @description Not supported yet: 422 */
-                        end_card?: unknown;
-                        /** @description Not supported yet: 422 */
-                        audio?: unknown;
+                        /** @description A card rendered after the last shot with a cut: logo, the call to action and the campaign overlay's legal line */
+                        end_card?: {
+                            /** @description How long the card holds after the last shot */
+                            seconds: number;
+                            /** @description The call to action: dimension placeholders take the variant's level labels, {{brief.field}} the brief's; one line per newline, none with an empty template */
+                            text_template: string;
+                            /** @description Draws the logo of the variant's level (the logo dimension's asset), when it has one */
+                            logo: boolean;
+                            /**
+                             * @description A #rrggbb colour; black unless set
+                             * @default #000000
+                             */
+                            background?: string;
+                        };
+                        /** @description One audio bed across the whole spot: looped or trimmed to its length, faded out over the last second, normalised to -14 LUFS integrated and at most -1 dBTP true peak */
+                        audio?: {
+                            /** @description An uploaded audio asset (MP3, AAC, WAV or Ogg) */
+                            asset_id: string;
+                            /**
+                             * @description Applied before loudness normalisation, so it shapes what the limiter sees
+                             * @default 0
+                             */
+                            gain_db?: number;
+                        };
                         /** @description Not supported yet: 422 */
                         formats?: unknown;
                     };
@@ -2891,10 +2927,30 @@ export interface operations {
                             /** @default 0 */
                             seconds?: number;
                         };
-                        /** @description Not supported yet: 422 */
-                        end_card?: unknown;
-                        /** @description Not supported yet: 422 */
-                        audio?: unknown;
+                        /** @description A card rendered after the last shot with a cut: logo, the call to action and the campaign overlay's legal line */
+                        end_card?: {
+                            /** @description How long the card holds after the last shot */
+                            seconds: number;
+                            /** @description The call to action: dimension placeholders take the variant's level labels, {{brief.field}} the brief's; one line per newline, none with an empty template */
+                            text_template: string;
+                            /** @description Draws the logo of the variant's level (the logo dimension's asset), when it has one */
+                            logo: boolean;
+                            /**
+                             * @description A #rrggbb colour; black unless set
+                             * @default #000000
+                             */
+                            background?: string;
+                        };
+                        /** @description One audio bed across the whole spot: looped or trimmed to its length, faded out over the last second, normalised to -14 LUFS integrated and at most -1 dBTP true peak */
+                        audio?: {
+                            /** @description An uploaded audio asset (MP3, AAC, WAV or Ogg) */
+                            asset_id: string;
+                            /**
+                             * @description Applied before loudness normalisation, so it shapes what the limiter sees
+                             * @default 0
+                             */
+                            gain_db?: number;
+                        };
                         /** @description Not supported yet: 422 */
                         formats?: unknown;
                     } | null;
@@ -3088,7 +3144,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description PNG, JPEG or WebP, at most 5 MB
+                     * @description A logo (PNG, JPEG or WebP, at most UPLOAD_LIMIT_BYTES) or an audio bed (MP3, AAC as ADTS or M4A, WAV or Ogg, at most ASSET_AUDIO_MAX_BYTES and ASSET_AUDIO_MAX_SECONDS)
                      */
                     file: string;
                 };

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import { assets } from '../db/schema.ts';
+import { type AssetKind, assets } from '../db/schema.ts';
 
 export type AssetRow = typeof assets.$inferSelect;
 
@@ -29,15 +29,20 @@ export async function findAssetById(db: DbOrTx, id: string) {
   return row ?? null;
 }
 
-/** Which of these ids the tenant owns; the others are unknown to it, whoever owns them. */
+/**
+ * Which of these ids the tenant owns as assets of `kind`; the others are unknown to it,
+ * whoever owns them.
+ */
 export async function ownedAssetIds(
   db: DbOrTx,
-  p: { tenantId: string; ids: string[] },
+  p: { tenantId: string; ids: string[]; kind: AssetKind },
 ): Promise<Set<string>> {
   if (!p.ids.length) return new Set();
   const rows = await db
     .select({ id: assets.id })
     .from(assets)
-    .where(and(eq(assets.tenantId, p.tenantId), inArray(assets.id, p.ids)));
+    .where(
+      and(eq(assets.tenantId, p.tenantId), inArray(assets.id, p.ids), eq(assets.kind, p.kind)),
+    );
   return new Set(rows.map((r) => r.id));
 }

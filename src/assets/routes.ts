@@ -23,10 +23,12 @@ export async function assetRoutes(
       schema: {
         tags,
         operationId: 'uploadAsset',
-        summary: 'Upload a logo (PNG, JPEG or WebP; the bytes decide, not the name)',
+        summary:
+          'Upload a logo (PNG, JPEG or WebP) or an audio bed (MP3, AAC, WAV, Ogg); the bytes decide, not the name',
         description:
           'One file per request, in the multipart field `file`: a second file or any other field is a 400. ' +
           'A logo may be at most 4096 px on a side, checked from its header before it is decoded. ' +
+          "Audio (kind `audio`, for a spot's `audio.asset_id`) is ffprobed and decoded whole; over ASSET_AUDIO_MAX_BYTES or ASSET_AUDIO_MAX_SECONDS, corrupt, or a codec its container should not hold is a 422 naming why. " +
           'Uploading the same bytes again returns the existing asset with 200.',
         body: { content: { 'multipart/form-data': { schema: assetUploadBody } } },
         response: {

@@ -7,21 +7,42 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
+import type { AssetKind } from '../db/schema.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { type Media, MediaError, readImageHeader, type Storage } from '../media/index.ts';
+import { createAudioInspector } from './audio.ts';
 import { createDecodeSlots } from './decode-slots.ts';
 import { verifyAssetLink } from './links.ts';
 import * as repo from './repository.ts';
-import { acceptedImageTypes, type ImageType, sniffImage } from './sniff.ts';
+import {
+  type AudioType,
+  acceptedImageTypes,
+  type ImageType,
+  sniffAudio,
+  sniffImage,
+} from './sniff.ts';
+
+/** The first bytes, which say what a file is, and its size. */
+async function readHead(path: string) {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    await handle.read(head, 0, 64, 0);
+    return { head, size: (await handle.stat()).size };
+  } finally {
+    await handle.close();
+  }
+}
 
 export function toAssetResponse(row: repo.AssetRow) {
   return {
     id: row.id,
     kind: row.kind,
-    content_type: row.contentType as ImageType,
+    content_type: row.contentType as ImageType | AudioType,
     width: row.width,
     height: row.height,
+    duration_s: row.durationS,
     bytes: row.bytes,
     sha256: row.sha256,
     filename: row.filename,
@@ -30,6 +51,14 @@ export function toAssetResponse(row: repo.AssetRow) {
 }
 
 const maxLogoSide = 4096;
+
+type Inspected = {
+  kind: AssetKind;
+  contentType: ImageType | AudioType;
+  width: number | null;
+  height: number | null;
+  durationS: number | null;
+};
 
 /** One part of a multipart form, as @fastify/multipart hands it over. */
 export type UploadPart =
@@ -50,6 +79,10 @@ export function createAssetService(deps: {
   decodeConcurrency?: number;
   /** Verifies signed asset links (first frames fetched by video providers). */
   box?: SecretBox;
+  /** Audio assets (spot audio beds): ASSET_AUDIO_MAX_BYTES and ASSET_AUDIO_MAX_SECONDS. */
+  audio?: { maxBytes: number; maxSeconds: number };
+  /** Logos above this many bytes are refused even when the form allows more (audio may). */
+  logoMaxBytes?: number;
 }) {
   const tmpRoot = deps.tmpDir ?? tmpdir();
 
@@ -66,21 +99,29 @@ export function createAssetService(deps: {
       { path: 'file', message: 'cannot be decoded' },
     ]);
 
-  /** Every check happens on a private temp copy; only an accepted logo reaches storage. */
-  async function inspect(path: string) {
-    const handle = await open(path, 'r');
-    const head = Buffer.alloc(64);
-    try {
-      await handle.read(head, 0, 64, 0);
-    } finally {
-      await handle.close();
-    }
+  const audio = createAudioInspector({
+    media: deps.media,
+    slots,
+    maxBytes: deps.audio?.maxBytes ?? 20 * 1024 * 1024,
+    maxSeconds: deps.audio?.maxSeconds ?? 180,
+  });
+
+  /**
+   * Every check happens on a private temp copy; only an accepted asset reaches storage. The
+   * bytes decide what it is: an image is a logo, a recognised audio container an audio bed.
+   */
+  async function inspect(path: string): Promise<Inspected> {
+    const { head, size } = await readHead(path);
     const sniffed = sniffImage(head);
+    const sound = sniffed ? null : sniffAudio(head);
+    if (sound) return { kind: 'audio', ...(await audio.inspect(path, sound, size)) };
     if (!sniffed || !(acceptedImageTypes as readonly string[]).includes(sniffed)) {
       throw problems.unsupportedMediaType(
-        `Logos must be PNG, JPEG or WebP; the file's bytes are ${sniffed ?? 'not a recognised image'}.`,
+        `Logos must be PNG, JPEG or WebP and audio MP3, AAC, WAV or Ogg; the file's bytes are ${sniffed ?? 'not a recognised image or audio'}.`,
       );
     }
+    if (deps.logoMaxBytes !== undefined && size > deps.logoMaxBytes)
+      throw problems.payloadTooLarge(`Logos may be at most ${deps.logoMaxBytes} bytes.`);
     // The declared size decides before any decode: decoding is what a pixel bomb costs.
     const header = await readImageHeader(path);
     if (!header) throw corrupt();
@@ -97,7 +138,13 @@ export function createAssetService(deps: {
       if (probed.width > maxLogoSide || probed.height > maxLogoSide) {
         throw tooBig(probed.width, probed.height, '');
       }
-      return { contentType: sniffed as ImageType, width: probed.width, height: probed.height };
+      return {
+        kind: 'logo',
+        contentType: sniffed as ImageType,
+        width: probed.width,
+        height: probed.height,
+        durationS: null,
+      };
     } catch (err) {
       if (err instanceof MediaError) throw corrupt();
       throw err;
@@ -133,7 +180,9 @@ export function createAssetService(deps: {
       filename = part.filename;
       await pipeline(part.file, createWriteStream(tmp));
       if (part.file.truncated) {
-        throw problems.payloadTooLarge(`Logos may be at most ${limitBytes} bytes.`);
+        // Audio is refused like any audio that breaks a limit, naming it; anything else is 413.
+        if (sniffAudio((await readHead(tmp)).head)) throw audio.tooLarge(`more than ${limitBytes}`);
+        throw problems.payloadTooLarge(`Uploads may be at most ${limitBytes} bytes.`);
       }
     }
     if (!received) {
@@ -155,10 +204,11 @@ export function createAssetService(deps: {
         return await repo.insertOrGetAsset(deps.db, {
           id: newId('asset'),
           tenantId,
-          kind: 'logo',
+          kind: facts.kind,
           contentType: facts.contentType,
           width: facts.width,
           height: facts.height,
+          durationS: facts.durationS,
           bytes: stored.bytes,
           sha256: stored.sha256,
           storageKey: stored.key,
@@ -197,7 +247,9 @@ export function createAssetService(deps: {
     /** Decodes running and waiting for a slot, for tests and metrics. */
     decodeSlots: slots.stats,
 
-    ownedIds: (tenantId: string, ids: string[]) => repo.ownedAssetIds(deps.db, { tenantId, ids }),
+    /** Of these ids, the tenant's assets of `kind`: an audio asset is no logo, nor the reverse. */
+    ownedIds: (tenantId: string, ids: string[], kind: AssetKind = 'logo') =>
+      repo.ownedAssetIds(deps.db, { tenantId, ids, kind }),
 
     async byteSize(tenantId: string, id: string): Promise<number | null> {
       return (await repo.findAsset(deps.db, { tenantId, id }))?.bytes ?? null;

@@ -29,3 +29,33 @@ export function sniffImage(head: Buffer): ImageType | 'image/svg+xml' | 'image/g
 }
 
 export const acceptedImageTypes: readonly ImageType[] = ['image/png', 'image/jpeg', 'image/webp'];
+
+export type AudioType = 'audio/mpeg' | 'audio/aac' | 'audio/mp4' | 'audio/wav' | 'audio/ogg';
+
+/** Codecs each container may carry for an audio bed; ffprobe's names. */
+export const audioCodecsOf: Record<AudioType, (codec: string) => boolean> = {
+  'audio/mpeg': (c) => c === 'mp3',
+  'audio/aac': (c) => c === 'aac',
+  'audio/mp4': (c) => c === 'aac',
+  'audio/wav': (c) => c.startsWith('pcm_'),
+  'audio/ogg': (c) => c === 'vorbis' || c === 'opus' || c === 'flac',
+};
+
+/**
+ * MP3 (an ID3 tag or an MPEG audio frame sync), AAC in ADTS (a frame sync with layer 0) or in
+ * an MP4 (`ftyp`, the M4A case: that it holds audio only is ffprobe's to say), WAV (RIFF/WAVE)
+ * and Ogg (`OggS`), by their first bytes.
+ */
+export function sniffAudio(head: Buffer): AudioType | null {
+  if (head.length < 12) return null;
+  if (head.toString('latin1', 0, 3) === 'ID3') return 'audio/mpeg';
+  if (head[0] === 0xff && (head[1]! & 0xf6) === 0xf0) return 'audio/aac';
+  // Sync, then a layer other than the reserved 00 (which is ADTS above).
+  if (head[0] === 0xff && (head[1]! & 0xe0) === 0xe0 && (head[1]! & 0x06) !== 0)
+    return 'audio/mpeg';
+  if (head.toString('latin1', 4, 8) === 'ftyp') return 'audio/mp4';
+  if (head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WAVE')
+    return 'audio/wav';
+  if (head.toString('latin1', 0, 4) === 'OggS') return 'audio/ogg';
+  return null;
+}

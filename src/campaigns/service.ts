@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import type { OverlaySettings, VideoSettings } from '../db/schema.ts';
+import type { AssetKind, OverlaySettings, VideoSettings } from '../db/schema.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { checkVideo, type ProviderCatalog, type ProviderName } from '../providers/catalog.ts';
@@ -18,6 +18,8 @@ export function toCampaignResponse(row: repo.CampaignRow) {
       ? {
           shots: row.spot.shots.map((s) => ({ first_frame: null, ...s })),
           transition: row.spot.transition,
+          ...(row.spot.end_card ? { end_card: row.spot.end_card } : {}),
+          ...(row.spot.audio ? { audio: row.spot.audio } : {}),
         }
       : null,
     video: {
@@ -48,7 +50,7 @@ export function createCampaignService(deps: {
   catalog: ProviderCatalog;
   defaultProvider: ProviderName;
   /** Which of these ids are the tenant's assets: a reference image must be one. */
-  ownedAssetIds: (tenantId: string, ids: string[]) => Promise<Set<string>>;
+  ownedAssetIds: (tenantId: string, ids: string[], kind?: AssetKind) => Promise<Set<string>>;
   /** An asset's size in bytes (null when the tenant has none by that id). */
   assetBytes?: ((tenantId: string, id: string) => Promise<number | null>) | undefined;
   /** PUBLIC_URL is HTTPS: providers can fetch a first frame by signed link, not only inline. */
@@ -87,7 +89,7 @@ export function createCampaignService(deps: {
 
   const spotOf = (tenantId: string, video: VideoSettings, input: SpotInput) =>
     resolveSpot(
-      { catalog, video, ownedAssetIds: (ids) => deps.ownedAssetIds(tenantId, ids) },
+      { catalog, video, ownedAssetIds: (ids, kind) => deps.ownedAssetIds(tenantId, ids, kind) },
       input,
     );
 

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -103,6 +104,20 @@ export type SpotShot = {
 export type SpotSettings = {
   shots: SpotShot[];
   transition: { type: 'cut' | 'fade'; seconds: number };
+  /** A card rendered locally after the last shot (src/media/end-card.ts). */
+  end_card?: SpotEndCard;
+  /** One audio bed across the assembled spot (src/media/audio-bed.ts). */
+  audio?: { asset_id: string; gain_db: number };
+};
+
+export type AssetKind = 'logo' | 'audio';
+
+export type SpotEndCard = {
+  seconds: number;
+  text_template: string;
+  logo: boolean;
+  /** `#rrggbb`. */
+  background: string;
 };
 
 export type OverlaySettings = {
@@ -139,10 +154,13 @@ export const assets = pgTable(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id),
-    kind: text('kind', { enum: ['logo'] }).notNull(),
+    kind: text('kind', { enum: ['logo', 'audio'] }).notNull(),
     contentType: text('content_type').notNull(),
-    width: integer('width').notNull(),
-    height: integer('height').notNull(),
+    /** Images only; null for audio. */
+    width: integer('width'),
+    height: integer('height'),
+    /** Audio only: what ffprobe measured. */
+    durationS: doublePrecision('duration_s'),
     bytes: integer('bytes').notNull(),
     sha256: text('sha256').notNull(),
     storageKey: text('storage_key').notNull(),

@@ -1,15 +1,10 @@
-import {
-  type EncoderSettings,
-  fileArg,
-  h264Args,
-  inputArgs,
-  mp4MuxArgs,
-  type Runner,
-  writeAtomically,
-} from './ffmpeg.ts';
+import { type AudioBedSpec, bedGraph, bedInputArgs, measureBed } from './audio-bed.ts';
+import { type CaptionContext, withCaptions } from './captions.ts';
+import { type EndCardSpec, endCardCaptions, endCardGraph } from './end-card.ts';
+import { type EncoderSettings, encodeMp4, inputArgs, type Runner } from './ffmpeg.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
-interface AssembleContext {
+interface AssembleContext extends CaptionContext {
   runner: Runner;
   encoder: EncoderSettings;
 }
@@ -24,6 +19,10 @@ export interface AssembleOptions {
   fps?: number | undefined;
   /** `fade` overlaps neighbours by `seconds`; `cut` joins them end to end. */
   transition: { type: 'cut' | 'fade'; seconds: number };
+  /** Follows the last shot with a cut, after any transitions among the shots. */
+  endCard?: EndCardSpec | null | undefined;
+  /** Under the whole spot, end card included; without one the spot is silent. */
+  audio?: AudioBedSpec | null | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -55,11 +54,39 @@ function fadeOffsets(seconds: readonly number[], transition: number): number[] {
   return offsets;
 }
 
+/** The shots joined into `[label]`: cut end to end, or crossfaded. */
+function joinGraph(
+  seconds: readonly number[],
+  transition: AssembleOptions['transition'],
+  label: string,
+) {
+  const n = seconds.length;
+  if (n === 1) return [`[c0]null[${label}]`];
+  if (transition.type === 'cut' || transition.seconds <= 0)
+    return [`${seconds.map((_, i) => `[c${i}]`).join('')}concat=n=${n}:v=1:a=0[${label}]`];
+  const t = transition.seconds;
+  const offsets = fadeOffsets(seconds, t);
+  let current = '[c0]';
+  return offsets.map((offset, k) => {
+    const out = k === offsets.length - 1 ? `[${label}]` : `[x${k}]`;
+    const step = `${current}[c${k + 1}]xfade=transition=fade:duration=${t}:offset=${offset.toFixed(6)}${out}`;
+    current = out;
+    return step;
+  });
+}
+
+/** The assembled length: the shots less their fades' overlaps, plus the end card. */
+export function spotSeconds(opts: Pick<AssembleOptions, 'clips' | 'transition' | 'endCard'>) {
+  const overlap = opts.transition.type === 'fade' ? opts.transition.seconds : 0;
+  const shots = opts.clips.reduce((sum, c) => sum + c.seconds, 0);
+  return shots - overlap * (opts.clips.length - 1) + (opts.endCard?.seconds ?? 0);
+}
+
 /**
  * Joins a spot's shots into one clip: each normalised to the same size, rate, pixel format,
- * sample aspect and timebase, held to its nominal length, then cut or crossfaded. Video only:
- * providers' own soundtracks would jump at every cut. Same inputs, same bytes (bitexact,
- * fixed encoder threads).
+ * sample aspect and timebase, held to its nominal length, then cut or crossfaded; then the end
+ * card with a cut, and the audio bed under it all (AAC). Providers' own soundtracks are dropped:
+ * they would jump at every cut. Same inputs, same bytes (bitexact, fixed encoder threads).
  */
 export async function assemble(ctx: AssembleContext, opts: AssembleOptions): Promise<ProbeResult> {
   const { runner } = ctx;
@@ -76,43 +103,43 @@ export async function assemble(ctx: AssembleContext, opts: AssembleOptions): Pro
       `tpad=stop_mode=clone:stop_duration=${s},trim=duration=${s},setpts=PTS-STARTPTS,settb=1/${fps}[c${i}]`
     );
   });
-  const n = opts.clips.length;
-  if (n === 1) graph.push('[c0]null[v]');
-  else if (opts.transition.type === 'cut' || opts.transition.seconds <= 0) {
-    graph.push(`${opts.clips.map((_, i) => `[c${i}]`).join('')}concat=n=${n}:v=1:a=0[v]`);
-  } else {
-    const t = opts.transition.seconds;
-    const offsets = fadeOffsets(
+  const card = opts.endCard;
+  graph.push(
+    ...joinGraph(
       opts.clips.map((c) => c.seconds),
-      t,
-    );
-    let current = '[c0]';
-    offsets.forEach((offset, k) => {
-      const out = k === offsets.length - 1 ? '[v]' : `[x${k}]`;
-      graph.push(
-        `${current}[c${k + 1}]xfade=transition=fade:duration=${t}:offset=${offset.toFixed(6)}${out}`,
-      );
-      current = out;
-    });
-  }
-  await writeAtomically(opts.out, (tmp) =>
-    runner.ffmpeg(
-      [
-        ...opts.clips.flatMap((c) => inputArgs(c.path)),
-        '-filter_complex',
-        graph.join(';'),
-        '-map',
-        '[v]',
-        '-an',
-        '-r',
-        String(fps),
-        ...h264Args(ctx.encoder),
-        ...mp4MuxArgs(),
-        '-y',
-        fileArg(tmp),
-      ],
-      { signal: opts.signal },
+      opts.transition,
+      card ? 'shots' : 'v',
     ),
   );
-  return probe(runner.ffprobe, opts.out, { signal: opts.signal });
+  const total = spotSeconds(opts);
+  const bed = opts.audio;
+  const measured = bed ? await measureBed(runner.ffmpeg, bed, total, opts) : null;
+  const logo = card?.logo ? await probe(runner.ffprobe, card.logo, { signal: opts.signal }) : null;
+  const captions = card
+    ? endCardCaptions(card, W, H, logo !== null)
+    : { width: W, height: H, lines: [], style: { fontsize: 10, color: 'ffffff' } };
+  return withCaptions(ctx, captions, async (text, env) => {
+    const inputs = opts.clips.flatMap((c) => inputArgs(c.path));
+    if (card) {
+      const first = opts.clips.length;
+      const part = endCardGraph(card, { width: W, height: H, fps, first, text, logo }, 'card');
+      inputs.push(...part.inputs);
+      graph.push(...part.graph, '[shots][card]concat=n=2:v=1:a=0[v]');
+    }
+    let audioArgs = ['-an'];
+    if (bed) {
+      // Counted from the inputs so far: every input is `-i` once.
+      const index = inputs.filter((a) => a === '-i').length;
+      inputs.push(...bedInputArgs(bed));
+      graph.push(bedGraph(bed, { index, seconds: total, measured }, 'a'));
+      audioArgs = ['-map', '[a]', '-c:a', 'aac', '-b:a', '160k', '-flags:a', '+bitexact'];
+    }
+    await encodeMp4(
+      ctx,
+      opts.out,
+      [...inputs, '-filter_complex', graph.join(';'), '-map', '[v]', ...audioArgs, '-r', `${fps}`],
+      { signal: opts.signal, env },
+    );
+    return probe(runner.ffprobe, opts.out, { signal: opts.signal });
+  });
 }

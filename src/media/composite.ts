@@ -5,16 +5,7 @@ import {
   withCaptions,
   wrapCaptions,
 } from './captions.ts';
-import {
-  type EncoderSettings,
-  fileArg,
-  h264Args,
-  inputArgs,
-  MediaError,
-  mp4MuxArgs,
-  type Runner,
-  writeAtomically,
-} from './ffmpeg.ts';
+import { type EncoderSettings, encodeMp4, inputArgs, MediaError, type Runner } from './ffmpeg.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
 interface CompositeContext extends CaptionContext {
@@ -50,6 +41,11 @@ export interface CompositeOptions {
   /** null/undefined: no partner, no overlay. */
   logo?: LogoSpec | null | undefined;
   text?: TextSpec | null | undefined;
+  /**
+   * Seconds into the input after which nothing is drawn (a spot's end card, which carries its
+   * own logo and text); the whole input when unset.
+   */
+  until?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -145,6 +141,13 @@ export async function composite(
   return withCaptions(ctx, captions, async (drawText, env) => {
     const graph: string[] = [];
     let current = '[0:v]';
+    const until = opts.until;
+    if (until !== undefined) {
+      graph.push(`[0:v]split=2[head][tail]`);
+      graph.push(`[head]trim=end=${until},setpts=PTS-STARTPTS[drawn]`);
+      graph.push(`[tail]trim=start=${until},setpts=PTS-STARTPTS,format=yuv420p[rest]`);
+      current = '[drawn]';
+    }
     if (drawText) {
       const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
       graph.push(`${current}${band},${drawText}[txt]`);
@@ -165,35 +168,32 @@ export async function composite(
     }
     // x264 cannot store yuv420p at odd sizes; drop the odd row/column rather than fail.
     const evenCrop = W % 2 || H % 2 ? 'crop=trunc(iw/2)*2:trunc(ih/2)*2,' : '';
-    graph.push(`${current}${evenCrop}format=yuv420p[v]`);
+    if (until !== undefined) {
+      graph.push(`${current}format=yuv420p[head2]`);
+      graph.push(`[head2][rest]concat=n=2:v=1:a=0,${evenCrop}format=yuv420p[v]`);
+    } else graph.push(`${current}${evenCrop}format=yuv420p[v]`);
 
-    await writeAtomically(opts.out, (tmp) =>
-      runner.ffmpeg(
-        [
-          ...inputArgs(opts.input),
-          ...(opts.logo ? inputArgs(opts.logo.path) : []),
-          '-filter_complex',
-          graph.join(';'),
-          '-map',
-          '[v]',
-          // `?`: footage without sound is fine. Audio is copied bit for bit when MP4 can
-          // hold it; anything else (PCM from a .mov, say) is re-encoded to AAC.
-          '-map',
-          '0:a?',
-          ...(copyableAudio(video.audio_codec)
-            ? ['-c:a', 'copy']
-            : ['-c:a', 'aac', '-b:a', '160k']),
-          '-flags:a',
-          '+bitexact',
-          // No -vsync/-fps_mode: ffmpeg <5.1 lacks the latter and 9 dropped the former. The
-          // mp4 default (cfr at the source's rate) passes constant-rate footage through 1:1.
-          ...h264Args(ctx.encoder),
-          ...mp4MuxArgs(),
-          '-y',
-          fileArg(tmp),
-        ],
-        { signal: opts.signal, env },
-      ),
+    await encodeMp4(
+      ctx,
+      opts.out,
+      [
+        ...inputArgs(opts.input),
+        ...(opts.logo ? inputArgs(opts.logo.path) : []),
+        '-filter_complex',
+        graph.join(';'),
+        '-map',
+        '[v]',
+        // `?`: footage without sound is fine. Audio is copied bit for bit when MP4 can
+        // hold it; anything else (PCM from a .mov, say) is re-encoded to AAC.
+        '-map',
+        '0:a?',
+        ...(copyableAudio(video.audio_codec) ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '160k']),
+        '-flags:a',
+        '+bitexact',
+        // No -vsync/-fps_mode: ffmpeg <5.1 lacks the latter and 9 dropped the former. The
+        // mp4 default (cfr at the source's rate) passes constant-rate footage through 1:1.
+      ],
+      { signal: opts.signal, env },
     );
     return probe(runner.ffprobe, opts.out, { signal: opts.signal });
   });

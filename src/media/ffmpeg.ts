@@ -250,7 +250,7 @@ export function fileArg(path: string): string {
  * formats logos come in. Uploads are untrusted, and demuxers such as hls or concat follow
  * references inside a file, so anything else is refused before it can read other files.
  */
-const INPUT_FORMATS = 'mov,matroska,png_pipe,jpeg_pipe,webp_pipe,gif,image2';
+const INPUT_FORMATS = 'mov,matroska,png_pipe,jpeg_pipe,webp_pipe,gif,image2,mp3,aac,wav,ogg';
 
 /** Options that must precede `-i` (or the file, for ffprobe) of any untrusted input. */
 export function untrustedInputOptions(): string[] {
@@ -323,4 +323,19 @@ export function mp4MuxArgs(): string[] {
     '-f',
     'mp4',
   ];
+}
+
+/** Encodes H.264 into an MP4 at `out`, atomically: `args` are the inputs, graph and maps. */
+export function encodeMp4(
+  ctx: { runner: Runner; encoder: EncoderSettings },
+  out: string,
+  args: readonly string[],
+  opts: RunOptions,
+): Promise<RunResult> {
+  return writeAtomically(out, (tmp) =>
+    ctx.runner.ffmpeg(
+      [...args, ...h264Args(ctx.encoder), ...mp4MuxArgs(), '-y', fileArg(tmp)],
+      opts,
+    ),
+  );
 }

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { type AssembleOptions, assemble } from './assemble.ts';
+import { type AudioFacts, probeAudio } from './audio-bed.ts';
 import type { MediaBinaries } from './binaries.ts';
 import { type CaptionsSpec, withCaptions } from './captions.ts';
 import { type CompositeOptions, composite } from './composite.ts';
@@ -21,6 +22,8 @@ import { type RenderMotionOptions, renderMotion } from './motion-render.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
 export type { AssembleOptions } from './assemble.ts';
+export { spotSeconds } from './assemble.ts';
+export type { AudioBedSpec, AudioFacts, LoudnessMeasure } from './audio-bed.ts';
 export type { CaptionFonts, MediaBinaries } from './binaries.ts';
 export { DEFAULT_FONT_FAMILIES, defaultMediaBinaries } from './binaries.ts';
 export type { CaptionLine, CaptionStyle, CaptionsSpec } from './captions.ts';
@@ -32,6 +35,7 @@ export type {
   TextSpec,
 } from './composite.ts';
 export { DEFAULT_LOGO_MARGIN_SHARE, DEFAULT_LOGO_WIDTH_SHARE, logoRect } from './composite.ts';
+export type { EndCardSpec } from './end-card.ts';
 export type {
   EncoderSettings,
   MediaErrorCode,
@@ -79,6 +83,8 @@ export interface MediaDeps extends MediaBinaries {
 
 export interface Media {
   probe(file: string, opts?: { signal?: AbortSignal | undefined }): Promise<ProbeResult>;
+  /** An audio file's length and codec (probe() needs a picture stream). */
+  probeAudio(file: string, opts?: { signal?: AbortSignal | undefined }): Promise<AudioFacts>;
   /** Renders the local provider's title card; resolves with the probe of the result. */
   renderCard(opts: RenderCardOptions): Promise<ProbeResult>;
   /**
@@ -90,7 +96,10 @@ export interface Media {
   thumbnail(input: string, out: string, opts?: ThumbnailOptions): Promise<void>;
   /** Burns logo and text into a video; resolves with the probe of the result. */
   composite(opts: CompositeOptions): Promise<ProbeResult>;
-  /** Joins a spot's shots (normalised, cut or crossfaded); resolves with the probe. */
+  /**
+   * Joins a spot's shots (normalised, cut or crossfaded), then its end card and audio bed;
+   * resolves with the probe.
+   */
   assemble(opts: AssembleOptions): Promise<ProbeResult>;
   /**
    * Decodes every frame of an untrusted file, so a truncated or corrupt upload is refused when
@@ -137,6 +146,7 @@ export function createMedia(deps: MediaDeps): Media {
   };
   return {
     probe: (file, opts) => probe(runner.ffprobe, file, opts),
+    probeAudio: (file, opts) => probeAudio(runner.ffprobe, file, opts),
     renderCard: (opts) => renderCard(ctx, opts),
     renderMotion: (opts) => renderMotion(ctx, opts),
     thumbnail: (input, out, opts) => thumbnail(ctx, input, out, opts),

@@ -44,10 +44,25 @@ function rotationOf(stream: FfprobeStream): number {
   return ((Math.round(degrees) % 360) + 360) % 360;
 }
 
-function parseProbe(json: string, file: string): Omit<ProbeResult, 'bytes'> & { bytes?: number } {
-  let data: FfprobeOutput;
+/** ffprobe's streams and format of an untrusted file, parsed. */
+export async function probeJson(
+  ffprobe: Run,
+  file: string,
+  opts: { signal?: AbortSignal | undefined } = {},
+): Promise<FfprobeOutput> {
+  const { stdout } = await ffprobe(
+    [
+      ...untrustedInputOptions(),
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      fileArg(file),
+    ],
+    { signal: opts.signal },
+  );
   try {
-    data = JSON.parse(json) as FfprobeOutput;
+    return JSON.parse(stdout.toString('utf8')) as FfprobeOutput;
   } catch (err) {
     throw new MediaError(`ffprobe printed invalid JSON for ${file}`, {
       code: 'INVALID_OUTPUT',
@@ -55,6 +70,12 @@ function parseProbe(json: string, file: string): Omit<ProbeResult, 'bytes'> & { 
       cause: err,
     });
   }
+}
+
+function parseProbe(
+  data: FfprobeOutput,
+  file: string,
+): Omit<ProbeResult, 'bytes'> & { bytes?: number } {
   const streams = data.streams ?? [];
   // Cover art in audio files shows up as a video stream; it is not the picture we want.
   const video = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
@@ -80,18 +101,7 @@ export async function probe(
   file: string,
   opts: { signal?: AbortSignal | undefined } = {},
 ): Promise<ProbeResult> {
-  const { stdout } = await ffprobe(
-    [
-      ...untrustedInputOptions(),
-      '-print_format',
-      'json',
-      '-show_streams',
-      '-show_format',
-      fileArg(file),
-    ],
-    { signal: opts.signal },
-  );
-  const parsed = parseProbe(stdout.toString('utf8'), file);
+  const parsed = parseProbe(await probeJson(ffprobe, file, opts), file);
   const bytes = parsed.bytes ?? (await stat(file)).size;
   return { ...parsed, bytes };
 }

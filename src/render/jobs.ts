@@ -72,9 +72,8 @@ function createRenderSteps(deps: RenderDeps) {
     const dir = join(config.workDir, 'composite', randomUUID());
     await mkdir(dir, { recursive: true });
     try {
-      const input = v.spot
-        ? await spots.assemble(v, dir, localPath)
-        : await localPath(v.raw_key!, dir, 'raw.mp4');
+      const assembled = v.spot ? await spots.assemble(v, dir, localPath) : null;
+      const input = assembled?.path ?? (await localPath(v.raw_key!, dir, 'raw.mp4'));
       const logo = v.logo_key ? await localPath(v.logo_key, dir, 'logo') : null;
       const lines = overlayText({
         template: v.overlay.text_template,
@@ -98,6 +97,7 @@ function createRenderSteps(deps: RenderDeps) {
               }
             : null,
           text: lines.length ? { lines } : null,
+          until: assembled?.overlayUntil,
         });
       }
       const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });

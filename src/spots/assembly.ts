@@ -1,13 +1,17 @@
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { sql } from 'drizzle-orm';
-import type { SpotSettings } from '../db/schema.ts';
+import type { SpotEndCard, SpotSettings } from '../db/schema.ts';
+import { type EndCardSpec, spotSeconds } from '../media/index.ts';
 import { enqueueRenders } from '../render/enqueue.ts';
 import type { RenderDeps } from '../render/jobs.ts';
+import { overlayText } from '../render/overlay.ts';
 import { delay } from '../render/provider-steps.ts';
 import type { RenderVariant } from '../render/repository.ts';
 import { failVariant, markRunsStarted, transition } from '../variants/lifecycle.ts';
 import { activeShotStatuses } from './shot-lifecycle.ts';
+
+type LocalPath = (key: string, dir: string, name: string) => Promise<string>;
 
 type VariantShot = {
   id: string;
@@ -74,17 +78,21 @@ export function createSpotAssembly(deps: RenderDeps) {
     return delay(job, token, config.pollIntervalMs);
   }
 
-  /** Writes the joined shots to `dir` and returns the path; the overlay composites onto it. */
+  /**
+   * Writes the joined shots, end card and audio bed to `dir`. The overlay composites onto the
+   * shots only (`overlayUntil`): the card carries its own logo and the overlay's text.
+   */
   async function assemble(
     v: RenderVariant,
     dir: string,
-    localPath: (key: string, dir: string, name: string) => Promise<string>,
-  ): Promise<string> {
+    localPath: LocalPath,
+  ): Promise<{ path: string; overlayUntil: number | undefined }> {
     const shots = await shotsOf(deps, v.id);
-    const { rows } = await db.execute<{ spot: SpotSettings }>(
+    const { rows } = await db.execute<{ spot: SpotSettings | null }>(
       sql`SELECT spot FROM campaigns WHERE id = ${v.campaign_id}`,
     );
-    const transitionSpec = rows[0]?.spot?.transition ?? { type: 'cut', seconds: 0 };
+    const spot = rows[0]?.spot;
+    const transitionSpec = spot?.transition ?? { type: 'cut', seconds: 0 };
     const clips = await Promise.all(
       shots.map(async (s, i) => {
         if (!s.raw_key) throw new Error(`shot ${s.id} is ready without a stored render`);
@@ -93,8 +101,46 @@ export function createSpotAssembly(deps: RenderDeps) {
     );
     const [width, height] = v.size.split('x').map(Number) as [number, number];
     const out = join(dir, 'assembled.mp4');
-    await deps.media.assemble({ clips, out, width, height, transition: transitionSpec });
-    return out;
+    const endCard = spot?.end_card ? await endCardOf(v, spot.end_card, dir, localPath) : null;
+    const audio = spot?.audio ? await audioBedOf(v, spot.audio, dir, localPath) : null;
+    const spec = { clips, transition: transitionSpec, endCard, audio };
+    await deps.media.assemble({ ...spec, out, width, height });
+    return {
+      path: out,
+      overlayUntil: endCard ? spotSeconds(spec) - endCard.seconds : undefined,
+    };
+  }
+
+  /** The card's text from the variant's levels; its logo the one the overlay would draw. */
+  async function endCardOf(
+    v: RenderVariant,
+    card: SpotEndCard,
+    dir: string,
+    localPath: LocalPath,
+  ): Promise<EndCardSpec> {
+    const text = (template: string | undefined) =>
+      overlayText({ template, dimensions: v.dimensions, levels: v.levels, brief: v.brief });
+    return {
+      seconds: card.seconds,
+      background: card.background,
+      lines: text(card.text_template),
+      legal: text(v.overlay.text_template),
+      logo: card.logo && v.logo_key ? await localPath(v.logo_key, dir, 'end-card-logo') : null,
+    };
+  }
+
+  async function audioBedOf(
+    v: RenderVariant,
+    audio: NonNullable<SpotSettings['audio']>,
+    dir: string,
+    localPath: LocalPath,
+  ) {
+    const { rows } = await db.execute<{ storage_key: string }>(sql`
+      SELECT storage_key FROM assets
+      WHERE tenant_id = ${v.tenant_id} AND id = ${audio.asset_id} AND kind = 'audio'`);
+    const key = rows[0]?.storage_key;
+    if (!key) throw new Error(`audio asset ${audio.asset_id} no longer exists`);
+    return { path: await localPath(key, dir, 'audio-bed'), gainDb: audio.gain_db };
   }
 
   return { waitForShots, assemble };

@@ -4,6 +4,7 @@ import { type FieldError, problems } from '../http/problem.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
 import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import { endCardErrors } from './validate.ts';
 
 /** One shot of one variant, as the fan-out writes it and the quote counts it. */
 export interface ShotRef {
@@ -57,6 +58,7 @@ export function compileSpot(
       errors.push({ path, message: `${issue.message} (levels ${JSON.stringify(issue.levels)})` });
     return bound.renderer;
   });
+  errors.push(...endCardErrors(spot, dimensions));
   if (errors.length)
     throw problems.unprocessable("The matrix does not fit the campaign's spot.", errors);
   return renderers as PromptRenderer[];
@@ -83,7 +85,7 @@ function shotIdentity(campaignId: string, s: Omit<ShotRef, 'identity' | 'priceUs
 export interface BoundSpot {
   /** The shots of a combination, in order. */
   shotsOf(combo: readonly number[]): ShotRef[];
-  /** The assembled length: the shots less the overlaps of their fades. */
+  /** The assembled length: the shots less the overlaps of their fades, plus the end card. */
   seconds: number;
 }
 
@@ -107,7 +109,10 @@ export function bindSpot(p: {
   );
   const overlap = p.spot.transition.type === 'fade' ? p.spot.transition.seconds : 0;
   return {
-    seconds: shots.reduce((sum, s) => sum + s.seconds, 0) - overlap * (shots.length - 1),
+    seconds:
+      shots.reduce((sum, s) => sum + s.seconds, 0) -
+      overlap * (shots.length - 1) +
+      (p.spot.end_card?.seconds ?? 0),
     shotsOf(combo) {
       return shots.map((shot, i) => {
         const prompt = p.renderers[i]!.render(combo);

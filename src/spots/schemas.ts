@@ -35,9 +35,50 @@ const shotInputSchema = z.object({
     ),
 });
 
+const endCardInputSchema = z
+  .object({
+    seconds: z.number().min(0.5).max(10).describe('How long the card holds after the last shot'),
+    text_template: z
+      .string()
+      .max(500)
+      .describe(
+        "The call to action: dimension placeholders take the variant's level labels, {{brief.field}} the brief's; one line per newline, none with an empty template",
+      ),
+    logo: z
+      .boolean()
+      .describe(
+        "Draws the logo of the variant's level (the logo dimension's asset), when it has one",
+      ),
+    background: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/, 'must be a #rrggbb colour')
+      .default('#000000')
+      .describe('A #rrggbb colour; black unless set'),
+  })
+  .describe(
+    "A card rendered after the last shot with a cut: logo, the call to action and the campaign overlay's legal line",
+  );
+
+const audioInputSchema = z
+  .object({
+    asset_id: z
+      .string()
+      .regex(ASSET_ID_PATTERN, 'must be an asset id')
+      .describe('An uploaded audio asset (MP3, AAC, WAV or Ogg)'),
+    gain_db: z
+      .number()
+      .min(-30)
+      .max(30)
+      .default(0)
+      .describe('Applied before loudness normalisation, so it shapes what the limiter sees'),
+  })
+  .describe(
+    'One audio bed across the whole spot: looped or trimmed to its length, faded out over the last second, normalised to -14 LUFS integrated and at most -1 dBTP true peak',
+  );
+
 /**
- * A multi-shot spot. end_card, audio and formats are named so that a request using them is
- * refused with a 422 naming the field, rather than silently rendered without them.
+ * A multi-shot spot. formats is named so that a request using it is refused with a 422
+ * naming the field, rather than silently rendered without it.
  */
 export const spotInputSchema = z
   .object({
@@ -51,8 +92,8 @@ export const spotInputSchema = z
       .describe(
         'fade crossfades neighbours over `seconds` (shorter than every shot); cut joins them',
       ),
-    end_card: z.unknown().optional().describe('Not supported yet: 422'),
-    audio: z.unknown().optional().describe('Not supported yet: 422'),
+    end_card: endCardInputSchema.optional(),
+    audio: audioInputSchema.optional(),
     formats: z.unknown().optional().describe('Not supported yet: 422'),
   })
   .describe(
@@ -72,6 +113,15 @@ export const spotSchema = z.object({
     }),
   ),
   transition: z.object({ type: z.enum(['cut', 'fade']), seconds: z.number() }),
+  end_card: z
+    .object({
+      seconds: z.number(),
+      text_template: z.string(),
+      logo: z.boolean(),
+      background: z.string(),
+    })
+    .optional(),
+  audio: z.object({ asset_id: z.string(), gain_db: z.number() }).optional(),
 });
 
 /** A shot as a variant lists it: its part in the variant's lineage. */

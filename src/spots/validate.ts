@@ -1,29 +1,28 @@
-import type { SpotSettings, VideoSettings } from '../db/schema.ts';
+import type { AssetKind, SpotSettings, VideoSettings } from '../db/schema.ts';
 import { type FieldError, problems } from '../http/problem.ts';
+import { compileTemplate } from '../prompts/index.ts';
 import { checkVideo, type ProviderCatalog } from '../providers/catalog.ts';
 import type { SpotInput } from './schemas.ts';
 
 /**
  * Checks a campaign's spot against the provider catalog and resolves each shot's generator
  * (the campaign's unless the shot names one): seconds a shot's model cannot make, a
- * transition longer than a shot, duplicate keys, and the parts not built yet are 422s naming
- * the field. Placeholders are checked against the matrix (`bindSpot`), which knows the
+ * transition longer than a shot, duplicate keys, an audio bed that is not the tenant's audio
+ * asset, and the parts not built yet are 422s naming the field. Placeholders are checked against the matrix (`bindSpot`), which knows the
  * dimensions.
  */
 export async function resolveSpot(
   p: {
     catalog: ProviderCatalog;
     video: VideoSettings;
-    /** Which of these ids are the tenant's assets. */
-    ownedAssetIds: (ids: string[]) => Promise<Set<string>>;
+    /** Which of these ids are the tenant's assets of that kind (images unless told). */
+    ownedAssetIds: (ids: string[], kind?: AssetKind) => Promise<Set<string>>;
   },
   input: SpotInput,
 ): Promise<SpotSettings> {
   const errors: FieldError[] = [];
-  for (const field of ['end_card', 'audio', 'formats'] as const) {
-    if (input[field] !== undefined)
-      errors.push({ path: `spot.${field}`, message: 'not supported yet; remove it' });
-  }
+  if (input.formats !== undefined)
+    errors.push({ path: 'spot.formats', message: 'not supported yet; remove it' });
   const seen = new Set<string>();
   const assetIds: { path: string; id: string }[] = [];
   const shots = input.shots.map((shot, i) => {
@@ -84,8 +83,33 @@ export async function resolveSpot(
     for (const a of assetIds)
       if (!owned.has(a.id)) errors.push({ path: a.path, message: `unknown asset ${a.id}` });
   }
+  if (input.audio) {
+    const id = input.audio.asset_id;
+    if (!(await p.ownedAssetIds([id], 'audio')).has(id))
+      errors.push({ path: 'spot.audio.asset_id', message: `unknown audio asset ${id}` });
+  }
   if (errors.length) throw problems.unprocessable('The spot is not valid.', errors);
-  return { shots, transition };
+  return {
+    shots,
+    transition,
+    ...(input.end_card ? { end_card: input.end_card } : {}),
+    ...(input.audio ? { audio: input.audio } : {}),
+  };
+}
+
+/**
+ * The end card's template against the matrix, as `compileSpot` checks the shots': a
+ * placeholder that is neither a dimension nor a brief field is an error naming
+ * `spot.end_card.text_template`.
+ */
+export function endCardErrors(spot: SpotSettings, dimensions: readonly string[]): FieldError[] {
+  if (!spot.end_card) return [];
+  const compiled = compileTemplate(spot.end_card.text_template, {
+    dimensions: [...dimensions],
+    requireAllDimensions: false,
+    path: 'spot.end_card.text_template',
+  });
+  return compiled.ok ? [] : compiled.errors;
 }
 
 /** A stored spot as input again, to check it against a changed campaign video (size). */
@@ -93,5 +117,7 @@ export function toSpotInput(spot: SpotSettings): SpotInput {
   return {
     shots: spot.shots.map((s) => ({ ...s, video: s.video as SpotInput['shots'][number]['video'] })),
     transition: spot.transition,
+    ...(spot.end_card ? { end_card: spot.end_card } : {}),
+    ...(spot.audio ? { audio: spot.audio } : {}),
   };
 }

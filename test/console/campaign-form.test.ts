@@ -122,7 +122,7 @@ describe('console campaign form: the multi-shot spot', () => {
     const refusals: [unknown, string][] = [
       [{ ...spot, shots: [{ ...spot.shots[0], seconds: 61 }] }, 'spot.shots[0].seconds'],
       [{ ...spot, transition: { type: 'fade', seconds: 4 } }, 'spot.transition.seconds'],
-      [{ ...spot, end_card: { text: 'Buy' } }, 'spot.end_card'],
+      [{ ...spot, end_card: { text: 'Buy' } }, 'spot.end_card.seconds'],
       [{ ...spot, shots: [spot.shots[0], spot.shots[0]] }, 'spot.shots[1].key'],
     ];
     for (const [bad, path] of refusals) {

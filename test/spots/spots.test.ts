@@ -296,13 +296,13 @@ describe('spot validation names the field', () => {
     expect(error.message).toMatch(/renders 4, 8, 12 s, not 5/);
   });
 
-  it('refuses a fade as long as a shot, and parts not built yet', async () => {
+  it('refuses a fade as long as a shot, and an audio bed that is no audio asset of the tenant', async () => {
     const res = await post({
       ...base,
       spot: {
         shots: [{ key: 'a', prompt_template: 'x', seconds: 4 }],
         transition: { type: 'fade', seconds: 4 },
-        audio: { asset_id: 'ast_1' },
+        audio: { asset_id: 'ast_01jbz7h1n3q4v5w6x7y8z9a0b1' },
       },
     });
     expect(res.statusCode).toBe(422);
@@ -311,7 +311,7 @@ describe('spot validation names the field', () => {
         .json()
         .errors.map((e: { path: string }) => e.path)
         .sort(),
-    ).toEqual(['spot.audio', 'spot.transition.seconds']);
+    ).toEqual(['spot.audio.asset_id', 'spot.transition.seconds']);
   });
 
   it('refuses a placeholder the matrix does not have, at matrix upload', async () => {
