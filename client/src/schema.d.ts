@@ -440,6 +440,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/variants/{id}/renditions/{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the variant in one of its spot's formats (supports Range)
+         * @description The composited MP4 fitted to the format's frame (9:16, 1:1 or 16:9, as listed in the variant's renditions); one bytes= Range is answered with 206. 404 for a format the variant was not rendered in, or not yet.
+         */
+        get: operations["getVariantRendition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shots/{id}": {
         parameters: {
             query?: never;
@@ -1054,15 +1074,16 @@ export interface components {
                         provider: string;
                         model: string;
                     };
-                    first_frame: {
+                    first_frame: ({
                         asset_id: string;
-                    } | null;
+                    } | "previous_last_frame") | null;
                 }[];
                 transition: {
                     /** @enum {string} */
                     type: "cut" | "fade";
                     seconds: number;
                 };
+                formats: ("9:16" | "1:1" | "16:9")[];
             } | null;
             /** Format: date-time */
             created_at: string;
@@ -1391,6 +1412,7 @@ export interface components {
          *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
          *       "deliveries": [],
          *       "shots": [],
+         *       "renditions": [],
          *       "created_at": "2026-03-02T09:31:00.000Z",
          *       "updated_at": "2026-03-02T09:31:40.000Z"
          *     }
@@ -1452,6 +1474,18 @@ export interface components {
                 actual_cost_usd: number;
                 /** @description Rendered for an earlier variant: this one was assembled from it at no cost */
                 reused: boolean;
+            }[];
+            /** @description The variant in the spot's other formats, each a file of its own; empty without formats */
+            renditions: {
+                /** @enum {string} */
+                format: "9:16" | "1:1" | "16:9";
+                /** @description The MP4 (supports Range) */
+                url: string;
+                width: number;
+                height: number;
+                duration_seconds: number;
+                bytes: number;
+                sha256: string;
             }[];
             /** Format: date-time */
             created_at: string;
@@ -2058,6 +2092,18 @@ export interface components {
                 /** @description Rendered for an earlier variant: this one was assembled from it at no cost */
                 reused: boolean;
             }[];
+            /** @description The variant in the spot's other formats, each a file of its own; empty without formats */
+            renditions: {
+                /** @enum {string} */
+                format: "9:16" | "1:1" | "16:9";
+                /** @description The MP4 (supports Range) */
+                url: string;
+                width: number;
+                height: number;
+                duration_seconds: number;
+                bytes: number;
+                sha256: string;
+            }[];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2542,7 +2588,7 @@ export interface operations {
                                 provider: "local" | "openai" | "runway" | "fal";
                                 model: string;
                             };
-                            /** @description An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422) */
+                            /** @description An image asset as the first frame, for models that take one; previous_last_frame starts from the last frame of the shot before (not the first shot), so this shot is sent once that one is ready */
                             first_frame?: "previous_last_frame" | {
                                 asset_id: string;
                             };
@@ -2564,8 +2610,8 @@ export interface operations {
                         end_card?: unknown;
                         /** @description Not supported yet: 422 */
                         audio?: unknown;
-                        /** @description Not supported yet: 422 */
-                        formats?: unknown;
+                        /** @description One more file of each variant per format, fitted from the campaign's size (its shorter side kept) with the overlay laid out for that frame; the campaign's size stays the main video */
+                        formats?: ("9:16" | "1:1" | "16:9")[];
                     };
                 };
             };
@@ -2836,7 +2882,7 @@ export interface operations {
                                 provider: "local" | "openai" | "runway" | "fal";
                                 model: string;
                             };
-                            /** @description An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422) */
+                            /** @description An image asset as the first frame, for models that take one; previous_last_frame starts from the last frame of the shot before (not the first shot), so this shot is sent once that one is ready */
                             first_frame?: "previous_last_frame" | {
                                 asset_id: string;
                             };
@@ -2858,8 +2904,8 @@ export interface operations {
                         end_card?: unknown;
                         /** @description Not supported yet: 422 */
                         audio?: unknown;
-                        /** @description Not supported yet: 422 */
-                        formats?: unknown;
+                        /** @description One more file of each variant per format, fitted from the campaign's size (its shorter side kept) with the overlay laid out for that frame; the campaign's size stays the main video */
+                        formats?: ("9:16" | "1:1" | "16:9")[];
                     } | null;
                 };
             };
@@ -5101,6 +5147,143 @@ export interface operations {
             /** @description A path parameter over 100 characters */
             414: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVariantRendition: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description One byte range, e.g. bytes=0-1023; other forms are answered in full
+                 * @example bytes=0-1023
+                 */
+                Range?: string;
+            };
+            path: {
+                id: string;
+                format: "9:16" | "1:1" | "16:9";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The MP4 */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: "bytes" | "none";
+                    /** @description The SHA-256 of the file, quoted */
+                    ETag?: string;
+                    "Content-Length"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": string;
+                };
+            };
+            /** @description The requested byte range */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: "bytes" | "none";
+                    /** @description The SHA-256 of the file, quoted */
+                    ETag?: string;
+                    "Content-Length"?: number;
+                    /** @description bytes START-END/SIZE */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": string;
+                };
+            };
+            /** @description With STORAGE=s3 and S3_MEDIA_REDIRECT: the file in the bucket, by a time-limited presigned URL; send the same Range there */
+            302: {
+                headers: {
+                    /** @description The presigned URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or owned by another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter over 100 characters */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Range is outside the file */
+            416: {
+                headers: {
+                    /** @description The size of the file: bytes *\/SIZE */
+                    "Content-Range"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -18,6 +18,7 @@ export function toCampaignResponse(row: repo.CampaignRow) {
       ? {
           shots: row.spot.shots.map((s) => ({ first_frame: null, ...s })),
           transition: row.spot.transition,
+          formats: row.spot.formats ?? [],
         }
       : null,
     video: {

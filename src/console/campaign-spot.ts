@@ -45,7 +45,8 @@ export function spotJsonOf(spot: SpotSettings | null, video: VideoSettings): str
       : { video: s.video }),
     ...(s.first_frame ? { first_frame: s.first_frame } : {}),
   }));
-  return JSON.stringify({ shots, transition: spot.transition }, null, 2);
+  const formats = spot.formats?.length ? { formats: spot.formats } : {};
+  return JSON.stringify({ shots, transition: spot.transition, ...formats }, null, 2);
 }
 
 export function spotField(value: string): SafeHtml {

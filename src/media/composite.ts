@@ -1,3 +1,4 @@
+import { fitFilter } from './assemble.ts';
 import {
   type CaptionContext,
   charsThatFit,
@@ -47,6 +48,11 @@ export interface TextSpec {
 export interface CompositeOptions {
   input: string;
   out: string;
+  /**
+   * A rendition's frame: the input is first fitted to it (the spot assembly's crop-or-pad
+   * rule), then text and logo are laid out for this frame, so nothing of them is cropped off.
+   */
+  size?: { width: number; height: number } | undefined;
   /** null/undefined: no partner, no overlay. */
   logo?: LogoSpec | null | undefined;
   text?: TextSpec | null | undefined;
@@ -121,7 +127,7 @@ export async function composite(
   const logoInfo = opts.logo
     ? await probe(runner.ffprobe, opts.logo.path, { signal: opts.signal })
     : null;
-  const { width: W, height: H } = video;
+  const { width: W, height: H } = opts.size ?? video;
 
   const text = opts.text;
   const fontsize = Math.max(
@@ -145,6 +151,10 @@ export async function composite(
   return withCaptions(ctx, captions, async (drawText, env) => {
     const graph: string[] = [];
     let current = '[0:v]';
+    if (opts.size) {
+      graph.push(`${current}${fitFilter(video, W, H)},setsar=1[fit]`);
+      current = '[fit]';
+    }
     if (drawText) {
       const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
       graph.push(`${current}${band},${drawText}[txt]`);

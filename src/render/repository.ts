@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import type { Brief, MatrixDocument, OverlaySettings, VariantStatus } from '../db/schema.ts';
+import type {
+  Brief,
+  MatrixDocument,
+  OverlaySettings,
+  RenditionFormat,
+  VariantStatus,
+} from '../db/schema.ts';
 import type { ProviderName } from '../providers/catalog.ts';
 
 export type RenderVariant = {
@@ -29,6 +35,8 @@ export type RenderVariant = {
   reference_asset_id: string | null;
   /** Assembled from spot shots (variant_shots) rather than rendered as one clip. */
   spot: boolean;
+  /** Renditions to make beside the campaign's size (the spot's `formats`). */
+  formats: RenditionFormat[] | null;
 };
 
 /**
@@ -41,7 +49,7 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
     SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider_prompt, v.provider, v.model,
            v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key, v.recreates,
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
-           c.video ->> 'reference_asset_id' AS reference_asset_id,
+           c.video ->> 'reference_asset_id' AS reference_asset_id, c.spot -> 'formats' AS formats,
            EXISTS (SELECT 1 FROM variant_shots vs WHERE vs.variant_id = v.id) AS spot,
            (SELECT a.storage_key FROM assets a
              WHERE a.tenant_id = v.tenant_id AND a.id = (

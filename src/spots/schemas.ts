@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { renditionFormats } from '../db/schema.ts';
 import { ASSET_ID_PATTERN } from '../matrices/parse/schema.ts';
 import { providerNames } from '../providers/catalog.ts';
 
@@ -31,12 +32,12 @@ const shotInputSchema = z.object({
     ])
     .optional()
     .describe(
-      'An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422)',
+      'An image asset as the first frame, for models that take one; previous_last_frame starts from the last frame of the shot before (not the first shot), so this shot is sent once that one is ready',
     ),
 });
 
 /**
- * A multi-shot spot. end_card, audio and formats are named so that a request using them is
+ * A multi-shot spot. end_card and audio are named so that a request using them is
  * refused with a 422 naming the field, rather than silently rendered without them.
  */
 export const spotInputSchema = z
@@ -53,7 +54,13 @@ export const spotInputSchema = z
       ),
     end_card: z.unknown().optional().describe('Not supported yet: 422'),
     audio: z.unknown().optional().describe('Not supported yet: 422'),
-    formats: z.unknown().optional().describe('Not supported yet: 422'),
+    formats: z
+      .array(z.enum(renditionFormats))
+      .max(renditionFormats.length)
+      .optional()
+      .describe(
+        "One more file of each variant per format, fitted from the campaign's size (its shorter side kept) with the overlay laid out for that frame; the campaign's size stays the main video",
+      ),
   })
   .describe(
     'Optional. Each variant is assembled from these shots; each distinct shot is rendered once per campaign and shared',
@@ -68,10 +75,13 @@ export const spotSchema = z.object({
       prompt_template: z.string(),
       seconds: z.number().int(),
       video: z.object({ provider: z.string(), model: z.string() }),
-      first_frame: z.object({ asset_id: z.string() }).nullable(),
+      first_frame: z
+        .union([z.object({ asset_id: z.string() }), z.literal('previous_last_frame')])
+        .nullable(),
     }),
   ),
   transition: z.object({ type: z.enum(['cut', 'fade']), seconds: z.number() }),
+  formats: z.array(z.enum(renditionFormats)),
 });
 
 /** A shot as a variant lists it: its part in the variant's lineage. */

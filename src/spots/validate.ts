@@ -20,7 +20,7 @@ export async function resolveSpot(
   input: SpotInput,
 ): Promise<SpotSettings> {
   const errors: FieldError[] = [];
-  for (const field of ['end_card', 'audio', 'formats'] as const) {
+  for (const field of ['end_card', 'audio'] as const) {
     if (input[field] !== undefined)
       errors.push({ path: `spot.${field}`, message: 'not supported yet; remove it' });
   }
@@ -38,7 +38,7 @@ export async function resolveSpot(
         model: shot.video?.model ?? (shot.video ? undefined : p.video.model),
         seconds: shot.seconds,
         size: p.video.size,
-        hasImage: typeof shot.first_frame === 'object',
+        hasImage: shot.first_frame !== undefined,
       },
       {
         provider: `${at}.video.provider`,
@@ -54,7 +54,7 @@ export async function resolveSpot(
         path: `${at}.first_frame`,
         message: 'previous_last_frame is not supported yet; use {asset_id} or leave it out',
       });
-    else if (shot.first_frame)
+    else if (typeof shot.first_frame === 'object')
       assetIds.push({ path: `${at}.first_frame.asset_id`, id: shot.first_frame.asset_id });
     const video = check.ok
       ? { provider: check.video.provider, model: check.video.model }
@@ -64,8 +64,13 @@ export async function resolveSpot(
       prompt_template: shot.prompt_template,
       seconds: shot.seconds,
       video,
-      ...(typeof shot.first_frame === 'object' ? { first_frame: shot.first_frame } : {}),
+      ...(shot.first_frame ? { first_frame: shot.first_frame } : {}),
     };
+  });
+  const formats = input.formats ?? [];
+  formats.forEach((f, i) => {
+    if (formats.indexOf(f) !== i)
+      errors.push({ path: `spot.formats[${i}]`, message: `${f} is listed twice` });
   });
   const transition = input.transition;
   if (transition.type === 'fade') {
@@ -85,7 +90,7 @@ export async function resolveSpot(
       if (!owned.has(a.id)) errors.push({ path: a.path, message: `unknown asset ${a.id}` });
   }
   if (errors.length) throw problems.unprocessable('The spot is not valid.', errors);
-  return { shots, transition };
+  return { shots, transition, ...(formats.length ? { formats } : {}) };
 }
 
 /** A stored spot as input again, to check it against a changed campaign video (size). */
@@ -93,5 +98,6 @@ export function toSpotInput(spot: SpotSettings): SpotInput {
   return {
     shots: spot.shots.map((s) => ({ ...s, video: s.video as SpotInput['shots'][number]['video'] })),
     transition: spot.transition,
+    ...(spot.formats ? { formats: spot.formats } : {}),
   };
 }

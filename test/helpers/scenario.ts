@@ -20,6 +20,7 @@ export async function setupCampaign(
     budget_usd?: number;
     /** A multi-shot spot (issue 12), sent as given. */
     spot?: unknown;
+    overlay?: unknown;
   },
 ) {
   const dims = Object.keys(opts.levels);
@@ -37,6 +38,7 @@ export async function setupCampaign(
         video,
         ...(opts.budget_usd ? { budget_usd: opts.budget_usd } : {}),
         ...(opts.spot ? { spot: opts.spot } : {}),
+        ...(opts.overlay ? { overlay: opts.overlay } : {}),
       },
     });
   const video = opts.video ?? { provider: 'openai', seconds: 4, size: '720x1280' };
