@@ -112,9 +112,23 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
    * A reference that no longer resolves is a permanent failure, before anything is paid.
    */
   async function load(
-    v: { tenant_id: string; reference_asset_id: string | null; model: string; size: string },
+    v: {
+      tenant_id: string;
+      reference_asset_id: string | null;
+      model: string;
+      size: string;
+      /** A chained shot's stored first frame: a PNG already at `size`, sent inline. */
+      first_frame_key?: string | null;
+    },
     provider: VideoProvider,
   ): Promise<RenderImage | undefined> {
+    if (v.first_frame_key && provider.takesImage?.(v.model)) {
+      const bytes = await read(v.first_frame_key);
+      const [width, height] = v.size.split('x').map(Number) as [number, number];
+      const image = { bytes, contentType: 'image/png', width, height, sha256: sha256(bytes) };
+      provider.checkImage?.(image);
+      return image;
+    }
     if (!v.reference_asset_id || !provider.takesImage?.(v.model)) return undefined;
     const asset = await findReferenceAsset(deps.db, {
       tenantId: v.tenant_id,

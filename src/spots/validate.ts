@@ -49,10 +49,10 @@ export async function resolveSpot(
       },
     );
     if (!check.ok) errors.push(...check.errors);
-    if (shot.first_frame === 'previous_last_frame')
+    if (shot.first_frame === 'previous_last_frame' && i === 0)
       errors.push({
         path: `${at}.first_frame`,
-        message: 'previous_last_frame is not supported yet; use {asset_id} or leave it out',
+        message: 'the first shot has no shot before it; use {asset_id} or leave it out',
       });
     else if (typeof shot.first_frame === 'object')
       assetIds.push({ path: `${at}.first_frame.asset_id`, id: shot.first_frame.asset_id });
