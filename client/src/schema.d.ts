@@ -207,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Add a variable matrix to a campaign (JSON, CSV, or a multipart .csv/.xlsx)
-         * @description Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.
+         * @description Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id,background_asset_id,provider,model), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.
          */
         post: operations["createMatrix"];
         delete?: never;
@@ -1158,6 +1158,8 @@ export interface components {
                     label: string;
                     prompt?: string;
                     asset_id?: string;
+                    /** @description The built-in renderer draws this image behind the level */
+                    background_asset_id?: string;
                     /** @description This level's generator, over the campaign's */
                     video?: {
                         provider: string;
@@ -1205,6 +1207,8 @@ export interface components {
                     label: string;
                     prompt?: string;
                     asset_id?: string;
+                    /** @description The built-in renderer draws this image behind the level */
+                    background_asset_id?: string;
                     /** @description This level's generator, over the campaign's */
                     video?: {
                         provider: string;
@@ -3532,6 +3536,8 @@ export interface operations {
                             prompt?: string;
                             /** @description Logo composited onto this level's videos. One dimension per matrix may carry logos, whatever its key; it need not appear in prompt_template. */
                             asset_id?: string;
+                            /** @description An image the built-in renderer (local motion-v1) draws behind this level's videos, in place of the level's palette. One dimension per matrix may carry backgrounds, as for logos. */
+                            background_asset_id?: string;
                             /** @description Free-form flat JSON object, at most 2 KB. */
                             metadata?: {
                                 [key: string]: (string | number | boolean | null) | (string | number | boolean | null)[];

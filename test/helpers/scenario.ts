@@ -124,3 +124,17 @@ export async function variantsOf(t: TestApp, runId: string) {
     duration_s: string | null;
   }[];
 }
+
+/** Uploads an image as one of the tenant's assets; returns its id. */
+export async function uploadImage(t: TestApp, auth: string, bytes: Buffer, name: string) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), name);
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/assets',
+    headers: { authorization: auth },
+    payload: form,
+  });
+  if (res.statusCode !== 201) throw new Error(`asset: ${res.statusCode} ${res.body}`);
+  return res.json().id as string;
+}
