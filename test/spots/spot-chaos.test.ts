@@ -63,9 +63,17 @@ describe('spot chaos', () => {
         shots: [
           { key: 'opening', prompt_template: 'Opening: {{setting}}, {{tone}}', seconds: 4 },
           { key: 'street', prompt_template: 'Street in {{city}}\nhandheld', seconds: 4 },
-          { key: 'pack', prompt_template: 'Pack shot of {{brief.product}}', seconds: 4 },
+          // Chained: one pack shot per street, each sent once its street is ready.
+          {
+            key: 'pack',
+            prompt_template: 'Pack shot of {{brief.product}}',
+            seconds: 4,
+            first_frame: 'previous_last_frame',
+          },
         ],
         transition: { type: 'cut' },
+        // A kill during assembly may land between the renditions: none is stored twice.
+        formats: ['1:1'],
       },
     });
     const run = await startRun(t, auth, { ...s, key: 'spot-sigkill' });
@@ -114,17 +122,26 @@ describe('spot chaos', () => {
       expect(shotKills).toBe(4);
       expect(assembling).toBe(true);
       expect(variants.map((v) => v.status)).toEqual(Array(12).fill('ready'));
-      // 6 openings + 2 streets + 1 pack shot, each created once whatever the kills hit.
+      // 6 openings + 2 streets + 2 pack shots (one per street), each created once whatever
+      // the kills hit.
       const perPrompt = new Map<string, number>();
       for (const v of fake.videos.values())
         perPrompt.set(v.prompt, (perPrompt.get(v.prompt) ?? 0) + 1);
       expect(perPrompt.size).toBe(9);
-      expect([...perPrompt.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      expect([...perPrompt.entries()].filter(([, n]) => n !== 1)).toEqual([
+        ['Pack shot of Fizz', 2],
+      ]);
+      const renditions = await t.testDb.pool.query(
+        `SELECT r.format, r.width, r.height FROM variant_renditions r
+         JOIN run_variants rv ON rv.variant_id = r.variant_id WHERE rv.run_id = $1`,
+        [run.id],
+      );
+      expect(renditions.rows).toEqual(Array(12).fill({ format: '1:1', width: 720, height: 720 }));
       const { rows } = await t.testDb.pool.query(
         'SELECT status, actual_cost_usd, cost_usd FROM shots WHERE campaign_id = $1',
         [s.campaignId],
       );
-      expect(rows).toHaveLength(9);
+      expect(rows).toHaveLength(10);
       // Paid exactly once each: the price added at create, never a second time.
       expect(rows.every((r) => r.status === 'ready' && r.actual_cost_usd === r.cost_usd)).toBe(
         true,
