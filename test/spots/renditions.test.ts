@@ -102,12 +102,15 @@ describe('format renditions', () => {
     const queue = t.infra.queues.get('render-openai');
     await queue.remove(v!.id);
     await queue.add('render-openai', { variantId: v!.id }, { jobId: v!.id });
-    await waitFor(async () => {
-      const { rows } = await t.testDb.pool.query('SELECT status FROM variants WHERE id = $1', [
-        v!.id,
-      ]);
-      return rows[0].status === 'ready' ? true : undefined;
-    });
+    await waitFor(
+      async () => {
+        const { rows } = await t.testDb.pool.query('SELECT status FROM variants WHERE id = $1', [
+          v!.id,
+        ]);
+        return rows[0].status === 'ready' ? true : undefined;
+      },
+      { timeoutMs: 90_000, what: 'the re-run composite to finish' },
+    );
     const after = await renditionRows();
     expect(after).toEqual(before);
   });
