@@ -207,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Add a variable matrix to a campaign (JSON, CSV, or a multipart .csv/.xlsx)
-         * @description Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.
+         * @description Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id,background_asset_id,provider,model), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.
          */
         post: operations["createMatrix"];
         delete?: never;
@@ -432,6 +432,26 @@ export interface paths {
          * @description A still from the rendered video. 404 until the variant is rendered.
          */
         get: operations["getVariantThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/variants/{id}/renditions/{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the variant in one of its spot's formats (supports Range)
+         * @description The composited MP4 fitted to the format's frame (9:16, 1:1 or 16:9, as listed in the variant's renditions); one bytes= Range is answered with 206. 404 for a format the variant was not rendered in, or not yet.
+         */
+        get: operations["getVariantRendition"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1060,9 +1080,9 @@ export interface components {
                         provider: string;
                         model: string;
                     };
-                    first_frame: {
+                    first_frame: ({
                         asset_id: string;
-                    } | null;
+                    } | "previous_last_frame") | null;
                 }[];
                 transition: {
                     /** @enum {string} */
@@ -1079,6 +1099,7 @@ export interface components {
                     asset_id: string;
                     gain_db: number;
                 };
+                formats: ("9:16" | "1:1" | "16:9")[];
             } | null;
             /** Format: date-time */
             created_at: string;
@@ -1153,6 +1174,8 @@ export interface components {
                     label: string;
                     prompt?: string;
                     asset_id?: string;
+                    /** @description The built-in renderer draws this image behind the level */
+                    background_asset_id?: string;
                     /** @description This level's generator, over the campaign's */
                     video?: {
                         provider: string;
@@ -1200,6 +1223,8 @@ export interface components {
                     label: string;
                     prompt?: string;
                     asset_id?: string;
+                    /** @description The built-in renderer draws this image behind the level */
+                    background_asset_id?: string;
                     /** @description This level's generator, over the campaign's */
                     video?: {
                         provider: string;
@@ -1407,6 +1432,7 @@ export interface components {
          *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
          *       "deliveries": [],
          *       "shots": [],
+         *       "renditions": [],
          *       "created_at": "2026-03-02T09:31:00.000Z",
          *       "updated_at": "2026-03-02T09:31:40.000Z"
          *     }
@@ -1468,6 +1494,18 @@ export interface components {
                 actual_cost_usd: number;
                 /** @description Rendered for an earlier variant: this one was assembled from it at no cost */
                 reused: boolean;
+            }[];
+            /** @description The variant in the spot's other formats, each a file of its own; empty without formats */
+            renditions: {
+                /** @enum {string} */
+                format: "9:16" | "1:1" | "16:9";
+                /** @description The MP4 (supports Range) */
+                url: string;
+                width: number;
+                height: number;
+                duration_seconds: number;
+                bytes: number;
+                sha256: string;
             }[];
             /** Format: date-time */
             created_at: string;
@@ -2111,6 +2149,18 @@ export interface components {
                 /** @description Rendered for an earlier variant: this one was assembled from it at no cost */
                 reused: boolean;
             }[];
+            /** @description The variant in the spot's other formats, each a file of its own; empty without formats */
+            renditions: {
+                /** @enum {string} */
+                format: "9:16" | "1:1" | "16:9";
+                /** @description The MP4 (supports Range) */
+                url: string;
+                width: number;
+                height: number;
+                duration_seconds: number;
+                bytes: number;
+                sha256: string;
+            }[];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2595,7 +2645,7 @@ export interface operations {
                                 provider: "local" | "openai" | "runway" | "fal";
                                 model: string;
                             };
-                            /** @description An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422) */
+                            /** @description An image asset as the first frame, for models that take one; previous_last_frame starts from the last frame of the shot before (not the first shot), so this shot is sent once that one is ready */
                             first_frame?: "previous_last_frame" | {
                                 asset_id: string;
                             };
@@ -2637,8 +2687,8 @@ export interface operations {
                              */
                             gain_db?: number;
                         };
-                        /** @description Not supported yet: 422 */
-                        formats?: unknown;
+                        /** @description One more file of each variant per format, fitted from the campaign's size (its shorter side kept) with the overlay laid out for that frame; the campaign's size stays the main video */
+                        formats?: ("9:16" | "1:1" | "16:9")[];
                     };
                 };
             };
@@ -2909,7 +2959,7 @@ export interface operations {
                                 provider: "local" | "openai" | "runway" | "fal";
                                 model: string;
                             };
-                            /** @description An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422) */
+                            /** @description An image asset as the first frame, for models that take one; previous_last_frame starts from the last frame of the shot before (not the first shot), so this shot is sent once that one is ready */
                             first_frame?: "previous_last_frame" | {
                                 asset_id: string;
                             };
@@ -2951,8 +3001,8 @@ export interface operations {
                              */
                             gain_db?: number;
                         };
-                        /** @description Not supported yet: 422 */
-                        formats?: unknown;
+                        /** @description One more file of each variant per format, fitted from the campaign's size (its shorter side kept) with the overlay laid out for that frame; the campaign's size stays the main video */
+                        formats?: ("9:16" | "1:1" | "16:9")[];
                     } | null;
                 };
             };
@@ -3579,6 +3629,8 @@ export interface operations {
                             prompt?: string;
                             /** @description Logo composited onto this level's videos. One dimension per matrix may carry logos, whatever its key; it need not appear in prompt_template. */
                             asset_id?: string;
+                            /** @description An image the built-in renderer (local motion-v1) draws behind this level's videos, in place of the level's palette. One dimension per matrix may carry backgrounds, as for logos. */
+                            background_asset_id?: string;
                             /** @description Free-form flat JSON object, at most 2 KB. */
                             metadata?: {
                                 [key: string]: (string | number | boolean | null) | (string | number | boolean | null)[];
@@ -5194,6 +5246,143 @@ export interface operations {
             /** @description A path parameter over 100 characters */
             414: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVariantRendition: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description One byte range, e.g. bytes=0-1023; other forms are answered in full
+                 * @example bytes=0-1023
+                 */
+                Range?: string;
+            };
+            path: {
+                id: string;
+                format: "9:16" | "1:1" | "16:9";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The MP4 */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: "bytes" | "none";
+                    /** @description The SHA-256 of the file, quoted */
+                    ETag?: string;
+                    "Content-Length"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": string;
+                };
+            };
+            /** @description The requested byte range */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: "bytes" | "none";
+                    /** @description The SHA-256 of the file, quoted */
+                    ETag?: string;
+                    "Content-Length"?: number;
+                    /** @description bytes START-END/SIZE */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": string;
+                };
+            };
+            /** @description With STORAGE=s3 and S3_MEDIA_REDIRECT: the file in the bucket, by a time-limited presigned URL; send the same Range there */
+            302: {
+                headers: {
+                    /** @description The presigned URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or owned by another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter over 100 characters */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Range is outside the file */
+            416: {
+                headers: {
+                    /** @description The size of the file: bytes *\/SIZE */
+                    "Content-Range"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -20,6 +20,7 @@ export function toCampaignResponse(row: repo.CampaignRow) {
           transition: row.spot.transition,
           ...(row.spot.end_card ? { end_card: row.spot.end_card } : {}),
           ...(row.spot.audio ? { audio: row.spot.audio } : {}),
+          formats: row.spot.formats ?? [],
         }
       : null,
     video: {

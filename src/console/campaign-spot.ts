@@ -45,14 +45,15 @@ export function spotJsonOf(spot: SpotSettings | null, video: VideoSettings): str
       : { video: s.video }),
     ...(s.first_frame ? { first_frame: s.first_frame } : {}),
   }));
-  return JSON.stringify({ shots, transition: spot.transition }, null, 2);
+  const formats = spot.formats?.length ? { formats: spot.formats } : {};
+  return JSON.stringify({ shots, transition: spot.transition, ...formats }, null, 2);
 }
 
 export function spotField(value: string): SafeHtml {
   return html`<fieldset><legend>Multi-shot spot (optional)</legend>
 <label for="f_spot">Spot as JSON; empty for a single clip</label>
 <textarea id="f_spot" name="spot" rows="8" maxlength="${String(maxSpotChars)}" spellcheck="false" placeholder='{"shots": [{"key": "open", "prompt_template": "{{brief.product}} on a {{setting}}", "seconds": 4}], "transition": {"type": "cut", "seconds": 0}}'>${value}</textarea>
-<p class="muted">Each shot: key, prompt_template, seconds, optional video {provider, model}. Transition: cut (0 s) or fade (seconds shorter than every shot).</p>
+<p class="muted">Each shot: key, prompt_template, seconds, optional video {provider, model}, optional first_frame ({"asset_id": …} or "previous_last_frame", not on the first shot). Transition: cut (0 s) or fade (seconds shorter than every shot). Optional formats: any of "9:16", "1:1", "16:9", one more file of each variant per format.</p>
 </fieldset>`;
 }
 
@@ -60,10 +61,10 @@ export function spotField(value: string): SafeHtml {
 export function spotSection(spot: SpotSettings | null): SafeHtml | string {
   if (!spot) return '';
   return html`<section class="card"><h2>Multi-shot spot</h2>
-<p>${spot.shots.length} shots · ${spot.transition.type}${spot.transition.type === 'fade' ? ` ${spot.transition.seconds} s` : ''}</p>
+<p>${spot.shots.length} shots · ${spot.transition.type}${spot.transition.type === 'fade' ? ` ${spot.transition.seconds} s` : ''}${spot.formats?.length ? ` · formats ${spot.formats.join(', ')}` : ''}</p>
 <table><thead><tr><th scope="col">Key</th><th scope="col">Seconds</th><th scope="col">Video</th><th scope="col">Prompt template</th></tr></thead>
 <tbody>${spot.shots.map(
     (s) =>
-      html`<tr><td>${s.key}</td><td>${s.seconds}</td><td>${s.video.provider} · ${s.video.model}</td><td>${s.prompt_template}</td></tr>`,
+      html`<tr><td>${s.key}</td><td>${s.seconds}</td><td>${s.video.provider} · ${s.video.model}${s.first_frame === 'previous_last_frame' ? ' · from the previous shot' : ''}</td><td>${s.prompt_template}</td></tr>`,
   )}</tbody></table></section>`;
 }

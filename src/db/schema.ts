@@ -97,7 +97,8 @@ export type SpotShot = {
   prompt_template: string;
   seconds: number;
   video: { provider: string; model: string };
-  first_frame?: { asset_id: string };
+  /** An image asset, or the last frame of the shot before (`previous_last_frame`). */
+  first_frame?: { asset_id: string } | 'previous_last_frame';
 };
 
 /** A variant made of several shots, each rendered once per campaign and reused (issue 12). */
@@ -108,6 +109,8 @@ export type SpotSettings = {
   end_card?: SpotEndCard;
   /** One audio bed across the assembled spot (src/media/audio-bed.ts). */
   audio?: { asset_id: string; gain_db: number };
+  /** Extra renditions of each variant, beside the campaign's own size. */
+  formats?: RenditionFormat[];
 };
 
 export type AssetKind = 'logo' | 'audio';
@@ -119,6 +122,9 @@ export type SpotEndCard = {
   /** `#rrggbb`. */
   background: string;
 };
+
+export const renditionFormats = ['9:16', '1:1', '16:9'] as const;
+export type RenditionFormat = (typeof renditionFormats)[number];
 
 export type OverlaySettings = {
   logo_position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
@@ -357,6 +363,13 @@ export const shots = pgTable(
     size: text('size').notNull(),
     /** The first-frame image asset, for models that take one. */
     referenceAssetId: text('reference_asset_id'),
+    /**
+     * `previous_last_frame`: the identity of the shot before, whose last frame this one starts
+     * from; it is part of this shot's identity, and the shot is sent only once that one is ready.
+     */
+    previousIdentity: text('previous_identity'),
+    /** That last frame, extracted as PNG at this shot's size and stored before the create. */
+    firstFrameKey: text('first_frame_key'),
     status: text('status', { enum: shotStatuses }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     progress: integer('progress').notNull().default(0),
@@ -398,6 +411,28 @@ export const variantShots = pgTable(
     primaryKey({ columns: [t.variantId, t.position] }),
     index('variant_shots_shot_idx').on(t.shotId),
   ],
+);
+
+/**
+ * A variant's file in another aspect ratio: the same composited content fitted to the format's
+ * frame, stored content-addressed like the main video. One row per (variant, format), so a
+ * composite re-run after a crash adds no duplicate.
+ */
+export const variantRenditions = pgTable(
+  'variant_renditions',
+  {
+    variantId: text('variant_id').notNull(),
+    format: text('format', { enum: renditionFormats }).notNull(),
+    tenantId: text('tenant_id').notNull(),
+    videoKey: text('video_key').notNull(),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    durationS: numeric('duration_s', { precision: 10, scale: 3, mode: 'number' }).notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.variantId, t.format] })],
 );
 
 export const runVariants = pgTable(

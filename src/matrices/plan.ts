@@ -14,12 +14,13 @@ import { checkPromptLimits, type RunVideos, resolveVideos, runKeyer } from './vi
 type CampaignTemplates = Pick<CampaignRow, 'brief' | 'promptTemplate' | 'overlay' | 'spot'>;
 
 /**
- * Dimensions a prompt need not mention: a logo dimension varies the picture composited onto
- * the video, a generator dimension the model that renders the same prompt.
+ * Dimensions a prompt need not mention: a logo (or background) dimension varies the picture
+ * composited onto (or drawn behind) the video, a generator dimension the model that renders
+ * the same prompt.
  */
 function silentDimensions(matrix: NormalizedMatrix): string[] {
   return matrix.dimensions
-    .filter((d) => d.levels.some((l) => l.asset_id || l.video))
+    .filter((d) => d.levels.some((l) => l.asset_id || l.background_asset_id || l.video))
     .map((d) => d.key);
 }
 

@@ -99,7 +99,7 @@ export async function matrixRoutes(
         operationId: 'createMatrix',
         summary: 'Add a variable matrix to a campaign (JSON, CSV, or a multipart .csv/.xlsx)',
         description:
-          'Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.',
+          'Dimensions (e.g. tone, city), their levels and exclusion constraints. Send JSON, a CSV (wide: a column per dimension; long: dimension,level,label,prompt,asset_id,background_asset_id,provider,model), or a multipart upload of a .csv or .xlsx. Every problem names its row and column.',
         params: campaignParams,
         body: createMatrixBody,
         response: {

@@ -155,6 +155,10 @@ const levelSchema = z.object({
   label: z.string(),
   prompt: z.string().optional(),
   asset_id: z.string().optional(),
+  background_asset_id: z
+    .string()
+    .optional()
+    .describe('The built-in renderer draws this image behind the level'),
   video: z
     .object({ provider: z.string(), model: z.string().optional() })
     .optional()
@@ -471,7 +475,7 @@ export const createMatrixBody = {
       schema: z
         .string()
         .describe(
-          "Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id,provider,model; provider and model set the level's generator)",
+          "Wide form (a column per dimension) or long form (dimension,level,label,prompt,asset_id,background_asset_id,provider,model; asset_id is the level's logo, background_asset_id its background on the built-in renderer, provider and model its generator)",
         )
         .meta({ examples: ['tone,city\nplayful,paris\nserious,rome\n'] }),
     },

@@ -101,29 +101,36 @@ export function createMatrixService(deps: {
   }
 
   /**
-   * A level may only point at a logo of the same tenant; others' are "unknown". Logos may sit
-   * in one dimension, whatever it is called: a variant gets one logo, so a second dimension
-   * carrying them could only be ignored.
+   * A level may only point at a logo or background of the same tenant; others' are "unknown".
+   * Each may sit in one dimension, whatever it is called: a variant gets one of each, so a
+   * second dimension carrying them could only be ignored.
    */
   async function checkAssets(tenantId: string, matrix: NormalizedMatrix) {
     const refs: { id: string; path: string }[] = [];
-    let logoDimension: string | undefined;
-    matrix.dimensions.forEach((dim, d) => {
-      dim.levels.forEach((level, l) => {
-        if (!level.asset_id) return;
-        const path = `dimensions[${d}].levels[${l}].asset_id`;
-        logoDimension ??= dim.key;
-        if (logoDimension !== dim.key) {
-          throw problems.unprocessable('Logos may sit in one dimension of a matrix.', [
-            {
-              path,
-              message: `dimension "${dim.key}" carries a logo, but "${logoDimension}" already does`,
-            },
-          ]);
-        }
-        refs.push({ id: level.asset_id, path });
+    const kinds = [
+      { field: 'asset_id', name: 'logo', plural: 'Logos' },
+      { field: 'background_asset_id', name: 'background', plural: 'Backgrounds' },
+    ] as const;
+    for (const kind of kinds) {
+      let carrier: string | undefined;
+      matrix.dimensions.forEach((dim, d) => {
+        dim.levels.forEach((level, l) => {
+          const id = level[kind.field];
+          if (!id) return;
+          const path = `dimensions[${d}].levels[${l}].${kind.field}`;
+          carrier ??= dim.key;
+          if (carrier !== dim.key) {
+            throw problems.unprocessable(`${kind.plural} may sit in one dimension of a matrix.`, [
+              {
+                path,
+                message: `dimension "${dim.key}" carries a ${kind.name}, but "${carrier}" already does`,
+              },
+            ]);
+          }
+          refs.push({ id, path });
+        });
       });
-    });
+    }
     if (!refs.length) return;
     const owned = await deps.ownedAssetIds(tenantId, [...new Set(refs.map((r) => r.id))]);
     const errors: FieldError[] = refs

@@ -33,7 +33,7 @@ export interface AssembleOptions {
  */
 const cropTolerance = 0.1;
 
-function fitFilter(clip: { width: number; height: number }, W: number, H: number): string {
+export function fitFilter(clip: { width: number; height: number }, W: number, H: number): string {
   const ratio = clip.width / clip.height / (W / H);
   if (Math.abs(ratio - 1) <= cropTolerance)
     return `scale=${W}:${H}:force_original_aspect_ratio=increase:flags=bicubic,crop=${W}:${H}`;

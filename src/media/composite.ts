@@ -1,3 +1,4 @@
+import { fitFilter } from './assemble.ts';
 import {
   type CaptionContext,
   charsThatFit,
@@ -38,6 +39,11 @@ export interface TextSpec {
 export interface CompositeOptions {
   input: string;
   out: string;
+  /**
+   * A rendition's frame: the input is first fitted to it (the spot assembly's crop-or-pad
+   * rule), then text and logo are laid out for this frame, so nothing of them is cropped off.
+   */
+  size?: { width: number; height: number } | undefined;
   /** null/undefined: no partner, no overlay. */
   logo?: LogoSpec | null | undefined;
   text?: TextSpec | null | undefined;
@@ -117,7 +123,7 @@ export async function composite(
   const logoInfo = opts.logo
     ? await probe(runner.ffprobe, opts.logo.path, { signal: opts.signal })
     : null;
-  const { width: W, height: H } = video;
+  const { width: W, height: H } = opts.size ?? video;
 
   const text = opts.text;
   const fontsize = Math.max(
@@ -141,9 +147,13 @@ export async function composite(
   return withCaptions(ctx, captions, async (drawText, env) => {
     const graph: string[] = [];
     let current = '[0:v]';
+    if (opts.size) {
+      graph.push(`${current}${fitFilter(video, W, H)},setsar=1[fit]`);
+      current = '[fit]';
+    }
     const until = opts.until;
     if (until !== undefined) {
-      graph.push(`[0:v]split=2[head][tail]`);
+      graph.push(`${current}split=2[head][tail]`);
       graph.push(`[head]trim=end=${until},setpts=PTS-STARTPTS[drawn]`);
       graph.push(`[tail]trim=start=${until},setpts=PTS-STARTPTS,format=yuv420p[rest]`);
       current = '[drawn]';

@@ -34,6 +34,11 @@ export interface RenderMotionOptions {
   background: string;
   /** The product image (an uploaded asset: PNG, JPEG or WebP); absent, the palette alone. */
   image?: string | undefined;
+  /**
+   * The level's background image (an uploaded asset), covering the frame in place of the
+   * gradient; `background` still picks the text colours.
+   */
+  backgroundImage?: string | undefined;
   /** Small line above the headline (the variant's level labels). */
   kicker?: string | undefined;
   /** The key message. */
@@ -162,7 +167,8 @@ function textLines(
 }
 
 /**
- * The local provider's motion template: a per-level gradient with the product on it, built
+ * The local provider's motion template: a per-level background (the level's image, else a
+ * gradient of its palette) with the product on it, built
  * once as a still larger than the frame, then a slow push-in and pan over it (a bilinear scale
  * per frame plus a moving crop: a little cheaper than zoompan, whose integer crop also jitters;
  * bench/local-render.ts measures both), with the key
@@ -213,9 +219,14 @@ export async function renderMotion(
     },
   };
   return withCaptions(ctx, captions, async (text, env) => {
+    // Inputs: 0 the silent track, then the product image, then the background image.
+    const backgroundInput = o.image ? 2 : 1;
     const graph = [
-      // A 2x64 column computed by geq, then scaled up: a smooth vertical gradient, made once.
-      `color=c=black:s=2x64:r=${fps}:d=1,format=rgb24,trim=end_frame=1,geq=${gradient(top, bottom)},scale=${sw}:${sh}:flags=bicubic,format=yuv420p[bg]`,
+      o.backgroundImage
+        ? // Cover the still and centre-crop it: one frame, scaled once, as the gradient is.
+          `[${backgroundInput}:v]trim=end_frame=1,scale=${sw}:${sh}:force_original_aspect_ratio=increase:flags=bicubic,crop=${sw}:${sh},setsar=1,format=yuv420p[bg]`
+        : // A 2x64 column computed by geq, then scaled up: a smooth vertical gradient, made once.
+          `color=c=black:s=2x64:r=${fps}:d=1,format=rgb24,trim=end_frame=1,geq=${gradient(top, bottom)},scale=${sw}:${sh}:flags=bicubic,format=yuv420p[bg]`,
     ];
     if (o.image) {
       const p = layout.product;
@@ -251,6 +262,7 @@ export async function renderMotion(
           '-i',
           'anullsrc=r=48000:cl=stereo',
           ...(o.image ? inputArgs(o.image) : []),
+          ...(o.backgroundImage ? inputArgs(o.backgroundImage) : []),
           '-filter_complex',
           graph.join(';'),
           '-map',

@@ -26,6 +26,11 @@ export interface RenderSpec {
    * form its provider wants: a URL, a data URI or a file upload.
    */
   image?: RenderImage | undefined;
+  /**
+   * The level's background image (a level's `background_asset_id`), loaded only for providers
+   * that draw one (`VideoProvider.drawsBackground`: the local renderer).
+   */
+  backgroundImage?: RenderImage | undefined;
   /** Seconds until the render is useless (the variant's deadline); fal turns it into a timeout. */
   deadlineSeconds?: number | undefined;
 }
@@ -117,6 +122,8 @@ export interface VideoProvider {
    * `input_reference`): the pipeline fits the image to `size` before submit.
    */
   readonly imageMustMatchSize?: boolean | undefined;
+  /** Draws `RenderSpec.backgroundImage` (the local renderer); absent, it is not loaded. */
+  readonly drawsBackground?: boolean | undefined;
   /**
    * Throws a permanent ProviderError when the provider could not be handed this first frame
    * (Runway: a data URI over 5 MB): called before the create slot is claimed, so a render that

@@ -106,41 +106,80 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
     }
   }
 
+  /** One that no longer resolves fails the render permanently, before anything is paid. */
+  async function existingAsset(
+    tenantId: string,
+    id: string,
+    what: 'reference' | 'background',
+  ): Promise<ReferenceAsset> {
+    const asset = await findReferenceAsset(deps.db, { tenantId, id });
+    if (!asset)
+      throw new ProviderError(`${what} image ${id} no longer exists`, {
+        kind: 'permanent',
+        code: `${what}_missing`,
+      });
+    return asset;
+  }
+
+  /** An asset's bytes as uploaded, through the cache. */
+  async function uploaded(asset: ReferenceAsset): Promise<RenderImage> {
+    let image = cache.get(asset.sha256);
+    if (!image) {
+      image = {
+        bytes: await read(asset.storage_key),
+        contentType: asset.content_type,
+        width: asset.width,
+        height: asset.height,
+        sha256: asset.sha256,
+      };
+      cache.set(asset.sha256, image);
+    }
+    return image;
+  }
+
+  /**
+   * The level's background image for a provider that draws one (the local renderer), as
+   * uploaded. An asset that no longer resolves fails the render, as a first frame does.
+   */
+  async function background(
+    v: { tenant_id: string; background_asset_id?: string | null | undefined },
+    provider: VideoProvider,
+  ): Promise<RenderImage | undefined> {
+    if (!v.background_asset_id || !provider.drawsBackground) return undefined;
+    return uploaded(await existingAsset(v.tenant_id, v.background_asset_id, 'background'));
+  }
+
   /**
    * The first frame for this render, or undefined when the campaign names none or the model
    * takes none (a generator level on a text-only model renders from the prompt alone).
    * A reference that no longer resolves is a permanent failure, before anything is paid.
    */
   async function load(
-    v: { tenant_id: string; reference_asset_id: string | null; model: string; size: string },
+    v: {
+      tenant_id: string;
+      reference_asset_id: string | null;
+      model: string;
+      size: string;
+      /** A chained shot's stored first frame: a PNG already at `size`, sent inline. */
+      first_frame_key?: string | null;
+    },
     provider: VideoProvider,
   ): Promise<RenderImage | undefined> {
+    if (v.first_frame_key && provider.takesImage?.(v.model)) {
+      const bytes = await read(v.first_frame_key);
+      const [width, height] = v.size.split('x').map(Number) as [number, number];
+      const image = { bytes, contentType: 'image/png', width, height, sha256: sha256(bytes) };
+      provider.checkImage?.(image);
+      return image;
+    }
     if (!v.reference_asset_id || !provider.takesImage?.(v.model)) return undefined;
-    const asset = await findReferenceAsset(deps.db, {
-      tenantId: v.tenant_id,
-      id: v.reference_asset_id,
-    });
-    if (!asset)
-      throw new ProviderError(`reference image ${v.reference_asset_id} no longer exists`, {
-        kind: 'permanent',
-        code: 'reference_missing',
-      });
+    const asset = await existingAsset(v.tenant_id, v.reference_asset_id, 'reference');
     const exact = provider.imageMustMatchSize === true;
     const needsFit = exact && `${asset.width}x${asset.height}` !== v.size;
-    const cacheKey = needsFit ? `${asset.sha256}@${v.size}` : asset.sha256;
-    let image = cache.get(cacheKey);
+    let image = needsFit ? cache.get(`${asset.sha256}@${v.size}`) : await uploaded(asset);
     if (!image) {
-      const bytes = await read(asset.storage_key);
-      image = needsFit
-        ? await fitToSize(asset, bytes, v.size)
-        : {
-            bytes,
-            contentType: asset.content_type,
-            width: asset.width,
-            height: asset.height,
-            sha256: asset.sha256,
-          };
-      cache.set(cacheKey, image);
+      image = await fitToSize(asset, await read(asset.storage_key), v.size);
+      cache.set(`${asset.sha256}@${v.size}`, image);
     }
     // A link serves the asset as uploaded: offered only where those are the bytes to send.
     const handed =
@@ -158,5 +197,5 @@ export function createFirstFrameLoader(deps: FirstFrameDeps) {
     return handed;
   }
 
-  return { load };
+  return { load, background };
 }

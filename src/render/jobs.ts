@@ -25,6 +25,7 @@ import type { FirstFrameDeps } from './image.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
 import { createProviderSteps, Waiting } from './provider-steps.ts';
+import { renderRenditions } from './renditions.ts';
 import { loadRenderVariant, type RenderVariant } from './repository.ts';
 import { variantSubject } from './subject.ts';
 
@@ -81,27 +82,32 @@ function createRenderSteps(deps: RenderDeps) {
         levels: v.levels,
         brief: v.brief,
       });
-      let videoKey = v.raw_key;
+      const overlay = {
+        logo: logo
+          ? {
+              path: logo,
+              position: v.overlay.logo_position,
+              ...(config.logoWidthShare ? { widthShare: config.logoWidthShare } : {}),
+            }
+          : null,
+        text: lines.length ? { lines } : null,
+        until: assembled?.overlayUntil,
+      };
       let facts = await deps.media.probe(input);
       let finalPath = input;
       if (logo || lines.length) {
         finalPath = join(dir, 'final.mp4');
-        facts = await deps.media.composite({
-          input,
-          out: finalPath,
-          logo: logo
-            ? {
-                path: logo,
-                position: v.overlay.logo_position,
-                ...(config.logoWidthShare ? { widthShare: config.logoWidthShare } : {}),
-              }
-            : null,
-          text: lines.length ? { lines } : null,
-          until: assembled?.overlayUntil,
-        });
+        facts = await deps.media.composite({ input, out: finalPath, ...overlay });
       }
       const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });
-      videoKey = stored.key;
+      const videoKey = stored.key;
+      await renderRenditions(deps, {
+        variant: v,
+        formats: v.formats ?? [],
+        dir,
+        main: { ...stored, facts },
+        render: (size, out) => deps.media.composite({ input, out, size, ...overlay }),
+      });
       const thumbPath = join(dir, 'thumb.jpg');
       await deps.media.thumbnail(finalPath, thumbPath);
       const thumb = await deps.storage.putFile(thumbPath, { contentType: 'image/jpeg' });

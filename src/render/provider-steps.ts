@@ -187,8 +187,10 @@ export function createProviderSteps<R extends Rendering>(
     }
     // Loaded before the claim: a reference that cannot be used fails here, with no call spent.
     let image: RenderSpec['image'];
+    let backgroundImage: RenderSpec['backgroundImage'];
     try {
       image = await firstFrames.load(v, provider);
+      backgroundImage = await firstFrames.background(v, provider);
     } catch (err) {
       if (err instanceof ProviderError && err.kind === 'permanent')
         return settle(v, 'failed', err.code, err.message);
@@ -211,6 +213,7 @@ export function createProviderSteps<R extends Rendering>(
       ({ jobId, reservedUsd } = await provider.submit({
         ...spec,
         image,
+        backgroundImage,
         deadlineSeconds: remainingSeconds({
           ...v,
           submit_started_at: claim.kind === 'claimed' ? claim.submitStartedAt : null,

@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import type { Brief, MatrixDocument, OverlaySettings, VariantStatus } from '../db/schema.ts';
+import type {
+  Brief,
+  MatrixDocument,
+  OverlaySettings,
+  RenditionFormat,
+  VariantStatus,
+} from '../db/schema.ts';
 import type { ProviderName } from '../providers/catalog.ts';
 
 export type RenderVariant = {
@@ -25,11 +31,23 @@ export type RenderVariant = {
   brief: Brief;
   dimensions: MatrixDocument['dimensions'];
   logo_key: string | null;
+  /** The level's background image asset, for providers that draw one (the local renderer). */
+  background_asset_id: string | null;
   /** The campaign's first-frame image (`video.reference_asset_id`), loaded at submit. */
   reference_asset_id: string | null;
   /** Assembled from spot shots (variant_shots) rather than rendered as one clip. */
   spot: boolean;
+  /** Renditions to make beside the campaign's size (the spot's `formats`). */
+  formats: RenditionFormat[] | null;
 };
+
+/** The variant's level's asset of this kind, from the first dimension (in order) carrying one. */
+const levelAssetId = (field: 'asset_id' | 'background_asset_id') => sql`(
+  SELECT l ->> ${field}
+  FROM jsonb_array_elements(m.document -> 'dimensions') WITH ORDINALITY AS d(dim, i),
+       jsonb_array_elements(d.dim -> 'levels') l
+  WHERE l ->> 'key' = v.levels ->> (d.dim ->> 'key') AND l ->> ${field} IS NOT NULL
+  ORDER BY d.i LIMIT 1)`;
 
 /**
  * Everything one render step needs, in one query: the variant, its campaign and its logo, the
@@ -41,15 +59,11 @@ export async function loadRenderVariant(db: DbOrTx, id: string): Promise<RenderV
     SELECT v.id, v.tenant_id, v.campaign_id, v.run_id, v.status, v.levels, v.prompt, v.provider_prompt, v.provider, v.model,
            v.seconds, v.size, v.provider_job_id, v.submit_started_at, v.submitted_at, v.raw_key, v.recreates,
            c.overlay, c.brief, m.document -> 'dimensions' AS dimensions,
-           c.video ->> 'reference_asset_id' AS reference_asset_id,
+           c.video ->> 'reference_asset_id' AS reference_asset_id, c.spot -> 'formats' AS formats,
            EXISTS (SELECT 1 FROM variant_shots vs WHERE vs.variant_id = v.id) AS spot,
            (SELECT a.storage_key FROM assets a
-             WHERE a.tenant_id = v.tenant_id AND a.id = (
-               SELECT l ->> 'asset_id'
-               FROM jsonb_array_elements(m.document -> 'dimensions') WITH ORDINALITY AS d(dim, i),
-                    jsonb_array_elements(d.dim -> 'levels') l
-               WHERE l ->> 'key' = v.levels ->> (d.dim ->> 'key') AND l ->> 'asset_id' IS NOT NULL
-               ORDER BY d.i LIMIT 1)) AS logo_key
+             WHERE a.tenant_id = v.tenant_id AND a.id = ${levelAssetId('asset_id')}) AS logo_key,
+           ${levelAssetId('background_asset_id')} AS background_asset_id
     FROM variants v
     JOIN campaigns c ON c.id = v.campaign_id
     JOIN runs r ON r.id = v.run_id

@@ -31,6 +31,8 @@ export type Rendering = {
   recreates: number;
   /** The first-frame image, loaded at submit for models that take one. */
   reference_asset_id: string | null;
+  /** A level's background image, loaded at submit for providers that draw one. */
+  background_asset_id?: string | null;
 };
 
 /**

@@ -30,15 +30,17 @@ export async function writeVariantShots(
     seconds: s.seconds,
     size: s.size,
     reference_asset_id: s.referenceAssetId,
+    previous_identity: s.previousIdentity,
     cost_usd: s.priceUsd,
   }));
   await tx.execute(sql`
     INSERT INTO shots (id, tenant_id, campaign_id, identity, shot_key, prompt, provider, model, seconds, size,
-                       reference_asset_id, cost_usd, status)
+                       reference_asset_id, previous_identity, cost_usd, status)
     SELECT x.id, ${p.tenantId}, ${p.campaignId}, x.identity, x.shot_key, x.prompt, x.provider, x.model, x.seconds,
-           x.size, x.reference_asset_id, x.cost_usd, 'queued'
+           x.size, x.reference_asset_id, x.previous_identity, x.cost_usd, 'queued'
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, identity text, shot_key text, prompt text,
-         provider text, model text, seconds int, size text, reference_asset_id text, cost_usd numeric)
+         provider text, model text, seconds int, size text, reference_asset_id text, previous_identity text,
+         cost_usd numeric)
     ON CONFLICT (campaign_id, identity) DO NOTHING`);
   const { rows: ids } = await tx.execute<{ id: string; identity: string }>(sql`
     SELECT id, identity FROM shots

@@ -16,6 +16,8 @@ export interface ShotRef {
   seconds: number;
   size: string;
   referenceAssetId: string | null;
+  /** `previous_last_frame`: the identity of the shot before, whose last frame starts this one. */
+  previousIdentity: string | null;
   priceUsd: number;
 }
 
@@ -77,6 +79,8 @@ function shotIdentity(campaignId: string, s: Omit<ShotRef, 'identity' | 'priceUs
         s.size,
         s.seconds,
         s.referenceAssetId,
+        // A chained shot is another render for every different shot before it.
+        ...(s.previousIdentity ? [s.previousIdentity] : []),
       ]),
     )
     .digest('hex');
@@ -97,7 +101,8 @@ export function bindSpot(p: {
   catalog: ProviderCatalog;
 }): BoundSpot {
   const shots = p.spot.shots;
-  // A shot's render depends only on its prompt: cache by it, so 600 variants hash 27 shots.
+  // A shot's render depends only on its prompt (and, chained, on the shot before): cache by
+  // them, so 600 variants hash 27 shots.
   const caches = shots.map(() => new Map<string, ShotRef>());
   const prices = shots.map((s) =>
     pricePerVariant(p.catalog, {
@@ -114,10 +119,17 @@ export function bindSpot(p: {
       overlap * (shots.length - 1) +
       (p.spot.end_card?.seconds ?? 0),
     shotsOf(combo) {
-      return shots.map((shot, i) => {
+      const refs: ShotRef[] = [];
+      shots.forEach((shot, i) => {
         const prompt = p.renderers[i]!.render(combo);
-        const cached = caches[i]!.get(prompt);
-        if (cached) return cached;
+        const chained = shot.first_frame === 'previous_last_frame';
+        const previousIdentity = chained ? (refs[i - 1]?.identity ?? null) : null;
+        const cacheKey = previousIdentity ? `${previousIdentity}\n${prompt}` : prompt;
+        const cached = caches[i]!.get(cacheKey);
+        if (cached) {
+          refs.push(cached);
+          return;
+        }
         const base = {
           key: shot.key,
           prompt,
@@ -125,12 +137,14 @@ export function bindSpot(p: {
           model: shot.video.model,
           seconds: shot.seconds,
           size: p.size,
-          referenceAssetId: shot.first_frame?.asset_id ?? null,
+          referenceAssetId: typeof shot.first_frame === 'object' ? shot.first_frame.asset_id : null,
+          previousIdentity,
         };
         const ref = { ...base, identity: shotIdentity(p.campaignId, base), priceUsd: prices[i]! };
-        caches[i]!.set(prompt, ref);
-        return ref;
+        caches[i]!.set(cacheKey, ref);
+        refs.push(ref);
       });
+      return refs;
     },
   };
 }

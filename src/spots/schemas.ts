@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { renditionFormats } from '../db/schema.ts';
 import { ASSET_ID_PATTERN } from '../matrices/parse/schema.ts';
 import { providerNames } from '../providers/catalog.ts';
 
@@ -31,7 +32,7 @@ const shotInputSchema = z.object({
     ])
     .optional()
     .describe(
-      'An image asset as the first frame, for models that take one. previous_last_frame is not supported yet (422)',
+      'An image asset as the first frame, for models that take one; previous_last_frame starts from the last frame of the shot before (not the first shot), so this shot is sent once that one is ready',
     ),
 });
 
@@ -77,8 +78,7 @@ const audioInputSchema = z
   );
 
 /**
- * A multi-shot spot. formats is named so that a request using it is refused with a 422
- * naming the field, rather than silently rendered without it.
+ * A multi-shot spot: shots, how they join, an optional end card, audio bed and renditions.
  */
 export const spotInputSchema = z
   .object({
@@ -94,7 +94,13 @@ export const spotInputSchema = z
       ),
     end_card: endCardInputSchema.optional(),
     audio: audioInputSchema.optional(),
-    formats: z.unknown().optional().describe('Not supported yet: 422'),
+    formats: z
+      .array(z.enum(renditionFormats))
+      .max(renditionFormats.length)
+      .optional()
+      .describe(
+        "One more file of each variant per format, fitted from the campaign's size (its shorter side kept) with the overlay laid out for that frame; the campaign's size stays the main video",
+      ),
   })
   .describe(
     'Optional. Each variant is assembled from these shots; each distinct shot is rendered once per campaign and shared',
@@ -109,7 +115,9 @@ export const spotSchema = z.object({
       prompt_template: z.string(),
       seconds: z.number().int(),
       video: z.object({ provider: z.string(), model: z.string() }),
-      first_frame: z.object({ asset_id: z.string() }).nullable(),
+      first_frame: z
+        .union([z.object({ asset_id: z.string() }), z.literal('previous_last_frame')])
+        .nullable(),
     }),
   ),
   transition: z.object({ type: z.enum(['cut', 'fade']), seconds: z.number() }),
@@ -122,6 +130,7 @@ export const spotSchema = z.object({
     })
     .optional(),
   audio: z.object({ asset_id: z.string(), gain_db: z.number() }).optional(),
+  formats: z.array(z.enum(renditionFormats)),
 });
 
 /** A shot as a variant lists it: its part in the variant's lineage. */

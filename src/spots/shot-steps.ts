@@ -1,6 +1,7 @@
 import { DelayedError, type Job, RateLimitError } from 'bullmq';
 import type { RenderDeps } from '../render/jobs.ts';
-import { createProviderSteps, Waiting } from '../render/provider-steps.ts';
+import { createProviderSteps, delay, Waiting } from '../render/provider-steps.ts';
+import { createShotChain } from './shot-first-frame.ts';
 import { loadRenderShot, shotSubject } from './shot-subject.ts';
 
 /**
@@ -10,6 +11,7 @@ import { loadRenderShot, shotSubject } from './shot-subject.ts';
  */
 export function createShotSteps(deps: RenderDeps) {
   const provider = createProviderSteps(deps, shotSubject);
+  const chain = createShotChain(deps);
 
   async function run(shotId: string, job: Job, token: string | undefined): Promise<string> {
     for (let steps = 0; steps < 10; steps++) {
@@ -30,7 +32,17 @@ export function createShotSteps(deps: RenderDeps) {
       }
       try {
         switch (s.status) {
-          case 'queued':
+          case 'queued': {
+            // A chained shot waits, unsent, for the shot whose last frame it starts from.
+            const state = await chain.prepare(s);
+            if (state.kind === 'wait') return delay(job, token, deps.config.pollIntervalMs);
+            if (state.kind === 'stopped') {
+              await provider.settle(s, 'failed', state.code, state.message);
+              return 'failed';
+            }
+            await provider.submit({ ...s, first_frame_key: state.firstFrameKey }, job, token);
+            break;
+          }
           case 'submitting':
             await provider.submit(s, job, token);
             break;

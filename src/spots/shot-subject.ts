@@ -11,6 +11,8 @@ type RenderShot = Rendering & {
   shot_key: string;
   identity: string;
   raw_key: string | null;
+  previous_identity: string | null;
+  first_frame_key: string | null;
   brief: Brief;
 };
 
@@ -18,7 +20,7 @@ export async function loadRenderShot(db: DbOrTx, id: string): Promise<RenderShot
   const { rows } = await db.execute<RenderShot>(sql`
     SELECT s.id, s.tenant_id, s.campaign_id, s.shot_key, s.identity, s.status, s.prompt, s.provider_prompt,
            s.provider, s.model, s.seconds, s.size, s.provider_job_id, s.submit_started_at, s.submitted_at,
-           s.recreates, s.reference_asset_id, s.raw_key, c.brief
+           s.recreates, s.reference_asset_id, s.raw_key, s.previous_identity, s.first_frame_key, c.brief
     FROM shots s JOIN campaigns c ON c.id = s.campaign_id
     WHERE s.id = ${id}`);
   const row = rows[0];

@@ -21,8 +21,6 @@ export async function resolveSpot(
   input: SpotInput,
 ): Promise<SpotSettings> {
   const errors: FieldError[] = [];
-  if (input.formats !== undefined)
-    errors.push({ path: 'spot.formats', message: 'not supported yet; remove it' });
   const seen = new Set<string>();
   const assetIds: { path: string; id: string }[] = [];
   const shots = input.shots.map((shot, i) => {
@@ -37,7 +35,7 @@ export async function resolveSpot(
         model: shot.video?.model ?? (shot.video ? undefined : p.video.model),
         seconds: shot.seconds,
         size: p.video.size,
-        hasImage: typeof shot.first_frame === 'object',
+        hasImage: shot.first_frame !== undefined,
       },
       {
         provider: `${at}.video.provider`,
@@ -48,12 +46,12 @@ export async function resolveSpot(
       },
     );
     if (!check.ok) errors.push(...check.errors);
-    if (shot.first_frame === 'previous_last_frame')
+    if (shot.first_frame === 'previous_last_frame' && i === 0)
       errors.push({
         path: `${at}.first_frame`,
-        message: 'previous_last_frame is not supported yet; use {asset_id} or leave it out',
+        message: 'the first shot has no shot before it; use {asset_id} or leave it out',
       });
-    else if (shot.first_frame)
+    else if (typeof shot.first_frame === 'object')
       assetIds.push({ path: `${at}.first_frame.asset_id`, id: shot.first_frame.asset_id });
     const video = check.ok
       ? { provider: check.video.provider, model: check.video.model }
@@ -63,8 +61,13 @@ export async function resolveSpot(
       prompt_template: shot.prompt_template,
       seconds: shot.seconds,
       video,
-      ...(typeof shot.first_frame === 'object' ? { first_frame: shot.first_frame } : {}),
+      ...(shot.first_frame ? { first_frame: shot.first_frame } : {}),
     };
+  });
+  const formats = input.formats ?? [];
+  formats.forEach((f, i) => {
+    if (formats.indexOf(f) !== i)
+      errors.push({ path: `spot.formats[${i}]`, message: `${f} is listed twice` });
   });
   const transition = input.transition;
   if (transition.type === 'fade') {
@@ -94,6 +97,7 @@ export async function resolveSpot(
     transition,
     ...(input.end_card ? { end_card: input.end_card } : {}),
     ...(input.audio ? { audio: input.audio } : {}),
+    ...(formats.length ? { formats } : {}),
   };
 }
 
@@ -119,5 +123,6 @@ export function toSpotInput(spot: SpotSettings): SpotInput {
     transition: spot.transition,
     ...(spot.end_card ? { end_card: spot.end_card } : {}),
     ...(spot.audio ? { audio: spot.audio } : {}),
+    ...(spot.formats ? { formats: spot.formats } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import type { VariantStatus } from '../db/schema.ts';
+import { type RenditionFormat, renditionFormats, type VariantStatus } from '../db/schema.ts';
 
 export type VariantRow = {
   id: string;
@@ -68,4 +68,50 @@ export async function listVariants(
     sql`SELECT ${columns} FROM variants v WHERE ${sql.join(where, sql` AND `)} ORDER BY v.id LIMIT ${p.limit}`,
   );
   return rows;
+}
+
+export type RenditionRow = {
+  variant_id: string;
+  format: RenditionFormat;
+  video_key: string;
+  width: number;
+  height: number;
+  duration_s: string;
+  bytes: string;
+  sha256: string;
+};
+
+/** The renditions of these variants, in the order formats are listed: one query for a page. */
+export async function renditionsOfVariants(
+  db: DbOrTx,
+  variantIds: string[],
+): Promise<Map<string, RenditionRow[]>> {
+  if (!variantIds.length) return new Map();
+  const { rows } = await db.execute<RenditionRow>(sql`
+    SELECT variant_id, format, video_key, width, height, duration_s, bytes, sha256
+    FROM variant_renditions WHERE variant_id = ANY(${sql.param(variantIds)}::text[])
+    ORDER BY variant_id, array_position(${sql.param([...renditionFormats])}::text[], format)`);
+  return Map.groupBy(rows, (r) => r.variant_id);
+}
+
+/** Written once per (variant, format): a composite re-run after a crash adds nothing. */
+export async function insertRendition(
+  db: DbOrTx,
+  p: {
+    variantId: string;
+    tenantId: string;
+    format: RenditionFormat;
+    videoKey: string;
+    width: number;
+    height: number;
+    durationS: number;
+    bytes: number;
+    sha256: string;
+  },
+) {
+  await db.execute(sql`
+    INSERT INTO variant_renditions (variant_id, format, tenant_id, video_key, width, height, duration_s, bytes, sha256)
+    VALUES (${p.variantId}, ${p.format}, ${p.tenantId}, ${p.videoKey}, ${p.width}, ${p.height}, ${p.durationS},
+            ${p.bytes}, ${p.sha256})
+    ON CONFLICT (variant_id, format) DO NOTHING`);
 }

@@ -5,7 +5,13 @@ import { sendMedia } from '../http/media-reply.ts';
 import { fileResponse } from '../http/openapi.ts';
 import { decodeCursor, pageSchema, toPage } from '../http/pagination.ts';
 import { errorResponses, problems } from '../http/problem.ts';
-import { listVariantsQuery, resubmitBody, variantParams, variantSchema } from './schemas.ts';
+import {
+  listVariantsQuery,
+  renditionParams,
+  resubmitBody,
+  variantParams,
+  variantSchema,
+} from './schemas.ts';
 import { toVariantResponse, type VariantService } from './service.ts';
 
 const mediaTypes = { video: 'video/mp4', thumbnail: 'image/jpeg' } as const;
@@ -138,4 +144,34 @@ export async function variantRoutes(
       },
     );
   }
+
+  r.get(
+    '/variants/:id/renditions/:format',
+    {
+      config: { scope: 'campaigns:read', storeRedirect: true },
+      schema: {
+        tags,
+        operationId: 'getVariantRendition',
+        summary: "Stream the variant in one of its spot's formats (supports Range)",
+        description:
+          "The composited MP4 fitted to the format's frame (9:16, 1:1 or 16:9, as listed in the variant's renditions); one bytes= Range is answered with 206. 404 for a format the variant was not rendered in, or not yet.",
+        params: renditionParams,
+        response: {
+          200: fileResponse('The MP4', [mediaTypes.video]),
+          206: fileResponse('The requested byte range', [mediaTypes.video]),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const media = await deps.variants.media(
+        authOf(request).tenantId,
+        request.params.id,
+        { format: request.params.format },
+        request.headers.range,
+        { redirect: true },
+      );
+      return sendMedia(reply, media, { cacheSeconds: 3600, ranges: true });
+    },
+  );
 }

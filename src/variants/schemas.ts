@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { variantStatuses } from '../db/schema.ts';
+import { renditionFormats, variantStatuses } from '../db/schema.ts';
 import { withDeepObjects } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { DIMENSION_KEY_PATTERN } from '../matrices/parse/schema.ts';
@@ -43,6 +43,21 @@ export const variantSchema = z
     shots: z
       .array(variantShotSchema)
       .describe("A spot's variant: the shots it is assembled from, in order (empty for one clip)"),
+    renditions: z
+      .array(
+        z.object({
+          format: z.enum(renditionFormats),
+          url: z.string().describe('The MP4 (supports Range)'),
+          width: z.number().int(),
+          height: z.number().int(),
+          duration_seconds: z.number(),
+          bytes: z.number().int(),
+          sha256: z.string(),
+        }),
+      )
+      .describe(
+        "The variant in the spot's other formats, each a file of its own; empty without formats",
+      ),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -79,6 +94,7 @@ export const variantSchema = z
         thumbnail_url: '/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail',
         deliveries: [],
         shots: [],
+        renditions: [],
         created_at: '2026-03-02T09:31:00.000Z',
         updated_at: '2026-03-02T09:31:40.000Z',
       },
@@ -104,6 +120,8 @@ export const listVariantsQuery = withDeepObjects(
 );
 
 export const variantParams = z.object({ id: z.string().min(1).max(64) });
+
+export const renditionParams = variantParams.extend({ format: z.enum(renditionFormats) });
 
 /** A boolean by schema (else 400); anything but true is refused with a 422 naming it. */
 export const resubmitBody = z.object({

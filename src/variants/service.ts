@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Db } from '../db/client.ts';
-import type { VariantStatus } from '../db/schema.ts';
+import type { RenditionFormat, VariantStatus } from '../db/schema.ts';
 import { type DeliveryRow, deliveriesOf } from '../deliveries/repository.ts';
 import { toDeliveryResponse } from '../deliveries/service.ts';
 import type { MediaBody } from '../http/media-reply.ts';
@@ -13,7 +13,11 @@ import { resubmitHeld } from './lifecycle.ts';
 import * as repo from './repository.ts';
 
 export function toVariantResponse(
-  row: repo.VariantRow & { deliveries?: DeliveryRow[]; shots?: VariantShotRow[] },
+  row: repo.VariantRow & {
+    deliveries?: DeliveryRow[];
+    shots?: VariantShotRow[];
+    renditions?: repo.RenditionRow[];
+  },
   baseUrl: string,
 ) {
   const self = `${baseUrl}/v1/variants/${row.id}`;
@@ -62,6 +66,15 @@ export function toVariantResponse(
       actual_cost_usd: Number(s.actual_cost_usd),
       reused: s.reused,
     })),
+    renditions: (row.renditions ?? []).map((r) => ({
+      format: r.format,
+      url: `${self}/renditions/${r.format}`,
+      width: r.width,
+      height: r.height,
+      duration_seconds: Number(r.duration_s),
+      bytes: Number(r.bytes),
+      sha256: r.sha256,
+    })),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
@@ -100,19 +113,21 @@ export function createVariantService(deps: {
   }
 
   /**
-   * The variant record lists where it was delivered and, for a spot, its shots: one query
-   * each for any number of variants.
+   * The variant record lists where it was delivered and, for a spot, its shots and its
+   * renditions: one query each for any number of variants.
    */
   async function withDeliveries(rows: repo.VariantRow[]) {
     const ids = rows.map((r) => r.id);
-    const [byVariant, shots] = await Promise.all([
+    const [byVariant, shots, renditions] = await Promise.all([
       deliveriesOf(deps.db, ids),
       shotsOfVariants(deps.db, ids),
+      repo.renditionsOfVariants(deps.db, ids),
     ]);
     return rows.map((r) => ({
       ...r,
       deliveries: byVariant.get(r.id) ?? [],
       shots: shots.get(r.id) ?? [],
+      renditions: renditions.get(r.id) ?? [],
     }));
   }
 
@@ -155,16 +170,29 @@ export function createVariantService(deps: {
       return (await withDeliveries([await get(tenantId, id)]))[0]!;
     },
 
-    /** Streams stored media; never reads a whole video into memory. */
+    /**
+     * Streams stored media; never reads a whole video into memory. A rendition is a video:
+     * 404 for a format the variant was not rendered in (yet).
+     */
     async media(
       tenantId: string,
       id: string,
-      what: 'video' | 'thumbnail',
+      media: 'video' | 'thumbnail' | { format: RenditionFormat },
       rangeHeader: string | undefined,
       opts: { redirect?: boolean } = {},
     ): Promise<MediaBody> {
       const row = await get(tenantId, id);
-      const key = what === 'video' ? row.video_key : row.thumbnail_key;
+      const what = media === 'thumbnail' ? 'thumbnail' : 'video';
+      let key = what === 'video' ? row.video_key : row.thumbnail_key;
+      let sha256 = row.video_sha256;
+      if (typeof media === 'object') {
+        const rendition = (await repo.renditionsOfVariants(deps.db, [row.id]))
+          .get(row.id)
+          ?.find((r) => r.format === media.format);
+        if (!rendition) throw problems.notFound(`${media.format} rendition`);
+        key = rendition.video_key;
+        sha256 = rendition.sha256;
+      }
       if (!key)
         throw new ProblemError({
           status: 404,
@@ -203,7 +231,7 @@ export function createVariantService(deps: {
         size: stat.bytes,
         range,
         contentType: what === 'video' ? 'video/mp4' : 'image/jpeg',
-        sha256: what === 'video' ? row.video_sha256 : null,
+        sha256: what === 'video' ? sha256 : null,
       };
     },
   };

@@ -102,9 +102,17 @@ describe('console campaign form: the multi-shot spot', () => {
   const spot = {
     shots: [
       { key: 'opening', prompt_template: 'Opening on a {{setting}} <b>', seconds: 4 },
-      { key: 'pack', prompt_template: 'Pack shot of {{brief.product}}', seconds: 4 },
+      {
+        key: 'pack',
+        prompt_template: 'Pack shot of {{brief.product}}',
+        seconds: 4,
+        // The form's campaign renders card-v1, which takes no image; motion-v1 takes one.
+        video: { provider: 'local', model: 'motion-v1' },
+        first_frame: 'previous_last_frame',
+      },
     ],
     transition: { type: 'fade', seconds: 0.5 },
+    formats: ['1:1'],
   };
   const campaignCount = async () =>
     (
@@ -151,6 +159,8 @@ describe('console campaign form: the multi-shot spot', () => {
     const shown = await c.get(`/console/campaigns/${id}`);
     expect(shown.body).toContain('<h2>Multi-shot spot</h2>');
     expect(shown.body).toContain('<td>opening</td><td>4</td><td>local · card-v1</td>');
+    expect(shown.body).toContain('<td>local · motion-v1 · from the previous shot</td>');
+    expect(shown.body).toContain('2 shots · fade 0.5 s · formats 1:1');
     expect(shown.body).toContain('Opening on a {{setting}} &lt;b&gt;');
 
     // The edit form starts from the stored spot; saving it as it is keeps it.
@@ -177,7 +187,9 @@ describe('console campaign form: the multi-shot spot', () => {
     const stored = await spotOf(id);
     expect(stored.shots).toHaveLength(2);
 
-    const replaced = { shots: [spot.shots[1]], transition: { type: 'cut', seconds: 0 } };
+    // The pack shot alone is the first: it has no shot before it to start from.
+    const pack = { ...spot.shots[1], first_frame: undefined };
+    const replaced = { shots: [pack], transition: { type: 'cut', seconds: 0 } };
     expect(
       (
         await c.post(`/console/campaigns/${id}`, {

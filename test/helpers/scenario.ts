@@ -20,6 +20,7 @@ export async function setupCampaign(
     budget_usd?: number;
     /** A multi-shot spot (issue 12), sent as given. */
     spot?: unknown;
+    overlay?: unknown;
   },
 ) {
   const dims = Object.keys(opts.levels);
@@ -37,6 +38,7 @@ export async function setupCampaign(
         video,
         ...(opts.budget_usd ? { budget_usd: opts.budget_usd } : {}),
         ...(opts.spot ? { spot: opts.spot } : {}),
+        ...(opts.overlay ? { overlay: opts.overlay } : {}),
       },
     });
   const video = opts.video ?? { provider: 'openai', seconds: 4, size: '720x1280' };
@@ -121,4 +123,18 @@ export async function variantsOf(t: TestApp, runId: string) {
     height: number | null;
     duration_s: string | null;
   }[];
+}
+
+/** Uploads an image as one of the tenant's assets; returns its id. */
+export async function uploadImage(t: TestApp, auth: string, bytes: Buffer, name: string) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), name);
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/assets',
+    headers: { authorization: auth },
+    payload: form,
+  });
+  if (res.statusCode !== 201) throw new Error(`asset: ${res.statusCode} ${res.body}`);
+  return res.json().id as string;
 }

@@ -140,6 +140,33 @@ describe('composite', () => {
     expect(white).toBeGreaterThan(50);
   });
 
+  it('fits a rendition to its frame and lays logo and text out inside it', async () => {
+    // The 16:9 card into a 1:1 frame is letterboxed (too far off to crop), and into 9:16 too;
+    // the logo and the band are placed for the new frame, so neither is cut off.
+    for (const size of [
+      { width: 180, height: 180 },
+      { width: 180, height: 320 },
+    ]) {
+      const out = join(dir, `rendition-${size.width}x${size.height}.mp4`);
+      const facts = await media.composite({
+        input: card,
+        out,
+        size,
+        logo: { path: logo, position: 'top-right', ...LOGO },
+        text: { lines: ['Now in Oslo'] },
+      });
+      expect([facts.width, facts.height]).toEqual([size.width, size.height]);
+      const frame = await frameAt(media, out, 0.5);
+      const rect = logoRect(size, { width: 64, height: 64 }, { position: 'top-right', ...LOGO });
+      expect(rect.x + rect.w).toBeLessThanOrEqual(size.width);
+      expect(isRedish(frame.pixel(rect.x + rect.w / 2, rect.y + rect.h / 2))).toBe(true);
+      let white = 0;
+      for (let y = size.height - 30; y < size.height; y++)
+        for (let x = 0; x < size.width; x++) if (Math.min(...frame.pixel(x, y)) > 200) white++;
+      expect(white).toBeGreaterThan(20);
+    }
+  });
+
   it('moves a bottom logo above a bottom text band', async () => {
     const out = join(dir, 'stacked.mp4');
     await media.composite({

@@ -96,6 +96,31 @@ describe('renderMotion (the local motion template)', () => {
     expect(await sha256File(a)).toBe(await sha256File(b));
   });
 
+  it("covers the frame with the level's background image, behind the product; same bytes twice", async () => {
+    // Green left half, blue right half, in a landscape image: covered and centre-cropped.
+    const backdrop = join(dir, 'backdrop.png');
+    await media.runner.ffmpeg([
+      ...['-f', 'lavfi', '-i', 'color=c=0x00c000:s=400x300', '-f', 'lavfi', '-i'],
+      ...['color=c=0x0000c0:s=400x300', '-filter_complex', '[0:v][1:v]hstack'],
+      ...['-frames:v', '1', '-y', `file:${backdrop}`],
+    ]);
+    const out = join(dir, 'backdrop.mp4');
+    const again = join(dir, 'backdrop-again.mp4');
+    const opts = { ...base, seconds: 1, image: product, backgroundImage: backdrop };
+    await media.renderMotion({ ...opts, out });
+    await media.renderMotion({ ...opts, out: again });
+    expect(await sha256File(out)).toBe(await sha256File(again));
+    const frame = await frameAt(media, out, 0);
+    const isGreen = ([r, g, b]: [number, number, number]) => g > 150 && r < 60 && b < 60;
+    const isBlue = ([r, g, b]: [number, number, number]) => b > 150 && r < 60 && g < 60;
+    // Beside the product, near the top: the image's left and right halves, not the palette.
+    expect(isGreen(frame.pixel(8, 12))).toBe(true);
+    expect(isBlue(frame.pixel(W - 8, 12))).toBe(true);
+    expect(isRedish(frame.pixel(W / 2, Math.round(H * 0.33)))).toBe(true);
+    const plain = await frameAt(media, join(dir, 'same-a.mp4'), 0);
+    expect(isGreen(plain.pixel(8, 12)) || isBlue(plain.pixel(W - 8, 12))).toBe(false);
+  });
+
   it('without a product image draws the palette, and CJK text in glyphs, not boxes', async () => {
     const fontDir = join(dir, 'latin-only');
     await mkdir(fontDir, { recursive: true });

@@ -161,4 +161,61 @@ describe('a run with media on S3', () => {
     } while (cursor !== '0');
     expect(slots.size).toBe(1);
   });
+
+  it("stores a spot's format renditions in the bucket and serves or links them", {
+    timeout: 120_000,
+  }, async () => {
+    const api = (url: string, payload?: object, app = t.app) =>
+      app.inject({
+        method: payload ? 'POST' : 'GET',
+        url,
+        headers: { authorization: auth, 'idempotency-key': `s3-spot-${url}` },
+        payload,
+      });
+    const campaign = (
+      await api('/v1/campaigns', {
+        name: 'Spot on S3',
+        brief: { product: 'Fizz', key_message: 'Cold' },
+        prompt_template: 'A {{tone}} ad',
+        video: { provider: 'local', seconds: 1, size: '320x180' },
+        overlay: { text_template: '{{tone}}' },
+        spot: {
+          shots: [{ key: 'only', prompt_template: 'A {{tone}} shot', seconds: 1 }],
+          formats: ['1:1'],
+        },
+      })
+    ).json();
+    const matrix = (
+      await api(`/v1/campaigns/${campaign.id}/matrices`, {
+        dimensions: [{ key: 'tone', levels: [{ key: 'brisk' }] }],
+      })
+    ).json();
+    const run = await api(`/v1/campaigns/${campaign.id}/runs`, {
+      matrix_id: matrix.id,
+      design: { type: 'full' },
+    });
+    expect(run.statusCode, run.body).toBe(202);
+    const variant = await waitFor(
+      async () => {
+        const page = (await api(`/v1/variants?run_id=${run.json().id}`)).json();
+        return page.data[0]?.status === 'ready' ? page.data[0] : undefined;
+      },
+      { timeoutMs: 90_000, what: 'the spot variant to be ready' },
+    );
+    const [square] = variant.renditions;
+    expect(square).toMatchObject({ format: '1:1', width: 180, height: 180 });
+    const { rows } = await t.testDb.pool.query(
+      'SELECT video_key FROM variant_renditions WHERE variant_id = $1',
+      [variant.id],
+    );
+    expect(await bucket.keys()).toEqual(expect.arrayContaining([rows[0].video_key]));
+    const path = `/v1/variants/${variant.id}/renditions/1:1`;
+    const whole = await api(path);
+    expect(whole.statusCode).toBe(200);
+    expect(sha(whole.rawPayload)).toBe(square.sha256);
+    const moved = await api(path, undefined, redirecting);
+    expect(moved.statusCode).toBe(302);
+    const fetched = await fetch(moved.headers.location as string);
+    expect(sha(Buffer.from(await fetched.arrayBuffer()))).toBe(square.sha256);
+  });
 });

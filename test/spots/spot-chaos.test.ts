@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
 import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
@@ -64,18 +64,39 @@ describe('spot chaos', () => {
         shots: [
           { key: 'opening', prompt_template: 'Opening: {{setting}}, {{tone}}', seconds: 4 },
           { key: 'street', prompt_template: 'Street in {{city}}\nhandheld', seconds: 4 },
-          { key: 'pack', prompt_template: 'Pack shot of {{brief.product}}', seconds: 4 },
+          // Chained: one pack shot per street, each sent once its street is ready.
+          {
+            key: 'pack',
+            prompt_template: 'Pack shot of {{brief.product}}',
+            seconds: 4,
+            first_frame: 'previous_last_frame',
+          },
         ],
         transition: { type: 'cut' },
+        // A kill during assembly may land between the renditions: none is stored twice.
+        formats: ['1:1'],
       },
     });
     const run = await startRun(t, auth, { ...s, key: 'spot-sigkill' });
     const env = workerEnv();
     const statuses = async () => (await variantsOf(t, run.id)).map((v) => v.status);
+    // Every worker this test spawns, so a failure part-way cannot leave one writing to Redis
+    // after the test's keys are removed.
+    const spawned: Spawned[] = [];
+    const start = async () => {
+      const worker = runCli(['worker'], env);
+      spawned.push(worker);
+      await worker.waitForOutput(/worker started/, 60_000);
+      return worker;
+    };
     const kill = async (worker: Spawned) => {
       worker.child.kill('SIGKILL');
       await worker.exited();
     };
+    onTestFinished(async () => {
+      for (const w of spawned)
+        if (w.child.exitCode === null && w.child.signalCode === null) await kill(w);
+    });
     const shotRows = async () =>
       (
         await t.testDb.pool.query<{ status: string }>(
@@ -87,8 +108,7 @@ describe('spot chaos', () => {
     // (the fake has the render, the worker has no id), then twice while renders are polled.
     const killPoints: string[] = [];
     for (let round = 0; round < 4; round++) {
-      const worker = runCli(['worker'], env);
-      await worker.waitForOutput(/worker started/, 30_000);
+      const worker = await start();
       const createdBefore = fake.videos.size;
       const point = await waitFor(
         async () => {
@@ -104,8 +124,7 @@ describe('spot chaos', () => {
       killPoints.push(point);
     }
     // A kill in the middle of an assembly (compositing is the ffmpeg step).
-    const worker = runCli(['worker'], env);
-    await worker.waitForOutput(/worker started/, 30_000);
+    const worker = await start();
     const assembling = await waitFor(
       async () => ((await statuses()).includes('compositing') ? true : undefined),
       { timeoutMs: 120_000, what: 'a variant to be assembling' },
@@ -113,6 +132,7 @@ describe('spot chaos', () => {
     await kill(worker);
 
     const last = runCli(['worker'], env);
+    spawned.push(last);
     try {
       const variants = await waitFor(
         async () => {
@@ -129,17 +149,26 @@ describe('spot chaos', () => {
       expect(killPoints.slice(0, 2)).toEqual(['create in flight', 'create in flight']);
       expect(assembling).toBe(true);
       expect(variants.map((v) => v.status)).toEqual(Array(12).fill('ready'));
-      // 6 openings + 2 streets + 1 pack shot, each created once whatever the kills hit.
+      // 6 openings + 2 streets + 2 pack shots (one per street), each created once whatever
+      // the kills hit.
       const perPrompt = new Map<string, number>();
       for (const v of fake.videos.values())
         perPrompt.set(v.prompt, (perPrompt.get(v.prompt) ?? 0) + 1);
       expect(perPrompt.size).toBe(9);
-      expect([...perPrompt.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      expect([...perPrompt.entries()].filter(([, n]) => n !== 1)).toEqual([
+        ['Pack shot of Fizz', 2],
+      ]);
+      const renditions = await t.testDb.pool.query(
+        `SELECT r.format, r.width, r.height FROM variant_renditions r
+         JOIN run_variants rv ON rv.variant_id = r.variant_id WHERE rv.run_id = $1`,
+        [run.id],
+      );
+      expect(renditions.rows).toEqual(Array(12).fill({ format: '1:1', width: 720, height: 720 }));
       const { rows } = await t.testDb.pool.query(
         'SELECT status, actual_cost_usd, cost_usd FROM shots WHERE campaign_id = $1',
         [s.campaignId],
       );
-      expect(rows).toHaveLength(9);
+      expect(rows).toHaveLength(10);
       // Paid exactly once each: the price added at create, never a second time.
       expect(rows.every((r) => r.status === 'ready' && r.actual_cost_usd === r.cost_usd)).toBe(
         true,

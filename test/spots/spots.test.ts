@@ -1,43 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, openaiApiOnly, type TestApp } from '../helpers/app.ts';
+import type { FakeVideoServer } from '../fake-provider/index.ts';
+import type { TestApp } from '../helpers/app.ts';
 import { setupCampaign, startRun, variantsOf, waitForRun } from '../helpers/scenario.ts';
-import { startTestWorkers } from '../helpers/workers.ts';
+import { type SpotStack, startSpotStack } from './stack.ts';
 
 let t: TestApp;
 let fake: FakeVideoServer;
 let auth: string;
-let dir: string;
-let workers: ReturnType<typeof startTestWorkers>;
+let stack: SpotStack;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'amx-spots-'));
-  fake = await startFakeVideoServer({ defaults: { queuedMs: 5, renderMs: 20 } });
-  t = await createTestApp({
-    STORAGE_DIR: join(dir, 'storage'),
-    WORK_DIR: join(dir, 'work'),
-    ...openaiApiOnly,
-  });
-  workers = startTestWorkers(t, {
-    OPENAI_API_KEY: 'test',
-    OPENAI_BASE_URL: fake.baseURL,
-    OPENAI_RPM: '100000',
-    OPENAI_MAX_CONCURRENT: '50',
-    RENDER_CONCURRENCY: '8',
-    RENDER_POLL_INTERVAL_MS: '30',
-    RENDER_DEADLINE_MS: '60000',
-  });
-  auth = await t.key('spots-co');
+  stack = await startSpotStack('spots-co');
+  ({ t, fake, auth } = stack);
 });
-afterAll(async () => {
-  await workers.close();
-  await t.close();
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(() => fake.reset());
 
 /** The opening depends on setting and tone, the middle on the city, the end on nothing. */

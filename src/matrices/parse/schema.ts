@@ -100,6 +100,11 @@ export const levelInputSchema = z.strictObject({
     .describe(
       "Logo composited onto this level's videos. One dimension per matrix may carry logos, whatever its key; it need not appear in prompt_template.",
     ),
+  background_asset_id: assetId
+    .optional()
+    .describe(
+      "An image the built-in renderer (local motion-v1) draws behind this level's videos, in place of the level's palette. One dimension per matrix may carry backgrounds, as for logos.",
+    ),
   metadata: metadata.optional().describe('Free-form flat JSON object, at most 2 KB.'),
   video: levelVideo
     .optional()

@@ -53,6 +53,7 @@ const LONG_COLUMNS = [
   'label',
   'prompt',
   'asset_id',
+  'background_asset_id',
   'provider',
   'model',
 ] as const;
@@ -295,6 +296,8 @@ function buildLong(header: TableRow, data: TableRow[], delimiter?: string): Buil
     if (label) level.label = label;
     if (prompt) level.prompt = prompt;
     if (assetId) level.asset_id = assetId;
+    const backgroundId = cell(cells, 'background_asset_id');
+    if (backgroundId) level.background_asset_id = backgroundId;
     // Provider names are lowercase ids; spreadsheet users capitalise ("Runway"). Model ids are
     // case-sensitive and kept as typed.
     const provider = cell(cells, 'provider').toLowerCase();

@@ -57,6 +57,8 @@ export interface NormalizedLevel {
   label: string;
   prompt?: string;
   asset_id?: string;
+  /** The local renderer's background for this level's videos (an image asset). */
+  background_asset_id?: string;
   metadata?: Record<string, MetadataValue>;
   /** This level's generator, over the campaign's (the model defaults to the provider's). */
   video?: LevelVideo;

@@ -228,6 +228,7 @@ function normalize(doc: ParsedMatrix): NormalizedMatrix {
       const out: NormalizedLevel = { key: level.key, label: level.label || level.key };
       if (level.prompt) out.prompt = level.prompt;
       if (level.asset_id) out.asset_id = level.asset_id;
+      if (level.background_asset_id) out.background_asset_id = level.background_asset_id;
       if (level.metadata) out.metadata = level.metadata;
       if (level.video)
         out.video = level.video.model

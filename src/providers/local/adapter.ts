@@ -124,6 +124,9 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.${variantId}.${randomUUID()}.render.mp4`);
     const image = spec.image ? join(dir, `.${variantId}.${randomUUID()}.image`) : undefined;
+    const backdrop = spec.backgroundImage
+      ? join(dir, `.${variantId}.${randomUUID()}.background`)
+      : undefined;
     try {
       const common = { out: tmp, width, height, seconds: spec.seconds, signal };
       const background = spec.background ?? colourFor(spec.prompt);
@@ -132,6 +135,7 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
         await media.renderCard({ ...common, background, lines });
       } else {
         if (image && spec.image) await writeFile(image, spec.image.bytes);
+        if (backdrop && spec.backgroundImage) await writeFile(backdrop, spec.backgroundImage.bytes);
         await media.renderMotion({
           ...common,
           background,
@@ -140,7 +144,8 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
           headline: spec.keyMessage?.trim() || keyWords(spec.prompt).join(' '),
           cta: spec.callToAction,
           // The camera move follows from what is drawn, so equal inputs give equal bytes.
-          seed: `${spec.prompt}\n${background}`,
+          backgroundImage: backdrop,
+          seed: `${spec.prompt}\n${background}${spec.backgroundImage ? `\n${spec.backgroundImage.sha256}` : ''}`,
         });
       }
       await media.thumbnail(tmp, thumbnailPath(variantId), { signal });
@@ -151,6 +156,7 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
     } finally {
       await rm(tmp, { force: true });
       if (image) await rm(image, { force: true });
+      if (backdrop) await rm(backdrop, { force: true });
     }
   }
 
@@ -222,6 +228,7 @@ export function createLocalProvider({ media, workDir }: LocalProviderOptions): V
     searchable: true,
     // The motion template puts the campaign's product image on screen; the card draws text only.
     takesImage: (model: string) => model !== CARD_MODEL,
+    drawsBackground: true,
     submit,
     findExisting,
     status,

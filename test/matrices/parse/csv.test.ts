@@ -133,7 +133,7 @@ describe('parseMatrixCsv: malformed files', () => {
         row: 1,
         column: 'lable',
         message:
-          'unknown column "lable": the long form has the columns dimension, level, label, prompt, asset_id, provider, model',
+          'unknown column "lable": the long form has the columns dimension, level, label, prompt, asset_id, background_asset_id, provider, model',
       },
       { row: 1, column: 'label', message: 'duplicate column "label" (first at column D)' },
     ]);
