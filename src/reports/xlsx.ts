@@ -5,7 +5,7 @@ import { xlsxFormat, xlsxNumberWidth } from './columns.ts';
 import { CONTRAST_COLUMNS, contrastRows, NUMBER_COLUMNS, numberCells } from './contrast-rows.ts';
 import { variantHeader } from './csv.ts';
 import type { ReportDimension } from './dimensions.ts';
-import { performanceCells } from './numbers.ts';
+import { PERFORMANCE_COLUMNS, performanceCells } from './numbers.ts';
 import { type ReportHead, variantAt } from './report.ts';
 
 type Cell = string | number | boolean | null;
@@ -41,16 +41,8 @@ function summaryRows(head: ReportHead): Field[] {
     ['generated_at', head.generated_at],
     ['variants', s.variants],
     ['variants_with_impressions', s.variants_with_impressions],
-    ['impressions', s.impressions],
-    ['clicks', s.clicks],
-    ['ctr', s.ctr],
-    ['ctr_low', s.ctr_ci?.[0] ?? null],
-    ['ctr_high', s.ctr_ci?.[1] ?? null],
-    ['conversions', s.conversions],
-    ['cvr', s.cvr],
-    ['spend_usd', s.spend_usd],
-    ['cpa', s.cpa],
-    ['video_views', s.video_views],
+    // Every performance column but deliveries (a per-variant count), as the variants sheet has.
+    ...zip(PERFORMANCE_COLUMNS, performanceCells(0, s)).slice(1),
     ...head.by_dimension.map((d): Field => [`summary: ${d.dimension}`, d.summary]),
   ];
 }
@@ -97,6 +89,13 @@ function modelRows(head: ReportHead): Field[] {
   ];
 }
 
+const zip = <T>(names: readonly string[], values: readonly T[]) =>
+  names.map((n, i): [string, T] => [n, values[i]!]);
+
+// The performance columns after deliveries, impressions, clicks and the CTR with its interval,
+// which by_dimension shows up front: conversions, CVR, spend, CPA, views, revenue and ROAS.
+const OTHER_METRICS = 6;
+
 const DIMENSION_COLUMNS = [
   'dimension',
   'dimension_label',
@@ -119,6 +118,7 @@ const DIMENSION_COLUMNS = [
   'impression_share',
   'design_share',
   'delivery_warning',
+  ...PERFORMANCE_COLUMNS.slice(OTHER_METRICS),
 ];
 
 type Book = ExcelJS.stream.xlsx.WorkbookWriter;
@@ -324,6 +324,7 @@ export async function xlsxReport(
         l.delivery.impression_share,
         l.delivery.design_share,
         l.delivery.warning,
+        ...performanceCells(0, l).slice(OTHER_METRICS),
       ];
       byDimension.add(row);
     }
