@@ -32,7 +32,7 @@ export const CONTRAST_COLUMNS = [
   'note',
 ] as const;
 
-export type ContrastKind = 'effect' | 'comparison';
+type ContrastKind = 'effect' | 'comparison';
 type Cell = string | number | null;
 
 export function numberCells(c: ContrastNumbers): Cell[] {
