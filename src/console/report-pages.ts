@@ -110,7 +110,7 @@ export async function reportPages(app: FastifyInstance, deps: ConsoleDeps) {
         ? html`<section class="card"><h2>CTR by ${String(rowDim.label ?? rowDim.dimension)} and ${String(colDim.label ?? colDim.dimension)}</h2>
 <form method="get" class="filters"><label for="rows">Rows</label><select id="rows" name="rows">${dims.map((d) => html`<option value="${String(d.dimension)}"${d === rowDim ? html` selected` : ''}>${String(d.label ?? d.dimension)}</option>`)}</select>
 <label for="cols">Columns</label><select id="cols" name="cols">${dims.map((d) => html`<option value="${String(d.dimension)}"${d === colDim ? html` selected` : ''}>${String(d.label ?? d.dimension)}</option>`)}</select>
-<button type="submit">Show</button></form>
+${compare ? html`<input type="hidden" name="compare" value="all">` : ''}<button type="submit">Show</button></form>
 ${heatmap({ rowName: String(rowDim.label ?? rowDim.dimension), colName: String(colDim.label ?? colDim.dimension), rows: levelsOf(rowDim), cols: levelsOf(colDim), cell: pairCells(report, String(rowDim.dimension), String(colDim.dimension)) })}</section>`
         : html``;
     const sections = dims.map((d) => {

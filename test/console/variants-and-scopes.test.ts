@@ -347,6 +347,9 @@ describe('console report: levels compared with each other', () => {
     // setting has one non-reference level: nothing to compare.
     expect(compared.body).not.toContain('setting: levels compared with each other');
     expect(compared.body).toContain('Compare each level with the reference only');
+    // Choosing the heatmap's dimensions keeps the comparisons the page shows.
+    expect(compared.body).toContain('<input type="hidden" name="compare" value="all">');
+    expect(plain.body).not.toContain('name="compare"');
     // The downloads carry what the page shows: the comparisons with it, not without.
     const download = `/console/campaigns/${s.campaignId}/report.csv?compare=all`;
     expect(compared.body).toContain(`href="${download}"`);
