@@ -351,7 +351,7 @@ describe('console runs, review and report', () => {
     expect((await c.get(runUrl)).body).toContain('<span data-testid="run-status">cancelled</span>');
   });
 
-  it('shows spend against budget, the ETA withheld without a worker, and failures grouped by reason', async () => {
+  it('shows spend against budget, the ETA withheld without a worker, failures grouped by reason, and retries them', async () => {
     const id = await createCampaign();
     const matrixId = await uploadMatrix(id);
     const started = await c.post(`/console/campaigns/${id}/runs`, {
@@ -401,6 +401,18 @@ describe('console runs, review and report', () => {
     expect(frag.body).toContain('3 of 4 settled');
     const page = await c.get(runUrl);
     expect(page.body).toContain('Retry failed (3)');
+    // Retry requeues the failed variants, and nothing else.
+    const retry = await c.post(`${runUrl}/retry`, {});
+    expect(retry.statusCode).toBe(303);
+    const after = await t.testDb.pool.query<{ status: string; n: number }>(
+      `SELECT v.status, count(*)::int AS n FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
+       WHERE rv.run_id = $1 GROUP BY 1`,
+      [runId],
+    );
+    expect(after.rows).toEqual([{ status: 'queued', n: 4 }]);
+    const again = await c.get(runUrl);
+    expect(again.body).not.toContain('Retry failed');
+    expect(again.body).not.toContain('Failures by reason');
   });
 
   it('refuses a run form whose idempotency key is missing', async () => {
