@@ -7835,7 +7835,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report. CSV: one row per variant, rates rounded to 6 decimal places and money to the cent, counts exact. XLSX: one sheet per section (summary, operations, model, by_dimension, variants), full precision shown in percent and number formats, frozen bold headers, fitted widths, level labels beside their keys. */
+            /** @description The report. CSV: one row per variant, rates rounded to 6 decimal places and money to the cent, counts exact; with compare, a first column kind and effect and comparison rows (dimension, level, versus, odds ratio, interval, p-values, prob_better, verdict) before the variant rows. XLSX: one sheet per section (summary, operations, model, by_dimension, comparisons when compare asks for them, variants), full precision shown in percent and number formats, frozen bold headers, fitted widths, level labels beside their keys. */
             200: {
                 headers: {
                     [name: string]: unknown;

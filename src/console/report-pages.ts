@@ -110,7 +110,7 @@ export async function reportPages(app: FastifyInstance, deps: ConsoleDeps) {
         ? html`<section class="card"><h2>CTR by ${String(rowDim.label ?? rowDim.dimension)} and ${String(colDim.label ?? colDim.dimension)}</h2>
 <form method="get" class="filters"><label for="rows">Rows</label><select id="rows" name="rows">${dims.map((d) => html`<option value="${String(d.dimension)}"${d === rowDim ? html` selected` : ''}>${String(d.label ?? d.dimension)}</option>`)}</select>
 <label for="cols">Columns</label><select id="cols" name="cols">${dims.map((d) => html`<option value="${String(d.dimension)}"${d === colDim ? html` selected` : ''}>${String(d.label ?? d.dimension)}</option>`)}</select>
-<button type="submit">Show</button></form>
+${compare ? html`<input type="hidden" name="compare" value="all">` : ''}<button type="submit">Show</button></form>
 ${heatmap({ rowName: String(rowDim.label ?? rowDim.dimension), colName: String(colDim.label ?? colDim.dimension), rows: levelsOf(rowDim), cols: levelsOf(colDim), cell: pairCells(report, String(rowDim.dimension), String(colDim.dimension)) })}</section>`
         : html``;
     const sections = dims.map((d) => {
@@ -139,8 +139,8 @@ ${pairs.length ? comparisonTable(name, pairs) : ''}
       page(
         pageContext(request),
         `What won: ${campaign.name}`,
-        html`<p class="actions"><a class="button" href="/console/campaigns/${campaign.id}/report.csv" download>Download CSV</a>
-<a class="button" href="/console/campaigns/${campaign.id}/report.xlsx" download>Download XLSX</a></p>
+        html`<p class="actions"><a class="button" href="/console/campaigns/${campaign.id}/report.csv${compare ? '?compare=all' : ''}" download>Download CSV</a>
+<a class="button" href="/console/campaigns/${campaign.id}/report.xlsx${compare ? '?compare=all' : ''}" download>Download XLSX</a></p>
 <p><a href="?${toggle.toString()}">${compare ? 'Compare each level with the reference only' : 'Also compare the other levels with each other'}</a></p>
 <p>${num(summary.variants) ?? 0} variants, ${num(summary.impressions) ?? 0} impressions, ${num(summary.clicks) ?? 0} clicks.</p>
 ${sections.length ? sections : html`<p>No dimensions to report yet.</p>`}
@@ -155,7 +155,12 @@ ${daily.length ? html`<section class="card"><h2>CTR over time</h2>${ctrOverTime(
     app.get(`/campaigns/:id/report.${format}`, reportsRead, async (request, reply) => {
       const tenantId = tenantOf(request);
       const id = idParam(request);
-      const stream = await deps.reports.render(tenantId, id, { format });
+      // The downloads carry what the page showed: with its comparisons when it showed them.
+      const compare = (request.query as { compare?: string }).compare === 'all';
+      const stream = await deps.reports.render(tenantId, id, {
+        format,
+        ...(compare ? { analysis: { compare: 'all' as const } } : {}),
+      });
       return reply
         .type(
           format === 'csv'

@@ -23,9 +23,24 @@ export interface Header {
   ignored: string[];
 }
 
+const squeeze = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/**
+ * Spellings of a field that differ only in case, spaces and punctuation ("Spend (USD)",
+ * "Video views"), or lack the currency ("Spend"), by squeezed name.
+ */
+const NEAR_MISSES = new Map<string, MetricField>(
+  METRIC_FIELDS.flatMap((f) => [
+    [squeeze(f), f],
+    ...(f.endsWith('_usd') ? [[squeeze(f.slice(0, -4)), f] as const] : []),
+  ]),
+);
+
 /**
  * Platform exports carry dozens of columns besides the ones we read (ad name, reach, CPM...):
- * those are ignored and named back in the answer, so a misspelt optional column is visible.
+ * those are ignored and named back in the answer. A column that is a near miss of a field
+ * the header lacks is refused instead: ignored, its numbers would be stored as 0 (spend,
+ * revenue) and CPA and ROAS computed from them.
  */
 export function headerMap(cells: string[], row: number): Header {
   const errors: FieldError[] = [];
@@ -41,6 +56,15 @@ export function headerMap(cells: string[], row: number): Header {
       errors.push({ row, column: name, message: `column ${field} appears twice` });
     } else fields.set(field, { index, name });
   });
+  for (const name of ignored) {
+    const field = NEAR_MISSES.get(squeeze(name));
+    if (field && !fields.has(field))
+      errors.push({
+        row,
+        column: name,
+        message: `looks like ${field}${field.endsWith('_usd') ? ' (in US dollars)' : ''}: name the column ${field} to read it, or rename it to have it ignored`,
+      });
+  }
   if (!ID_FIELDS.some((f) => fields.has(f))) {
     errors.push({ row, message: 'a variant_id or an external_id column is required' });
   }

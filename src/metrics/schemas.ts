@@ -96,7 +96,7 @@ export const metricsBody = {
         .meta({
           type: 'string',
           description:
-            'A header row naming the columns (variant_id and/or external_id, date, platform, impressions, clicks, conversions, spend_usd, video_views, revenue_usd; any order, any case; platform and the last four optional; other columns ignored and listed), then one row per variant, date and platform. Comma, semicolon or tab separated, UTF-8.',
+            'A header row naming the columns (variant_id and/or external_id, date, platform, impressions, clicks, conversions, spend_usd, video_views, revenue_usd; any order, any case; platform and the last four optional; other columns ignored and listed, except a near miss of a field the header lacks such as Spend (USD), a 422), then one row per variant, date and platform. Comma, semicolon or tab separated, UTF-8.',
         }),
     },
     [XLSX_TYPE]: {

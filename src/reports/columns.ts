@@ -40,6 +40,7 @@ const KINDS: Record<string, NumberKind> = {
   roas_high: 'multiple',
   interval_level: 'rate',
   prob_beat_reference: 'rate',
+  prob_better: 'rate',
   prob_best: 'rate',
   impression_share: 'rate',
   design_share: 'rate',

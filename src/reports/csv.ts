@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
+import type { Collected } from './collect.ts';
 import { csvRounders } from './columns.ts';
+import { CONTRAST_COLUMNS, contrastRows } from './contrast-rows.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
 import { levelColumnNames, PERFORMANCE_COLUMNS, performance, performanceCells } from './numbers.ts';
+import { type ReportHead, variantAt } from './report.ts';
 import type { VariantAggregate } from './repository.ts';
 
 export type CsvCell = string | number | null;
@@ -11,11 +14,17 @@ const OPTIONS = { escape_formulas: true, eof: false } as const;
 // Our own ids and enum values: nothing to quote, nothing that could start a formula.
 const PLAIN = /^[a-z0-9_]*$/;
 
-export function variantHeader(dims: readonly ReportDimension[]): string[] {
+export function variantHeader(
+  dims: readonly ReportDimension[],
+  reserved: readonly string[] = [],
+): string[] {
   return [
     'variant_id',
     'status',
-    ...levelColumnNames(dims.map((d) => d.key)),
+    ...levelColumnNames(
+      dims.map((d) => d.key),
+      reserved,
+    ),
     ...PERFORMANCE_COLUMNS,
   ];
 }
@@ -81,24 +90,15 @@ export function createCsvLine() {
   };
 }
 
-/**
- * One CSV row per variant, written as the aggregation streams in: nothing but the current batch
- * is ever held. Stopping the response (a client hang-up) stops the query. Numbers are rounded
- * by column (columns.ts says the rule); the JSON and the XLSX keep full precision.
- */
-export function csvReport(
-  batches: AsyncIterable<VariantAggregate[]>,
-  dims: readonly ReportDimension[],
-): Readable {
+/** A header, then each batch of records, numbers rounded by column (columns.ts says the rule). */
+function csvTable(header: readonly string[], batches: AsyncIterable<CsvCell[][]>): Readable {
   const line = createCsvLine();
-  const header = variantHeader(dims);
   const round = csvRounders(header);
   async function* text() {
     yield `${stringify([header], OPTIONS)}\n`;
     for await (const batch of batches) {
       let chunk = '';
-      for (const v of batch) {
-        const cells = variantRecord(v, dims);
+      for (const cells of batch) {
         for (let i = 0; i < cells.length; i++) {
           const cell = cells[i];
           if (typeof cell === 'number') cells[i] = round[i]!(cell);
@@ -109,4 +109,57 @@ export function csvReport(
     }
   }
   return Readable.from(text());
+}
+
+/**
+ * One CSV row per variant, written as the aggregation streams in: nothing but the current batch
+ * is ever held. Stopping the response (a client hang-up) stops the query. The JSON and the XLSX
+ * keep full precision.
+ */
+export function csvReport(
+  batches: AsyncIterable<VariantAggregate[]>,
+  dims: readonly ReportDimension[],
+): Readable {
+  async function* records() {
+    for await (const batch of batches) yield batch.map((v) => variantRecord(v, dims));
+  }
+  return csvTable(variantHeader(dims), records());
+}
+
+/**
+ * The CSV when comparisons are asked for (`compare`): still one table, its first column `kind`
+ * saying what a row is. `effect` rows (each non-reference level against its reference) and
+ * `comparison` rows (each pair asked for) come first and fill the contrast columns; then one
+ * `variant` row per variant fills the variant columns, which are the plain CSV's, in its order.
+ * The model needs every variant before its first row, so this one is written from the collected
+ * report, as the XLSX is.
+ */
+export function comparedCsvReport(
+  head: ReportHead,
+  c: Collected,
+  dims: ReportDimension[],
+  chunk = 1_000,
+): Readable {
+  const variantColumns = variantHeader(dims, ['kind', ...CONTRAST_COLUMNS]);
+  const noVariant = variantColumns.map(() => null);
+  const noContrast = CONTRAST_COLUMNS.map(() => null);
+  async function* records(): AsyncGenerator<CsvCell[][]> {
+    yield contrastRows(head.by_dimension).map((r) => [r.kind, ...noVariant, ...r.cells]);
+    for (let start = 0; start < c.count; start += chunk) {
+      const batch: CsvCell[][] = [];
+      for (let i = start; i < Math.min(c.count, start + chunk); i++) {
+        const v = variantAt(c, dims, i);
+        batch.push([
+          'variant',
+          v.id,
+          v.status,
+          ...dims.map((dim) => v.levels[dim.key] ?? null),
+          ...performanceCells(v.deliveries, v),
+          ...noContrast,
+        ]);
+      }
+      yield batch;
+    }
+  }
+  return csvTable(['kind', ...variantColumns, ...CONTRAST_COLUMNS], records());
 }

@@ -186,7 +186,10 @@ export function performanceCells(deliveries: number, p: Performance): (number | 
  * Header names for the level columns: the dimension key, unless it collides with a fixed
  * column (a dimension called "clicks"), then prefixed with "level_".
  */
-export function levelColumnNames(keys: readonly string[]): string[] {
-  const fixed = new Set<string>(['variant_id', 'status', ...PERFORMANCE_COLUMNS]);
+export function levelColumnNames(
+  keys: readonly string[],
+  reserved: readonly string[] = [],
+): string[] {
+  const fixed = new Set<string>(['variant_id', 'status', ...PERFORMANCE_COLUMNS, ...reserved]);
   return keys.map((k) => (fixed.has(k) ? `level_${k}` : k));
 }

@@ -399,7 +399,7 @@ export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsh
 
 export const reportResponse = {
   description:
-    'The report. CSV: one row per variant, rates rounded to 6 decimal places and money to the cent, counts exact. XLSX: one sheet per section (summary, operations, model, by_dimension, variants), full precision shown in percent and number formats, frozen bold headers, fitted widths, level labels beside their keys.',
+    'The report. CSV: one row per variant, rates rounded to 6 decimal places and money to the cent, counts exact; with compare, a first column kind and effect and comparison rows (dimension, level, versus, odds ratio, interval, p-values, prob_better, verdict) before the variant rows. XLSX: one sheet per section (summary, operations, model, by_dimension, comparisons when compare asks for them, variants), full precision shown in percent and number formats, frozen bold headers, fitted widths, level labels beside their keys.',
   content: {
     'application/json': { schema: reportSchema },
     'text/csv': { schema: z.string() },

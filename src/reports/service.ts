@@ -7,7 +7,7 @@ import type { RunService } from '../runs/service.ts';
 import { type AnalysisOptions, analyse } from './analysis.ts';
 import { createCollector } from './collect.ts';
 import { unknownDimensions } from './comparisons.ts';
-import { csvReport } from './csv.ts';
+import { comparedCsvReport, csvReport } from './csv.ts';
 import { mergeDimensions, type ReportDimension } from './dimensions.ts';
 import { jsonReport, reportHead } from './report.ts';
 import * as repo from './repository.ts';
@@ -54,7 +54,7 @@ export function createReportService(deps: {
     return { campaign, scope, dims };
   }
 
-  /** `compare` names dimensions of this report, whatever the format (CSV ignores it). */
+  /** `compare` names dimensions of this report, whatever the format. */
   function checkCompare(compare: AnalysisOptions['compare'], dims: ReportDimension[]) {
     const unknown = unknownDimensions(compare, dims);
     if (unknown.length)
@@ -105,7 +105,8 @@ export function createReportService(deps: {
         >;
       },
     ): Promise<Readable> {
-      if (opts.format === 'csv') {
+      // Comparisons need the model, so that CSV is written from the collected report.
+      if (opts.format === 'csv' && !opts.analysis?.compare) {
         const { scope, dims } = await resolve(tenantId, campaignId, opts.runId);
         checkCompare(opts.analysis?.compare, dims);
         const batches = repo.aggregateBatches(deps.pool, scope, config.batchSize);
@@ -126,8 +127,9 @@ export function createReportService(deps: {
       }
       const analysis = { ...defaults, ...opts.analysis };
       const { head, collected, dims } = await build(tenantId, campaignId, opts.runId, analysis);
+      if (opts.format === 'csv') return comparedCsvReport(head, collected, dims);
       return opts.format === 'xlsx'
-        ? await xlsxReport(head, collected, dims)
+        ? await xlsxReport(head, collected, dims, { comparisons: !!analysis.compare })
         : Readable.from(jsonReport(head, collected, dims));
     },
   };

@@ -2,9 +2,10 @@ import { PassThrough, type Readable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { Collected } from './collect.ts';
 import { xlsxFormat, xlsxNumberWidth } from './columns.ts';
+import { CONTRAST_COLUMNS, contrastRows, NUMBER_COLUMNS, numberCells } from './contrast-rows.ts';
 import { variantHeader } from './csv.ts';
 import type { ReportDimension } from './dimensions.ts';
-import { performanceCells } from './numbers.ts';
+import { PERFORMANCE_COLUMNS, performanceCells } from './numbers.ts';
 import { type ReportHead, variantAt } from './report.ts';
 
 type Cell = string | number | boolean | null;
@@ -40,16 +41,8 @@ function summaryRows(head: ReportHead): Field[] {
     ['generated_at', head.generated_at],
     ['variants', s.variants],
     ['variants_with_impressions', s.variants_with_impressions],
-    ['impressions', s.impressions],
-    ['clicks', s.clicks],
-    ['ctr', s.ctr],
-    ['ctr_low', s.ctr_ci?.[0] ?? null],
-    ['ctr_high', s.ctr_ci?.[1] ?? null],
-    ['conversions', s.conversions],
-    ['cvr', s.cvr],
-    ['spend_usd', s.spend_usd],
-    ['cpa', s.cpa],
-    ['video_views', s.video_views],
+    // Every performance column but deliveries (a per-variant count), as the variants sheet has.
+    ...zip(PERFORMANCE_COLUMNS, performanceCells(0, s)).slice(1),
     ...head.by_dimension.map((d): Field => [`summary: ${d.dimension}`, d.summary]),
   ];
 }
@@ -96,6 +89,13 @@ function modelRows(head: ReportHead): Field[] {
   ];
 }
 
+const zip = <T>(names: readonly string[], values: readonly T[]) =>
+  names.map((n, i): [string, T] => [n, values[i]!]);
+
+// The performance columns after deliveries, impressions, clicks and the CTR with its interval,
+// which by_dimension shows up front: conversions, CVR, spend, CPA, views, revenue and ROAS.
+const OTHER_METRICS = 6;
+
 const DIMENSION_COLUMNS = [
   'dimension',
   'dimension_label',
@@ -110,15 +110,7 @@ const DIMENSION_COLUMNS = [
   'ctr',
   'ctr_low',
   'ctr_high',
-  'effect',
-  'effect_low',
-  'effect_high',
-  'lift',
-  'lift_low',
-  'lift_high',
-  'interval_level',
-  'p_value',
-  'p_adjusted',
+  ...NUMBER_COLUMNS,
   'prob_beat_reference',
   'prob_best',
   'verdict',
@@ -126,6 +118,7 @@ const DIMENSION_COLUMNS = [
   'impression_share',
   'design_share',
   'delivery_warning',
+  ...PERFORMANCE_COLUMNS.slice(OTHER_METRICS),
 ];
 
 type Book = ExcelJS.stream.xlsx.WorkbookWriter;
@@ -227,6 +220,32 @@ function fieldSheet(book: Book, name: string, rows: Field[]) {
   sheet.commit();
 }
 
+/**
+ * Pairs of non-reference levels (asked for with `compare`), in the CSV's contrast columns. The
+ * sheet is there whenever they were asked for, empty when no dimension has two such levels.
+ */
+function comparisonsSheet(book: Book, head: ReportHead) {
+  const rows = contrastRows(head.by_dimension, ['comparison']);
+  const widest = (k: number) => textWidth(rows.map((r) => r.cells[k] ?? null));
+  const sheet = tableSheet(
+    book,
+    'comparisons',
+    CONTRAST_COLUMNS,
+    4,
+    new Map([
+      ['dimension', widest(0)],
+      ['level', widest(1)],
+      ['label', widest(2)],
+      ['versus', widest(3)],
+      ['versus_label', widest(4)],
+      ['verdict', 19],
+      ['note', MAX_WIDTH],
+    ]),
+  );
+  for (const r of rows) sheet.add(r.cells);
+  sheet.commit();
+}
+
 /** Variant table columns: each dimension's level key with its label beside it. */
 function variantColumns(dims: readonly ReportDimension[]) {
   const header = variantHeader(dims);
@@ -240,7 +259,7 @@ function variantColumns(dims: readonly ReportDimension[]) {
 
 /**
  * The report as a workbook, one sheet per section (summary, operations, model, by_dimension,
- * variants), formatted to hand on: percent and number formats, widths, frozen header rows,
+ * comparisons when asked for, variants), formatted to hand on: percent and number formats, widths, frozen header rows,
  * level labels beside their keys. Streamed: rows are committed as written and each sheet is
  * finished before the next starts, so exceljs never holds more than its zip buffers.
  */
@@ -248,6 +267,7 @@ export async function xlsxReport(
   head: ReportHead,
   c: Collected,
   dims: ReportDimension[],
+  opts: { comparisons?: boolean } = {},
 ): Promise<Readable> {
   // Loaded on first use: exceljs costs ~20 MB resident in every process that imports it.
   const { default: ExcelJS } = await import('exceljs');
@@ -296,15 +316,7 @@ export async function xlsxReport(
         l.ctr,
         l.ctr_ci?.[0] ?? null,
         l.ctr_ci?.[1] ?? null,
-        l.effect,
-        l.effect_ci?.[0] ?? null,
-        l.effect_ci?.[1] ?? null,
-        l.lift,
-        l.lift_ci?.[0] ?? null,
-        l.lift_ci?.[1] ?? null,
-        l.interval_level,
-        l.p_value,
-        l.p_adjusted,
+        ...numberCells(l),
         l.prob_beat_reference,
         l.prob_best,
         l.verdict,
@@ -312,10 +324,12 @@ export async function xlsxReport(
         l.delivery.impression_share,
         l.delivery.design_share,
         l.delivery.warning,
+        ...performanceCells(0, l).slice(OTHER_METRICS),
       ];
       byDimension.add(row);
     }
     byDimension.commit();
+    if (opts.comparisons) comparisonsSheet(book, head);
 
     const columns = variantColumns(dims);
     const levelWidths = dims.flatMap((dim, k) => {

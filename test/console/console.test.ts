@@ -351,6 +351,70 @@ describe('console runs, review and report', () => {
     expect((await c.get(runUrl)).body).toContain('<span data-testid="run-status">cancelled</span>');
   });
 
+  it('shows spend against budget, the ETA withheld without a worker, failures grouped by reason, and retries them', async () => {
+    const id = await createCampaign();
+    const matrixId = await uploadMatrix(id);
+    const started = await c.post(`/console/campaigns/${id}/runs`, {
+      matrix_id: matrixId,
+      design: 'full',
+      n: '',
+      idempotency_key: `console-${crypto.randomUUID()}`,
+    });
+    expect(started.statusCode).toBe(303);
+    const runUrl = String(started.headers.location);
+    const runId = runUrl.split('/').at(-1)!;
+    const { rows } = await t.testDb.pool.query<{ id: string }>(
+      'SELECT variant_id AS id FROM run_variants WHERE run_id = $1 ORDER BY variant_id',
+      [runId],
+    );
+    expect(rows).toHaveLength(4);
+    // Two minutes in, three of four settled (two failed alike, one otherwise), $0.75 paid:
+    // no worker runs here, so the states are written as a worker would leave them.
+    const fail = (variant: string, code: string) =>
+      t.testDb.pool.query(
+        `UPDATE variants SET status = 'failed', error_code = $2, actual_cost_usd = 0.25 WHERE id = $1`,
+        [variant, code],
+      );
+    await fail(rows[0]!.id, 'provider_timeout');
+    await fail(rows[1]!.id, 'provider_timeout');
+    await fail(rows[2]!.id, 'content_policy');
+    await t.testDb.pool.query(
+      `UPDATE runs SET status = 'running', started_at = now() - interval '120 seconds' WHERE id = $1`,
+      [runId],
+    );
+    const frag = await c.get(`${runUrl}/progress`, { 'hx-request': 'true' });
+    expect(frag.statusCode).toBe(200);
+    const estimated =
+      /<dt>Spent<\/dt><dd>\$0\.75 of \$(\d+\.\d\d) estimated · budget \$50\.00<\/dd>/.exec(
+        frag.body,
+      );
+    expect(estimated, frag.body).not.toBeNull();
+    // No worker is alive here, so the pace so far (120 s for 3) is not extrapolated: the ETA is
+    // withheld and the page says why.
+    expect(frag.body).toContain('<dt>ETA</dt><dd>—</dd>');
+    expect(frag.body).toContain('No render worker has been seen');
+    expect(frag.body).toContain('<dd data-status="failed">3</dd>');
+    expect(frag.body).toContain('<h3>Failures by reason</h3>');
+    expect(frag.body).toMatch(
+      /<tr><td>provider_timeout<\/td><td>failed<\/td><td>2<\/td><\/tr><tr><td>content_policy<\/td><td>failed<\/td><td>1<\/td><\/tr>/,
+    );
+    expect(frag.body).toContain('3 of 4 settled');
+    const page = await c.get(runUrl);
+    expect(page.body).toContain('Retry failed (3)');
+    // Retry requeues the failed variants, and nothing else.
+    const retry = await c.post(`${runUrl}/retry`, {});
+    expect(retry.statusCode).toBe(303);
+    const after = await t.testDb.pool.query<{ status: string; n: number }>(
+      `SELECT v.status, count(*)::int AS n FROM run_variants rv JOIN variants v ON v.id = rv.variant_id
+       WHERE rv.run_id = $1 GROUP BY 1`,
+      [runId],
+    );
+    expect(after.rows).toEqual([{ status: 'queued', n: 4 }]);
+    const again = await c.get(runUrl);
+    expect(again.body).not.toContain('Retry failed');
+    expect(again.body).not.toContain('Failures by reason');
+  });
+
   it('refuses a run form whose idempotency key is missing', async () => {
     const id = await createCampaign();
     const matrixId = await uploadMatrix(id);

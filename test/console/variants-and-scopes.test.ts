@@ -347,5 +347,24 @@ describe('console report: levels compared with each other', () => {
     // setting has one non-reference level: nothing to compare.
     expect(compared.body).not.toContain('setting: levels compared with each other');
     expect(compared.body).toContain('Compare each level with the reference only');
+    // Choosing the heatmap's dimensions keeps the comparisons the page shows.
+    expect(compared.body).toContain('<input type="hidden" name="compare" value="all">');
+    expect(plain.body).not.toContain('name="compare"');
+    // The downloads carry what the page shows: the comparisons with it, not without.
+    const download = `/console/campaigns/${s.campaignId}/report.csv?compare=all`;
+    expect(compared.body).toContain(`href="${download}"`);
+    expect(compared.body).toContain(`report.xlsx?compare=all"`);
+    expect(plain.body).toContain(`href="/console/campaigns/${s.campaignId}/report.csv"`);
+    const kinds = async (url: string) => {
+      const res = await c.get(url);
+      expect(res.statusCode).toBe(200);
+      return new Set(res.body.split('\n').map((line) => line.split(',')[0]));
+    };
+    const withPairs = await kinds(download);
+    expect(withPairs.has('comparison')).toBe(true);
+    expect(withPairs.has('variant')).toBe(true);
+    expect((await kinds(`/console/campaigns/${s.campaignId}/report.csv`)).has('comparison')).toBe(
+      false,
+    );
   });
 });

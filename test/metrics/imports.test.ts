@@ -106,6 +106,43 @@ describe('metrics imports as platforms export them', () => {
     expect(await stored(calm, '2025-07-02')).toHaveLength(1);
   });
 
+  it('refuses a near miss of a field the header lacks, rather than store its numbers as 0', async () => {
+    const res = await upload(
+      [
+        'variant_id,date,impressions,clicks,Spend (USD),Video views,Revenue,Ad name',
+        `${calm},2025-07-05,100,2,3.5,40,9,Spring A`,
+      ].join('\n'),
+    );
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().errors).toEqual([
+      {
+        row: 1,
+        column: 'Spend (USD)',
+        message:
+          'looks like spend_usd (in US dollars): name the column spend_usd to read it, or rename it to have it ignored',
+      },
+      {
+        row: 1,
+        column: 'Video views',
+        message:
+          'looks like video_views: name the column video_views to read it, or rename it to have it ignored',
+      },
+      { row: 1, column: 'Revenue', message: expect.stringMatching(/^looks like revenue_usd /) },
+    ]);
+    expect(await stored(calm, '2025-07-05')).toEqual([]);
+    // Beside the field itself, the look-alike is just another ignored column.
+    const both = await upload(
+      ['variant_id,date,impressions,clicks,spend_usd,Spend', `${calm},2025-07-05,100,2,3.5,3`].join(
+        '\n',
+      ),
+    );
+    expect(both.statusCode, both.body).toBe(200);
+    expect(both.json().ignored_columns).toEqual(['Spend']);
+    expect(await stored(calm, '2025-07-05')).toEqual([
+      { platform: expect.any(String), impressions: 100, clicks: 2, spend: 3.5 },
+    ]);
+  });
+
   it('fails the upload on unknown, foreign, ambiguous or conflicting ids, naming row and column', async () => {
     const res = await upload(
       [

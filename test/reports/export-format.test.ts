@@ -142,6 +142,36 @@ describe('XLSX report', () => {
     expect(model.get('confidence')!.numFmt).toBe('0.00%');
   });
 
+  it('carries every metric of the JSON into the summary and by_dimension sheets (item 8)', async () => {
+    const [book, res] = await Promise.all([workbook(), getReport(t, auth, campaignId)]);
+    type Numbers = Record<string, number | null | [number, number]>;
+    const report = res.json() as {
+      summary: Numbers;
+      by_dimension: { levels: (Numbers & { level: string })[] }[];
+    };
+    const metrics: [string, (n: Numbers) => unknown, string][] = [
+      ['cvr_high', (n) => (n.cvr_ci as [number, number])[1], '0.00%'],
+      ['cpa_low', (n) => (n.cpa_ci as [number, number])[0], '#,##0.00'],
+      ['revenue_usd', (n) => n.revenue_usd, '#,##0.00'],
+      ['roas', (n) => n.roas, '0.00'],
+      ['view_rate', (n) => n.view_rate, '0.00%'],
+    ];
+    const summary = new Map<unknown, ExcelJS.Cell>();
+    book
+      .getWorksheet('summary')!
+      .eachRow((row) => summary.set(row.getCell(1).value, row.getCell(2)));
+    const levels = book.getWorksheet('by_dimension')!;
+    const bold = report.by_dimension[0]!.levels[1]!;
+    expect(bold.level).toBe('bold');
+    for (const [name, of, format] of metrics) {
+      expect(summary.get(name)?.value ?? null, `summary ${name}`).toBe(of(report.summary));
+      expect(cellOf(levels, name, 3).value ?? null, `by_dimension ${name}`).toBe(of(bold));
+      expect(cellOf(levels, name, 3).numFmt, name).toBe(format);
+    }
+    // Money ratios with intervals exist here (spend and conversions on every row).
+    expect(cellOf(levels, 'cpa_low', 3).value).toEqual(expect.any(Number));
+  });
+
   it('sets column widths that fit the headers, level keys and labels', async () => {
     const book = await workbook();
     const variants = book.getWorksheet('variants')!;
