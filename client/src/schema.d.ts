@@ -832,6 +832,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/variants/{id}/provenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The variant's C2PA content credentials, read back from its video and validated
+         * @description The manifest store embedded in the composited MP4 (source type, actions, ingredients, the campaign and variant ids) and whether its signature and hashes validate. 404 until the variant is rendered.
+         */
+        get: operations["getVariantProvenance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check an MP4's content credentials before publishing it
+         * @description One MP4 in the multipart field `file`, at most the configured PROVENANCE_MAX_BYTES: its C2PA manifest is read and validated (signature, certificate chain, the file's hashes). A file changed after signing is `invalid`; one without credentials is `absent`.
+         */
+        post: operations["verifyProvenance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1357,6 +1397,52 @@ export interface components {
                 }[];
             };
         };
+        ProvenanceReport: {
+            /**
+             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
+             * @enum {string}
+             */
+            state: "trusted" | "valid" | "invalid" | "absent";
+            trusted: boolean;
+            /** @description IPTC digital source type declared by the c2pa.created action */
+            digital_source_type: string | null;
+            ai_generated: boolean | null;
+            failures: {
+                code: string;
+                explanation?: string;
+            }[];
+            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
+            manifest_store: {
+                [key: string]: unknown;
+            } | null;
+        };
+        VariantProvenance: {
+            /**
+             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
+             * @enum {string}
+             */
+            state: "trusted" | "valid" | "invalid" | "absent";
+            trusted: boolean;
+            /** @description IPTC digital source type declared by the c2pa.created action */
+            digital_source_type: string | null;
+            ai_generated: boolean | null;
+            failures: {
+                code: string;
+                explanation?: string;
+            }[];
+            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
+            manifest_store: {
+                [key: string]: unknown;
+            } | null;
+            signer: {
+                /**
+                 * @description development: a local CA made by this deployment, not trusted by anyone else
+                 * @enum {string}
+                 */
+                source: "configured" | "development";
+                trusted: boolean;
+            };
+        };
         /**
          * @example {
          *       "id": "var_01jbz7h1n3q4v5w6x7y8z9a0b1",
@@ -1389,6 +1475,8 @@ export interface components {
          *         "height": 1280
          *       },
          *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
+         *       "ai_generated": false,
+         *       "digital_source_type": "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
          *       "deliveries": [],
          *       "shots": [],
          *       "created_at": "2026-03-02T09:31:00.000Z",
@@ -1434,6 +1522,10 @@ export interface components {
                 height: number;
             } | null;
             thumbnail_url: string | null;
+            /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+            ai_generated: boolean;
+            /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+            digital_source_type: string;
             deliveries: {
                 [key: string]: unknown;
             }[];
@@ -2039,6 +2131,10 @@ export interface components {
                 height: number;
             } | null;
             thumbnail_url: string | null;
+            /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+            ai_generated: boolean;
+            /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+            digital_source_type: string;
             deliveries: {
                 [key: string]: unknown;
             }[];
@@ -7602,6 +7698,192 @@ export interface operations {
             };
             /** @description A path parameter over 100 characters */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVariantProvenance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VariantProvenance"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or owned by another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter over 100 characters */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyProvenance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description An MP4
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvenanceReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -261,6 +261,8 @@ export const variants = pgTable(
     submitStartedAt: timestamp('submit_started_at', { withTimezone: true }),
     submittedAt: timestamp('submitted_at', { withTimezone: true }),
     readyAt: timestamp('ready_at', { withTimezone: true }),
+    /** IPTC digital source type of the signed video (its C2PA manifest), set when it is ready. */
+    digitalSourceType: text('digital_source_type'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     costUsd: numeric('cost_usd', { precision: 12, scale: 4, mode: 'number' }).notNull(),
@@ -638,3 +640,14 @@ export const consoleSessions = pgTable(
   },
   (t) => [index('console_sessions_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * The development C2PA signing chain, made once when no C2PA_SIGN_CERT/KEY is configured so
+ * every process signs with the same one; the key sealed with SECRETS_KEY.
+ */
+export const signingCredentials = pgTable('signing_credentials', {
+  id: text('id').primaryKey(),
+  certPem: text('cert_pem').notNull(),
+  keySealed: text('key_sealed').notNull(),
+  createdAt: createdAt(),
+});

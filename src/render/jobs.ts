@@ -7,6 +7,8 @@ import type { Db } from '../db/client.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
 import type { Media, Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
+import type { Provenance } from '../provenance/service.ts';
+import { signVariantFile } from '../provenance/variant.ts';
 import { type ProviderName, providerNames } from '../providers/catalog.ts';
 import type { Providers } from '../providers/registry.ts';
 import type { Queues } from '../queue/registry.ts';
@@ -54,6 +56,8 @@ export interface RenderDeps {
   metrics?: RenderMetrics;
   /** When set, prompts are rewritten before their first submit (see PROMPT_WRITER_MODEL). */
   promptWriter?: PromptWriter;
+  /** Signs every composited video with its C2PA content credentials (src/provenance). */
+  provenance?: Provenance;
 }
 
 function createRenderSteps(deps: RenderDeps) {
@@ -100,6 +104,16 @@ function createRenderSteps(deps: RenderDeps) {
           text: lines.length ? { lines } : null,
         });
       }
+      const signed = await signVariantFile(deps.provenance, {
+        variant: v,
+        dir,
+        file: finalPath,
+        render: v.spot ? null : input,
+        logo,
+        text: lines.length > 0,
+        disclosure: false,
+      });
+      finalPath = signed.path;
       const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });
       videoKey = stored.key;
       const thumbPath = join(dir, 'thumb.jpg');
@@ -119,6 +133,7 @@ function createRenderSteps(deps: RenderDeps) {
             width: facts.width,
             height: facts.height,
             readyAt: new Date(),
+            digitalSourceType: signed.digitalSourceType,
           },
         });
         if (!ready) return;
