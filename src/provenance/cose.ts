@@ -23,7 +23,7 @@ function head(major: number, n: number): Buffer {
   return b;
 }
 
-export function encodeCbor(v: Cbor): Buffer {
+function encodeCbor(v: Cbor): Buffer {
   if (v === null) return Buffer.from([0xf6]);
   if (typeof v === 'number') return v >= 0 ? head(0, v) : head(1, -1 - v);
   if (typeof v === 'string') {
@@ -40,7 +40,7 @@ export function encodeCbor(v: Cbor): Buffer {
   return Buffer.concat([head(6, v.tag), encodeCbor(v.value)]);
 }
 
-export type SigningAlgorithm = 'es256' | 'ed25519';
+type SigningAlgorithm = 'es256' | 'ed25519';
 
 const COSE_ALG = { es256: -7, ed25519: -8 } as const;
 const HEADER_ALG = 1;

@@ -2,7 +2,7 @@ import type { IngredientInput } from './c2pa.ts';
 
 const IPTC = 'http://cv.iptc.org/newscodes/digitalsourcetype/';
 
-export const digitalSourceTypes = [
+const digitalSourceTypes = [
   `${IPTC}trainedAlgorithmicMedia`,
   `${IPTC}compositeWithTrainedAlgorithmicMedia`,
   `${IPTC}algorithmicMedia`,
@@ -38,7 +38,7 @@ export interface OutputDescription {
  * `digitalCreation`, which is a person working with digital tools). It is not AI-generated
  * content in the AI Act's sense, so it carries `ai_generated: false`.
  */
-export function sourceTypeOf(p: { provider: string; composited: boolean }): DigitalSourceType {
+function sourceTypeOf(p: { provider: string; composited: boolean }): DigitalSourceType {
   if (p.provider === 'local') return `${IPTC}algorithmicMedia`;
   return p.composited
     ? `${IPTC}compositeWithTrainedAlgorithmicMedia`

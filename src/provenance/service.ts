@@ -11,13 +11,13 @@ import {
   type OutputDescription,
 } from './manifest.ts';
 
-export interface ProvenanceConfig {
+interface ProvenanceConfig {
   C2PA_SIGN_CERT?: string | undefined;
   C2PA_SIGN_KEY?: string | undefined;
   C2PA_TRUST_ANCHORS?: string | undefined;
 }
 
-export type ValidationState = 'trusted' | 'valid' | 'invalid' | 'absent';
+type ValidationState = 'trusted' | 'valid' | 'invalid' | 'absent';
 
 export interface ProvenanceReport {
   state: ValidationState;

@@ -212,6 +212,17 @@ describe('content credentials', () => {
       digital_source_type: `${IPTC}compositeWithTrainedAlgorithmicMedia`,
     });
 
+    // So does its delivery record, for the campaign tool that uploads it.
+    const delivery = await api('POST', `/v1/variants/${variant.id}/deliveries`, {
+      destination: 'tiktok',
+      external_id: 'ad-1',
+    });
+    expect(delivery.statusCode).toBe(201);
+    expect(delivery.json()).toMatchObject({
+      ai_generated: true,
+      digital_source_type: `${IPTC}compositeWithTrainedAlgorithmicMedia`,
+    });
+
     // Another tenant cannot read it.
     const other = await api('GET', `/v1/variants/${variant.id}/provenance`, undefined, otherAuth);
     expect(other.statusCode).toBe(404);
