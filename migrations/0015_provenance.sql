@@ -5,4 +5,5 @@ CREATE TABLE "signing_credentials" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "variants" ADD COLUMN "digital_source_type" text;
+ALTER TABLE "variants" ADD COLUMN "digital_source_type" text;--> statement-breakpoint
+ALTER TABLE "variants" ADD COLUMN "disclosure_text" text;

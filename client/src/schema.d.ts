@@ -989,6 +989,52 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        ProvenanceReport: {
+            /**
+             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
+             * @enum {string}
+             */
+            state: "trusted" | "valid" | "invalid" | "absent";
+            trusted: boolean;
+            /** @description IPTC digital source type declared by the c2pa.created action */
+            digital_source_type: string | null;
+            ai_generated: boolean | null;
+            failures: {
+                code: string;
+                explanation?: string;
+            }[];
+            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
+            manifest_store: {
+                [key: string]: unknown;
+            } | null;
+        };
+        VariantProvenance: {
+            /**
+             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
+             * @enum {string}
+             */
+            state: "trusted" | "valid" | "invalid" | "absent";
+            trusted: boolean;
+            /** @description IPTC digital source type declared by the c2pa.created action */
+            digital_source_type: string | null;
+            ai_generated: boolean | null;
+            failures: {
+                code: string;
+                explanation?: string;
+            }[];
+            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
+            manifest_store: {
+                [key: string]: unknown;
+            } | null;
+            signer: {
+                /**
+                 * @description development: a local CA made by this deployment, not trusted by anyone else
+                 * @enum {string}
+                 */
+                source: "configured" | "development";
+                trusted: boolean;
+            };
+        };
         Shot: {
             id: string;
             campaign_id: string;
@@ -1084,6 +1130,23 @@ export interface components {
             overlay: {
                 logo_position: string;
                 text_template?: string;
+                /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                disclosure?: {
+                    /** @default true */
+                    visible: boolean;
+                    /** @default AI-generated */
+                    text: string;
+                    /**
+                     * @default top-left
+                     * @enum {string}
+                     */
+                    position: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                    /**
+                     * @description Shown from the start for this long; null: the whole video
+                     * @default null
+                     */
+                    seconds: number | null;
+                };
             };
             spot: {
                 shots: {
@@ -1397,52 +1460,6 @@ export interface components {
                 }[];
             };
         };
-        ProvenanceReport: {
-            /**
-             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
-             * @enum {string}
-             */
-            state: "trusted" | "valid" | "invalid" | "absent";
-            trusted: boolean;
-            /** @description IPTC digital source type declared by the c2pa.created action */
-            digital_source_type: string | null;
-            ai_generated: boolean | null;
-            failures: {
-                code: string;
-                explanation?: string;
-            }[];
-            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
-            manifest_store: {
-                [key: string]: unknown;
-            } | null;
-        };
-        VariantProvenance: {
-            /**
-             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
-             * @enum {string}
-             */
-            state: "trusted" | "valid" | "invalid" | "absent";
-            trusted: boolean;
-            /** @description IPTC digital source type declared by the c2pa.created action */
-            digital_source_type: string | null;
-            ai_generated: boolean | null;
-            failures: {
-                code: string;
-                explanation?: string;
-            }[];
-            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
-            manifest_store: {
-                [key: string]: unknown;
-            } | null;
-            signer: {
-                /**
-                 * @description development: a local CA made by this deployment, not trusted by anyone else
-                 * @enum {string}
-                 */
-                source: "configured" | "development";
-                trusted: boolean;
-            };
-        };
         /**
          * @example {
          *       "id": "var_01jbz7h1n3q4v5w6x7y8z9a0b1",
@@ -1477,6 +1494,7 @@ export interface components {
          *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
          *       "ai_generated": false,
          *       "digital_source_type": "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
+         *       "disclosure": null,
          *       "deliveries": [],
          *       "shots": [],
          *       "created_at": "2026-03-02T09:31:00.000Z",
@@ -1526,6 +1544,8 @@ export interface components {
             ai_generated: boolean;
             /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
             digital_source_type: string;
+            /** @description The visible AI label drawn on the video (campaign overlay.disclosure); null when none */
+            disclosure: string | null;
             deliveries: {
                 [key: string]: unknown;
             }[];
@@ -2139,6 +2159,8 @@ export interface components {
             ai_generated: boolean;
             /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
             digital_source_type: string;
+            /** @description The visible AI label drawn on the video (campaign overlay.disclosure); null when none */
+            disclosure: string | null;
             deliveries: {
                 [key: string]: unknown;
             }[];
@@ -2626,6 +2648,23 @@ export interface operations {
                         logo_position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
                         /** @description e.g. "Now in {{city}}" */
                         text_template?: string;
+                        /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                        disclosure?: {
+                            /** @default true */
+                            visible?: boolean;
+                            /** @default AI-generated */
+                            text?: string;
+                            /**
+                             * @default top-left
+                             * @enum {string}
+                             */
+                            position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                            /**
+                             * @description Shown from the start for this long; null: the whole video
+                             * @default null
+                             */
+                            seconds?: number | null;
+                        };
                     };
                     /** @description Optional. Each variant is assembled from these shots; each distinct shot is rendered once per campaign and shared */
                     spot?: {
@@ -2920,6 +2959,23 @@ export interface operations {
                         logo_position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
                         /** @description e.g. "Now in {{city}}" */
                         text_template?: string;
+                        /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                        disclosure?: {
+                            /** @default true */
+                            visible?: boolean;
+                            /** @default AI-generated */
+                            text?: string;
+                            /**
+                             * @default top-left
+                             * @enum {string}
+                             */
+                            position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                            /**
+                             * @description Shown from the start for this long; null: the whole video
+                             * @default null
+                             */
+                            seconds?: number | null;
+                        };
                     };
                     /** @description Replaces the spot whole; null removes it */
                     spot?: {

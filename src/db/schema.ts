@@ -105,9 +105,19 @@ export type SpotSettings = {
   transition: { type: 'cut' | 'fade'; seconds: number };
 };
 
+export type DisclosureSettings = {
+  visible: boolean;
+  text: string;
+  position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+  /** Seconds from the start; null: the whole video. */
+  seconds: number | null;
+};
+
 export type OverlaySettings = {
   logo_position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
   text_template?: string;
+  /** The visible AI label (src/provenance/disclosure.ts); absent: the default, on. */
+  disclosure?: DisclosureSettings;
 };
 
 export const campaigns = pgTable(
@@ -263,6 +273,8 @@ export const variants = pgTable(
     readyAt: timestamp('ready_at', { withTimezone: true }),
     /** IPTC digital source type of the signed video (its C2PA manifest), set when it is ready. */
     digitalSourceType: text('digital_source_type'),
+    /** The AI label drawn on the video; null when none was. */
+    disclosureText: text('disclosure_text'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     costUsd: numeric('cost_usd', { precision: 12, scale: 4, mode: 'number' }).notNull(),

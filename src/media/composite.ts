@@ -5,6 +5,7 @@ import {
   withCaptions,
   wrapCaptions,
 } from './captions.ts';
+import { type DisclosureSpec, disclosureLine } from './disclosure.ts';
 import {
   type EncoderSettings,
   fileArg,
@@ -50,6 +51,8 @@ export interface CompositeOptions {
   /** null/undefined: no partner, no overlay. */
   logo?: LogoSpec | null | undefined;
   text?: TextSpec | null | undefined;
+  /** A visible AI label in a corner (src/provenance/disclosure.ts). */
+  disclosure?: DisclosureSpec | null | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -139,7 +142,10 @@ export async function composite(
   const captions = {
     width: W,
     height: H,
-    lines: lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
+    lines: [
+      ...lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
+      ...(opts.disclosure ? [disclosureLine(opts.disclosure, W, H)] : []),
+    ],
     style: { fontsize, color: 'ffffff' },
   };
   return withCaptions(ctx, captions, async (drawText, env) => {
@@ -147,7 +153,8 @@ export async function composite(
     let current = '[0:v]';
     if (drawText) {
       const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
-      graph.push(`${current}${band},${drawText}[txt]`);
+      // drawbox reads h=0 as the whole frame: no band when only the disclosure is drawn.
+      graph.push(`${current}${bandHeight ? `${band},` : ''}${drawText}[txt]`);
       current = '[txt]';
     }
     if (opts.logo && logoInfo) {

@@ -14,6 +14,23 @@ export const aiDisclosureFields = {
     ),
 };
 
+export const disclosureSchema = z
+  .object({
+    visible: z.boolean().default(true),
+    text: z.string().trim().min(1).max(60).default('AI-generated'),
+    position: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']).default('top-left'),
+    seconds: z
+      .number()
+      .positive()
+      .max(600)
+      .nullable()
+      .default(null)
+      .describe('Shown from the start for this long; null: the whole video'),
+  })
+  .describe(
+    'The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way.',
+  );
+
 export const provenanceVariantParams = z.object({ id: z.string().min(1).max(64) });
 
 export const provenanceReportSchema = z

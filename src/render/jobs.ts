@@ -7,6 +7,7 @@ import type { Db } from '../db/client.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
 import type { Media, Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
+import { disclosureFor } from '../provenance/disclosure.ts';
 import type { Provenance } from '../provenance/service.ts';
 import { signVariantFile } from '../provenance/variant.ts';
 import { type ProviderName, providerNames } from '../providers/catalog.ts';
@@ -89,7 +90,8 @@ function createRenderSteps(deps: RenderDeps) {
       let videoKey = v.raw_key;
       let facts = await deps.media.probe(input);
       let finalPath = input;
-      if (logo || lines.length) {
+      const disclosure = disclosureFor(v);
+      if (logo || lines.length || disclosure) {
         finalPath = join(dir, 'final.mp4');
         facts = await deps.media.composite({
           input,
@@ -102,6 +104,7 @@ function createRenderSteps(deps: RenderDeps) {
               }
             : null,
           text: lines.length ? { lines } : null,
+          disclosure,
         });
       }
       const signed = await signVariantFile(deps.provenance, {
@@ -111,7 +114,7 @@ function createRenderSteps(deps: RenderDeps) {
         render: v.spot ? null : input,
         logo,
         text: lines.length > 0,
-        disclosure: false,
+        disclosure: disclosure !== null,
       });
       finalPath = signed.path;
       const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });
@@ -134,6 +137,7 @@ function createRenderSteps(deps: RenderDeps) {
             height: facts.height,
             readyAt: new Date(),
             digitalSourceType: signed.digitalSourceType,
+            disclosureText: disclosure?.text ?? null,
           },
         });
         if (!ready) return;

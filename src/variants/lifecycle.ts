@@ -113,6 +113,7 @@ const columnNames: Record<string, string> = {
   height: 'height',
   progress: 'progress',
   digitalSourceType: 'digital_source_type',
+  disclosureText: 'disclosure_text',
 };
 
 export type TransitionedVariant = {

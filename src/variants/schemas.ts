@@ -41,6 +41,12 @@ export const variantSchema = z
       .nullable(),
     thumbnail_url: z.string().nullable(),
     ...aiDisclosureFields,
+    disclosure: z
+      .string()
+      .nullable()
+      .describe(
+        'The visible AI label drawn on the video (campaign overlay.disclosure); null when none',
+      ),
     deliveries: z.array(z.record(z.string(), z.unknown())),
     shots: z
       .array(variantShotSchema)
@@ -81,6 +87,7 @@ export const variantSchema = z
         thumbnail_url: '/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail',
         ai_generated: false,
         digital_source_type: 'http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia',
+        disclosure: null,
         deliveries: [],
         shots: [],
         created_at: '2026-03-02T09:31:00.000Z',

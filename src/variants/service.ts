@@ -50,6 +50,7 @@ export function toVariantResponse(
       : null,
     thumbnail_url: row.thumbnail_key ? `${self}/thumbnail` : null,
     ...aiDisclosure(row),
+    disclosure: row.disclosure_text,
     deliveries: (row.deliveries ?? []).map(toDeliveryResponse),
     shots: (row.shots ?? []).map((s) => ({
       id: s.id,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -105,13 +105,17 @@ const api = (method: 'GET' | 'POST', url: string, payload?: unknown, as = auth) 
   });
 
 /** One composited variant on the fake gateway, with a logo and a text line. */
-async function renderVariant(city: string) {
+async function renderVariant(city: string, disclosure?: Record<string, unknown>) {
   const campaign = await api('POST', '/v1/campaigns', {
     name: `Provenance ${city}`,
     brief: { product: 'Fizz', key_message: 'Cold' },
     prompt_template: 'An ad for {{brief.product}} in {{city}}',
     video: { provider: 'openai', seconds: 4, size: '720x1280' },
-    overlay: { logo_position: 'top-right', text_template: 'Now in {{city}}' },
+    overlay: {
+      logo_position: 'bottom-right',
+      text_template: 'Now in {{city}}',
+      ...(disclosure ? { disclosure } : {}),
+    },
   });
   expect(campaign.statusCode).toBe(201);
   const campaignId = campaign.json().id;
@@ -146,6 +150,21 @@ type Json = Record<string, any>;
 const activeOf = (store: Json) => store.manifests[store.active_manifest];
 const actionsOf = (manifest: Json) =>
   manifest.assertions.find((a: Json) => a.label === 'c2pa.actions.v2').data.actions as Json[];
+
+/** The first decoded RGB frame of a variant's stored video. */
+async function frame(variantId: string, width: number, height: number) {
+  const res = await api('GET', `/v1/variants/${variantId}/video`);
+  const file = join(dir, `frame-${variantId}.mp4`);
+  await writeFile(file, res.rawPayload);
+  const raw = await t.infra.media.runner.ffmpeg(
+    ['-i', `file:${file}`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { captureStdout: true, maxStdoutBytes: width * height * 3 + 1024 },
+  );
+  return (x: number, y: number) => {
+    const i = (y * width + x) * 3;
+    return [raw.stdout[i]!, raw.stdout[i + 1]!, raw.stdout[i + 2]!];
+  };
+}
 
 function verifyForm(bytes: Buffer) {
   const form = new FormData();
@@ -184,11 +203,13 @@ describe('content credentials', () => {
       'c2pa.created',
       'c2pa.placed',
       'c2pa.edited',
+      'c2pa.edited',
       'c2pa.transcoded',
     ]);
     expect(actions[0]!.softwareAgent.name).toBe(`openai/${variant.model}`);
     expect(actions[0]!.digitalSourceType).toBe(`${IPTC}compositeWithTrainedAlgorithmicMedia`);
     expect(actions[2]!.description).toBe('text overlay');
+    expect(actions[3]!.description).toBe('visible AI disclosure');
     const ids = manifest.assertions.find((a: Json) => a.label === 'com.admatrix.variant').data;
     expect(ids).toEqual({ campaign_id: campaignId, variant_id: variant.id, run_id: runId });
 
@@ -271,6 +292,31 @@ describe('content credentials', () => {
 
     const tooBig = await verifyForm(Buffer.alloc(2_000_001));
     expect(tooBig.statusCode).toBe(413);
+  });
+
+  it('draws the visible disclosure in the frame by default, and not when turned off', {
+    timeout: 90_000,
+  }, async () => {
+    const on = (await renderVariant('kyiv')).variant;
+    const off = (await renderVariant('riga', { visible: false })).variant;
+    expect(on.disclosure).toBe('AI-generated');
+    expect(off.disclosure).toBeNull();
+    // The fake renders solid 0x3366cc; the label is a black box with white text, top left.
+    const isBackground = ([r, g, b]: number[]) =>
+      Math.abs(r! - 0x33) < 40 && Math.abs(g! - 0x66) < 40 && Math.abs(b! - 0xcc) < 40;
+    const labelPixels = async (id: string) => {
+      const px = await frame(id, 64, 64);
+      let n = 0;
+      for (let y = 2; y < 20; y++) for (let x = 2; x < 30; x++) if (!isBackground(px(x, y))) n++;
+      return n;
+    };
+    expect(await labelPixels(on.id)).toBeGreaterThan(18 * 28 * 0.8);
+    expect(await labelPixels(off.id)).toBe(0);
+    // The label is in the manifest's actions only when drawn.
+    const offManifest = activeOf(
+      (await api('GET', `/v1/variants/${off.id}/provenance`)).json().manifest_store,
+    );
+    expect(actionsOf(offManifest).map((a) => a.description)).not.toContain('visible AI disclosure');
   });
 
   it('never returns or logs the signing key or certificate', async () => {
