@@ -1,6 +1,6 @@
 import type { CaptionLine } from './captions.ts';
 
-export type DisclosurePosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+type DisclosurePosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 
 export interface DisclosureSpec {
   text: string;

@@ -1,7 +1,7 @@
 import type { DisclosureSettings } from '../db/schema.ts';
 import type { DisclosureSpec } from '../media/disclosure.ts';
 
-export const DEFAULT_DISCLOSURE: DisclosureSettings = {
+const DEFAULT_DISCLOSURE: DisclosureSettings = {
   visible: true,
   text: 'AI-generated',
   position: 'top-left',

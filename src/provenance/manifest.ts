@@ -21,6 +21,15 @@ export interface OutputDescription {
   generator: { provider: string; model: string };
   /** The provider's render, by hash; its bytes when it may carry its own manifest. */
   render?: { sha256: string; bytes?: Uint8Array } | undefined;
+  /** A spot's shots, in order: each a render of its own, joined into this video. */
+  shots: readonly {
+    id: string;
+    key: string;
+    provider: string;
+    model: string;
+    sha256: string;
+    bytes?: Uint8Array | undefined;
+  }[];
   /** Images placed on the video (the logo), by hash. */
   images: readonly { title: string; format: string; sha256: string }[];
   /** Overlays drawn onto the frames. */
@@ -63,7 +72,7 @@ export function manifestFor(d: OutputDescription): {
   ingredients: IngredientInput[];
   sourceType: DigitalSourceType;
 } {
-  const composited = d.images.length > 0 || d.text || d.disclosure;
+  const composited = d.images.length > 0 || d.text || d.disclosure || d.shots.length > 0;
   const sourceType = sourceTypeOf({ provider: d.generator.provider, composited });
   const admatrix = { name: 'admatrix', version: d.version };
   const ingredients: IngredientInput[] = [];
@@ -89,6 +98,32 @@ export function manifestFor(d: OutputDescription): {
     created.parameters = { ingredientIds: ['render'] };
   }
   const actions: Record<string, unknown>[] = [created];
+  if (d.shots.length) {
+    const labels = d.shots.map((shot, i) => {
+      const label = `shot${i}`;
+      const definition = {
+        title: `shot-${shot.key}.mp4`,
+        format: 'video/mp4',
+        relationship: 'componentOf',
+        label,
+        description: `${shot.provider}/${shot.model}`,
+        metadata: { 'com.admatrix.sha256': shot.sha256, 'com.admatrix.shot_id': shot.id },
+      };
+      ingredients.push(
+        shot.bytes
+          ? { definition, asset: { format: 'video/mp4', bytes: shot.bytes } }
+          : { definition },
+      );
+      return label;
+    });
+    // C2PA has no "assembled" action: the shots are placed, in order, into one timeline.
+    actions.push({
+      action: 'c2pa.placed',
+      description: 'shots assembled in order',
+      softwareAgent: admatrix,
+      parameters: { ingredientIds: labels },
+    });
+  }
   d.images.forEach((img, i) => {
     const label = `image${i}`;
     ingredients.push({

@@ -113,14 +113,18 @@ export function createProvenance(deps: {
     async signFile(p: {
       input: string;
       out: string;
-      description: Omit<OutputDescription, 'version' | 'render'> & {
+      description: Omit<OutputDescription, 'version' | 'render' | 'shots'> & {
         render?: { sha256: string; path?: string } | undefined;
+        shots: readonly (Omit<OutputDescription['shots'][number], 'bytes'> & { path: string })[];
       };
     }): Promise<{ sourceType: DigitalSourceType }> {
       const { signer } = await load();
-      const { render, ...rest } = p.description;
+      const { render, shots, ...rest } = p.description;
       const built = manifestFor({
         ...rest,
+        shots: await Promise.all(
+          shots.map(async ({ path, ...shot }) => ({ ...shot, bytes: await readFile(path) })),
+        ),
         version: deps.version,
         render: render && {
           sha256: render.sha256,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SpotShotFile } from './repository.ts';
 import type { Provenance } from './service.ts';
 
 const sha256Of = async (path: string) =>
@@ -22,6 +23,8 @@ export async function signVariantFile(
     file: string;
     /** The provider's render as stored; absent for an assembled spot. */
     render: string | null;
+    /** A spot's shots, in order, with their stored renders (spotShotFiles). */
+    shots?: readonly SpotShotFile[];
     logo: string | null;
     text: boolean;
     disclosure: boolean;
@@ -36,6 +39,9 @@ export async function signVariantFile(
       title: `${p.variant.id}.mp4`,
       generator: { provider: p.variant.provider, model: p.variant.model },
       render: p.render ? { sha256: await sha256Of(p.render), path: p.render } : undefined,
+      shots: await Promise.all(
+        (p.shots ?? []).map(async (s) => ({ ...s, sha256: await sha256Of(s.path) })),
+      ),
       images: p.logo
         ? [{ title: 'logo', format: 'image/png', sha256: await sha256Of(p.logo) }]
         : [],

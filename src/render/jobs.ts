@@ -8,6 +8,7 @@ import { recordEvent, variantEventData } from '../events/outbox.ts';
 import type { Media, Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
 import { disclosureFor } from '../provenance/disclosure.ts';
+import { spotShotFiles } from '../provenance/repository.ts';
 import type { Provenance } from '../provenance/service.ts';
 import { signVariantFile } from '../provenance/variant.ts';
 import { type ProviderName, providerNames } from '../providers/catalog.ts';
@@ -112,6 +113,9 @@ function createRenderSteps(deps: RenderDeps) {
         dir,
         file: finalPath,
         render: v.spot ? null : input,
+        shots: v.spot
+          ? await spotShotFiles(db, v.id, (key, name) => localPath(key, dir, name))
+          : [],
         logo,
         text: lines.length > 0,
         disclosure: disclosure !== null,

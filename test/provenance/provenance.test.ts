@@ -10,6 +10,7 @@ import { makeDevelopmentChain } from '../../src/provenance/dev-chain.ts';
 import { type FakeVideoServer, fakeMedia, startFakeVideoServer } from '../fake-provider/index.ts';
 import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
 import { uploadSolidLogo } from '../helpers/assets.ts';
+import { setupCampaign, startRun, waitForRun } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 
 const IPTC = 'http://cv.iptc.org/newscodes/digitalsourcetype/';
@@ -317,6 +318,43 @@ describe('content credentials', () => {
       (await api('GET', `/v1/variants/${off.id}/provenance`)).json().manifest_store,
     );
     expect(actionsOf(offManifest).map((a) => a.description)).not.toContain('visible AI disclosure');
+  });
+
+  it("lists a spot's shots as ingredients, placed in order", { timeout: 120_000 }, async () => {
+    const s = await setupCampaign(t, auth, {
+      levels: { city: ['bern'] },
+      template: 'Ad in {{city}}',
+      spot: {
+        shots: [
+          { key: 'opening', prompt_template: 'Opening in {{city}}', seconds: 4 },
+          { key: 'pack', prompt_template: 'Pack shot of {{brief.product}}', seconds: 4 },
+        ],
+        transition: { type: 'cut', seconds: 0 },
+      },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'spot-provenance' });
+    await waitForRun(t, auth, run.id, 'completed', 120_000);
+    const variant = (await api('GET', `/v1/variants?run_id=${run.id}`)).json().data[0];
+    const body = (await api('GET', `/v1/variants/${variant.id}/provenance`)).json();
+    expect(body.state).toBe('valid');
+    expect(body.digital_source_type).toBe(`${IPTC}compositeWithTrainedAlgorithmicMedia`);
+    const manifest = activeOf(body.manifest_store);
+    const shots = (
+      await t.testDb.pool.query(
+        `SELECT s.id, s.shot_key FROM variant_shots vs JOIN shots s ON s.id = vs.shot_id
+         WHERE vs.variant_id = $1 ORDER BY vs.position`,
+        [variant.id],
+      )
+    ).rows;
+    const shotIngredients = (manifest.ingredients as Json[]).filter((i) =>
+      i.title.startsWith('shot-'),
+    );
+    expect(shotIngredients.map((i) => [i.title, i.metadata['com.admatrix.shot_id']])).toEqual(
+      shots.map((r) => [`shot-${r.shot_key}.mp4`, r.id]),
+    );
+    const assembled = actionsOf(manifest).find((a) => a.description === 'shots assembled in order');
+    expect(assembled?.action).toBe('c2pa.placed');
+    expect(assembled?.parameters.ingredients).toHaveLength(2);
   });
 
   it('never returns or logs the signing key or certificate', async () => {
