@@ -1904,6 +1904,10 @@ export interface components {
                 };
                 status: string;
                 deliveries: number;
+                /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+                ai_generated: boolean;
+                /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+                digital_source_type: string;
                 impressions: number;
                 clicks: number;
                 /** @description Clicks per impression */

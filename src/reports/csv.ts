@@ -1,8 +1,15 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
+import { aiDisclosure } from '../provenance/manifest.ts';
 import { csvRounders } from './columns.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
-import { levelColumnNames, PERFORMANCE_COLUMNS, performance, performanceCells } from './numbers.ts';
+import {
+  AI_COLUMNS,
+  levelColumnNames,
+  PERFORMANCE_COLUMNS,
+  performance,
+  performanceCells,
+} from './numbers.ts';
 import type { VariantAggregate } from './repository.ts';
 
 export type CsvCell = string | number | null;
@@ -17,10 +24,12 @@ export function variantHeader(dims: readonly ReportDimension[]): string[] {
     'status',
     ...levelColumnNames(dims.map((d) => d.key)),
     ...PERFORMANCE_COLUMNS,
+    ...AI_COLUMNS,
   ];
 }
 
 function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): CsvCell[] {
+  const ai = aiDisclosure(v);
   return [
     v.id,
     v.status,
@@ -49,6 +58,8 @@ function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): C
         },
       ),
     ),
+    String(ai.ai_generated),
+    ai.digital_source_type,
   ];
 }
 

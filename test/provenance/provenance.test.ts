@@ -245,6 +245,19 @@ describe('content credentials', () => {
       digital_source_type: `${IPTC}compositeWithTrainedAlgorithmicMedia`,
     });
 
+    // And the report's rows, JSON and CSV.
+    const report = (await api('GET', `/v1/campaigns/${campaignId}/report`)).json();
+    expect(report.variants[0]).toMatchObject({
+      id: variant.id,
+      ai_generated: true,
+      digital_source_type: `${IPTC}compositeWithTrainedAlgorithmicMedia`,
+    });
+    const csv = (await api('GET', `/v1/campaigns/${campaignId}/report?format=csv`)).body;
+    expect(csv.split('\n')[0]).toMatch(/,ai_generated,digital_source_type$/);
+    expect(csv.split('\n')[1]).toMatch(
+      new RegExp(`^${variant.id},.*,true,${IPTC}compositeWithTrainedAlgorithmicMedia$`),
+    );
+
     // Another tenant cannot read it.
     const other = await api('GET', `/v1/variants/${variant.id}/provenance`, undefined, otherAuth);
     expect(other.statusCode).toBe(404);
