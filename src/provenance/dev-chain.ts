@@ -113,14 +113,20 @@ function certificate(opts: {
 }
 
 /**
- * A development chain: a local CA and a P-256 leaf it signed. c2pa-rs refuses self-signed
+ * A development chain: a local CA and a P-256 (or, for tests, Ed25519) leaf it signed. c2pa-rs refuses self-signed
  * signing certificates and checks the leaf's key usage and extended key usage, so the leaf has
  * digitalSignature and emailProtection (one of the EKUs the C2PA trust profile accepts). The
  * CA's private key is dropped: nothing else is ever issued from it.
  */
-export function makeDevelopmentChain(now = new Date()): SigningChain {
+export function makeDevelopmentChain(
+  opts: { now?: Date; leaf?: 'es256' | 'ed25519' } = {},
+): SigningChain {
+  const now = opts.now ?? new Date();
   const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const leaf = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const leaf =
+    opts.leaf === 'ed25519'
+      ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const caName = name('admatrix development CA (untrusted)');
   const caPem = certificate({
     subject: caName,

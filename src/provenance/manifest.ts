@@ -30,8 +30,8 @@ export interface OutputDescription {
     sha256: string;
     bytes?: Uint8Array | undefined;
   }[];
-  /** Images placed on the video (the logo), by hash. */
-  images: readonly { title: string; format: string; sha256: string }[];
+  /** Images placed on the video (the logo), by hash; with bytes, their own manifest is kept. */
+  images: readonly { title: string; format: string; sha256: string; bytes?: Uint8Array }[];
   /** Overlays drawn onto the frames. */
   text: boolean;
   disclosure: boolean;
@@ -126,15 +126,16 @@ export function manifestFor(d: OutputDescription): {
   }
   d.images.forEach((img, i) => {
     const label = `image${i}`;
-    ingredients.push({
-      definition: {
-        title: img.title,
-        format: img.format,
-        relationship: 'componentOf',
-        label,
-        metadata: { 'com.admatrix.sha256': img.sha256 },
-      },
-    });
+    const definition = {
+      title: img.title,
+      format: img.format,
+      relationship: 'componentOf',
+      label,
+      metadata: { 'com.admatrix.sha256': img.sha256 },
+    };
+    ingredients.push(
+      img.bytes ? { definition, asset: { format: img.format, bytes: img.bytes } } : { definition },
+    );
     actions.push({
       action: 'c2pa.placed',
       description: 'logo overlay',

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { sniffImage } from '../assets/sniff.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
 import { readManifestStore, signAsset } from './c2pa.ts';
@@ -31,6 +33,17 @@ export interface ProvenanceReport {
 }
 
 type Json = Record<string, unknown>;
+
+/** An image by hash, and by its bytes where c2pa-rs can read credentials out of its format. */
+async function imageIngredient(title: string, path: string) {
+  const bytes = await readFile(path);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const format = sniffImage(bytes.subarray(0, 64));
+  if (format === 'image/png' || format === 'image/jpeg' || format === 'image/webp') {
+    return { title, format, sha256, bytes };
+  }
+  return { title, format: format ?? 'application/octet-stream', sha256 };
+}
 
 /** Certificates are public, but nothing about the signing credentials leaves the service. */
 function withoutCertificates(value: unknown): unknown {
@@ -113,15 +126,18 @@ export function createProvenance(deps: {
     async signFile(p: {
       input: string;
       out: string;
-      description: Omit<OutputDescription, 'version' | 'render' | 'shots'> & {
+      description: Omit<OutputDescription, 'version' | 'render' | 'shots' | 'images'> & {
+        /** Logos: read from `path`, so credentials they carry stay with them. */
+        images: readonly { title: string; path: string }[];
         render?: { sha256: string; path?: string } | undefined;
         shots: readonly (Omit<OutputDescription['shots'][number], 'bytes'> & { path: string })[];
       };
     }): Promise<{ sourceType: DigitalSourceType }> {
       const { signer } = await load();
-      const { render, shots, ...rest } = p.description;
+      const { render, shots, images, ...rest } = p.description;
       const built = manifestFor({
         ...rest,
+        images: await Promise.all(images.map((img) => imageIngredient(img.title, img.path))),
         shots: await Promise.all(
           shots.map(async ({ path, ...shot }) => ({ ...shot, bytes: await readFile(path) })),
         ),

@@ -42,9 +42,7 @@ export async function signVariantFile(
       shots: await Promise.all(
         (p.shots ?? []).map(async (s) => ({ ...s, sha256: await sha256Of(s.path) })),
       ),
-      images: p.logo
-        ? [{ title: 'logo', format: 'image/png', sha256: await sha256Of(p.logo) }]
-        : [],
+      images: p.logo ? [{ title: 'logo', path: p.logo }] : [],
       text: p.text,
       disclosure: p.disclosure,
       transcoded: p.file !== p.render,
