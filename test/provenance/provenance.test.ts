@@ -244,6 +244,11 @@ describe('content credentials', () => {
       ai_generated: true,
       digital_source_type: `${IPTC}compositeWithTrainedAlgorithmicMedia`,
     });
+    const delivered = await t.testDb.pool.query(
+      `SELECT data FROM events WHERE type = 'variant.delivered' AND data ->> 'variant_id' = $1`,
+      [variant.id],
+    );
+    expect(delivered.rows[0].data).toMatchObject({ ai_generated: true });
 
     // And the report's rows, JSON and CSV.
     const report = (await api('GET', `/v1/campaigns/${campaignId}/report`)).json();
@@ -331,6 +336,31 @@ describe('content credentials', () => {
       (await api('GET', `/v1/variants/${off.id}/provenance`)).json().manifest_store,
     );
     expect(actionsOf(offManifest).map((a) => a.description)).not.toContain('visible AI disclosure');
+  });
+
+  it('marks a local motion template algorithmicMedia: not AI-generated, no label', {
+    timeout: 90_000,
+  }, async () => {
+    const s = await setupCampaign(t, auth, {
+      levels: { city: ['quito'] },
+      video: { provider: 'local', seconds: 1, size: '320x180' },
+    });
+    const run = await startRun(t, auth, { ...s, key: 'local-provenance' });
+    await waitForRun(t, auth, run.id, 'completed', 90_000);
+    const variant = (await api('GET', `/v1/variants?run_id=${run.id}`)).json().data[0];
+    expect(variant).toMatchObject({
+      ai_generated: false,
+      digital_source_type: `${IPTC}algorithmicMedia`,
+      disclosure: null,
+    });
+    const body = (await api('GET', `/v1/variants/${variant.id}/provenance`)).json();
+    expect(body.state).toBe('valid');
+    const created = actionsOf(activeOf(body.manifest_store))[0]!;
+    expect(created).toMatchObject({
+      action: 'c2pa.created',
+      digitalSourceType: `${IPTC}algorithmicMedia`,
+      softwareAgent: { name: `local/${variant.model}` },
+    });
   });
 
   it("lists a spot's shots as ingredients, placed in order", { timeout: 120_000 }, async () => {
