@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSigningChain, SigningChainError } from './provenance/chain.ts';
 import {
   buildCatalog,
   modelLimitProblems,
@@ -359,7 +360,15 @@ const envSchema = baseEnvSchema.superRefine((env, ctx) => {
       message: 'must be longer than WORKER_HEARTBEAT_MS (a few heartbeats)',
     });
   }
-  if (!env.C2PA_SIGN_CERT !== !env.C2PA_SIGN_KEY) {
+  if (env.C2PA_SIGN_CERT && env.C2PA_SIGN_KEY) {
+    try {
+      parseSigningChain({ certPem: env.C2PA_SIGN_CERT, keyPem: env.C2PA_SIGN_KEY });
+    } catch (err) {
+      if (!(err instanceof SigningChainError)) throw err;
+      const message = err.message.slice(err.setting.length + 1);
+      ctx.addIssue({ code: 'custom', path: [err.setting], message });
+    }
+  } else if (env.C2PA_SIGN_CERT || env.C2PA_SIGN_KEY) {
     const missing = env.C2PA_SIGN_CERT ? 'C2PA_SIGN_KEY' : 'C2PA_SIGN_CERT';
     ctx.addIssue({
       code: 'custom',

@@ -1,10 +1,10 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
 import { signingCredentials } from '../db/schema.ts';
 import type { CoseSigner } from './c2pa.ts';
-import { algorithmOf, coseSign1 } from './cose.ts';
+import { parseSigningChain } from './chain.ts';
+import { coseSign1 } from './cose.ts';
 import { makeDevelopmentChain, type SigningChain } from './dev-chain.ts';
 
 const DEVELOPMENT_ID = 'c2pa-development';
@@ -21,31 +21,12 @@ export interface Credentials {
   subject: string;
 }
 
-function certsOf(pem: string): Uint8Array[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => new Uint8Array(new X509Certificate(b).raw));
-}
-
 export function credentialsFrom(chain: SigningChain, source: Credentials['source']): Credentials {
-  const certsDer = certsOf(chain.certPem);
-  const leaf = certsDer[0];
-  if (!leaf) throw new Error('C2PA_SIGN_CERT holds no PEM certificate');
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(chain.keyPem);
-  } catch {
-    // The parser's message can quote the input; say only which setting is wrong.
-    throw new Error('C2PA_SIGN_KEY is not a PEM private key');
-  }
-  const cert = new X509Certificate(leaf);
-  if (!cert.checkPrivateKey(key)) {
-    throw new Error('C2PA_SIGN_KEY does not match the first certificate of C2PA_SIGN_CERT');
-  }
-  const alg = algorithmOf(key);
+  const { certsDer, key, alg, subject } = parseSigningChain(chain);
   const reserveSize = RESERVE_BASE + certsDer.reduce((n, c) => n + c.byteLength + 8, 0);
   return {
     source,
-    subject: cert.subject.replaceAll('\n', ', '),
+    subject,
     signer: {
       alg,
       reserveSize,

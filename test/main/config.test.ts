@@ -29,6 +29,15 @@ describe('configuration', () => {
     expect(problemsOf({ C2PA_SIGN_CERT: 'nope', C2PA_SIGN_KEY: chain.keyPem })[0]).toMatch(
       /^C2PA_SIGN_CERT: must be PEM/,
     );
+    // Checked at start, so a bad chain stops the process instead of failing every render.
+    const other = makeDevelopmentChain();
+    expect(problemsOf({ C2PA_SIGN_CERT: chain.certPem, C2PA_SIGN_KEY: other.keyPem })).toEqual([
+      'C2PA_SIGN_KEY: does not match the first certificate of C2PA_SIGN_CERT',
+    ]);
+    const caOnly = chain.certPem.slice(chain.certPem.indexOf('-----END CERTIFICATE-----') + 26);
+    expect(problemsOf({ C2PA_SIGN_CERT: caOnly, C2PA_SIGN_KEY: chain.keyPem })[0]).toMatch(
+      /^C2PA_SIGN_CERT: is a self-signed certificate/,
+    );
     const oneLine = loadConfig({
       ...base,
       C2PA_SIGN_CERT: chain.certPem.replaceAll('\n', '\\n'),
