@@ -63,7 +63,8 @@ export async function provenanceRoutes(
   r.post(
     '/provenance/verify',
     {
-      config: { scope: 'campaigns:read', idempotency: 'refused' },
+      // Reads and writes nothing: a repeat is harmless, so a key is neither needed nor stored.
+      config: { scope: 'campaigns:read', idempotency: 'off' },
       schema: {
         tags,
         operationId: 'verifyProvenance',
