@@ -7,12 +7,12 @@
  * so their times land in this process's cutime/cstime (/proc/self/stat, in USER_HZ = 1/100 s
  * ticks on Linux). Wall time is printed too but depends on what else the machine runs.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ENCODER, fileArg, h264Args, mp4MuxArgs } from '../src/media/ffmpeg.ts';
 import { createMedia, defaultMediaBinaries } from '../src/media/index.ts';
+import { measureMedian } from './cpu.ts';
 
 const W = 720;
 const H = 1280;
@@ -20,27 +20,7 @@ const SECONDS = 4;
 const FPS = 25;
 const RUNS = Number(process.env.LOCAL_RENDER_RUNS ?? 5);
 
-/** Seconds of CPU used by reaped children so far (fields 16 and 17 of /proc/self/stat). */
-function childCpuSeconds(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the name, field 3 (state) is index 0: cutime is field 16, cstime 17.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-async function measure(fn: () => Promise<unknown>) {
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const c0 = childCpuSeconds();
-    const t0 = performance.now();
-    await fn();
-    wall.push((performance.now() - t0) / 1000);
-    cpu.push(childCpuSeconds() - c0);
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { cpu: median(cpu), wall: median(wall) };
-}
+const measure = (fn: () => Promise<unknown>) => measureMedian(fn, RUNS);
 
 export async function main() {
   const media = createMedia(defaultMediaBinaries());

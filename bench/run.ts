@@ -19,6 +19,7 @@ const all = [
   'spots',
   'spot-finish',
   'variant-cost',
+  'provenance',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 

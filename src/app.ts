@@ -37,6 +37,9 @@ import { createMetricsService } from './metrics/service.ts';
 import { createWorkerDirectory } from './ops/heartbeat.ts';
 import { registerHttpMetrics, registerQueueGauges } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { ADMATRIX_VERSION } from './provenance/manifest.ts';
+import { provenanceRoutes } from './provenance/routes.ts';
+import { createProvenance } from './provenance/service.ts';
 import type { ProviderCatalog } from './providers/catalog.ts';
 import type { PluginsEnv } from './providers/registry.ts';
 import { providerRoutes } from './providers/routes.ts';
@@ -86,6 +89,10 @@ type AppConfig = Pick<
   | 'MAX_VARIANTS_PER_RUN'
   | 'PROMPT_MAX_CHARS'
   | 'SECRETS_KEY'
+  | 'C2PA_SIGN_CERT'
+  | 'C2PA_SIGN_KEY'
+  | 'C2PA_TRUST_ANCHORS'
+  | 'PROVENANCE_MAX_BYTES'
   | 'WEBHOOK_ALLOW_HOSTS'
   | 'WEBHOOK_SECRET_OVERLAP_HOURS'
   | 'SIGNED_URL_TTL_SECONDS'
@@ -362,6 +369,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(inboundWebhookRoutes, { inbound });
       await api.register(metricRoutes, { metrics, maxBytes: config.METRICS_MAX_BYTES });
       await api.register(reportRoutes, { reports });
+      await api.register(provenanceRoutes, {
+        db: database.db,
+        storage: deps.storage,
+        provenance: createProvenance({ db: database.db, box, config, version: ADMATRIX_VERSION }),
+        maxBytes: config.PROVENANCE_MAX_BYTES,
+      });
     },
     { prefix: '/v1' },
   );

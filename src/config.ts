@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSigningChain, SigningChainError } from './provenance/chain.ts';
 import {
   buildCatalog,
   modelLimitProblems,
@@ -21,6 +22,12 @@ const jsonText = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 });
+
+/** PEM text; `\n` escapes accepted, as one-line env files need them. */
+const pem = z
+  .string()
+  .transform((s) => s.replaceAll('\\n', '\n'))
+  .refine((s) => s.includes('-----BEGIN '), 'must be PEM');
 
 const pricesSchema = jsonText.pipe(
   z.partialRecord(
@@ -268,6 +275,23 @@ export const baseEnvSchema = z.object({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64 (openssl rand -base64 32)')
     .optional()
     .describe('Encrypts webhook secrets at rest and signs download links'),
+  C2PA_SIGN_CERT: pem
+    .optional()
+    .describe(
+      'PEM certificate chain (leaf first) that signs content credentials; with C2PA_SIGN_KEY',
+    ),
+  C2PA_SIGN_KEY: pem
+    .optional()
+    .describe('PEM private key (ES256 P-256 or Ed25519) of the C2PA_SIGN_CERT leaf'),
+  PROVENANCE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(200 * 1024 * 1024)
+    .describe('Largest MP4 POST /v1/provenance/verify accepts (held whole while it is read)'),
+  C2PA_TRUST_ANCHORS: pem
+    .optional()
+    .describe('PEM root certificates whose chains provenance reports as trusted'),
   WEBHOOK_ALLOW_HOSTS: csv
     .default([])
     .describe('Hosts exempt from the SSRF filter (development, tests)'),
@@ -345,6 +369,22 @@ const envSchema = baseEnvSchema.superRefine((env, ctx) => {
       code: 'custom',
       path: ['WORKER_HEARTBEAT_TTL_MS'],
       message: 'must be longer than WORKER_HEARTBEAT_MS (a few heartbeats)',
+    });
+  }
+  if (env.C2PA_SIGN_CERT && env.C2PA_SIGN_KEY) {
+    try {
+      parseSigningChain({ certPem: env.C2PA_SIGN_CERT, keyPem: env.C2PA_SIGN_KEY });
+    } catch (err) {
+      if (!(err instanceof SigningChainError)) throw err;
+      const message = err.message.slice(err.setting.length + 1);
+      ctx.addIssue({ code: 'custom', path: [err.setting], message });
+    }
+  } else if (env.C2PA_SIGN_CERT || env.C2PA_SIGN_KEY) {
+    const missing = env.C2PA_SIGN_CERT ? 'C2PA_SIGN_KEY' : 'C2PA_SIGN_CERT';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: 'C2PA_SIGN_CERT and C2PA_SIGN_KEY go together',
     });
   }
   if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {

@@ -852,6 +852,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/variants/{id}/provenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The variant's C2PA content credentials, read back from its video and validated
+         * @description The manifest store embedded in the composited MP4 (source type, actions, ingredients, the campaign and variant ids) and whether its signature and hashes validate. 404 until the variant is rendered.
+         */
+        get: operations["getVariantProvenance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check an MP4's content credentials before publishing it
+         * @description One MP4 in the multipart field `file`, at most the configured PROVENANCE_MAX_BYTES: its C2PA manifest is read and validated (signature, certificate chain, the file's hashes). A file changed after signing is `invalid`; one without credentials is `absent`.
+         */
+        post: operations["verifyProvenance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -975,6 +1015,52 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        ProvenanceReport: {
+            /**
+             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
+             * @enum {string}
+             */
+            state: "trusted" | "valid" | "invalid" | "absent";
+            trusted: boolean;
+            /** @description IPTC digital source type declared by the c2pa.created action */
+            digital_source_type: string | null;
+            ai_generated: boolean | null;
+            failures: {
+                code: string;
+                explanation?: string;
+            }[];
+            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
+            manifest_store: {
+                [key: string]: unknown;
+            } | null;
+        };
+        VariantProvenance: {
+            /**
+             * @description trusted: signature valid and the chain ends at a C2PA_TRUST_ANCHORS root; valid: signature and hashes check out, signer not on a trust list (the development chain always is); invalid: tampered or broken; absent: no manifest
+             * @enum {string}
+             */
+            state: "trusted" | "valid" | "invalid" | "absent";
+            trusted: boolean;
+            /** @description IPTC digital source type declared by the c2pa.created action */
+            digital_source_type: string | null;
+            ai_generated: boolean | null;
+            failures: {
+                code: string;
+                explanation?: string;
+            }[];
+            /** @description The C2PA manifest store as c2pa-rs reads it (certificates left out) */
+            manifest_store: {
+                [key: string]: unknown;
+            } | null;
+            signer: {
+                /**
+                 * @description development: a local CA made by this deployment, not trusted by anyone else
+                 * @enum {string}
+                 */
+                source: "configured" | "development";
+                trusted: boolean;
+            };
+        };
         Shot: {
             id: string;
             campaign_id: string;
@@ -1070,6 +1156,23 @@ export interface components {
             overlay: {
                 logo_position: string;
                 text_template?: string;
+                /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                disclosure?: {
+                    /** @default true */
+                    visible: boolean;
+                    /** @default AI-generated */
+                    text: string;
+                    /**
+                     * @default top-left
+                     * @enum {string}
+                     */
+                    position: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                    /**
+                     * @description Shown from the start for this long; null: the whole video
+                     * @default null
+                     */
+                    seconds: number | null;
+                };
             };
             spot: {
                 shots: {
@@ -1430,6 +1533,9 @@ export interface components {
          *         "height": 1280
          *       },
          *       "thumbnail_url": "/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail",
+         *       "ai_generated": false,
+         *       "digital_source_type": "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
+         *       "disclosure": null,
          *       "deliveries": [],
          *       "shots": [],
          *       "renditions": [],
@@ -1476,6 +1582,12 @@ export interface components {
                 height: number;
             } | null;
             thumbnail_url: string | null;
+            /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+            ai_generated: boolean;
+            /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+            digital_source_type: string;
+            /** @description The visible AI label drawn on the video (campaign overlay.disclosure); null when none */
+            disclosure: string | null;
             deliveries: {
                 [key: string]: unknown;
             }[];
@@ -1523,6 +1635,10 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+            ai_generated: boolean;
+            /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+            digital_source_type: string;
             /** Format: date-time */
             created_at: string;
         };
@@ -1879,6 +1995,10 @@ export interface components {
                 };
                 status: string;
                 deliveries: number;
+                /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+                ai_generated: boolean;
+                /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+                digital_source_type: string;
                 impressions: number;
                 clicks: number;
                 /** @description Clicks per impression */
@@ -2130,6 +2250,12 @@ export interface components {
                 height: number;
             } | null;
             thumbnail_url: string | null;
+            /** @description Made with a trained generative model: set the platform's AI label (Meta AI info, TikTok AI-generated content, YouTube altered or synthetic content) */
+            ai_generated: boolean;
+            /** @description IPTC digital source type, as in the video's C2PA manifest (compositeWithTrainedAlgorithmicMedia, trainedAlgorithmicMedia, algorithmicMedia) */
+            digital_source_type: string;
+            /** @description The visible AI label drawn on the video (campaign overlay.disclosure); null when none */
+            disclosure: string | null;
             deliveries: {
                 [key: string]: unknown;
             }[];
@@ -2629,6 +2755,23 @@ export interface operations {
                         logo_position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
                         /** @description e.g. "Now in {{city}}" */
                         text_template?: string;
+                        /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                        disclosure?: {
+                            /** @default true */
+                            visible?: boolean;
+                            /** @default AI-generated */
+                            text?: string;
+                            /**
+                             * @default top-left
+                             * @enum {string}
+                             */
+                            position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                            /**
+                             * @description Shown from the start for this long; null: the whole video
+                             * @default null
+                             */
+                            seconds?: number | null;
+                        };
                     };
                     /** @description Optional. Each variant is assembled from these shots; each distinct shot is rendered once per campaign and shared */
                     spot?: {
@@ -2943,6 +3086,23 @@ export interface operations {
                         logo_position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
                         /** @description e.g. "Now in {{city}}" */
                         text_template?: string;
+                        /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                        disclosure?: {
+                            /** @default true */
+                            visible?: boolean;
+                            /** @default AI-generated */
+                            text?: string;
+                            /**
+                             * @default top-left
+                             * @enum {string}
+                             */
+                            position?: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                            /**
+                             * @description Shown from the start for this long; null: the whole video
+                             * @default null
+                             */
+                            seconds?: number | null;
+                        };
                     };
                     /** @description Replaces the spot whole; null removes it */
                     spot?: {
@@ -7886,6 +8046,192 @@ export interface operations {
             };
             /** @description A path parameter over 100 characters */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVariantProvenance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VariantProvenance"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or owned by another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter over 100 characters */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL or headers are over 16 KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyProvenance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description An MP4
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvenanceReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ASSET_ID_PATTERN } from '../matrices/parse/schema.ts';
+import { disclosureSchema } from '../provenance/schemas.ts';
 import { providerNames } from '../providers/catalog.ts';
 import { spotInputSchema, spotSchema } from '../spots/schemas.ts';
 
@@ -64,6 +65,7 @@ const overlaySchema = z.object({
     .enum(['top-left', 'top-right', 'bottom-left', 'bottom-right'])
     .default('bottom-right'),
   text_template: z.string().max(300).optional().describe('e.g. "Now in {{city}}"'),
+  disclosure: disclosureSchema.optional(),
 });
 
 const campaignExample = {
@@ -126,7 +128,11 @@ export const campaignSchema = z
     }),
     budget_usd: z.number().nullable(),
     require_approval: z.boolean(),
-    overlay: z.object({ logo_position: z.string(), text_template: z.string().optional() }),
+    overlay: z.object({
+      logo_position: z.string(),
+      text_template: z.string().optional(),
+      disclosure: disclosureSchema.optional(),
+    }),
     spot: spotSchema.nullable(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),

@@ -126,9 +126,19 @@ export type SpotEndCard = {
 export const renditionFormats = ['9:16', '1:1', '16:9'] as const;
 export type RenditionFormat = (typeof renditionFormats)[number];
 
+export type DisclosureSettings = {
+  visible: boolean;
+  text: string;
+  position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+  /** Seconds from the start; null: the whole video. */
+  seconds: number | null;
+};
+
 export type OverlaySettings = {
   logo_position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
   text_template?: string;
+  /** The visible AI label (src/provenance/disclosure.ts); absent: the default, on. */
+  disclosure?: DisclosureSettings;
 };
 
 export const campaigns = pgTable(
@@ -285,6 +295,10 @@ export const variants = pgTable(
     submitStartedAt: timestamp('submit_started_at', { withTimezone: true }),
     submittedAt: timestamp('submitted_at', { withTimezone: true }),
     readyAt: timestamp('ready_at', { withTimezone: true }),
+    /** IPTC digital source type of the signed video (its C2PA manifest), set when it is ready. */
+    digitalSourceType: text('digital_source_type'),
+    /** The AI label drawn on the video; null when none was. */
+    disclosureText: text('disclosure_text'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     costUsd: numeric('cost_usd', { precision: 12, scale: 4, mode: 'number' }).notNull(),
@@ -691,3 +705,14 @@ export const consoleSessions = pgTable(
   },
   (t) => [index('console_sessions_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * The development C2PA signing chain, made once when no C2PA_SIGN_CERT/KEY is configured so
+ * every process signs with the same one; the key sealed with SECRETS_KEY.
+ */
+export const signingCredentials = pgTable('signing_credentials', {
+  id: text('id').primaryKey(),
+  certPem: text('cert_pem').notNull(),
+  keySealed: text('key_sealed').notNull(),
+  createdAt: createdAt(),
+});

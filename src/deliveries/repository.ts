@@ -10,9 +10,14 @@ export type DeliveryRow = {
   delivered_at: Date | string;
   metadata: Record<string, unknown>;
   created_at: Date | string;
+  /** The variant's, for the platform's AI label. */
+  provider: string;
+  digital_source_type: string | null;
 };
 
-const columns = sql`d.id, d.variant_id, d.campaign_id, d.destination, d.external_id, d.delivered_at, d.metadata, d.created_at`;
+const columns = sql`d.id, d.variant_id, d.campaign_id, d.destination, d.external_id, d.delivered_at, d.metadata, d.created_at,
+  (SELECT v.provider FROM variants v WHERE v.id = d.variant_id) AS provider,
+  (SELECT v.digital_source_type FROM variants v WHERE v.id = d.variant_id) AS digital_source_type`;
 
 /** The variant and its campaign's approval rule, locked: deliveries of one variant serialise. */
 export async function lockVariant(tx: DbOrTx, p: { tenantId: string; id: string }) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonLength } from '../http/json-body.ts';
 import { paginationQuery } from '../http/pagination.ts';
+import { aiDisclosureFields } from '../provenance/schemas.ts';
 
 export const createDeliveryBody = z
   .object({
@@ -42,6 +43,7 @@ export const deliverySchema = z
     external_id: z.string().nullable(),
     delivered_at: z.iso.datetime(),
     metadata: z.record(z.string(), z.unknown()),
+    ...aiDisclosureFields,
     created_at: z.iso.datetime(),
   })
   .meta({ id: 'Delivery' });

@@ -3,6 +3,7 @@ import type { VariantStatus } from '../db/schema.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
+import { aiDisclosure } from '../provenance/manifest.ts';
 import { deliverableStatuses, transition } from '../variants/lifecycle.ts';
 import * as repo from './repository.ts';
 
@@ -16,6 +17,7 @@ export function toDeliveryResponse(row: repo.DeliveryRow) {
     external_id: row.external_id === '' ? null : row.external_id,
     delivered_at: new Date(row.delivered_at).toISOString(),
     metadata: row.metadata,
+    ...aiDisclosure(row),
     created_at: new Date(row.created_at).toISOString(),
   };
 }

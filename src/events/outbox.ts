@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { newId } from '../ids.ts';
+import { aiDisclosure } from '../provenance/manifest.ts';
 import type { EventType } from './types.ts';
 
 /**
@@ -27,6 +28,8 @@ export function variantEventData(v: {
   levels: Record<string, string>;
   error_code: string | null;
   error_message: string | null;
+  provider?: string;
+  digital_source_type?: string | null;
 }) {
   return {
     variant_id: v.id,
@@ -34,6 +37,9 @@ export function variantEventData(v: {
     run_id: v.run_id,
     status: v.status,
     levels: v.levels,
+    ...(v.provider
+      ? aiDisclosure({ provider: v.provider, digital_source_type: v.digital_source_type ?? null })
+      : {}),
     ...(v.error_code ? { error: { code: v.error_code, message: v.error_message } } : {}),
   };
 }

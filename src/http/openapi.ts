@@ -283,6 +283,10 @@ const tags = [
   },
   { name: 'metrics', description: 'Daily performance per variant, date and platform.' },
   { name: 'reports', description: 'Per-variant performance and per-level effects.' },
+  {
+    name: 'provenance',
+    description: 'C2PA content credentials: read back, validated, and checked on an uploaded MP4.',
+  },
   { name: 'webhooks', description: 'Endpoints, the events sent to them, and the attempt log.' },
   { name: 'providers', description: 'Callbacks from the video providers.' },
   { name: 'operations', description: 'Liveness and readiness probes.' },

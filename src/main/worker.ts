@@ -8,6 +8,8 @@ import { type Heartbeat, startHeartbeat } from '../ops/heartbeat.ts';
 import { housekeepingProcessors, scheduleHousekeeping } from '../ops/jobs.ts';
 import { serveMetrics } from '../ops/metrics.ts';
 import { createPromptWriter } from '../prompts/writer.ts';
+import { ADMATRIX_VERSION } from '../provenance/manifest.ts';
+import { createProvenance } from '../provenance/service.ts';
 import { buildCatalog, limitsWithModels } from '../providers/catalog.ts';
 import {
   createProviders,
@@ -68,6 +70,12 @@ export function workerProcessors(
           }
         : {}),
       db: infra.database.db,
+      provenance: createProvenance({
+        db: infra.database.db,
+        box: createSecretBox(config.SECRETS_KEY),
+        config,
+        version: ADMATRIX_VERSION,
+      }),
       providers,
       media: infra.media,
       storage: infra.storage,

@@ -147,6 +147,8 @@ export interface CaptionLine {
    * while sliding up from `slide` pixels below its place.
    */
   enter?: { at: number; fade: number; slide?: number | undefined } | undefined;
+  /** Seconds into the clip the line disappears; absent: it stays to the end. */
+  until?: number | undefined;
 }
 
 export interface CaptionStyle {
@@ -265,7 +267,8 @@ export function assScript(p: {
   const events = p.lines.map((line) => {
     const start = line.enter ? assTime(line.enter.at) : '0:00:00.00';
     const style = line.box ? 'Box' : 'Caption';
-    return `Dialogue: 0,${start},9:59:59.99,${style},,0,0,0,,{${lineTags(p.width, line)}}${assEscape(line.text)}`;
+    const end = line.until === undefined ? '9:59:59.99' : assTime(line.until);
+    return `Dialogue: 0,${start},${end},${style},,0,0,0,,{${lineTags(p.width, line)}}${assEscape(line.text)}`;
   });
   return [
     '[Script Info]',

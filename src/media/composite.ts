@@ -6,6 +6,7 @@ import {
   withCaptions,
   wrapCaptions,
 } from './captions.ts';
+import { type DisclosureSpec, disclosureLine } from './disclosure.ts';
 import { type EncoderSettings, encodeMp4, inputArgs, MediaError, type Runner } from './ffmpeg.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
@@ -52,6 +53,8 @@ export interface CompositeOptions {
    * own logo and text); the whole input when unset.
    */
   until?: number | undefined;
+  /** A visible AI label in a corner (src/provenance/disclosure.ts). */
+  disclosure?: DisclosureSpec | null | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -141,7 +144,10 @@ export async function composite(
   const captions = {
     width: W,
     height: H,
-    lines: lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
+    lines: [
+      ...lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
+      ...(opts.disclosure ? [disclosureLine(opts.disclosure, W, H)] : []),
+    ],
     style: { fontsize, color: 'ffffff' },
   };
   return withCaptions(ctx, captions, async (drawText, env) => {
@@ -160,7 +166,8 @@ export async function composite(
     }
     if (drawText) {
       const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
-      graph.push(`${current}${band},${drawText}[txt]`);
+      // drawbox reads h=0 as the whole frame: no band when only the disclosure is drawn.
+      graph.push(`${current}${bandHeight ? `${band},` : ''}${drawText}[txt]`);
       current = '[txt]';
     }
     if (opts.logo && logoInfo) {

@@ -7,6 +7,10 @@ import type { Db } from '../db/client.ts';
 import { recordEvent, variantEventData } from '../events/outbox.ts';
 import type { Media, Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
+import { disclosureFor } from '../provenance/disclosure.ts';
+import { spotShotFiles } from '../provenance/repository.ts';
+import type { Provenance } from '../provenance/service.ts';
+import { signVariantFile } from '../provenance/variant.ts';
 import { type ProviderName, providerNames } from '../providers/catalog.ts';
 import type { Providers } from '../providers/registry.ts';
 import type { Queues } from '../queue/registry.ts';
@@ -55,6 +59,8 @@ export interface RenderDeps {
   metrics?: RenderMetrics;
   /** When set, prompts are rewritten before their first submit (see PROMPT_WRITER_MODEL). */
   promptWriter?: PromptWriter;
+  /** Signs every composited video with its C2PA content credentials (src/provenance). */
+  provenance?: Provenance;
 }
 
 function createRenderSteps(deps: RenderDeps) {
@@ -82,6 +88,7 @@ function createRenderSteps(deps: RenderDeps) {
         levels: v.levels,
         brief: v.brief,
       });
+      const disclosure = disclosureFor(v);
       const overlay = {
         logo: logo
           ? {
@@ -92,13 +99,28 @@ function createRenderSteps(deps: RenderDeps) {
           : null,
         text: lines.length ? { lines } : null,
         until: assembled?.overlayUntil,
+        // Every rendition carries the label too: each is a file a platform may publish.
+        disclosure,
       };
       let facts = await deps.media.probe(input);
       let finalPath = input;
-      if (logo || lines.length) {
+      if (logo || lines.length || disclosure) {
         finalPath = join(dir, 'final.mp4');
         facts = await deps.media.composite({ input, out: finalPath, ...overlay });
       }
+      const signed = await signVariantFile(deps.provenance, {
+        variant: v,
+        dir,
+        file: finalPath,
+        render: v.spot ? null : input,
+        shots: v.spot
+          ? await spotShotFiles(db, v.id, (key, name) => localPath(key, dir, name))
+          : [],
+        logo,
+        text: lines.length > 0,
+        disclosure: disclosure !== null,
+      });
+      finalPath = signed.path;
       const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });
       const videoKey = stored.key;
       await renderRenditions(deps, {
@@ -125,6 +147,8 @@ function createRenderSteps(deps: RenderDeps) {
             width: facts.width,
             height: facts.height,
             readyAt: new Date(),
+            digitalSourceType: signed.digitalSourceType,
+            disclosureText: disclosure?.text ?? null,
           },
         });
         if (!ready) return;

@@ -3,7 +3,9 @@
  * kept as columns (one array per field, levels as indices), not as row objects: 100,000
  * variants take about ten megabytes and are written out from here by every format.
  */
+
 import type { VariantStatus } from '../db/schema.ts';
+import { aiDisclosure } from '../provenance/manifest.ts';
 import { renderedStatuses } from '../variants/lifecycle.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
 import { type ModelledMetric, outcome } from './metric.ts';
@@ -41,6 +43,8 @@ export interface Collected {
   count: number;
   ids: string[];
   statuses: VariantStatus[];
+  /** IPTC digital source type per variant (provenance/manifest.ts aiDisclosure). */
+  sourceTypes: string[];
   /** Level index per variant and dimension, row-major (count × dimensions); −1 = none. */
   levels: number[];
   impressions: number[];
@@ -102,6 +106,7 @@ export function createCollector(dims: ReportDimension[], metric: ModelledMetric 
     count: 0,
     ids: [],
     statuses: [],
+    sourceTypes: [],
     levels: [],
     impressions: [],
     clicks: [],
@@ -181,6 +186,7 @@ export function createCollector(dims: ReportDimension[], metric: ModelledMetric 
     c.count++;
     c.ids.push(v.id);
     c.statuses.push(v.status);
+    c.sourceTypes.push(aiDisclosure(v).digital_source_type);
     c.impressions.push(v.impressions);
     c.clicks.push(v.clicks);
     c.conversions.push(v.conversions);

@@ -1,10 +1,17 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
+import { aiDisclosure } from '../provenance/manifest.ts';
 import type { Collected } from './collect.ts';
 import { csvRounders } from './columns.ts';
 import { CONTRAST_COLUMNS, contrastRows } from './contrast-rows.ts';
 import { levelOf, type ReportDimension } from './dimensions.ts';
-import { levelColumnNames, PERFORMANCE_COLUMNS, performance, performanceCells } from './numbers.ts';
+import {
+  AI_COLUMNS,
+  levelColumnNames,
+  PERFORMANCE_COLUMNS,
+  performance,
+  performanceCells,
+} from './numbers.ts';
 import { type ReportHead, variantAt } from './report.ts';
 import type { VariantAggregate } from './repository.ts';
 
@@ -26,10 +33,12 @@ export function variantHeader(
       reserved,
     ),
     ...PERFORMANCE_COLUMNS,
+    ...AI_COLUMNS,
   ];
 }
 
 function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): CsvCell[] {
+  const ai = aiDisclosure(v);
   return [
     v.id,
     v.status,
@@ -58,6 +67,8 @@ function variantRecord(v: VariantAggregate, dims: readonly ReportDimension[]): C
         },
       ),
     ),
+    String(ai.ai_generated),
+    ai.digital_source_type,
   ];
 }
 
@@ -155,6 +166,8 @@ export function comparedCsvReport(
           v.status,
           ...dims.map((dim) => v.levels[dim.key] ?? null),
           ...performanceCells(v.deliveries, v),
+          String(v.ai_generated),
+          v.digital_source_type,
           ...noContrast,
         ]);
       }

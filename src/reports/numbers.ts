@@ -182,6 +182,9 @@ export function performanceCells(deliveries: number, p: Performance): (number | 
   ];
 }
 
+/** The platform flags a campaign tool copies into each upload's AI label, last in a row. */
+export const AI_COLUMNS = ['ai_generated', 'digital_source_type'] as const;
+
 /**
  * Header names for the level columns: the dimension key, unless it collides with a fixed
  * column (a dimension called "clicks"), then prefixed with "level_".
@@ -190,6 +193,12 @@ export function levelColumnNames(
   keys: readonly string[],
   reserved: readonly string[] = [],
 ): string[] {
-  const fixed = new Set<string>(['variant_id', 'status', ...PERFORMANCE_COLUMNS, ...reserved]);
+  const fixed = new Set<string>([
+    'variant_id',
+    'status',
+    ...PERFORMANCE_COLUMNS,
+    ...AI_COLUMNS,
+    ...reserved,
+  ]);
   return keys.map((k) => (fixed.has(k) ? `level_${k}` : k));
 }

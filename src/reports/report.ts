@@ -1,5 +1,7 @@
 /** The report's sections, assembled from the collected columns and the analysis. */
+
 import { variantStatuses } from '../db/schema.ts';
+import { isAiGenerated } from '../provenance/manifest.ts';
 import type { DimensionReport, ModelReport } from './analysis.ts';
 import type { BreakdownsSummary } from './breakdowns.ts';
 import { type Collected, quantile } from './collect.ts';
@@ -42,6 +44,8 @@ interface VariantReport extends Performance {
   levels: Record<string, string>;
   status: string;
   deliveries: number;
+  ai_generated: boolean;
+  digital_source_type: string;
 }
 
 export function reportHead(p: {
@@ -142,6 +146,8 @@ export function variantAt(c: Collected, dims: ReportDimension[], i: number): Var
     levels: levelsAt(c, dims, i),
     status: c.statuses[i]!,
     deliveries: c.deliveries[i]!,
+    ai_generated: isAiGenerated(c.sourceTypes[i]!),
+    digital_source_type: c.sourceTypes[i]!,
     ...performance(
       {
         impressions: c.impressions[i]!,

@@ -8,6 +8,8 @@ export interface VariantAggregate {
   id: string;
   levels: Record<string, string>;
   status: VariantStatus;
+  provider: string;
+  digital_source_type: string | null;
   cost_usd: number;
   actual_cost_usd: number;
   /** Submit → ready, seconds; null until ready. */
@@ -99,7 +101,8 @@ export function aggregateQuery(
   const values = [scope.tenantId, scope.campaignId];
   if (scope.runId) values.push(scope.runId);
   const text = `
-    SELECT v.id, v.levels, v.status, v.cost_usd::float8 AS cost_usd,
+    SELECT v.id, v.levels, v.status, v.provider, v.digital_source_type,
+           v.cost_usd::float8 AS cost_usd,
            v.actual_cost_usd::float8 AS actual_cost_usd,
            extract(epoch FROM v.ready_at - coalesce(v.submitted_at, v.submit_started_at))::float8
              AS render_s,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aiDisclosureFields } from '../provenance/schemas.ts';
 
 export const reportQuery = z.object({
   run_id: z.string().min(1).max(64).optional().describe("Only this run's variants"),
@@ -389,6 +390,7 @@ export const reportSchema = z
         levels: z.record(z.string(), z.string()),
         status: z.string(),
         deliveries: z.number().int(),
+        ...aiDisclosureFields,
         ...performance,
       }),
     ),

@@ -357,6 +357,8 @@ export async function xlsxReport(
           return [key ?? null, at === undefined ? null : dim.labels[at]!];
         }),
         ...performanceCells(v.deliveries, v),
+        v.ai_generated,
+        v.digital_source_type,
       ];
       variants.add(row);
       // Lets the zip deflate and the response drain what was written so far.

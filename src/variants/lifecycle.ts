@@ -112,6 +112,8 @@ const columnNames: Record<string, string> = {
   width: 'width',
   height: 'height',
   progress: 'progress',
+  digitalSourceType: 'digital_source_type',
+  disclosureText: 'disclosure_text',
 };
 
 export type TransitionedVariant = {
@@ -123,6 +125,8 @@ export type TransitionedVariant = {
   status: VariantStatus;
   error_code: string | null;
   error_message: string | null;
+  provider: string;
+  digital_source_type: string | null;
 };
 
 /** The guarded write's options, whichever table it moves. */
@@ -179,7 +183,7 @@ export async function transition(
   return guardedStatusWrite<TransitionedVariant>(
     tx,
     'variants',
-    sql`id, tenant_id, campaign_id, run_id, levels, status, error_code, error_message`,
+    sql`id, tenant_id, campaign_id, run_id, levels, status, error_code, error_message, provider, digital_source_type`,
     p,
   );
 }

@@ -29,6 +29,8 @@ export type VariantRow = {
   duration_s: string | null;
   width: number | null;
   height: number | null;
+  digital_source_type: string | null;
+  disclosure_text: string | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -36,7 +38,7 @@ export type VariantRow = {
 const columns = sql`v.id, v.tenant_id, v.run_id, v.campaign_id, v.levels, v.prompt, v.provider_prompt, v.status, v.provider, v.model,
   v.seconds, v.size, v.provider_job_id, v.attempts, v.progress, v.error_code, v.error_message, v.cost_usd,
   v.actual_cost_usd, v.video_key, v.thumbnail_key, v.video_bytes, v.video_sha256, v.duration_s, v.width,
-  v.height, v.created_at, v.updated_at`;
+  v.height, v.digital_source_type, v.disclosure_text, v.created_at, v.updated_at`;
 
 export async function findVariant(db: DbOrTx, p: { tenantId: string; id: string }) {
   const { rows } = await db.execute<VariantRow>(

@@ -3,6 +3,7 @@ import { renditionFormats, variantStatuses } from '../db/schema.ts';
 import { withDeepObjects } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { DIMENSION_KEY_PATTERN } from '../matrices/parse/schema.ts';
+import { aiDisclosureFields } from '../provenance/schemas.ts';
 import { variantShotSchema } from '../spots/schemas.ts';
 
 export const variantSchema = z
@@ -39,6 +40,13 @@ export const variantSchema = z
       })
       .nullable(),
     thumbnail_url: z.string().nullable(),
+    ...aiDisclosureFields,
+    disclosure: z
+      .string()
+      .nullable()
+      .describe(
+        'The visible AI label drawn on the video (campaign overlay.disclosure); null when none',
+      ),
     deliveries: z.array(z.record(z.string(), z.unknown())),
     shots: z
       .array(variantShotSchema)
@@ -92,6 +100,9 @@ export const variantSchema = z
           height: 1280,
         },
         thumbnail_url: '/v1/variants/var_01jbz7h1n3q4v5w6x7y8z9a0b1/thumbnail',
+        ai_generated: false,
+        digital_source_type: 'http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia',
+        disclosure: null,
         deliveries: [],
         shots: [],
         renditions: [],

@@ -6,6 +6,7 @@ import { toDeliveryResponse } from '../deliveries/service.ts';
 import type { MediaBody } from '../http/media-reply.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { type Storage, StorageError } from '../media/index.ts';
+import { aiDisclosure } from '../provenance/manifest.ts';
 import type { Queues } from '../queue/registry.ts';
 import { enqueueRenders, renderQueueOf } from '../render/enqueue.ts';
 import { shotsOfVariants, type VariantShotRow } from '../spots/repository.ts';
@@ -52,6 +53,8 @@ export function toVariantResponse(
         }
       : null,
     thumbnail_url: row.thumbnail_key ? `${self}/thumbnail` : null,
+    ...aiDisclosure(row),
+    disclosure: row.disclosure_text,
     deliveries: (row.deliveries ?? []).map(toDeliveryResponse),
     shots: (row.shots ?? []).map((s) => ({
       id: s.id,

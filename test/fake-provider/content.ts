@@ -16,6 +16,7 @@ export async function sendContent(
   rawVariant: string | undefined,
   matchRequest: boolean,
   reply: FastifyReply,
+  videoContent?: (mp4: Buffer) => Promise<Buffer>,
 ): Promise<FastifyReply> {
   const variant = (rawVariant ?? 'video') as Variant;
   if (!VARIANTS.includes(variant)) {
@@ -32,7 +33,8 @@ export async function sendContent(
   if (nowMs >= endsAtMs(r) + store.config.expiresAfterMs) {
     throw notFound(`The content of video '${r.id}' has expired.`);
   }
-  const bytes = await media(variant, matchRequest ? specFor(r.size, r.seconds) : TINY);
+  const plain = await media(variant, matchRequest ? specFor(r.size, r.seconds) : TINY);
+  const bytes = variant === 'video' && videoContent ? await videoContent(plain) : plain;
   const b = r.behaviour;
   if (b.contentDelayMs > 0) await sleep(b.contentDelayMs);
   reply

@@ -269,6 +269,7 @@ export async function startFakeVideoServer(
         request.query.variant,
         opts.mediaMatchesRequest ?? false,
         reply,
+        opts.videoContent,
       ),
   );
 

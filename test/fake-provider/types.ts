@@ -187,6 +187,8 @@ export interface FakeVideoServerOptions extends Limits {
   /** Default: any model name is accepted (gateways route many). */
   allowedModels?: readonly string[] | null;
   webhook?: WebhookConfig | null;
+  /** Rewrites the MP4 a completed video serves (e.g. to embed a provider's C2PA manifest). */
+  videoContent?: (mp4: Buffer) => Promise<Buffer>;
   /**
    * Milliseconds; default Date.now. Status, rpm and expiry all read it. See `manualClock`.
    * With a clock given, webhooks go out only when the test calls `deliverDueWebhooks()`.

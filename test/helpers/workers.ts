@@ -16,12 +16,16 @@ import type { TestApp } from './app.ts';
 export function startTestWorkers(
   t: TestApp,
   overrides: Record<string, string> = {},
+  /** Where the workers' log lines go (default stdout), for tests that read them. */
+  logStream?: pino.DestinationStream,
 ): RunningWorkers & { reconcile(): Promise<unknown>; reconcileWebhooks(): Promise<unknown> } {
   const env = Object.fromEntries(
     Object.entries(t.config).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v ?? '')]),
   );
   const config = loadConfig({ ...env, ...overrides });
-  const logger = pino({ level: config.LOG_LEVEL });
+  const logger = logStream
+    ? pino({ level: config.LOG_LEVEL }, logStream)
+    : pino({ level: config.LOG_LEVEL });
   const processors = workerProcessors(config, t.infra, logger);
   const connection = createRedis(config.REDIS_URL, 'worker');
   const running = startWorkers({

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { uploadSolidLogo } from '../helpers/assets.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 
 let t: TestApp;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   t = await createTestApp({ STORAGE_DIR: join(dir, 'storage'), WORK_DIR: join(dir, 'work') });
   workers = startTestWorkers(t, { RENDER_POLL_INTERVAL_MS: '50', LOCAL_MAX_CONCURRENT: '2' });
   auth = await t.key('logo-dim-co');
-  logo = await redLogo();
+  logo = await uploadSolidLogo(t, auth);
 });
 afterAll(async () => {
   await workers.close();
@@ -36,25 +37,6 @@ const api = (
     headers: { authorization: auth, ...headers },
     ...(payload ? { payload: payload as object } : {}),
   });
-
-async function redLogo() {
-  const { stdout } = await t.infra.media.runner.ffmpeg(
-    [
-      ...['-f', 'lavfi', '-i', 'color=c=red:s=64x64', '-frames:v', '1'],
-      ...['-f', 'image2pipe', '-vcodec', 'png', '-'],
-    ],
-    { captureStdout: true },
-  );
-  const form = new FormData();
-  form.append('file', new Blob([stdout]), 'red.png');
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/v1/assets',
-    headers: { authorization: auth },
-    payload: form,
-  });
-  return res.json().id as string;
-}
 
 /** One decoded RGB frame of a stored video, to look at pixels. */
 async function frame(videoUrl: string, width: number, height: number) {

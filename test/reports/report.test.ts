@@ -322,6 +322,8 @@ describe('exports', () => {
       'roas',
       'roas_low',
       'roas_high',
+      'ai_generated',
+      'digital_source_type',
     ]);
     expect(records.map((r) => r.tone)).toEqual([
       "'=1+1",
@@ -396,7 +398,7 @@ describe('exports', () => {
     expect(report).toMatchObject({ variants: [], by_dimension: [], model: { fitted: false } });
     const csv = await getReport(t, auth, created.json().id, { format: 'csv' });
     expect(csv.body.trim()).toBe(
-      'variant_id,status,deliveries,impressions,clicks,ctr,ctr_low,ctr_high,conversions,cvr,spend_usd,cpa,video_views,view_rate,view_rate_low,view_rate_high,cvr_low,cvr_high,cpa_low,cpa_high,revenue_usd,roas,roas_low,roas_high',
+      'variant_id,status,deliveries,impressions,clicks,ctr,ctr_low,ctr_high,conversions,cvr,spend_usd,cpa,video_views,view_rate,view_rate_low,view_rate_high,cvr_low,cvr_high,cpa_low,cpa_high,revenue_usd,roas,roas_low,roas_high,ai_generated,digital_source_type',
     );
   });
 });

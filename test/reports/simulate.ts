@@ -137,6 +137,8 @@ export function simulate(
       id: `var_${seed}_${v}`,
       levels: Object.fromEntries(combo.map((l, d) => [dims[d]!.key, dims[d]!.levels[l]!])),
       status: 'delivered',
+      provider: 'openai',
+      digital_source_type: null,
       cost_usd: 0,
       actual_cost_usd: 0,
       render_s: null,

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SpotShotFile } from './repository.ts';
+import type { Provenance } from './service.ts';
+
+const sha256Of = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+
+/**
+ * The last step of compositing: sign the variant's final file with its content credentials.
+ * Returns the signed file's path (in `dir`) and the source type it declares; without a
+ * provenance service (tests that do not wire it), the file is returned unsigned.
+ */
+export async function signVariantFile(
+  provenance: Provenance | undefined,
+  p: {
+    variant: { id: string; campaign_id: string; run_id: string; provider: string; model: string };
+    dir: string;
+    /** The composited (or untouched) file. */
+    file: string;
+    /** The provider's render as stored; absent for an assembled spot. */
+    render: string | null;
+    /** A spot's shots, in order, with their stored renders (spotShotFiles). */
+    shots?: readonly SpotShotFile[];
+    logo: string | null;
+    text: boolean;
+    disclosure: boolean;
+  },
+): Promise<{ path: string; digitalSourceType: string | null }> {
+  if (!provenance) return { path: p.file, digitalSourceType: null };
+  const out = join(p.dir, 'signed.mp4');
+  const { sourceType } = await provenance.signFile({
+    input: p.file,
+    out,
+    description: {
+      title: `${p.variant.id}.mp4`,
+      generator: { provider: p.variant.provider, model: p.variant.model },
+      render: p.render ? { sha256: await sha256Of(p.render), path: p.render } : undefined,
+      shots: await Promise.all(
+        (p.shots ?? []).map(async (s) => ({ ...s, sha256: await sha256Of(s.path) })),
+      ),
+      images: p.logo ? [{ title: 'logo', path: p.logo }] : [],
+      text: p.text,
+      disclosure: p.disclosure,
+      transcoded: p.file !== p.render,
+      ids: {
+        campaign_id: p.variant.campaign_id,
+        variant_id: p.variant.id,
+        run_id: p.variant.run_id,
+      },
+    },
+  });
+  return { path: out, digitalSourceType: sourceType };
+}
