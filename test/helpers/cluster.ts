@@ -1,6 +1,9 @@
 import { runCli, type Spawned } from './process.ts';
 
-/** An api or worker as its own process (the `admatrix api|worker` command), as deployed. */
+/**
+ * An api or worker as its own process (the `admatrix api|worker` command), as deployed. Its
+ * start is read from its log, so env must keep LOG_LEVEL at info or below.
+ */
 export interface Service {
   proc: Spawned;
   /** The api's base URL; empty for a worker. */
