@@ -82,8 +82,8 @@ afterAll(async () => {
 });
 
 async function statuses(runId: string) {
-  const { rows } = await database.pool.query<{ status: string; prompt: string }>(
-    `SELECT v.status, v.prompt FROM variants v JOIN run_variants rv ON rv.variant_id = v.id
+  const { rows } = await database.pool.query<{ id: string; status: string; prompt: string }>(
+    `SELECT v.id, v.status, v.prompt FROM variants v JOIN run_variants rv ON rv.variant_id = v.id
      WHERE rv.run_id = $1`,
     [runId],
   );
@@ -213,6 +213,9 @@ describe.skipIf(skip)('restarts under a running api and worker', () => {
     expect(progress.ms).toBeLessThan(3_000);
     const list = await call(api.url, auth, 'GET', `/v1/variants?run_id=${run.runId}`);
     expect(list.status, list.body).toBe(200);
+    const readyOne = (await statuses(run.runId)).find((v) => v.status === 'ready')!;
+    const video = await call(api.url, auth, 'HEAD', `/v1/variants/${readyOne.id}/video`);
+    expect(video.status).toBe(200);
     // A run is accepted from Postgres alone; the reconciler enqueues it once Redis is back.
     const other = await startCampaignRun(api.url, auth, { tone: ['solo'] }, 'during-outage');
     const ready = await call(api.url, auth, 'GET', '/readyz');
