@@ -18,6 +18,7 @@ const all = [
   'local-render',
   'spots',
   'variant-cost',
+  'throughput',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
