@@ -26,8 +26,7 @@ export function freePort(): Promise<number> {
 /**
  * A Postgres of the test's own (initdb in a temporary directory), which it may stop and start:
  * the shared one on 5432 is everyone's. Postgres refuses to run as root, so as root the
- * cluster belongs to the `postgres` OS user, as Debian's own does. `undefined` with the reason
- * when this machine has no Postgres binaries.
+ * cluster belongs to the `postgres` OS user, as Debian's own does.
  */
 export interface PrivatePostgres {
   url: string;
@@ -45,15 +44,33 @@ async function postgresBin(): Promise<string | undefined> {
   return newest ? join(root, newest, 'bin') : undefined;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres | string> {
-  const bin = await postgresBin();
-  if (!bin) return 'no Postgres binaries under /usr/lib/postgresql';
+/** Why this machine cannot run a private Postgres, or undefined when it can (checks only). */
+export async function privatePostgresUnavailable(): Promise<string | undefined> {
+  if (!(await postgresBin())) return 'no Postgres binaries under /usr/lib/postgresql';
+  if (process.getuid?.() === 0 && !(await postgresUser()))
+    return 'running as root (initdb refuses root) and there is no postgres OS user to run it as';
+  return undefined;
+}
+
+async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
+  const id = (flag: string) =>
+    run('id', [flag, 'postgres']).then(
+      ({ stdout }) => Number(stdout.trim()),
+      () => undefined,
+    );
+  const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const reason = await privatePostgresUnavailable();
+  if (reason) throw new Error(reason);
+  const bin = (await postgresBin())!;
   const asRoot = process.getuid?.() === 0;
   const dir = await mkdtemp(join(tmpdir(), 'amx-pg-'));
   if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres']).catch(() => ({ stdout: '' }));
-    if (!stdout.trim()) return 'running as root and there is no postgres OS user for initdb';
-    await chown(dir, Number(stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout));
+    const user = (await postgresUser())!;
+    await chown(dir, user.uid, user.gid);
   }
   const as = (cmd: string, args: string[]) =>
     asRoot
