@@ -19,8 +19,8 @@ import { type HookReceiver, startHookReceiver } from '../webhooks/helpers.ts';
  * campaign while a worker is SIGKILLed, another restarted and an api restarted.
  *
  * PROCS_VARIANTS sets the run's size (a multiple of 10). The suite runs 60: the issue's 300 took
- * 320 s to settle on this machine's 2 cores at load 13-50 (each variant is an ffprobe, an
- * ffmpeg thumbnail and S3 uploads through a temporary key), 60 take 45 s. The full run: PROCS_VARIANTS=300 npx vitest run
+ * 188-320 s to settle on this machine's 2 cores at load 13-50 (each variant is an ffprobe, an
+ * ffmpeg thumbnail and S3 uploads through a temporary key), 60 take 40-47 s. The full run: PROCS_VARIANTS=300 npx vitest run
  * test/ops/processes.test.ts (it prints its durations).
  */
 const variantCount = Number(process.env.PROCS_VARIANTS ?? 60);
