@@ -20,6 +20,7 @@ const all = [
   'spot-finish',
   'variant-cost',
   'provenance',
+  'throughput',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 

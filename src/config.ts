@@ -78,6 +78,23 @@ export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(5_000)
+    .describe(
+      'How long a query waits for a connection before failing (503 to a request, a delayed job in a worker) when Postgres is out of reach',
+    ),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe(
+      'Postgres cancels a statement running longer than this (statement_timeout); 0 = never',
+    ),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   // In braces, a Redis Cluster hash tag: BullMQ's Lua scripts touch several keys of a queue at
   // once, which Cluster allows only within one slot, and the heartbeat reads all workers in one

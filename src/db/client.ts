@@ -18,6 +18,10 @@ export function createDatabase(opts: {
   url: string;
   max?: number;
   applicationName?: string;
+  /** How long a checkout waits for a connection (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Postgres's statement_timeout for this pool's sessions; 0 or unset, the server's own. */
+  statementTimeoutMs?: number;
   /** Where a lost idle connection is reported, once per outage. */
   logger?: Logger;
 }): Database {
@@ -26,14 +30,29 @@ export function createDatabase(opts: {
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'admatrix',
     // Fail a checkout quickly when Postgres is gone, so /readyz and requests answer instead of hanging.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    // A peer that vanished without closing (host down, network cut) is noticed by TCP, not only
+    // by the next query hanging.
+    keepAlive: true,
+    // Server-side, so a runaway query is stopped where it runs; pg's client-side query_timeout
+    // would leave the connection mid-query and hand it back to the pool.
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   // An idle client losing its connection emits on the pool; without a listener that kills the
   // process. The next checkout reconnects, so this is a log line, not a failure.
   const log = opts.logger ? createConnectionLog(opts.logger, 'postgres') : undefined;
   pool.on('error', (err) => log?.error(err));
-  pool.on('connect', () => log?.ok());
+  pool.on('connect', (client) => {
+    log?.ok();
+    // The pool listens on idle clients only. A checked-out one between two queries (inside a
+    // transaction, say) that loses its connection emits 'error' with no listener, and an
+    // unhandled 'error' ends the process: a Postgres restart took every worker down with it.
+    // Its holder's next query fails (as unavailable, and is reported there) instead, and the
+    // pool drops it on release. Not logged here: an idle client's error reaches the pool's
+    // listener above as well.
+    client.on('error', () => {});
+  });
   return { pool, db: drizzle(pool, { schema }) };
 }
 
@@ -56,7 +75,7 @@ const unavailableCodes = new Set([
 ]);
 // pg's own errors for a lost connection carry no code.
 const unavailableMessages =
-  /^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|Client has encountered a connection error|Client was closed and is not queryable)/;
 
 /** Whether an error (or its cause, as drizzle wraps query errors) means the database is out of reach. */
 export function isDatabaseUnavailable(err: unknown): boolean {

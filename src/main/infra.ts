@@ -40,6 +40,8 @@ export async function createInfra(
   const database = createDatabase({
     url: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     applicationName: `admatrix-${role}`,
     logger,
   });

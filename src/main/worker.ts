@@ -145,7 +145,23 @@ export async function startWorker(config: Env) {
     ttlMs: config.WORKER_HEARTBEAT_TTL_MS,
     logger,
   });
-  await scheduleHousekeeping(infra.queues, { reconcileEveryMs: config.RECONCILE_INTERVAL_MS });
+  const schedule = async () => {
+    await scheduleHousekeeping(infra.queues, { reconcileEveryMs: config.RECONCILE_INTERVAL_MS });
+    await scheduleWebhookJobs(infra.queues, {
+      dispatchEveryMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
+      reconcileEveryMs: config.RECONCILE_INTERVAL_MS,
+    });
+  };
+  await schedule();
+  // A Redis back from a restart without its data (no persistence, a failover to an empty
+  // replica) has forgotten the schedules, the reconciler's among them: every job it lost would
+  // then wait forever. Put them back on each reconnect (an upsert: a no-op when they are there);
+  // the reconciler then re-enqueues the lost jobs from Postgres.
+  infra.redis.on('ready', () => {
+    schedule().catch((err: Error) =>
+      logger.warn({ err: err.message }, 'could not restore the job schedules after a reconnect'),
+    );
+  });
   if (config.WORKER_METRICS_PORT > 0) {
     metricsServer = await serveMetrics(infra.registry, {
       host: config.HOST,
@@ -158,10 +174,6 @@ export async function startWorker(config: Env) {
     url: config.DATABASE_URL,
     logger,
     onNotify: createDispatchNudge(infra.queues, logger),
-  });
-  await scheduleWebhookJobs(infra.queues, {
-    dispatchEveryMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
-    reconcileEveryMs: config.RECONCILE_INTERVAL_MS,
   });
   // What a killed worker left in WORK_DIR goes at the next start, and hourly for long runs.
   const sweep = () =>

@@ -1,6 +1,7 @@
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../db/client.ts';
 import { type Payload, type QueueName, queueDefinitions, queueNames } from './registry.ts';
 
 type Processor<Q extends QueueName> = (
@@ -52,6 +53,7 @@ export function startWorkers(deps: {
   const missing = names.filter((name) => !deps.registry[name]);
   if (missing.length) throw new MissingProcessorError(missing);
   const workers: Worker[] = [];
+  const outage = createOutageBackoff();
   for (const name of names) {
     const entry = deps.registry[name] as { process: Processor<QueueName>; concurrency?: number };
     const schema = queueDefinitions[name].payload;
@@ -63,7 +65,21 @@ export function startWorkers(deps: {
         // A payload that does not match its schema will never succeed: do not burn retries on it.
         if (!parsed.success)
           throw new UnrecoverableError(`invalid ${name} payload: ${parsed.error.message}`);
-        return entry.process(parsed.data, job as Job<Payload<QueueName>>, token);
+        try {
+          const result = await entry.process(parsed.data, job as Job<Payload<QueueName>>, token);
+          outage.recovered();
+          return result;
+        } catch (err) {
+          // Postgres is out of reach: nothing about this job is wrong, so it must not spend one
+          // of its attempts (eight outage seconds would fail a variant). It waits, delayed, and
+          // runs again from what Postgres recorded once it is back.
+          if (!token || !isDatabaseUnavailable(err)) throw err;
+          const { waitMs, first } = outage.next();
+          // Once per outage: the pool's listener reports the connection itself.
+          if (first) log.warn({ jobId: job.id, waitMs }, 'database unavailable: job delayed');
+          await job.moveToDelayed(Date.now() + waitMs, token);
+          throw new DelayedError();
+        }
       },
       {
         connection: deps.connection,
@@ -83,6 +99,26 @@ export function startWorkers(deps: {
     workers,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
+
+/**
+ * One backoff per process, not per job: an outage is the process's, and every job that meets it
+ * waits longer the longer it lasts (250 ms doubling to 5 s, with jitter so they do not return
+ * together); the first job that gets through resets it.
+ */
+function createOutageBackoff() {
+  let failures = 0;
+  return {
+    next() {
+      const ms = Math.min(250 * 2 ** failures, 5_000);
+      const first = failures === 0;
+      failures = Math.min(failures + 1, 10);
+      return { waitMs: Math.round(ms * (0.5 + Math.random() / 2)), first };
+    },
+    recovered() {
+      failures = 0;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Job } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { housekeepingProcessors } from '../../src/ops/jobs.ts';
@@ -10,6 +10,7 @@ import {
   startWorkers,
 } from '../../src/queue/workers.ts';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { removeKeysUnder } from '../helpers/redis.ts';
 
 let t: TestApp;
 let running: RunningWorkers;
@@ -75,6 +76,56 @@ describe('workers', () => {
     const { workerProcessors } = await import('../../src/main/worker.ts');
     const processors = workerProcessors(t.config, t.infra, pino({ level: 'silent' }));
     expect(Object.keys(processors).sort()).toEqual([...queueNames].sort());
+  });
+
+  it('delays a job that meets a Postgres outage instead of spending its attempts', async () => {
+    // A queue prefix of its own: the file's housekeeping worker must not take this job.
+    const prefix = `${t.config.QUEUE_PREFIX.slice(0, -1)}db}`;
+    const connection = createRedis(t.config.REDIS_URL, 'worker');
+    const queue = new Queue('housekeeping', { connection, prefix });
+    let calls = 0;
+    const failures: string[] = [];
+    const outage = startWorkers({
+      connection,
+      prefix,
+      logger: pino({ level: 'silent' }),
+      registry: {
+        housekeeping: {
+          process: async () => {
+            calls++;
+            // What pg says when Postgres is shutting down (57P01), then refuses connections.
+            if (calls === 1)
+              throw Object.assign(new Error('terminating connection'), { code: '57P01' });
+            if (calls === 2)
+              throw new Error('Failed query', {
+                cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+              });
+            return 'done';
+          },
+        },
+      },
+      only: ['housekeeping'],
+    });
+    outage.workers[0]!.on('failed', (_job, err) => failures.push(err.message));
+    try {
+      // One attempt only: had the outage spent it, the job would have failed for good.
+      const job = await queue.add('housekeeping', { task: 'reconcile' }, { attempts: 1 });
+      const done = await waitFor(
+        async () => {
+          const j = await Job.fromId(queue, job.id!);
+          return j?.finishedOn ? j : undefined;
+        },
+        { what: 'the delayed job to complete' },
+      );
+      expect(done.returnvalue).toBe('done');
+      expect(calls).toBe(3);
+      expect(failures).toEqual([]);
+    } finally {
+      await outage.close();
+      await queue.close();
+      await removeKeysUnder(connection, prefix);
+      connection.disconnect();
+    }
   });
 
   it('purges expired idempotency records through a real queue', async () => {

@@ -164,6 +164,37 @@ function captured() {
 }
 
 describe('connection errors', () => {
+  it('fail the next query of a checked-out client, not the process', async () => {
+    const applicationName = `checked-out-${Date.now()}`;
+    const database = createDatabase({ url: t.testDb.url, max: 1, applicationName });
+    const client = await database.pool.connect();
+    try {
+      // Held between two queries, as inside a transaction, when Postgres ends the session: the
+      // pool does not listen on a client it has lent, and an unhandled 'error' ends the process.
+      await client.query('BEGIN');
+      await t.testDb.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+      // pg marks the client unusable when the error arrives (only its internals say so).
+      await waitFor(() =>
+        (client as unknown as { _queryable: boolean })._queryable ? undefined : true,
+      );
+      const err = await client.query('SELECT 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      client.release(err as Error);
+      // The pool drops it; the next checkout is a new connection.
+      await expect(database.pool.query('SELECT 1 AS one')).resolves.toMatchObject({
+        rows: [{ one: 1 }],
+      });
+    } finally {
+      await database.pool.end();
+    }
+  });
+
   it('are logged for the pool once per outage, and its recovery', async () => {
     const { logger, lines } = captured();
     const applicationName = `pool-log-${Date.now()}`;
