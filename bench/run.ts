@@ -21,6 +21,7 @@ const all = [
   'variant-cost',
   'provenance',
   'throughput',
+  'api-latency',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 

@@ -1,5 +1,6 @@
 import type { DisclosureSettings } from '../db/schema.ts';
 import type { DisclosureSpec } from '../media/disclosure.ts';
+import { rendersWithTrainedModel } from '../providers/registry.ts';
 
 const DEFAULT_DISCLOSURE: DisclosureSettings = {
   visible: true,
@@ -14,13 +15,13 @@ const DEFAULT_DISCLOSURE: DisclosureSettings = {
  * products that look real, which is what ads show) to disclose it, and a campaign that judges
  * its footage plainly not realistic, or relies on the platform's own label, can turn it off
  * (`visible: false`). The machine-readable mark (the C2PA manifest) is there either way.
- * `local` motion templates are not AI-generated: no label.
+ * A provider with no trained model (the built-in renderer's templates) gets no label.
  */
 export function disclosureFor(v: {
   provider: string;
   overlay: { disclosure?: DisclosureSettings | undefined };
 }): DisclosureSpec | null {
-  if (v.provider === 'local') return null;
+  if (!rendersWithTrainedModel(v.provider)) return null;
   const d = { ...DEFAULT_DISCLOSURE, ...v.overlay.disclosure };
   if (!d.visible) return null;
   return { text: d.text, position: d.position, seconds: d.seconds };

@@ -1,3 +1,4 @@
+import { rendersWithTrainedModel } from '../providers/registry.ts';
 import type { IngredientInput } from './c2pa.ts';
 
 const IPTC = 'http://cv.iptc.org/newscodes/digitalsourcetype/';
@@ -48,7 +49,7 @@ export interface OutputDescription {
  * content in the AI Act's sense, so it carries `ai_generated: false`.
  */
 function sourceTypeOf(p: { provider: string; composited: boolean }): DigitalSourceType {
-  if (p.provider === 'local') return `${IPTC}algorithmicMedia`;
+  if (!rendersWithTrainedModel(p.provider)) return `${IPTC}algorithmicMedia`;
   return p.composited
     ? `${IPTC}compositeWithTrainedAlgorithmicMedia`
     : `${IPTC}trainedAlgorithmicMedia`;

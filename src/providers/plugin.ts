@@ -124,6 +124,12 @@ interface ProviderPlugin<N extends string = string, S extends z.ZodRawShape = z.
    */
   readonly recreatableFailures?: readonly string[] | undefined;
   /**
+   * False when its frames come from no trained model (the local renderer's templates): its
+   * outputs are IPTC `algorithmicMedia`, not AI-generated in the AI Act's sense, and get no
+   * visible AI label (src/provenance). True unless set.
+   */
+  readonly trainedModel?: boolean | undefined;
+  /**
    * What its adapter keeps under WORK_DIR, for the worker's sweep (src/render/work-dir-sweep.ts)
    * to remove once idle past the area's age: a crash leaves it behind.
    */

@@ -47,6 +47,15 @@ export function pluginOf(name: ProviderName): AnyPlugin {
   return providerPlugins.find((p) => p.name === name)! as AnyPlugin;
 }
 
+const untrained: ReadonlySet<string> = new Set(
+  providerPlugins.filter((p: AnyPlugin) => p.trainedModel === false).map((p) => p.name),
+);
+
+/** Whether a provider's renders come from a trained model (AI-generated), see `trainedModel`. */
+export function rendersWithTrainedModel(provider: string): boolean {
+  return !untrained.has(provider);
+}
+
 /** What every provider's adapter keeps under WORK_DIR, for the worker's sweep. */
 export const providerWorkDirAreas: readonly WorkDirArea[] = providerPlugins.flatMap(
   (p: AnyPlugin) => p.workDirAreas ?? [],

@@ -72,6 +72,7 @@ beforeAll(async () => {
     RECONCILE_GRACE_MS: '1000',
     WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
     WEBHOOK_RETRY_SCALE: '0.01',
+    WEBHOOK_TIMEOUT_MS: '2000',
     RATE_LIMIT_PER_MINUTE: '0',
     AUTH_FAILURES_PER_MINUTE: '0',
     // info: startService waits for the start-up lines.
@@ -189,7 +190,9 @@ describe('2 api and 3 worker processes on one Postgres, Redis and bucket', () =>
           const got = new Set(rx.to(path).map((h) => String(h.headers['webhook-id'])));
           return eventIds.every((id) => got.has(id)) ? true : undefined;
         },
-        { timeoutMs: 60_000, what: `every event at ${path}` },
+        // A delivery in flight in the SIGKILLed worker is retried once its lease ends
+        // (WEBHOOK_TIMEOUT_MS + 60 s, src/webhooks/deliver.ts): wait past that.
+        { timeoutMs: 120_000, what: `every event at ${path}` },
       );
     }
 

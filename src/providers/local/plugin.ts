@@ -40,6 +40,8 @@ export const localPlugin = definePlugin({
   limits: (env) => ({ rpm: env.LOCAL_RPM, maxConcurrent: env.LOCAL_MAX_CONCURRENT }),
   // Bounded by the worker's own concurrency, not by anyone's quota.
   quota: false,
+  // ffmpeg drawing the brief: nothing sampled from a trained model.
+  trainedModel: false,
   workDirAreas: [
     {
       dir: 'local',
