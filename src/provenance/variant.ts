@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { SpotShotFile } from './repository.ts';
 import type { Provenance } from './service.ts';
 
@@ -21,6 +21,8 @@ export async function signVariantFile(
     dir: string;
     /** The composited (or untouched) file. */
     file: string;
+    /** Where the signed file goes: `dir`/signed.mp4 unless set (a rendition's own path). */
+    out?: string;
     /** The provider's render as stored; absent for an assembled spot. */
     render: string | null;
     /** A spot's shots, in order, with their stored renders (spotShotFiles). */
@@ -31,12 +33,12 @@ export async function signVariantFile(
   },
 ): Promise<{ path: string; digitalSourceType: string | null }> {
   if (!provenance) return { path: p.file, digitalSourceType: null };
-  const out = join(p.dir, 'signed.mp4');
+  const out = p.out ?? join(p.dir, 'signed.mp4');
   const { sourceType } = await provenance.signFile({
     input: p.file,
     out,
     description: {
-      title: `${p.variant.id}.mp4`,
+      title: p.out ? `${p.variant.id}-${basename(p.out)}` : `${p.variant.id}.mp4`,
       generator: { provider: p.variant.provider, model: p.variant.model },
       render: p.render ? { sha256: await sha256Of(p.render), path: p.render } : undefined,
       shots: await Promise.all(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelayedError, type Job, RateLimitError } from 'bullmq';
 import type { Logger } from 'pino';
@@ -108,10 +108,10 @@ function createRenderSteps(deps: RenderDeps) {
         finalPath = join(dir, 'final.mp4');
         facts = await deps.media.composite({ input, out: finalPath, ...overlay });
       }
-      const signed = await signVariantFile(deps.provenance, {
+      // What the credentials say of every file of this variant, its renditions included.
+      const credentials = {
         variant: v,
         dir,
-        file: finalPath,
         render: v.spot ? null : input,
         shots: v.spot
           ? await spotShotFiles(db, v.id, (key, name) => localPath(key, dir, name))
@@ -119,7 +119,8 @@ function createRenderSteps(deps: RenderDeps) {
         logo,
         text: lines.length > 0,
         disclosure: disclosure !== null,
-      });
+      };
+      const signed = await signVariantFile(deps.provenance, { ...credentials, file: finalPath });
       finalPath = signed.path;
       const stored = await deps.storage.putFile(finalPath, { contentType: 'video/mp4' });
       const videoKey = stored.key;
@@ -128,7 +129,23 @@ function createRenderSteps(deps: RenderDeps) {
         formats: v.formats ?? [],
         dir,
         main: { ...stored, facts },
-        render: (size, out) => deps.media.composite({ input, out, size, ...overlay }),
+        // Each rendition is an output a platform may publish: signed like the main video.
+        render: async (size, out) => {
+          const unsigned = `${out}.unsigned.mp4`;
+          const renditionFacts = await deps.media.composite({
+            input,
+            out: unsigned,
+            size,
+            ...overlay,
+          });
+          const rendition = await signVariantFile(deps.provenance, {
+            ...credentials,
+            file: unsigned,
+            out,
+          });
+          if (rendition.path !== out) await rename(rendition.path, out);
+          return renditionFacts;
+        },
       });
       const thumbPath = join(dir, 'thumb.jpg');
       await deps.media.thumbnail(finalPath, thumbPath);
