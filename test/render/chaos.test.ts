@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, processEnv, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
@@ -48,11 +48,7 @@ async function allSettled(runId: string) {
 }
 
 const workerEnv = (extra: Record<string, string> = {}) => ({
-  DATABASE_URL: t.config.DATABASE_URL,
-  REDIS_URL: t.config.REDIS_URL,
-  QUEUE_PREFIX: t.config.QUEUE_PREFIX,
-  STORAGE_DIR: t.config.STORAGE_DIR,
-  WORK_DIR: t.config.WORK_DIR,
+  ...processEnv(t),
   OPENAI_API_KEY: 'test',
   OPENAI_BASE_URL: fake.baseURL,
   OPENAI_MAX_CONCURRENT: '20',

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, processEnv, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
@@ -26,11 +26,7 @@ afterAll(async () => {
 });
 
 const workerEnv = () => ({
-  DATABASE_URL: t.config.DATABASE_URL,
-  REDIS_URL: t.config.REDIS_URL,
-  QUEUE_PREFIX: t.config.QUEUE_PREFIX,
-  STORAGE_DIR: t.config.STORAGE_DIR,
-  WORK_DIR: t.config.WORK_DIR,
+  ...processEnv(t),
   LOCAL_MAX_CONCURRENT: '4',
   RENDER_CONCURRENCY: '4',
   RENDER_POLL_INTERVAL_MS: '40',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeFal, startFakeFal } from '../fake-fal/index.ts';
 import { type FakeRunwayServer, startFakeRunway } from '../fake-runway/index.ts';
-import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, processEnv, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
@@ -38,11 +38,7 @@ afterAll(async () => {
 const done = ['ready', 'failed', 'blocked', 'cancelled', 'held'];
 
 const workerEnv = () => ({
-  DATABASE_URL: t.config.DATABASE_URL,
-  REDIS_URL: t.config.REDIS_URL,
-  QUEUE_PREFIX: t.config.QUEUE_PREFIX,
-  STORAGE_DIR: t.config.STORAGE_DIR,
-  WORK_DIR: t.config.WORK_DIR,
+  ...processEnv(t),
   FAL_KEY: 'test-fal-key',
   FAL_QUEUE_URL: fal.queueUrl,
   FAL_JWKS_URL: fal.jwksUrl,

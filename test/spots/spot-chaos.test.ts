@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { createTestApp, openaiApiOnly, type TestApp, waitFor } from '../helpers/app.ts';
+import { createTestApp, openaiApiOnly, processEnv, type TestApp, waitFor } from '../helpers/app.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
 
@@ -33,11 +33,7 @@ afterAll(async () => {
 const settled = ['ready', 'failed', 'blocked', 'cancelled', 'held'];
 
 const workerEnv = () => ({
-  DATABASE_URL: t.config.DATABASE_URL,
-  REDIS_URL: t.config.REDIS_URL,
-  QUEUE_PREFIX: t.config.QUEUE_PREFIX,
-  STORAGE_DIR: t.config.STORAGE_DIR,
-  WORK_DIR: t.config.WORK_DIR,
+  ...processEnv(t),
   OPENAI_API_KEY: 'test',
   OPENAI_BASE_URL: fake.baseURL,
   OPENAI_MAX_CONCURRENT: '20',
