@@ -27,6 +27,18 @@ let auth: string;
 let workers: ReturnType<typeof startTestWorkers>;
 let redirecting: FastifyInstance;
 
+/** A second api on the same store that hands out the store's own links, living `ttl` seconds. */
+async function redirectingApi(ttl: number) {
+  const app = await buildApp({
+    config: { ...t.config, S3_MEDIA_REDIRECT: true, S3_PRESIGN_TTL_SECONDS: ttl },
+    logger: pino({ level: 'silent' }),
+    ...t.infra,
+    registry: new Registry(), // one per app, as one per process
+  });
+  await app.ready();
+  return app;
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-s3-run-'));
   bucket = await createTestBucket();
@@ -39,14 +51,7 @@ beforeAll(async () => {
   });
   workers = startTestWorkers(t, { RENDER_POLL_INTERVAL_MS: '50', LOCAL_MAX_CONCURRENT: '2' });
   auth = await t.key('s3-co');
-  // A second api on the same store that hands out the store's own links.
-  redirecting = await buildApp({
-    config: { ...t.config, S3_MEDIA_REDIRECT: true, S3_PRESIGN_TTL_SECONDS: 120 },
-    logger: pino({ level: 'silent' }),
-    ...t.infra,
-    registry: new Registry(), // one per app, as one per process
-  });
-  await redirecting.ready();
+  redirecting = await redirectingApi(120);
 });
 afterAll(async () => {
   await workers?.close();
@@ -182,6 +187,15 @@ describe('a run with media on S3', () => {
     const fetched = await fetch(location);
     expect(fetched.headers.get('content-type')).toBe('video/mp4');
     expect(sha(Buffer.from(await fetched.arrayBuffer()))).toBe(v.video_sha256);
+    // A URL that lives a minute or less leaves no safe time to keep the redirect at all.
+    const brief = await redirectingApi(60);
+    try {
+      const briefly = await head(`/v1/variants/${v.id}/video`, {}, brief);
+      expect(briefly.statusCode).toBe(302);
+      expect(briefly.headers['cache-control']).toBe('private, no-store');
+    } finally {
+      await brief.close();
+    }
     // Another tenant still gets a 404, not a link.
     const other = await t.key('s3-other');
     const foreign = await redirecting.inject({
