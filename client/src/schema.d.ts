@@ -5248,6 +5248,8 @@ export interface operations {
                 headers: {
                     /** @description The presigned URL */
                     Location?: string;
+                    /** @description private, max-age of at most a minute less than the presigned URL lives (S3_PRESIGN_TTL_SECONDS), or no-store when it lives a minute or less */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5359,6 +5361,8 @@ export interface operations {
                 headers: {
                     /** @description The presigned URL */
                     Location?: string;
+                    /** @description private, max-age of at most a minute less than the presigned URL lives (S3_PRESIGN_TTL_SECONDS), or no-store when it lives a minute or less */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5485,6 +5489,8 @@ export interface operations {
                 headers: {
                     /** @description The presigned URL */
                     Location?: string;
+                    /** @description private, max-age of at most a minute less than the presigned URL lives (S3_PRESIGN_TTL_SECONDS), or no-store when it lives a minute or less */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6544,6 +6550,8 @@ export interface operations {
                 headers: {
                     /** @description The presigned URL */
                     Location?: string;
+                    /** @description private, max-age of at most a minute less than the presigned URL lives (S3_PRESIGN_TTL_SECONDS), or no-store when it lives a minute or less */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { authOf } from '../http/auth.ts';
+import { sendMedia } from '../http/media-reply.ts';
 import { fileResponse } from '../http/openapi.ts';
 import { errorResponses } from '../http/problem.ts';
 import { assetParams, assetSchema, assetUploadBody, signedAssetQuery } from './schemas.ts';
@@ -98,16 +99,8 @@ export async function assetRoutes(
       },
     },
     async (request, reply) => {
-      const { row, stream } = await deps.assets.openSigned({
-        id: request.params.id,
-        ...request.query,
-      });
-      return reply
-        .header('content-type', row.contentType)
-        .header('content-length', row.bytes)
-        .header('etag', `"${row.sha256}"`)
-        .header('cache-control', 'private, max-age=300')
-        .send(stream);
+      const media = await deps.assets.openSigned({ id: request.params.id, ...request.query });
+      return sendMedia(reply, media, { cacheSeconds: 300, ranges: false });
     },
   );
 }

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Db } from '../db/client.ts';
 import type { AssetKind } from '../db/schema.ts';
+import type { MediaBody } from '../http/media-reply.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { type Media, MediaError, readImageHeader, type Storage } from '../media/index.ts';
@@ -241,7 +242,14 @@ export function createAssetService(deps: {
         });
       const row = await repo.findAssetById(deps.db, p.id);
       if (!row) throw problems.notFound('asset');
-      return { row, stream: await deps.storage.open(row.storageKey) };
+      // The row knows the size, type and hash, so a provider's HEAD costs no storage read.
+      return {
+        open: () => deps.storage.open(row.storageKey),
+        size: row.bytes,
+        range: null,
+        contentType: row.contentType,
+        sha256: row.sha256,
+      } satisfies MediaBody;
     },
 
     /** Decodes running and waiting for a slot, for tests and metrics. */

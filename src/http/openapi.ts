@@ -31,6 +31,11 @@ const storeRedirect = {
     'With STORAGE=s3 and S3_MEDIA_REDIRECT: the file in the bucket, by a time-limited presigned URL; send the same Range there',
   headers: {
     Location: { type: 'string', format: 'uri', description: 'The presigned URL' },
+    'Cache-Control': {
+      type: 'string',
+      description:
+        'private, max-age of at most a minute less than the presigned URL lives (S3_PRESIGN_TTL_SECONDS), or no-store when it lives a minute or less',
+    },
   },
 };
 

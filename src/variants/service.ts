@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Db } from '../db/client.ts';
 import type { RenditionFormat, VariantStatus } from '../db/schema.ts';
 import { type DeliveryRow, deliveriesOf } from '../deliveries/repository.ts';
@@ -174,7 +173,8 @@ export function createVariantService(deps: {
     },
 
     /**
-     * Streams stored media; never reads a whole video into memory. A rendition is a video:
+     * Stored media, described from the store's stat and opened only when the bytes are sent
+     * (never for a HEAD), then streamed, never read whole into memory. A rendition is a video:
      * 404 for a format the variant was not rendered in (yet).
      */
     async media(
@@ -210,6 +210,7 @@ export function createVariantService(deps: {
         const expiresInSeconds = deps.redirectSeconds;
         return {
           redirect: await deps.storage.presignedGet(key, { expiresInSeconds, contentType }),
+          expiresInSeconds,
         };
       }
       const range = what === 'video' ? parseRange(rangeHeader, stat.bytes) : null;
@@ -222,15 +223,16 @@ export function createVariantService(deps: {
           headers: { 'content-range': `bytes */${stat.bytes}` },
         });
       }
-      let stream: Readable;
-      try {
-        stream = await deps.storage.open(key, range ?? undefined);
-      } catch (err) {
-        if (err instanceof StorageError) throw problems.notFound(what);
-        throw err;
-      }
+      const stored = key;
       return {
-        stream,
+        async open() {
+          try {
+            return await deps.storage.open(stored, range ?? undefined);
+          } catch (err) {
+            if (err instanceof StorageError) throw problems.notFound(what);
+            throw err;
+          }
+        },
         size: stat.bytes,
         range,
         contentType: what === 'video' ? 'video/mp4' : 'image/jpeg',

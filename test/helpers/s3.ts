@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -60,5 +62,56 @@ export async function createTestBucket(): Promise<TestBucket> {
       await client.send(new DeleteBucketCommand({ Bucket: bucket }));
       client.destroy();
     },
+  };
+}
+
+export interface S3Tap {
+  /** An S3_ENDPOINT that reaches the run's S3 server through the tap. */
+  url: string;
+  /** Every request passed on, in order; the path is the object's (or bucket's), decoded. */
+  requests: { method: string; path: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A pass-through in front of the run's S3 server that records each request, so a test sees
+ * what a route asked of the store (an object read is a GET on its key). Headers go through
+ * unchanged, the Host the client signed included, so signatures still verify.
+ */
+export async function startS3Tap(): Promise<S3Tap> {
+  const target = new URL(inject('s3Endpoint'));
+  const requests: S3Tap['requests'] = [];
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    requests.push({
+      method: req.method ?? '',
+      path: decodeURIComponent(new URL(url, target).pathname),
+    });
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (err) => res.destroy(err));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -8,47 +8,68 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import { signAssetLink } from '../../src/assets/links.ts';
+import { createSecretBox } from '../../src/crypto/secrets.ts';
+import { pngImage } from '../fake-provider/index.ts';
 import { createTestApp, type TestApp, waitFor } from '../helpers/app.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { createTestBucket, type S3Tap, startS3Tap, type TestBucket } from '../helpers/s3.ts';
+import { uploadImage } from '../helpers/scenario.ts';
 import { startTestWorkers } from '../helpers/workers.ts';
 
 // STORAGE=s3 end to end: the worker renders and composites into the bucket, the api streams
 // from it (Range included), and with S3_MEDIA_REDIRECT the api answers with presigned URLs.
+// Every app and worker reaches S3 through a tap, which shows what each request read.
 let t: TestApp;
 let bucket: TestBucket;
+let tap: S3Tap;
 let dir: string;
 let auth: string;
 let workers: ReturnType<typeof startTestWorkers>;
 let redirecting: FastifyInstance;
 
+/** A second api on the same store that hands out the store's own links, living `ttl` seconds. */
+async function redirectingApi(ttl: number) {
+  const app = await buildApp({
+    config: { ...t.config, S3_MEDIA_REDIRECT: true, S3_PRESIGN_TTL_SECONDS: ttl },
+    logger: pino({ level: 'silent' }),
+    ...t.infra,
+    registry: new Registry(), // one per app, as one per process
+  });
+  await app.ready();
+  return app;
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'amx-s3-run-'));
   bucket = await createTestBucket();
+  tap = await startS3Tap();
   t = await createTestApp({
     ...bucket.env,
+    S3_ENDPOINT: tap.url,
     STORAGE_DIR: join(dir, 'storage'),
     WORK_DIR: join(dir, 'work'),
   });
   workers = startTestWorkers(t, { RENDER_POLL_INTERVAL_MS: '50', LOCAL_MAX_CONCURRENT: '2' });
   auth = await t.key('s3-co');
-  // A second api on the same store that hands out the store's own links.
-  redirecting = await buildApp({
-    config: { ...t.config, S3_MEDIA_REDIRECT: true, S3_PRESIGN_TTL_SECONDS: 120 },
-    logger: pino({ level: 'silent' }),
-    ...t.infra,
-    registry: new Registry(), // one per app, as one per process
-  });
-  await redirecting.ready();
+  redirecting = await redirectingApi(120);
 });
 afterAll(async () => {
   await workers?.close();
   await redirecting?.close();
   await t?.close();
+  await tap?.close();
   await bucket?.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Objects read from the bucket (GETs on a content address) since the tap saw `mark` requests. */
+const objectReads = (mark: number) =>
+  tap.requests
+    .slice(mark)
+    .filter((r) => r.method === 'GET' && /\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(r.path))
+    .map((r) => r.path);
 
 describe('a run with media on S3', () => {
   it('stores every video and thumbnail in the bucket and serves them from there', {
@@ -106,10 +127,15 @@ describe('a run with media on S3', () => {
     expect(await readdir(join(dir, 'storage')).catch(() => [])).toEqual([]);
 
     const v = rows[0]!;
+    const beforeGet = tap.requests.length;
     const whole = await api('GET', `/v1/variants/${v.id}/video`);
     expect(whole.statusCode).toBe(200);
     expect(whole.headers['content-type']).toBe('video/mp4');
     expect(sha(whole.rawPayload)).toBe(v.video_sha256);
+    // A GET reads the object, and the tap sees it: its silence on HEAD below means something.
+    expect(objectReads(beforeGet)).toEqual([`/${bucket.bucket}/${v.video_key}`]);
+    const thumbnail = await api('GET', `/v1/variants/${v.id}/thumbnail`);
+    expect(thumbnail.statusCode).toBe(200);
     const part = await t.app.inject({
       method: 'GET',
       url: `/v1/variants/${v.id}/video`,
@@ -119,16 +145,57 @@ describe('a run with media on S3', () => {
     expect(part.headers['content-range']).toBe(`bytes 0-99/${whole.rawPayload.length}`);
     expect(part.rawPayload).toEqual(whole.rawPayload.subarray(0, 100));
 
+    // HEAD answers from the store's stat with the headers GET sends, and reads no object.
+    const beforeHeads = tap.requests.length;
+    const head = (url: string, headers: Record<string, string> = {}, app = t.app) =>
+      app.inject({ method: 'HEAD', url, headers: { authorization: auth, ...headers } });
+    const sameHeaders = [
+      'content-type',
+      'content-length',
+      'etag',
+      'accept-ranges',
+      'cache-control',
+    ];
+    const pick = (h: Record<string, unknown>) =>
+      Object.fromEntries(sameHeaders.map((k) => [k, h[k]]));
+    const videoHead = await head(`/v1/variants/${v.id}/video`);
+    expect(videoHead.statusCode).toBe(200);
+    expect(pick(videoHead.headers)).toEqual(pick(whole.headers));
+    expect(videoHead.headers['content-length']).toBe(String(whole.rawPayload.length));
+    expect(videoHead.rawPayload).toHaveLength(0);
+    const rangeHead = await head(`/v1/variants/${v.id}/video`, { range: 'bytes=0-99' });
+    expect(rangeHead.statusCode).toBe(206);
+    expect(rangeHead.headers['content-range']).toBe(part.headers['content-range']);
+    expect(rangeHead.headers['content-length']).toBe('100');
+    const thumbHead = await head(`/v1/variants/${v.id}/thumbnail`);
+    expect(thumbHead.statusCode).toBe(200);
+    expect(pick(thumbHead.headers)).toEqual(pick(thumbnail.headers));
+    expect(thumbHead.headers['content-length']).toBe(String(thumbnail.rawPayload.length));
+    expect(objectReads(beforeHeads)).toEqual([]);
+
     // Redirect mode: a 302 to the bucket, whose URL serves the same bytes (and ranges).
     const moved = await api('GET', `/v1/variants/${v.id}/video`, undefined, redirecting);
     expect(moved.statusCode).toBe(302);
-    expect(moved.headers['cache-control']).toBe('private, max-age=3600');
+    // The presigned URL lives 120 s: a browser keeps the redirect a minute less, never past it.
+    expect(moved.headers['cache-control']).toBe('private, max-age=60');
+    const movedHead = await head(`/v1/variants/${v.id}/video`, {}, redirecting);
+    expect(movedHead.statusCode).toBe(302);
+    expect(movedHead.headers['cache-control']).toBe('private, max-age=60');
     const location = moved.headers.location as string;
-    expect(location.startsWith(`${bucket.env.S3_ENDPOINT}/${bucket.bucket}/`)).toBe(true);
+    expect(location.startsWith(`${tap.url}/${bucket.bucket}/`)).toBe(true);
     expect(location).toContain('X-Amz-Expires=120');
     const fetched = await fetch(location);
     expect(fetched.headers.get('content-type')).toBe('video/mp4');
     expect(sha(Buffer.from(await fetched.arrayBuffer()))).toBe(v.video_sha256);
+    // A URL that lives a minute or less leaves no safe time to keep the redirect at all.
+    const brief = await redirectingApi(60);
+    try {
+      const briefly = await head(`/v1/variants/${v.id}/video`, {}, brief);
+      expect(briefly.statusCode).toBe(302);
+      expect(briefly.headers['cache-control']).toBe('private, no-store');
+    } finally {
+      await brief.close();
+    }
     // Another tenant still gets a 404, not a link.
     const other = await t.key('s3-other');
     const foreign = await redirecting.inject({
@@ -144,6 +211,13 @@ describe('a run with media on S3', () => {
     const url = new URL(link.json().video_url);
     const viaLink = await redirecting.inject({ method: 'GET', url: url.pathname + url.search });
     expect(viaLink.statusCode).toBe(302);
+    expect(link.json().expires_at > new Date(Date.now() + 3600_000).toISOString()).toBe(true);
+    expect(viaLink.headers['cache-control']).toBe('private, max-age=60');
+    const beforeLinkHead = tap.requests.length;
+    const linkHead = await t.app.inject({ method: 'HEAD', url: url.pathname + url.search });
+    expect(linkHead.statusCode).toBe(200);
+    expect(linkHead.headers['content-length']).toBe(String(whole.rawPayload.length));
+    expect(objectReads(beforeLinkHead)).toEqual([]);
     const forged = await redirecting.inject({
       method: 'GET',
       url: `${url.pathname}?expires=${url.searchParams.get('expires')}&signature=${'0'.repeat(64)}`,
@@ -213,9 +287,52 @@ describe('a run with media on S3', () => {
     const whole = await api(path);
     expect(whole.statusCode).toBe(200);
     expect(sha(whole.rawPayload)).toBe(square.sha256);
+    const beforeHead = tap.requests.length;
+    const head = await t.app.inject({
+      method: 'HEAD',
+      url: path,
+      headers: { authorization: auth },
+    });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe(String(whole.rawPayload.length));
+    expect(head.headers.etag).toBe(`"${square.sha256}"`);
+    expect(objectReads(beforeHead)).toEqual([]);
     const moved = await api(path, undefined, redirecting);
     expect(moved.statusCode).toBe(302);
     const fetched = await fetch(moved.headers.location as string);
     expect(sha(Buffer.from(await fetched.arrayBuffer()))).toBe(square.sha256);
+  });
+});
+
+describe('a first-frame link handed to a provider, on S3', () => {
+  it('answers HEAD with type and length from its record, never redirects, and reads the object only for GET', async () => {
+    const bytes = await pngImage(64, 36, 'blue');
+    const asset = { id: await uploadImage(t, auth, bytes, 'frame.png'), sha256: sha(bytes) };
+    expect(await bucket.keys()).toContain(
+      `${asset.sha256.slice(0, 2)}/${asset.sha256.slice(2, 4)}/${asset.sha256}`,
+    );
+    // Minted as the worker mints it for Runway and fal (src/render/image.ts).
+    const link = new URL(
+      signAssetLink(createSecretBox(t.config.SECRETS_KEY), {
+        baseUrl: 'https://admatrix.example',
+        id: asset.id,
+        expiresAt: Math.floor(Date.now() / 1000) + 600,
+      }),
+    );
+    const url = link.pathname + link.search;
+    const mark = tap.requests.length;
+    // On the api that redirects its own media routes: this link still answers itself.
+    const head = await redirecting.inject({ method: 'HEAD', url });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers.location).toBeUndefined();
+    expect(head.headers['content-type']).toBe('image/png');
+    expect(head.headers['content-length']).toBe(String(bytes.length));
+    expect(head.headers.etag).toBe(`"${asset.sha256}"`);
+    expect(objectReads(mark)).toEqual([]);
+    const get = await redirecting.inject({ method: 'GET', url });
+    expect(get.statusCode).toBe(200);
+    expect(get.headers.location).toBeUndefined();
+    expect(get.rawPayload).toEqual(bytes);
+    expect(objectReads(mark)).toHaveLength(1);
   });
 });
