@@ -1768,7 +1768,7 @@ export interface components {
                     clicks: number;
                     /** @description Clicks per impression */
                     ctr: number | null;
-                    /** @description Wilson interval at the chosen confidence */
+                    /** @description Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes) */
                     ctr_ci: [
                         number,
                         number
@@ -1776,7 +1776,7 @@ export interface components {
                     conversions: number;
                     /** @description Conversions per click */
                     cvr: number | null;
-                    /** @description Wilson interval at the chosen confidence; null without clicks or with more conversions than clicks */
+                    /** @description Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes); null without clicks or with more conversions than clicks */
                     cvr_ci: [
                         number,
                         number
@@ -1792,7 +1792,7 @@ export interface components {
                     video_views: number;
                     /** @description Video views per impression */
                     view_rate: number | null;
-                    /** @description Wilson interval at the chosen confidence; null with more views than impressions */
+                    /** @description Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes); null with more views than impressions */
                     view_rate_ci: [
                         number,
                         number

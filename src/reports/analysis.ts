@@ -20,6 +20,7 @@ import { type InteractionTest, interactionTests } from './interactions.ts';
 import { METRIC_WORDS, type ModelledMetric } from './metric.ts';
 import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
 import { finite, type Performance, performance, ratio } from './numbers.ts';
+import { rateSpreads } from './rate-spread.ts';
 import type { Adjustment, Dispersion } from './stats/index.ts';
 import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './verdicts.ts';
 
@@ -137,6 +138,7 @@ export function analyse(
     data,
   );
   const breakdown = levelBreakdowns(c, dims);
+  const spreads = rateSpreads(c, dims, o.metric, model);
   const fit = model?.fit ?? null;
   const dispersion = model?.dispersion ?? null;
   const converged = fit?.converged ?? false;
@@ -207,6 +209,7 @@ export function analyse(
             revenueSpend: totals.revenueSpend[l] ?? 0,
           },
           o.confidence,
+          spreads,
         ),
         effect: l === 0 ? 1 : finite(e?.effect),
         effect_ci: e?.effect_ci ?? null,
