@@ -1476,6 +1476,10 @@ export interface components {
                 /** @description As given, or the media budget per variant */
                 impressions_per_variant: number;
                 confidence: number;
+                /** @description Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests */
+                tests: number;
+                /** @description Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive */
+                residual_df: number;
                 power: number;
                 variant_sd: number;
                 target_mde: number;
@@ -1495,7 +1499,7 @@ export interface components {
                         level: string;
                         /** @description Variants of the design showing this level */
                         variants: number;
-                        /** @description Minimum detectable relative change in CTR (0.12 = +12%); null when not estimable */
+                        /** @description Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df */
                         mde: number | null;
                     }[];
                 }[];

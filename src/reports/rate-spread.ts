@@ -27,7 +27,7 @@ import { type ModelledMetric, outcome } from './metric.ts';
 import type { FittedModel } from './model.ts';
 import { type BinomialRow, fitLogistic, variantDispersion } from './stats/index.ts';
 
-export interface RateSpread {
+interface RateSpread {
   /** max(1, φ): the factor on the binomial variance. */
   scale: number;
   /** Residual df φ was estimated on: the t quantile's. */
