@@ -5,6 +5,7 @@
  * the shares below are fixed numbers; the bounds allow for Monte Carlo error (≈ 2 SE).
  */
 import { describe, expect, it } from 'vitest';
+import { generateDesign } from '../../src/matrices/designs/index.ts';
 import { analyse } from '../../src/reports/analysis.ts';
 import { wilson } from '../../src/reports/stats/index.ts';
 import { DEFAULTS, report, type Scenario, simulate } from './simulate.ts';
@@ -37,6 +38,38 @@ describe('no true effect, variants overdispersed', () => {
         expect(share).toBeLessThanOrEqual(NOMINAL);
       });
     }
+  }
+});
+
+describe('no true effect, variants overdispersed, small designs with few residual df', () => {
+  // The generators' own designs for 3×3×2×2 (7 parameters): pairwise leaves 2 residual df,
+  // balanced n = 12 leaves 5, so the dispersion rests on t(2) or t(5).
+  const space = { levels: [...levels], exclusions: [] };
+  const designs = {
+    pairwise: generateDesign(space, { type: 'pairwise' }, { maxVariants: 100 }).combinations,
+    'balanced 12': generateDesign(space, { type: 'balanced', n: 12 }, { maxVariants: 100 })
+      .combinations,
+  };
+  // Two platforms every variant splits alike (no df charged), the second with a lower CTR.
+  // Seeds 60,000–60,299: 1.0% of pairwise reports and 6.0% of balanced ones have a conclusive
+  // level (bound 7.5%).
+  const platforms = { names: ['meta', 'tiktok'], shift: [0, -0.3], share: () => [0.6, 0.4] };
+  for (const [name, combos] of Object.entries(designs)) {
+    it(`keeps reports with any conclusive level at ≤ 5% + MC error (${name}, ${combos.length} variants, 2 platforms)`, () => {
+      const s: Scenario = {
+        levels,
+        combos,
+        impressions: 1e6,
+        baseCtr: 0.01,
+        variantSd: 0.05,
+        platforms,
+      };
+      const first = report(s, 60_000);
+      expect(first.model.strata.platform).toEqual(['meta', 'tiktok']);
+      expect(first.model.residual_df).toBeGreaterThan(0);
+      expect(first.model.dispersion!.residual_df).toBe(combos.length - 7);
+      expect(shareWith(s, 60_000, REPORTS, anyConclusive)).toBeLessThanOrEqual(NOMINAL);
+    });
   }
 });
 
