@@ -1957,6 +1957,21 @@ export interface components {
                     /** @description max(1, phi): the covariance multiplier */
                     scale: number | null;
                 } | null;
+                /** @description Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes) */
+                rate_scales: {
+                    ctr: {
+                        scale: number;
+                        residual_df: number;
+                    } | null;
+                    cvr: {
+                        scale: number;
+                        residual_df: number;
+                    } | null;
+                    view_rate: {
+                        scale: number;
+                        residual_df: number;
+                    } | null;
+                };
                 /** @description False when the design leaves no residual df: no level can then be conclusive */
                 conclusive_possible: boolean;
                 confidence: number;

@@ -95,7 +95,9 @@ function rateQuantile(
   z: number,
   confidence: number,
 ): number {
-  return spread ? studentQuantileTwoSided(1 - confidence, spread.df) * Math.sqrt(spread.scale) : z;
+  return spread
+    ? studentQuantileTwoSided(1 - confidence, spread.residual_df) * Math.sqrt(spread.scale)
+    : z;
 }
 
 const usdCi = (ci: [number, number] | null): [number, number] | null =>

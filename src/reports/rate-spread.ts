@@ -31,7 +31,7 @@ interface RateSpread {
   /** max(1, φ): the factor on the binomial variance. */
   scale: number;
   /** Residual df φ was estimated on: the t quantile's. */
-  df: number;
+  residual_df: number;
 }
 
 export type RateSpreads = Record<ModelledMetric, RateSpread | null>;
@@ -39,7 +39,9 @@ export type RateSpreads = Record<ModelledMetric, RateSpread | null>;
 const METRICS: readonly ModelledMetric[] = ['ctr', 'cvr', 'view_rate'];
 
 function spreadOf(d: { scale: number | null; residual_df: number }): RateSpread | null {
-  return d.scale !== null && d.residual_df > 0 ? { scale: d.scale, df: d.residual_df } : null;
+  return d.scale !== null && d.residual_df > 0
+    ? { scale: d.scale, residual_df: d.residual_df }
+    : null;
 }
 
 /** The between-variant scale of one rate from a main-effects fit on variant totals. */

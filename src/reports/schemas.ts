@@ -39,6 +39,7 @@ export const reportQuery = z.object({
 });
 
 const interval = z.tuple([z.number(), z.number()]);
+const rateScale = z.object({ scale: z.number(), residual_df: z.number().int() }).nullable();
 const verdict = z
   .enum([
     'reference',
@@ -341,6 +342,11 @@ export const reportSchema = z
         })
         .nullable()
         .describe('Overdispersion between variants, which the intervals and tests account for'),
+      rate_scales: z
+        .object({ ctr: rateScale, cvr: rateScale, view_rate: rateScale })
+        .describe(
+          "Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes)",
+        ),
       conclusive_possible: z
         .boolean()
         .describe('False when the design leaves no residual df: no level can then be conclusive'),

@@ -101,6 +101,11 @@ describe("a level's CTR interval, no true effect, variants overdispersed", () =>
         }
       }
     }
+    const { model } = report(s, 50_000);
+    expect(model.rate_scales.ctr).toEqual({
+      scale: model.dispersion!.scale,
+      residual_df: model.dispersion!.residual_df,
+    });
     expect(widened / n).toBeGreaterThanOrEqual(0.93);
     expect(widened / n).toBeLessThanOrEqual(0.975);
     expect(pooled / n).toBeLessThan(0.5);
@@ -109,6 +114,7 @@ describe("a level's CTR interval, no true effect, variants overdispersed", () =>
   it('stays Wilson where no dispersion can be estimated (one variant per level: no residual df)', () => {
     const r = report({ levels: [2], impressions: 1e6, baseCtr: 0.01, variantSd: 0.05 }, 50_000);
     expect(r.model.conclusive_possible).toBe(false);
+    expect(r.model.rate_scales).toEqual({ ctr: null, cvr: null, view_rate: null });
     for (const l of r.by_dimension[0]!.levels) {
       expect(l.ctr_ci).toEqual(wilson(l.clicks, l.impressions));
     }
