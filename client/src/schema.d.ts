@@ -1476,6 +1476,10 @@ export interface components {
                 /** @description As given, or the media budget per variant */
                 impressions_per_variant: number;
                 confidence: number;
+                /** @description Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests */
+                tests: number;
+                /** @description Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive */
+                residual_df: number;
                 power: number;
                 variant_sd: number;
                 target_mde: number;
@@ -1495,7 +1499,7 @@ export interface components {
                         level: string;
                         /** @description Variants of the design showing this level */
                         variants: number;
-                        /** @description Minimum detectable relative change in CTR (0.12 = +12%); null when not estimable */
+                        /** @description Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df */
                         mde: number | null;
                     }[];
                 }[];
@@ -1768,7 +1772,7 @@ export interface components {
                     clicks: number;
                     /** @description Clicks per impression */
                     ctr: number | null;
-                    /** @description Wilson interval at the chosen confidence */
+                    /** @description Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes) */
                     ctr_ci: [
                         number,
                         number
@@ -1776,7 +1780,7 @@ export interface components {
                     conversions: number;
                     /** @description Conversions per click */
                     cvr: number | null;
-                    /** @description Wilson interval at the chosen confidence; null without clicks or with more conversions than clicks */
+                    /** @description Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes); null without clicks or with more conversions than clicks */
                     cvr_ci: [
                         number,
                         number
@@ -1792,7 +1796,7 @@ export interface components {
                     video_views: number;
                     /** @description Video views per impression */
                     view_rate: number | null;
-                    /** @description Wilson interval at the chosen confidence; null with more views than impressions */
+                    /** @description Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes); null with more views than impressions */
                     view_rate_ci: [
                         number,
                         number
@@ -1953,6 +1957,21 @@ export interface components {
                     /** @description max(1, phi): the covariance multiplier */
                     scale: number | null;
                 } | null;
+                /** @description Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes) */
+                rate_scales: {
+                    ctr: {
+                        scale: number;
+                        residual_df: number;
+                    } | null;
+                    cvr: {
+                        scale: number;
+                        residual_df: number;
+                    } | null;
+                    view_rate: {
+                        scale: number;
+                        residual_df: number;
+                    } | null;
+                };
                 /** @description False when the design leaves no residual df: no level can then be conclusive */
                 conclusive_possible: boolean;
                 confidence: number;

@@ -1,4 +1,4 @@
-import { normalQuantile } from '../reports/stats/normal.ts';
+import { studentQuantileTwoSided } from '../reports/stats/student.ts';
 import type { MainEffects } from './designs/index.ts';
 
 /**
@@ -14,7 +14,7 @@ import type { MainEffects } from './designs/index.ts';
  * (`MainEffects.level_variance`: 2/g for two groups of g variants, 2s/n in an s-level
  * orthogonal array of n rows). A two-sided test at confidence 1 − α with power π detects a
  * log-odds shift of
- *   δ = (z_{1−α/2} + z_π) · σ · √h,
+ *   δ = (z_{1−α/2} + z_π) · σ · √h   (quantiles as below),
  * reported as the relative change in CTR it means, expit(logit p₀ + δ) / p₀ − 1 (the upward
  * change; a drop of the same log-odds is a slightly smaller relative change). A dimension's MDE
  * is its worst-placed level's. Inverting the same equation for a target relative change r,
@@ -27,8 +27,15 @@ import type { MainEffects } from './designs/index.ts';
  * analysis already called 85% of null reports at 1e5 impressions "conclusive". Planning at τ = 0
  * would promise a sensitivity that a report accounting for dispersion cannot deliver; a client
  * with its own estimate (another campaign's report) passes it, or 0 for the binomial-only figure.
- * Normal quantiles are used throughout; a report that scales by an estimated dispersion uses t
- * quantiles on few residual degrees of freedom, which widens small designs further.
+ *
+ * The quantiles are those of the test the report will make, not a lone z test. By default the
+ * report Holm-adjusts over every non-reference level of every dimension, m = Σ(levels − 1)
+ * tests, and Holm's first step is Bonferroni's α/m: a change must clear that to be called
+ * conclusive whichever level it is in, so α/m is what the plan can count on (3^4: z 2.73, not
+ * 1.96). And the report scales by a dispersion estimated on the variants' residual df,
+ * n − rank, and refers its tests to t on them, so t replaces z on both sides of the equation
+ * (t_{1−α/2m} + t_π, the usual approximation to the noncentral t). With no residual df the
+ * report cannot call anything conclusive, so there is no MDE and no impressions suffice.
  */
 export interface PowerInput {
   baseline_ctr: number;
@@ -49,6 +56,15 @@ interface PowerDimension {
 const logit = (p: number) => Math.log(p / (1 - p));
 const expit = (x: number) => 1 / (1 + Math.exp(-x));
 
+/**
+ * t_{1−α/2m} + t_π on the residual df (the header says why); null without residual df, where
+ * the report cannot conclude.
+ */
+function testQuantiles(alpha: number, tests: number, power: number, df: number): number | null {
+  if (df <= 0) return null;
+  return studentQuantileTwoSided(alpha / tests, df) + studentQuantileTwoSided(2 * (1 - power), df);
+}
+
 /** Impressions per variant: given, or the media budget spread evenly over the variants. */
 function impressionsPerVariant(input: PowerInput, variants: number): number {
   if (input.impressions_per_variant !== undefined) return input.impressions_per_variant;
@@ -66,15 +82,17 @@ export function powerAnalysis(p: {
   const p0 = input.baseline_ctr;
   const tau = input.variant_sd;
   const m = impressionsPerVariant(input, combinations.length);
-  const z = normalQuantile(1 - (1 - input.confidence) / 2) + normalQuantile(input.power);
+  const tests = dimensions.reduce((s, d) => s + Math.max(0, d.levels.length - 1), 0);
+  const residualDf = Math.max(0, combinations.length - mainEffects.rank);
+  const z = testQuantiles(1 - input.confidence, Math.max(1, tests), input.power, residualDf);
   const sigma2 = m > 0 ? 1 / (m * p0 * (1 - p0)) + tau * tau : Number.POSITIVE_INFINITY;
   const mdeOf = (h: number | null): number | null => {
-    if (h === null || !Number.isFinite(sigma2)) return null;
+    if (h === null || z === null || !Number.isFinite(sigma2)) return null;
     return expit(logit(p0) + z * Math.sqrt(sigma2 * h)) / p0 - 1;
   };
   const target = logit(p0 * (1 + input.target_mde)) - logit(p0);
   const neededFor = (h: number | null): number | null => {
-    if (h === null) return null;
+    if (h === null || z === null) return null;
     const bracket = (target / z) ** 2 / h - tau * tau;
     return bracket > 0 ? Math.ceil(1 / (p0 * (1 - p0) * bracket)) : null;
   };
@@ -106,6 +124,8 @@ export function powerAnalysis(p: {
     baseline_ctr: p0,
     impressions_per_variant: m,
     confidence: input.confidence,
+    tests,
+    residual_df: residualDf,
     power: input.power,
     variant_sd: tau,
     target_mde: input.target_mde,

@@ -256,12 +256,26 @@ export const planCounts = {
 const mde = z
   .number()
   .nullable()
-  .describe('Minimum detectable relative change in CTR (0.12 = +12%); null when not estimable');
+  .describe(
+    "Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df",
+  );
 
 const powerSchema = z.object({
   baseline_ctr: z.number(),
   impressions_per_variant: z.number().int().describe('As given, or the media budget per variant'),
   confidence: z.number(),
+  tests: z
+    .number()
+    .int()
+    .describe(
+      "Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests",
+    ),
+  residual_df: z
+    .number()
+    .int()
+    .describe(
+      'Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive',
+    ),
   power: z.number(),
   variant_sd: z.number(),
   target_mde: z.number(),

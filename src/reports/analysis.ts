@@ -20,6 +20,7 @@ import { type InteractionTest, interactionTests } from './interactions.ts';
 import { METRIC_WORDS, type ModelledMetric } from './metric.ts';
 import { deliveryBalance, fitModel, type LevelDelivery, modelData } from './model.ts';
 import { finite, type Performance, performance, ratio } from './numbers.ts';
+import { type RateSpreads, rateSpreads } from './rate-spread.ts';
 import type { Adjustment, Dispersion } from './stats/index.ts';
 import { dimensionSummary, judge, type Verdict, type VerdictOptions } from './verdicts.ts';
 
@@ -89,6 +90,8 @@ export interface ModelReport {
         scale: number | null;
       })
     | null;
+  /** Per rate, the dispersion its level intervals are widened by (rate-spread.ts); null: Wilson. */
+  rate_scales: RateSpreads;
   /** False when no level can be conclusive whatever the data (no residual df). */
   conclusive_possible: boolean;
   confidence: number;
@@ -137,6 +140,7 @@ export function analyse(
     data,
   );
   const breakdown = levelBreakdowns(c, dims);
+  const spreads = rateSpreads(c, dims, o.metric, model);
   const fit = model?.fit ?? null;
   const dispersion = model?.dispersion ?? null;
   const converged = fit?.converged ?? false;
@@ -207,6 +211,7 @@ export function analyse(
             revenueSpend: totals.revenueSpend[l] ?? 0,
           },
           o.confidence,
+          spreads,
         ),
         effect: l === 0 ? 1 : finite(e?.effect),
         effect_ci: e?.effect_ci ?? null,
@@ -298,6 +303,7 @@ export function analyse(
             scale: finite(dispersion.scale),
           }
         : null,
+      rate_scales: spreads,
       conclusive_possible: fit !== null && !saturated,
       confidence: o.confidence,
       adjust: o.adjust,

@@ -1,4 +1,11 @@
-import { normalQuantile, ratioInterval, wilson, Z_95 } from './stats/index.ts';
+import type { RateSpreads } from './rate-spread.ts';
+import {
+  normalQuantile,
+  ratioInterval,
+  studentQuantileTwoSided,
+  wilson,
+  Z_95,
+} from './stats/index.ts';
 
 /** JSON has no NaN or Infinity; an interval bound that overflowed is "unknown", not a number. */
 export function finite(x: number | null | undefined): number | null {
@@ -18,7 +25,10 @@ export interface Performance {
   impressions: number;
   clicks: number;
   ctr: number | null;
-  /** Wilson interval of the CTR; null without impressions. */
+  /**
+   * Wilson interval of the CTR, widened by the between-variant dispersion for a level
+   * (rate-spread.ts); null without impressions.
+   */
   ctr_ci: [number, number] | null;
   conversions: number;
   /** Conversions per click; can exceed 1 where platforms count view-through conversions. */
@@ -76,6 +86,20 @@ function proportionCi(x: number, n: number, z: number): [number, number] | null 
   return n > 0 && x >= 0 && x <= n ? wilson(x, n, z) : null;
 }
 
+/**
+ * The Wilson quantile for one rate: z without a dispersion estimate; with one, t on its df times
+ * √scale, which is Wilson on the effective sample size n/scale (rate-spread.ts says why).
+ */
+function rateQuantile(
+  spread: RateSpreads[keyof RateSpreads] | undefined,
+  z: number,
+  confidence: number,
+): number {
+  return spread
+    ? studentQuantileTwoSided(1 - confidence, spread.residual_df) * Math.sqrt(spread.scale)
+    : z;
+}
+
 const usdCi = (ci: [number, number] | null): [number, number] | null =>
   ci && [usd(ci[0]), usd(ci[1])];
 
@@ -83,8 +107,10 @@ export function performance(
   p: Totals,
   moments: MoneyMoments | null,
   confidence = 0.95,
+  spreads: RateSpreads | null = null,
 ): Performance {
   const z = confidence === 0.95 ? Z_95 : normalQuantile(0.5 + confidence / 2);
+  const q = (metric: keyof RateSpreads) => rateQuantile(spreads?.[metric], z, confidence);
   const cpa = ratio(p.spendUsd, p.conversions);
   const m = moments ?? NO_MOMENTS;
   const cpaCi = ratioInterval(
@@ -113,16 +139,16 @@ export function performance(
     impressions: p.impressions,
     clicks: p.clicks,
     ctr: ratio(p.clicks, p.impressions),
-    ctr_ci: proportionCi(p.clicks, p.impressions, z),
+    ctr_ci: proportionCi(p.clicks, p.impressions, q('ctr')),
     conversions: p.conversions,
     cvr: ratio(p.conversions, p.clicks),
-    cvr_ci: proportionCi(p.conversions, p.clicks, z),
+    cvr_ci: proportionCi(p.conversions, p.clicks, q('cvr')),
     spend_usd: usd(p.spendUsd),
     cpa: cpa === null ? null : usd(cpa),
     cpa_ci: usdCi(cpaCi),
     video_views: p.videoViews,
     view_rate: ratio(p.videoViews, p.impressions),
-    view_rate_ci: proportionCi(p.videoViews, p.impressions, z),
+    view_rate_ci: proportionCi(p.videoViews, p.impressions, q('view_rate')),
     revenue_usd: usd(p.revenueUsd),
     roas: ratio(p.revenueUsd, p.spendUsd),
     roas_ci: roasCi,

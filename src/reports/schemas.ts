@@ -39,6 +39,7 @@ export const reportQuery = z.object({
 });
 
 const interval = z.tuple([z.number(), z.number()]);
+const rateScale = z.object({ scale: z.number(), residual_df: z.number().int() }).nullable();
 const verdict = z
   .enum([
     'reference',
@@ -54,30 +55,26 @@ const verdict = z
 
 /**
  * Counts, rates and money ratios with their intervals. `at`: the intervals' confidence; `units`:
- * what the CPA and ROAS intervals take as independent units.
+ * what the CPA and ROAS intervals take as independent units; `rate`: what the rate intervals are.
  */
-function performanceShape(at: string, units: string) {
+function performanceShape(at: string, units: string, rate = `Wilson interval at ${at}`) {
   const money = `Delta-method interval at ${at} (linearised ratio of sums over ${units}, on the log scale, t on units − 1 df; null with fewer than two units or a zero ratio)`;
   return {
     impressions: z.number(),
     clicks: z.number(),
     ctr: z.number().nullable().describe('Clicks per impression'),
-    ctr_ci: interval.nullable().describe(`Wilson interval at ${at}`),
+    ctr_ci: interval.nullable().describe(rate),
     conversions: z.number(),
     cvr: z.number().nullable().describe('Conversions per click'),
     cvr_ci: interval
       .nullable()
-      .describe(
-        `Wilson interval at ${at}; null without clicks or with more conversions than clicks`,
-      ),
+      .describe(`${rate}; null without clicks or with more conversions than clicks`),
     spend_usd: z.number(),
     cpa: z.number().nullable().describe('Spend per conversion (USD)'),
     cpa_ci: interval.nullable().describe(money),
     video_views: z.number(),
     view_rate: z.number().nullable().describe('Video views per impression'),
-    view_rate_ci: interval
-      .nullable()
-      .describe(`Wilson interval at ${at}; null with more views than impressions`),
+    view_rate_ci: interval.nullable().describe(`${rate}; null with more views than impressions`),
     revenue_usd: z.number().describe('Attributed conversion value'),
     roas: z.number().nullable().describe('Revenue per dollar of spend'),
     roas_ci: interval.nullable().describe(money),
@@ -95,6 +92,7 @@ const levelSchema = z.object({
   ...performanceShape(
     'the chosen confidence',
     'its variants, so the variation between variants is in them',
+    "Interval at the chosen confidence (not adjusted) of the level's pooled rate, honest about the variation between variants: Wilson on the effective sample size impressions (or clicks) / φ, i.e. Wilson with z² replaced by t²·φ, φ = max(1, the Pearson dispersion between variants) and t on the residual df that estimated it — model.dispersion for the modelled metric, a main-effects fit on variant totals for the other rates. Plain Wilson where no dispersion can be estimated (no residual df, or no successes)",
   ),
   effect: z
     .number()
@@ -344,6 +342,11 @@ export const reportSchema = z
         })
         .nullable()
         .describe('Overdispersion between variants, which the intervals and tests account for'),
+      rate_scales: z
+        .object({ ctr: rateScale, cvr: rateScale, view_rate: rateScale })
+        .describe(
+          "Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes)",
+        ),
       conclusive_possible: z
         .boolean()
         .describe('False when the design leaves no residual df: no level can then be conclusive'),

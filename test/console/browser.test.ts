@@ -121,7 +121,9 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
     await page.getByLabel('Impressions per variant').fill('20000');
     await page.getByRole('button', { name: 'See quote' }).click();
     await text(page.getByTestId('variant-count'), '4');
-    await text(page.getByTestId('mde-tone'), '+23.5% CTR');
+    // 2×2 full factorial: 1 residual df and 2 Holm-adjusted tests, so t(1) at 1.25%: +610%, where
+    // an unadjusted z promised +23.5%.
+    await text(page.getByTestId('mde-tone'), '+610% CTR');
     await shoot(page, 'matrix-quote');
     // htmx swapped the quote in place: still the matrix page.
     expect(page.url()).toMatch(/\/console\/matrices\/mtx_/);

@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { analyseDesign } from '../../src/matrices/designs/index.ts';
 import { type PowerInput, powerAnalysis } from '../../src/matrices/power.ts';
 
-// Written out rather than computed by the code under test.
+// Written out rather than computed by the code under test (scipy.stats t.ppf and norm.ppf):
+// T<q>_<df> is the t quantile q on df degrees of freedom.
+const T975_6 = 2.4469118511449786;
+const T80_6 = 0.9057032851805317;
+const T995_10 = 3.16927267261695;
+const T90_10 = 1.372183641110336;
+const T975_8 = 2.306004135204166;
+const T80_8 = 0.8888895177670202;
+/** 3^4 full factorial: 8 Holm-adjusted tests, 81 − 9 = 72 residual df. */
+const T_HOLM8_72 = 2.817106667158091; // t.ppf(1 − 0.05/16, 72)
+const T80_72 = 0.8466419950457842;
+const Z_HOLM8 = 2.7343687865331767; // norm.ppf(1 − 0.05/16)
 const Z975 = 1.959963984540054;
-const Z80 = 0.8416212335729143;
-const Z995 = 2.5758293035489004;
-const Z90 = 1.2815515655446004;
 
 const input = (over: Partial<PowerInput>): PowerInput => ({
   baseline_ctr: 0.01,
@@ -42,16 +50,19 @@ describe('power before spend', () => {
   it('matches the two-proportion closed form for two equal groups', () => {
     const design = twoGroups(4);
     const out = powerAnalysis({ ...design, input: input({}) });
-    const expected = twoGroupMde(0.01, 4, 100_000, 0, Z975 + Z80);
+    // One test, 8 variants − 2 parameters = 6 residual df.
+    const expected = twoGroupMde(0.01, 4, 100_000, 0, T975_6 + T80_6);
     expect(out.mde.tone).toBeCloseTo(expected, 12);
+    expect(out).toMatchObject({ tests: 1, residual_df: 6 });
     expect(out.dimensions[0]).toMatchObject({
       dimension: 'tone',
       reference: 'calm',
       levels: [{ level: 'playful', variants: 4 }],
     });
-    // Sanity on the scale: 400k impressions per arm at 1% CTR detect about +6.3%.
-    expect(expected).toBeGreaterThan(0.06);
-    expect(expected).toBeLessThan(0.065);
+    // Sanity on the scale: 400k impressions per arm at 1% CTR detect about +7.5% on t(6)
+    // (+6.3% by z alone).
+    expect(expected).toBeGreaterThan(0.07);
+    expect(expected).toBeLessThan(0.08);
   });
 
   it('adds between-variant dispersion and other confidence and power', () => {
@@ -60,7 +71,7 @@ describe('power before spend', () => {
       ...design,
       input: input({ variant_sd: 0.1, confidence: 0.99, power: 0.9, baseline_ctr: 0.02 }),
     });
-    expect(out.mde.tone).toBeCloseTo(twoGroupMde(0.02, 6, 100_000, 0.1, Z995 + Z90), 12);
+    expect(out.mde.tone).toBeCloseTo(twoGroupMde(0.02, 6, 100_000, 0.1, T995_10 + T90_10), 12);
   });
 
   it('spreads a media budget over the variants', () => {
@@ -71,7 +82,7 @@ describe('power before spend', () => {
       input: input({ impressions_per_variant: undefined, media_budget_usd: 2000, cpm_usd: 10 }),
     });
     expect(out.impressions_per_variant).toBe(20_000);
-    expect(out.mde.tone).toBeCloseTo(twoGroupMde(0.01, 5, 20_000, 0, Z975 + Z80), 12);
+    expect(out.mde.tone).toBeCloseTo(twoGroupMde(0.01, 5, 20_000, 0, T975_8 + T80_8), 12);
   });
 
   it('finds the fewest impressions per variant that detect the target MDE', () => {
@@ -79,8 +90,8 @@ describe('power before spend', () => {
     for (const tau of [0, 0.02]) {
       const needed = powerAnalysis({ ...design, input: input({ variant_sd: tau }) })
         .impressions_needed_per_variant.tone!;
-      expect(twoGroupMde(0.01, 4, needed, tau, Z975 + Z80)).toBeLessThanOrEqual(0.1 + 1e-12);
-      expect(twoGroupMde(0.01, 4, needed - 1, tau, Z975 + Z80)).toBeGreaterThan(0.1);
+      expect(twoGroupMde(0.01, 4, needed, tau, T975_6 + T80_6)).toBeLessThanOrEqual(0.1 + 1e-12);
+      expect(twoGroupMde(0.01, 4, needed - 1, tau, T975_6 + T80_6)).toBeGreaterThan(0.1);
     }
   });
 
@@ -91,8 +102,21 @@ describe('power before spend', () => {
     expect(out.mde.tone).toBeGreaterThan(0.1);
   });
 
-  it('uses 2s/n for each level of an s-level dimension in an orthogonal array', () => {
-    // L9: three variants per level, Var(level − reference) = 1/3 + 1/3 = 2·3/9.
+  /** The power analysis of a 3^4 design (dimensions a–d) at τ = 0.05. */
+  const threeToTheFour = (combinations: number[][]) =>
+    powerAnalysis({
+      input: input({ variant_sd: 0.05 }),
+      dimensions: ['a', 'b', 'c', 'd'].map((key) => ({
+        key,
+        levels: [{ key: 'x' }, { key: 'y' }, { key: 'z' }],
+      })),
+      combinations,
+      mainEffects: analyseDesign({ levels: [3, 3, 3, 3], exclusions: [] }, combinations)
+        .mainEffects,
+    });
+
+  it('has no MDE for a saturated orthogonal array: the report could not conclude', () => {
+    // L9 for 3^4: 9 variants, 9 parameters, no residual df to measure the dispersion on.
     const combinations = [
       [0, 0, 0, 0],
       [0, 1, 1, 2],
@@ -104,21 +128,34 @@ describe('power before spend', () => {
       [2, 1, 0, 1],
       [2, 2, 1, 0],
     ];
-    const me = analyseDesign({ levels: [3, 3, 3, 3], exclusions: [] }, combinations).mainEffects;
-    const dims = ['a', 'b', 'c', 'd'].map((key) => ({
-      key,
-      levels: [{ key: 'x' }, { key: 'y' }, { key: 'z' }],
-    }));
-    const out = powerAnalysis({
-      input: input({ variant_sd: 0.05 }),
-      dimensions: dims,
-      combinations,
-      mainEffects: me,
-    });
-    const se = Math.sqrt((1 / (1e5 * 0.01 * 0.99) + 0.05 ** 2) * (2 / 3));
-    const odds = (0.01 / 0.99) * Math.exp((Z975 + Z80) * se);
+    expect(
+      analyseDesign({ levels: [3, 3, 3, 3], exclusions: [] }, combinations).mainEffects.estimable,
+    ).toBe(true);
+    const out = threeToTheFour(combinations);
+    expect(out).toMatchObject({ tests: 8, residual_df: 0 });
+    expect(out.mde).toEqual({ a: null, b: null, c: null, d: null });
+    expect(out.impressions_needed_per_variant.a).toBeNull();
+  });
+
+  it('tests as the report does: 3^4 at alpha/8 (Holm over 8 levels), t on 72 df, 2s/n per level', () => {
+    const levels = [3, 3, 3, 3];
+    const combinations = levels.reduce<number[][]>(
+      (acc, n) => acc.flatMap((row) => Array.from({ length: n }, (_, l) => [...row, l])),
+      [[]],
+    );
+    const out = threeToTheFour(combinations);
+    expect(out).toMatchObject({ tests: 8, residual_df: 72 });
+    // 27 variants per level of 81: Var(level − reference) = 2·3/81.
+    const se = Math.sqrt((1 / (1e5 * 0.01 * 0.99) + 0.05 ** 2) * (6 / 81));
+    const mdeAt = (q: number) => {
+      const odds = (0.01 / 0.99) * Math.exp(q * se);
+      return odds / (1 + odds) / 0.01 - 1;
+    };
     for (const key of ['a', 'b', 'c', 'd'])
-      expect(out.mde[key]).toBeCloseTo(odds / (1 + odds) / 0.01 - 1, 12);
+      expect(out.mde[key]).toBeCloseTo(mdeAt(T_HOLM8_72 + T80_72), 12);
+    // The unadjusted z the preview used promised +4.6% where the report can find +6.0%.
+    expect(Z_HOLM8).toBeGreaterThan(2.73);
+    expect(mdeAt(Z975 + 0.8416212335729143) / out.mde.a!).toBeLessThan(0.77);
   });
 
   it('reports null for a dimension the design cannot estimate', () => {

@@ -4,8 +4,10 @@ import { campaignBody, createTestApp, type TestApp } from '../helpers/app.ts';
 let t: TestApp;
 let auth: string;
 
-const Z975 = 1.959963984540054;
-const Z80 = 0.8416212335729143;
+// scipy.stats t.ppf: the report's Holm over 8 levels at 5% (alpha/8, two-sided) and 80% power,
+// on the 18 − 9 = 9 residual df of a balanced 18-run design for 3^4.
+const T_HOLM8_9 = 3.546508498078632;
+const T80_9 = 0.8834038596855346;
 
 async function campaignWithMatrix(keys: string[], levels: number) {
   const campaign = await t.app.inject({
@@ -100,14 +102,17 @@ describe('preview: designs that can be analysed', () => {
 describe('preview: power before spend', () => {
   it('returns the MDE per dimension and level, and impressions for a target', async () => {
     const res = await preview(small, {
-      design: { type: 'balanced', n: 9 },
+      design: { type: 'balanced', n: 18 },
       power: { baseline_ctr: 0.01, impressions_per_variant: 200_000, target_mde: 0.15 },
     });
     expect(res.statusCode).toBe(200);
+    expect(res.json().design_stats.orthogonal).toBe(true);
     const power = res.json().power;
-    // Three variants per level: Var = (1/(m·p·q) + τ²)·2/3 with the default τ = 0.05.
-    const se = Math.sqrt((1 / (200_000 * 0.01 * 0.99) + 0.05 ** 2) * (2 / 3));
-    const odds = (0.01 / 0.99) * Math.exp((Z975 + Z80) * se);
+    expect(power).toMatchObject({ tests: 8, residual_df: 9 });
+    // Six variants per level of an orthogonal array: Var = (1/(m·p·q) + τ²)·2·3/18 with the
+    // default τ = 0.05.
+    const se = Math.sqrt((1 / (200_000 * 0.01 * 0.99) + 0.05 ** 2) * (1 / 3));
+    const odds = (0.01 / 0.99) * Math.exp((T_HOLM8_9 + T80_9) * se);
     const mde = odds / (1 + odds) / 0.01 - 1;
     expect(power).toMatchObject({
       baseline_ctr: 0.01,
@@ -123,13 +128,13 @@ describe('preview: power before spend', () => {
       dimension: 'tone',
       reference: 'tone0',
       levels: [
-        { level: 'tone1', variants: 3 },
-        { level: 'tone2', variants: 3 },
+        { level: 'tone1', variants: 6 },
+        { level: 'tone2', variants: 6 },
       ],
     });
     // m solves (δ/z)²/h = 1/(m·p·q) + τ² for δ = logit(0.0115) − logit(0.01).
     const delta = Math.log(0.0115 / 0.9885) - Math.log(0.01 / 0.99);
-    const m = 1 / (0.01 * 0.99 * ((delta / (Z975 + Z80)) ** 2 / (2 / 3) - 0.05 ** 2));
+    const m = 1 / (0.01 * 0.99 * ((delta / (T_HOLM8_9 + T80_9)) ** 2 / (1 / 3) - 0.05 ** 2));
     expect(power.impressions_needed_per_variant.tone).toBe(Math.ceil(m));
   });
 

@@ -19,10 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const Z = 1.95996398454005;
+const Z_95 = 1.95996398454005;
 
 /** The textbook Wilson formula (not the engine's cancellation-free form). */
-function textbookWilson(x: number, n: number): [number, number] {
+function textbookWilson(x: number, n: number, Z = Z_95): [number, number] {
   const p = x / n;
   const centre = p + (Z * Z) / (2 * n);
   const half = Z * Math.sqrt((p * (1 - p)) / n + (Z * Z) / (4 * n * n));
@@ -116,11 +116,12 @@ describe('a 2×2 factorial with known counts', () => {
     expect(city!.levels[1]!.verdict).toBe('inconclusive');
   });
 
-  it('pools each level and gives its Wilson interval', () => {
+  it('pools each level and gives its Wilson interval at t(1) on the dispersion scale', () => {
     const rome = report.by_dimension[1]!.levels[1]!;
     expect(rome).toMatchObject({ variants: 2, impressions: 1970, clicks: 112 });
     expectRel(rome.ctr, 112 / 1970, 1e-15);
-    const [lo, hi] = textbookWilson(112, 1970);
+    // Scale 1 estimated on 1 residual df: Wilson with z = t(1)'s 97.5% point, tan(0.475π).
+    const [lo, hi] = textbookWilson(112, 1970, Math.tan(0.475 * Math.PI));
     expectRel(rome.ctr_ci![0], lo, 1e-12);
     expectRel(rome.ctr_ci![1], hi, 1e-12);
     expect(report.summary).toMatchObject({ impressions: 4070, clicks: 187, variants: 4 });

@@ -1,8 +1,9 @@
 /**
- * Simulated campaigns for the report's analysis, in-process: a full factorial of variants whose
- * CTR follows a main-effects logit model plus a per-variant deviation of its own (overdispersion
- * between variants), optionally split over platforms, collected as the report collects the
- * aggregation's rows. Seeded: the same seed gives the same campaign.
+ * Simulated campaigns for the report's analysis, in-process: a design (by default the full
+ * factorial) of variants whose CTR follows a main-effects logit model plus a per-variant
+ * deviation of its own (overdispersion between variants), optionally split over platforms,
+ * collected as the report collects the aggregation's rows. Seeded: the same seed gives the same
+ * campaign.
  */
 import { type AnalysisOptions, analyse } from '../../src/reports/analysis.ts';
 import { type Collected, createCollector } from '../../src/reports/collect.ts';
@@ -60,6 +61,8 @@ export function fullFactorial(levels: readonly number[]): number[][] {
 
 export interface Scenario {
   levels: readonly number[];
+  /** The design's level combinations; the full factorial when absent. */
+  combos?: number[][];
   impressions: number;
   baseCtr: number;
   /** SD of each variant's own logit deviation. */
@@ -95,7 +98,7 @@ export function simulate(
 ): { collected: Collected; dims: ReportDimension[]; combos: number[][] } {
   const r = rng(seed);
   const dims = dimensions(s.levels);
-  const combos = fullFactorial(s.levels);
+  const combos = s.combos ?? fullFactorial(s.levels);
   const collector = createCollector(dims, metric);
   const base = Math.log(s.baseCtr / (1 - s.baseCtr));
   const rows: VariantAggregate[] = combos.map((combo, v) => {

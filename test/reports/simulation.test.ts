@@ -5,7 +5,9 @@
  * the shares below are fixed numbers; the bounds allow for Monte Carlo error (≈ 2 SE).
  */
 import { describe, expect, it } from 'vitest';
+import { generateDesign } from '../../src/matrices/designs/index.ts';
 import { analyse } from '../../src/reports/analysis.ts';
+import { wilson } from '../../src/reports/stats/index.ts';
 import { DEFAULTS, report, type Scenario, simulate } from './simulate.ts';
 
 const levels = [3, 3, 2, 2];
@@ -37,6 +39,86 @@ describe('no true effect, variants overdispersed', () => {
       });
     }
   }
+});
+
+describe('no true effect, variants overdispersed, small designs with few residual df', () => {
+  // The generators' own designs for 3×3×2×2 (7 parameters): pairwise leaves 2 residual df,
+  // balanced n = 12 leaves 5, so the dispersion rests on t(2) or t(5).
+  const space = { levels: [...levels], exclusions: [] };
+  const designs = {
+    pairwise: generateDesign(space, { type: 'pairwise' }, { maxVariants: 100 }).combinations,
+    'balanced 12': generateDesign(space, { type: 'balanced', n: 12 }, { maxVariants: 100 })
+      .combinations,
+  };
+  // Two platforms every variant splits alike (no df charged), the second with a lower CTR.
+  // Seeds 60,000–60,299: 1.0% of pairwise reports and 6.0% of balanced ones have a conclusive
+  // level (bound 7.5%).
+  const platforms = { names: ['meta', 'tiktok'], shift: [0, -0.3], share: () => [0.6, 0.4] };
+  for (const [name, combos] of Object.entries(designs)) {
+    it(`keeps reports with any conclusive level at ≤ 5% + MC error (${name}, ${combos.length} variants, 2 platforms)`, () => {
+      const s: Scenario = {
+        levels,
+        combos,
+        impressions: 1e6,
+        baseCtr: 0.01,
+        variantSd: 0.05,
+        platforms,
+      };
+      const first = report(s, 60_000);
+      expect(first.model.strata.platform).toEqual(['meta', 'tiktok']);
+      expect(first.model.residual_df).toBeGreaterThan(0);
+      expect(first.model.dispersion!.residual_df).toBe(combos.length - 7);
+      expect(shareWith(s, 60_000, REPORTS, anyConclusive)).toBeLessThanOrEqual(NOMINAL);
+    });
+  }
+});
+
+describe("a level's CTR interval, no true effect, variants overdispersed", () => {
+  // The true rate of every level: E[expit(logit 1% + 0.05·Z)], by the midpoint rule on ±8 SD.
+  const base = Math.log(0.01 / 0.99);
+  let truth = 0;
+  for (let k = 0, K = 4000; k < K; k++) {
+    const z = -8 + (16 * (k + 0.5)) / K;
+    truth +=
+      ((Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI)) * (16 / K)) /
+      (1 + Math.exp(-(base + 0.05 * z)));
+  }
+  const covers = (ci: readonly [number, number] | null) => !!ci && ci[0] <= truth && truth <= ci[1];
+
+  it('covers the true level rate at close to the nominal 95%, where pooled Wilson does not', () => {
+    // Seeds 50,000–50,199, 10 levels a report: 0.9545 for the dispersion-widened interval against
+    // 0.3065 for Wilson on the pooled counts (0.707 at 1e5 impressions per variant).
+    const s: Scenario = { levels, impressions: 1e6, baseCtr: 0.01, variantSd: 0.05 };
+    let widened = 0;
+    let pooled = 0;
+    let n = 0;
+    for (let k = 0; k < 200; k++) {
+      for (const dim of report(s, 50_000 + k).by_dimension) {
+        for (const l of dim.levels) {
+          n++;
+          if (covers(l.ctr_ci)) widened++;
+          if (covers(wilson(l.clicks, l.impressions))) pooled++;
+        }
+      }
+    }
+    const { model } = report(s, 50_000);
+    expect(model.rate_scales.ctr).toEqual({
+      scale: model.dispersion!.scale,
+      residual_df: model.dispersion!.residual_df,
+    });
+    expect(widened / n).toBeGreaterThanOrEqual(0.93);
+    expect(widened / n).toBeLessThanOrEqual(0.975);
+    expect(pooled / n).toBeLessThan(0.5);
+  });
+
+  it('stays Wilson where no dispersion can be estimated (one variant per level: no residual df)', () => {
+    const r = report({ levels: [2], impressions: 1e6, baseCtr: 0.01, variantSd: 0.05 }, 50_000);
+    expect(r.model.conclusive_possible).toBe(false);
+    expect(r.model.rate_scales).toEqual({ ctr: null, cvr: null, view_rate: null });
+    for (const l of r.by_dimension[0]!.levels) {
+      expect(l.ctr_ci).toEqual(wilson(l.clicks, l.impressions));
+    }
+  });
 });
 
 describe('a planted +15% CTR effect', () => {
