@@ -179,6 +179,21 @@ describe("a spot's provenance follows its shots", () => {
       disclosure: null,
     });
     expect(actionsOf(manifest).map((a) => a.description)).not.toContain('visible AI disclosure');
+    // The event and the delivery record a campaign tool reads say the same.
+    const notAi = { ai_generated: false, digital_source_type: `${IPTC}algorithmicMedia` };
+    const events = await t.testDb.pool.query(
+      `SELECT data FROM events WHERE type = 'variant.ready' AND data ->> 'variant_id' = $1`,
+      [variant.id],
+    );
+    expect(events.rows[0].data).toMatchObject(notAi);
+    const delivery = await t.app.inject({
+      method: 'POST',
+      url: `/v1/variants/${variant.id}/deliveries`,
+      headers: { authorization: auth, 'idempotency-key': 'spot-delivery' },
+      payload: { destination: 'tiktok', external_id: 'ad-1' },
+    });
+    expect(delivery.statusCode, delivery.body).toBe(201);
+    expect(delivery.json()).toMatchObject(notAi);
   });
 
   it("refuses a generator dimension on a spot campaign, naming the level's video", async () => {
