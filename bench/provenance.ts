@@ -78,7 +78,7 @@ export async function main() {
         dir,
         file: composited,
         render,
-        logo,
+        images: [{ title: 'logo', role: 'overlay', path: logo }],
         text: true,
         disclosure: false,
       });

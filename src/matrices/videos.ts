@@ -33,7 +33,7 @@ export interface RunVideos {
  */
 export function resolveVideos(
   matrix: NormalizedMatrix,
-  campaign: Pick<CampaignRow, 'video'>,
+  campaign: Pick<CampaignRow, 'video' | 'spot'>,
   catalog: ProviderCatalog,
 ): RunVideos {
   const v = campaign.video;
@@ -59,6 +59,22 @@ export function resolveVideos(
       ]);
   });
   if (dim < 0) return { dim, base: base.video, byLevel: [] };
+  // A spot renders shots, each on its own generator (the campaign's unless the shot names one),
+  // validated per shot for its seconds and first frame and paid once per campaign by that
+  // identity. A level's generator would either be ignored (variants recording a provider
+  // their shots never used, as they once did) or override shots whose generator was chosen
+  // and checked on purpose. Refused, naming the level: to compare generators in a spot, give
+  // each shot its generator, or make one campaign per generator.
+  if (campaign.spot) {
+    const l = matrix.dimensions[dim]!.levels.findIndex((level) => level.video);
+    throw problems.unprocessable("A spot's shots choose their own generators.", [
+      {
+        path: `dimensions[${dim}].levels[${l}].video`,
+        message:
+          "the campaign has a spot, whose shots render on their own generators (spot.shots[i].video); a level's generator cannot apply to them",
+      },
+    ]);
+  }
   const byLevel = matrix.dimensions[dim]!.levels.map((level, l) => {
     if (!level.video) return base.video;
     const at = `dimensions[${dim}].levels[${l}].video`;

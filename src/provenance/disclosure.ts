@@ -1,6 +1,6 @@
 import type { DisclosureSettings } from '../db/schema.ts';
 import type { DisclosureSpec } from '../media/disclosure.ts';
-import { rendersWithTrainedModel } from '../providers/registry.ts';
+import { footageIsTrained } from './manifest.ts';
 
 const DEFAULT_DISCLOSURE: DisclosureSettings = {
   visible: true,
@@ -15,13 +15,15 @@ const DEFAULT_DISCLOSURE: DisclosureSettings = {
  * products that look real, which is what ads show) to disclose it, and a campaign that judges
  * its footage plainly not realistic, or relies on the platform's own label, can turn it off
  * (`visible: false`). The machine-readable mark (the C2PA manifest) is there either way.
- * A provider with no trained model (the built-in renderer's templates) gets no label.
+ * Footage with no trained model behind it (the built-in renderer's templates) gets no label;
+ * a spot's footage is its shots', whatever the variant's own provider.
  */
 export function disclosureFor(v: {
   provider: string;
+  shots: readonly { provider: string }[];
   overlay: { disclosure?: DisclosureSettings | undefined };
 }): DisclosureSpec | null {
-  if (!rendersWithTrainedModel(v.provider)) return null;
+  if (!footageIsTrained(v)) return null;
   const d = { ...DEFAULT_DISCLOSURE, ...v.overlay.disclosure };
   if (!d.visible) return null;
   return { text: d.text, position: d.position, seconds: d.seconds };

@@ -16,6 +16,14 @@ export const ADMATRIX_VERSION = '0.1.0';
 /** The custom assertion tying a signed file to the records it came from. */
 export const ADMATRIX_ASSERTION = 'com.admatrix.variant';
 
+export interface OutputImage {
+  title: string;
+  role: 'overlay' | 'input';
+  format: string;
+  sha256: string;
+  bytes?: Uint8Array;
+}
+
 export interface OutputDescription {
   title: string;
   /** The renderer: a provider's trained model, or `local` (motion templates, no model). */
@@ -31,8 +39,12 @@ export interface OutputDescription {
     sha256: string;
     bytes?: Uint8Array | undefined;
   }[];
-  /** Images placed on the video (the logo), by hash; with bytes, their own manifest is kept. */
-  images: readonly { title: string; format: string; sha256: string; bytes?: Uint8Array }[];
+  /**
+   * Images by hash; with bytes, their own manifest is kept. An `overlay` (the logo) is placed
+   * on the frames; an `input` (product image, first frame, level background) went into a
+   * render, which C2PA 2 calls an `inputTo` ingredient.
+   */
+  images: readonly OutputImage[];
   /** Overlays drawn onto the frames. */
   text: boolean;
   disclosure: boolean;
@@ -48,11 +60,40 @@ export interface OutputDescription {
  * `digitalCreation`, which is a person working with digital tools). It is not AI-generated
  * content in the AI Act's sense, so it carries `ai_generated: false`.
  */
-function sourceTypeOf(p: { provider: string; composited: boolean }): DigitalSourceType {
-  if (!rendersWithTrainedModel(p.provider)) return `${IPTC}algorithmicMedia`;
+function sourceTypeOf(p: { trained: boolean; composited: boolean }): DigitalSourceType {
+  if (!p.trained) return `${IPTC}algorithmicMedia`;
   return p.composited
     ? `${IPTC}compositeWithTrainedAlgorithmicMedia`
     : `${IPTC}trainedAlgorithmicMedia`;
+}
+
+/**
+ * Whether the footage came from a trained model. A spot's footage is its shots', each on its
+ * own generator (a shot may name one over the campaign's), so one trained shot makes the whole
+ * spot AI-generated whatever the variant's own provider is; a one-clip variant is its renderer's.
+ */
+export const footageIsTrained = (renderers: {
+  provider: string;
+  shots: readonly { provider: string }[];
+}) =>
+  renderers.shots.length
+    ? renderers.shots.some((s) => rendersWithTrainedModel(s.provider))
+    : rendersWithTrainedModel(renderers.provider);
+
+/** The source type an output declares, signed or not (signing may be off in a deployment). */
+export function outputSourceType(d: {
+  generator: { provider: string };
+  shots: readonly { provider: string }[];
+  images: readonly { role: OutputImage['role'] }[];
+  text: boolean;
+  disclosure: boolean;
+}): DigitalSourceType {
+  const overlays = d.images.some((img) => img.role === 'overlay');
+  const composited = overlays || d.text || d.disclosure || d.shots.length > 0;
+  return sourceTypeOf({
+    trained: footageIsTrained({ provider: d.generator.provider, shots: d.shots }),
+    composited,
+  });
 }
 
 export const isAiGenerated = (type: string) => /trainedAlgorithmicMedia$/i.test(type);
@@ -63,7 +104,9 @@ export const isAiGenerated = (type: string) => /trainedAlgorithmicMedia$/i.test(
  * `local` is a trained model.
  */
 export function aiDisclosure(v: { provider: string; digital_source_type: string | null }) {
-  const type = v.digital_source_type ?? sourceTypeOf({ provider: v.provider, composited: false });
+  const type =
+    v.digital_source_type ??
+    sourceTypeOf({ trained: rendersWithTrainedModel(v.provider), composited: false });
   return { ai_generated: isAiGenerated(type), digital_source_type: type };
 }
 
@@ -73,14 +116,17 @@ export function manifestFor(d: OutputDescription): {
   ingredients: IngredientInput[];
   sourceType: DigitalSourceType;
 } {
-  const composited = d.images.length > 0 || d.text || d.disclosure || d.shots.length > 0;
-  const sourceType = sourceTypeOf({ provider: d.generator.provider, composited });
+  const sourceType = outputSourceType(d);
   const admatrix = { name: 'admatrix', version: d.version };
   const ingredients: IngredientInput[] = [];
+  // c2pa-rs allows one c2pa.created per claim: a spot's is admatrix's assembly, and each
+  // shot's generator (which may not be the variant's own provider) is named on its shot below.
   const created: Record<string, unknown> = {
     action: 'c2pa.created',
     digitalSourceType: sourceType,
-    softwareAgent: { name: `${d.generator.provider}/${d.generator.model}` },
+    softwareAgent: d.shots.length
+      ? admatrix
+      : { name: `${d.generator.provider}/${d.generator.model}` },
   };
   if (d.render) {
     const definition = {
@@ -115,6 +161,17 @@ export function manifestFor(d: OutputDescription): {
           ? { definition, asset: { format: 'video/mp4', bytes: shot.bytes } }
           : { definition },
       );
+      // What rendered this shot, and whether that was a trained model.
+      actions.push({
+        action: 'c2pa.placed',
+        description: `shot ${shot.key}`,
+        digitalSourceType: sourceTypeOf({
+          trained: rendersWithTrainedModel(shot.provider),
+          composited: false,
+        }),
+        softwareAgent: { name: `${shot.provider}/${shot.model}` },
+        parameters: { ingredientIds: [label] },
+      });
       return label;
     });
     // C2PA has no "assembled" action: the shots are placed, in order, into one timeline.
@@ -130,19 +187,20 @@ export function manifestFor(d: OutputDescription): {
     const definition = {
       title: img.title,
       format: img.format,
-      relationship: 'componentOf',
+      relationship: img.role === 'overlay' ? 'componentOf' : 'inputTo',
       label,
       metadata: { 'com.admatrix.sha256': img.sha256 },
     };
     ingredients.push(
       img.bytes ? { definition, asset: { format: img.format, bytes: img.bytes } } : { definition },
     );
-    actions.push({
-      action: 'c2pa.placed',
-      description: 'logo overlay',
-      softwareAgent: admatrix,
-      parameters: { ingredientIds: [label] },
-    });
+    if (img.role === 'overlay')
+      actions.push({
+        action: 'c2pa.placed',
+        description: `${img.title} overlay`,
+        softwareAgent: admatrix,
+        parameters: { ingredientIds: [label] },
+      });
   });
   if (d.text)
     actions.push({ action: 'c2pa.edited', description: 'text overlay', softwareAgent: admatrix });

@@ -11,6 +11,7 @@ import {
   isAiGenerated,
   manifestFor,
   type OutputDescription,
+  type OutputImage,
 } from './manifest.ts';
 
 interface ProvenanceConfig {
@@ -34,15 +35,18 @@ export interface ProvenanceReport {
 
 type Json = Record<string, unknown>;
 
+/** An image of an output, read from `path` so credentials it carries stay with it. */
+export type SignedImage = Pick<OutputImage, 'title' | 'role'> & { path: string };
+
 /** An image by hash, and by its bytes where c2pa-rs can read credentials out of its format. */
-async function imageIngredient(title: string, path: string) {
+async function imageIngredient({ path, ...img }: SignedImage): Promise<OutputImage> {
   const bytes = await readFile(path);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const format = sniffImage(bytes.subarray(0, 64));
   if (format === 'image/png' || format === 'image/jpeg' || format === 'image/webp') {
-    return { title, format, sha256, bytes };
+    return { ...img, format, sha256, bytes };
   }
-  return { title, format: format ?? 'application/octet-stream', sha256 };
+  return { ...img, format: format ?? 'application/octet-stream', sha256 };
 }
 
 /** Certificates are public, but nothing about the signing credentials leaves the service. */
@@ -127,8 +131,7 @@ export function createProvenance(deps: {
       input: string;
       out: string;
       description: Omit<OutputDescription, 'version' | 'render' | 'shots' | 'images'> & {
-        /** Logos: read from `path`, so credentials they carry stay with them. */
-        images: readonly { title: string; path: string }[];
+        images: readonly SignedImage[];
         render?: { sha256: string; path?: string } | undefined;
         shots: readonly (Omit<OutputDescription['shots'][number], 'bytes'> & { path: string })[];
       };
@@ -137,7 +140,7 @@ export function createProvenance(deps: {
       const { render, shots, images, ...rest } = p.description;
       const built = manifestFor({
         ...rest,
-        images: await Promise.all(images.map((img) => imageIngredient(img.title, img.path))),
+        images: await Promise.all(images.map(imageIngredient)),
         shots: await Promise.all(
           shots.map(async ({ path, ...shot }) => ({ ...shot, bytes: await readFile(path) })),
         ),

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { outputSourceType } from './manifest.ts';
 import type { SpotShotFile } from './repository.ts';
-import type { Provenance } from './service.ts';
+import type { Provenance, SignedImage } from './service.ts';
 
 const sha256Of = async (path: string) =>
   createHash('sha256')
@@ -12,7 +13,8 @@ const sha256Of = async (path: string) =>
 /**
  * The last step of compositing: sign the variant's final file with its content credentials.
  * Returns the signed file's path (in `dir`) and the source type it declares; without a
- * provenance service (tests that do not wire it), the file is returned unsigned.
+ * provenance service (tests that do not wire it), the file is returned unsigned with the
+ * source type it would have declared, so `ai_generated` never depends on signing.
  */
 export async function signVariantFile(
   provenance: Provenance | undefined,
@@ -27,24 +29,30 @@ export async function signVariantFile(
     render: string | null;
     /** A spot's shots, in order, with their stored renders (spotShotFiles). */
     shots?: readonly SpotShotFile[];
-    logo: string | null;
+    /** The logo (an overlay) and the images that went into the renders (inputs). */
+    images: readonly SignedImage[];
     text: boolean;
     disclosure: boolean;
   },
-): Promise<{ path: string; digitalSourceType: string | null }> {
-  if (!provenance) return { path: p.file, digitalSourceType: null };
+): Promise<{ path: string; digitalSourceType: string }> {
+  const generator = { provider: p.variant.provider, model: p.variant.model };
+  if (!provenance)
+    return {
+      path: p.file,
+      digitalSourceType: outputSourceType({ ...p, generator, shots: p.shots ?? [] }),
+    };
   const out = p.out ?? join(p.dir, 'signed.mp4');
   const { sourceType } = await provenance.signFile({
     input: p.file,
     out,
     description: {
       title: p.out ? `${p.variant.id}-${basename(p.out)}` : `${p.variant.id}.mp4`,
-      generator: { provider: p.variant.provider, model: p.variant.model },
+      generator,
       render: p.render ? { sha256: await sha256Of(p.render), path: p.render } : undefined,
       shots: await Promise.all(
         (p.shots ?? []).map(async (s) => ({ ...s, sha256: await sha256Of(s.path) })),
       ),
-      images: p.logo ? [{ title: 'logo', path: p.logo }] : [],
+      images: p.images,
       text: p.text,
       disclosure: p.disclosure,
       transcoded: p.file !== p.render,

@@ -8,6 +8,7 @@ import { recordEvent, variantEventData } from '../events/outbox.ts';
 import type { Media, Storage } from '../media/index.ts';
 import type { PromptWriter } from '../prompts/writer.ts';
 import { disclosureFor } from '../provenance/disclosure.ts';
+import { renderInputImages } from '../provenance/inputs.ts';
 import { spotShotFiles } from '../provenance/repository.ts';
 import type { Provenance } from '../provenance/service.ts';
 import { signVariantFile } from '../provenance/variant.ts';
@@ -82,13 +83,16 @@ function createRenderSteps(deps: RenderDeps) {
       const assembled = v.spot ? await spots.assemble(v, dir, localPath) : null;
       const input = assembled?.path ?? (await localPath(v.raw_key!, dir, 'raw.mp4'));
       const logo = v.logo_key ? await localPath(v.logo_key, dir, 'logo') : null;
+      const shots = v.spot
+        ? await spotShotFiles(db, v.id, (key, name) => localPath(key, dir, name))
+        : [];
       const lines = overlayText({
         template: v.overlay.text_template,
         dimensions: v.dimensions,
         levels: v.levels,
         brief: v.brief,
       });
-      const disclosure = disclosureFor(v);
+      const disclosure = disclosureFor({ ...v, shots });
       const overlay = {
         logo: logo
           ? {
@@ -113,10 +117,15 @@ function createRenderSteps(deps: RenderDeps) {
         variant: v,
         dir,
         render: v.spot ? null : input,
-        shots: v.spot
-          ? await spotShotFiles(db, v.id, (key, name) => localPath(key, dir, name))
-          : [],
-        logo,
+        shots,
+        images: [
+          ...(logo ? [{ title: 'logo', role: 'overlay' as const, path: logo }] : []),
+          ...(await renderInputImages(deps, {
+            variant: v,
+            shots,
+            local: (key, name) => localPath(key, dir, name),
+          })),
+        ],
         text: lines.length > 0,
         disclosure: disclosure !== null,
       };

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import type { Brief, ShotStatus } from '../db/schema.ts';
+import type { Brief, MatrixDocument, ShotStatus, SpotSettings } from '../db/schema.ts';
 import { colourFor } from '../media/index.ts';
+import { compileTemplate } from '../prompts/index.ts';
+import { rendersWithTrainedModel } from '../providers/registry.ts';
 import type { Rendering, RenderSubject } from '../render/subject.ts';
 import type { StatusWrite } from '../variants/lifecycle.ts';
 import { failShot, holdShot, requeueShotForRecreate, transitionShot } from './shot-lifecycle.ts';
@@ -14,21 +16,74 @@ type RenderShot = Rendering & {
   previous_identity: string | null;
   first_frame_key: string | null;
   brief: Brief;
+  /** The labels of the levels the shot's prompt names: the motion template's kicker. */
+  captions: string[];
+  /** The background image of the first level the shot's prompt names that carries one. */
+  background_asset_id: string | null;
 };
 
+type ShotRow = Omit<RenderShot, 'captions' | 'background_asset_id'> & {
+  product_asset_id: string | null;
+  spot: SpotSettings | null;
+  levels: Record<string, string> | null;
+  dimensions: MatrixDocument['dimensions'] | null;
+};
+
+/**
+ * What the built-in renderer draws for a shot, from the levels its prompt names and no other:
+ * every variant sharing the shot agrees on those (equal prompts), so the shot's picture, like
+ * its prompt, is the same whichever variant asked first. The product image goes to renderers
+ * with no trained model only: a trained model would take it as its first frame, which a shot
+ * asks for with `first_frame` (validated per model, and part of the shot's identity).
+ */
+function drawingInputs(row: ShotRow) {
+  const dimensions = row.dimensions ?? [];
+  const template = row.spot?.shots.find((x) => x.key === row.shot_key)?.prompt_template ?? '';
+  const compiled = compileTemplate(template, {
+    dimensions: dimensions.map((d) => d.key),
+    requireAllDimensions: false,
+  });
+  const named = new Set(
+    compiled.ok
+      ? compiled.template.slots.flatMap((slot) => (slot.kind === 'dimension' ? [slot.index] : []))
+      : [],
+  );
+  const levels = dimensions
+    .filter((_, i) => named.has(i))
+    .map((d) => d.levels.find((l) => l.key === row.levels?.[d.key]))
+    .filter((l) => l !== undefined);
+  const labels = levels.map((l) => l.label ?? l.key);
+  return {
+    // A shot naming no level (a pack shot) says what the brief sells instead.
+    captions: labels.length ? labels : [row.brief.product],
+    background_asset_id: levels.find((l) => l.background_asset_id)?.background_asset_id ?? null,
+    reference_asset_id:
+      row.reference_asset_id ??
+      (rendersWithTrainedModel(row.provider) ? null : row.product_asset_id),
+  };
+}
+
 export async function loadRenderShot(db: DbOrTx, id: string): Promise<RenderShot | null> {
-  const { rows } = await db.execute<RenderShot>(sql`
+  const { rows } = await db.execute<ShotRow>(sql`
     SELECT s.id, s.tenant_id, s.campaign_id, s.shot_key, s.identity, s.status, s.prompt, s.provider_prompt,
            s.provider, s.model, s.seconds, s.size, s.provider_job_id, s.submit_started_at, s.submitted_at,
-           s.recreates, s.reference_asset_id, s.raw_key, s.previous_identity, s.first_frame_key, c.brief
+           s.recreates, s.reference_asset_id, s.raw_key, s.previous_identity, s.first_frame_key, c.brief,
+           c.video ->> 'reference_asset_id' AS product_asset_id, c.spot, u.levels, u.dimensions
     FROM shots s JOIN campaigns c ON c.id = s.campaign_id
+    LEFT JOIN LATERAL (
+      SELECT v.levels, m.document -> 'dimensions' AS dimensions
+      FROM variant_shots vs JOIN variants v ON v.id = vs.variant_id
+      JOIN runs r ON r.id = v.run_id JOIN matrices m ON m.id = r.matrix_id
+      WHERE vs.shot_id = s.id ORDER BY v.id LIMIT 1) u ON true
     WHERE s.id = ${id}`);
-  const row = rows[0];
-  if (!row) return null;
+  const found = rows[0];
+  if (!found) return null;
+  const { product_asset_id: _p, spot: _s, levels: _l, dimensions: _d, ...row } = found;
   // Raw queries through drizzle's pg driver return timestamps as strings.
   const date = (value: Date | string | null) => (value === null ? null : new Date(value));
   return {
     ...row,
+    ...drawingInputs(found),
     submit_started_at: date(row.submit_started_at),
     submitted_at: date(row.submitted_at),
   };
@@ -43,7 +98,7 @@ export const shotSubject: RenderSubject<RenderShot> = {
   table: 'shots',
   load: loadRenderShot,
   specExtras: (s) => ({
-    captions: [s.shot_key],
+    captions: s.captions,
     background: colourFor(s.identity),
     keyMessage: s.brief.key_message,
     callToAction: s.brief.call_to_action,

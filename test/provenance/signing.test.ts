@@ -36,7 +36,7 @@ const provenanceWith = (config: Record<string, string>) =>
 async function signClip(
   provenance: ReturnType<typeof provenanceWith>,
   name: string,
-  images: { title: string; path: string }[] = [],
+  images: { title: string; role: 'overlay' | 'input'; path: string }[] = [],
 ) {
   const out = join(tmp.dir, name);
   await provenance.signFile({
@@ -143,7 +143,9 @@ describe('signing credentials', () => {
       C2PA_SIGN_KEY: chain.keyPem,
     });
     const report = await provenance.verify(
-      await signClip(provenance, 'with-logo.mp4', [{ title: 'logo', path: signedLogo }]),
+      await signClip(provenance, 'with-logo.mp4', [
+        { title: 'logo', role: 'overlay', path: signedLogo },
+      ]),
     );
     expect(report.state).toBe('valid');
     // biome-ignore lint/suspicious/noExplicitAny: a C2PA manifest store, read by key
