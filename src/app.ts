@@ -224,6 +224,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ownedAssetIds: assets.ownedIds,
     assetBytes: assets.byteSize,
     imagesByUrl: config.PUBLIC_URL?.startsWith('https://') ?? false,
+    missingGlyphs: (text) => deps.media.missingGlyphs(text),
   });
   const matrices = createMatrixService({
     db: database.db,

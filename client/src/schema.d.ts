@@ -1209,6 +1209,103 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        CampaignWarning: {
+            /** @constant */
+            code: "missing_glyphs";
+            /** @description The field: overlay.text_template, spot.end_card.text_template, overlay.disclosure.text, or a brief field they or the built-in renderer draw (brief.call_to_action) */
+            path: string;
+            /** @description Each character no caption font draws, once */
+            characters: string[];
+            message: string;
+        };
+        CampaignWithWarnings: {
+            id: string;
+            name: string;
+            brief: {
+                product: string;
+                key_message: string;
+                audience?: string;
+                call_to_action?: string;
+                brand_guidelines?: string;
+                /** @description Things the video must not show */
+                avoid?: string[];
+                style?: string;
+            };
+            prompt_template: string;
+            video: {
+                /** @example local */
+                provider: string;
+                /** @example card-v1 */
+                model: string;
+                seconds: number;
+                /**
+                 * @description WIDTHxHEIGHT in pixels; the provider and model decide which (local: 320x180 to 1920x1080 in 16:9, 9:16 and 1:1; sora-2: 720x1280, 1280x720), else 422 listing them
+                 * @example 720x1280
+                 * @example 1280x720
+                 */
+                size: string;
+                reference_asset_id: string | null;
+            };
+            budget_usd: number | null;
+            require_approval: boolean;
+            overlay: {
+                logo_position: string;
+                text_template?: string;
+                /** @description The visible AI label on videos a trained model made (never on local): on unless visible is false. The C2PA manifest marks them either way. */
+                disclosure?: {
+                    /** @default true */
+                    visible: boolean;
+                    /** @default AI-generated */
+                    text: string;
+                    /**
+                     * @default top-left
+                     * @enum {string}
+                     */
+                    position: "top-left" | "top-right" | "bottom-left" | "bottom-right";
+                    /**
+                     * @description Shown from the start for this long; null: the whole video
+                     * @default null
+                     */
+                    seconds: number | null;
+                };
+            };
+            spot: {
+                shots: {
+                    key: string;
+                    prompt_template: string;
+                    seconds: number;
+                    video: {
+                        provider: string;
+                        model: string;
+                    };
+                    first_frame: ({
+                        asset_id: string;
+                    } | "previous_last_frame") | null;
+                }[];
+                transition: {
+                    /** @enum {string} */
+                    type: "cut" | "fade";
+                    seconds: number;
+                };
+                end_card?: {
+                    seconds: number;
+                    text_template: string;
+                    logo: boolean;
+                    background: string;
+                };
+                audio?: {
+                    asset_id: string;
+                    gain_db: number;
+                };
+                formats: ("9:16" | "1:1" | "16:9")[];
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The campaign's own caption text that no shipped font covers (drawn as empty boxes); level labels are checked at matrix upload */
+            warnings: components["schemas"]["CampaignWarning"][];
+        };
         /**
          * @example {
          *       "id": "mtx_01jbz7h1n3q4v5w6x7y8z9a0b1",
@@ -2862,7 +2959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Campaign"];
+                    "application/json": components["schemas"]["CampaignWithWarnings"];
                 };
             };
             /** @description Malformed request */
@@ -3193,7 +3290,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Campaign"];
+                    "application/json": components["schemas"]["CampaignWithWarnings"];
                 };
             };
             /** @description Malformed request */

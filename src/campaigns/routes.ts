@@ -6,6 +6,7 @@ import { errorResponses } from '../http/problem.ts';
 import {
   campaignParams,
   campaignSchema,
+  campaignWithWarningsSchema,
   createCampaignBody,
   updateCampaignBody,
 } from './schemas.ts';
@@ -26,12 +27,16 @@ export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: Ca
         description:
           'A campaign holds the brief, the prompt template with {{dimension}} placeholders, the video settings (provider, model, seconds, size) and an optional budget. Matrices and runs hang off it.',
         body: createCampaignBody,
-        response: { 201: campaignSchema, ...errorResponses(400, 401, 403, 409, 422) },
+        response: {
+          201: campaignWithWarningsSchema,
+          ...errorResponses(400, 401, 403, 409, 422),
+        },
       },
     },
     async (request, reply) => {
       const row = await deps.campaigns.create(authOf(request).tenantId, request.body);
-      return reply.code(201).send(toCampaignResponse(row));
+      const warnings = await deps.campaigns.glyphWarnings(row);
+      return reply.code(201).send({ ...toCampaignResponse(row), warnings });
     },
   );
 
@@ -88,12 +93,19 @@ export async function campaignRoutes(app: FastifyInstance, deps: { campaigns: Ca
         description: 'Changes only the fields sent; brief, video and overlay merge field by field.',
         params: campaignParams,
         body: updateCampaignBody,
-        response: { 200: campaignSchema, ...errorResponses(400, 401, 403, 404, 422) },
+        response: {
+          200: campaignWithWarningsSchema,
+          ...errorResponses(400, 401, 403, 404, 422),
+        },
       },
     },
-    async (request) =>
-      toCampaignResponse(
-        await deps.campaigns.update(authOf(request).tenantId, request.params.id, request.body),
-      ),
+    async (request) => {
+      const row = await deps.campaigns.update(
+        authOf(request).tenantId,
+        request.params.id,
+        request.body,
+      );
+      return { ...toCampaignResponse(row), warnings: await deps.campaigns.glyphWarnings(row) };
+    },
   );
 }

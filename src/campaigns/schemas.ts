@@ -159,6 +159,35 @@ export const campaignSchema = z
     ],
   });
 
+/**
+ * What a create or patch answers: the campaign as stored, plus what it noticed without
+ * refusing the write.
+ */
+export const campaignWithWarningsSchema = campaignSchema
+  // Extended, not an allOf of Campaign: both sides close additionalProperties, so an allOf
+  // would match no object at all.
+  .extend({
+    warnings: z
+      .array(
+        z
+          .object({
+            code: z.literal('missing_glyphs'),
+            path: z
+              .string()
+              .describe(
+                'The field: overlay.text_template, spot.end_card.text_template, overlay.disclosure.text, or a brief field they or the built-in renderer draw (brief.call_to_action)',
+              ),
+            characters: z.array(z.string()).describe('Each character no caption font draws, once'),
+            message: z.string(),
+          })
+          .meta({ id: 'CampaignWarning' }),
+      )
+      .describe(
+        "The campaign's own caption text that no shipped font covers (drawn as empty boxes); level labels are checked at matrix upload",
+      ),
+  })
+  .meta({ id: 'CampaignWithWarnings' });
+
 export const campaignParams = z.object({ id: z.string().min(1).max(64) });
 
 export type CreateCampaignBody = z.infer<typeof createCampaignBody>;

@@ -2,9 +2,11 @@ import type { Db } from '../db/client.ts';
 import type { AssetKind, OverlaySettings, VideoSettings } from '../db/schema.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
+import type { MissingGlyphs } from '../matrices/glyph-warnings.ts';
 import { checkVideo, type ProviderCatalog, type ProviderName } from '../providers/catalog.ts';
 import type { SpotInput } from '../spots/schemas.ts';
 import { resolveSpot, toSpotInput } from '../spots/validate.ts';
+import { campaignGlyphWarnings } from './glyph-warnings.ts';
 import * as repo from './repository.ts';
 import type { CreateCampaignBody, UpdateCampaignBody } from './schemas.ts';
 
@@ -56,6 +58,8 @@ export function createCampaignService(deps: {
   assetBytes?: ((tenantId: string, id: string) => Promise<number | null>) | undefined;
   /** PUBLIC_URL is HTTPS: providers can fetch a first frame by signed link, not only inline. */
   imagesByUrl?: boolean | undefined;
+  /** The caption fonts' coverage; without it writes give no glyph warnings. */
+  missingGlyphs?: MissingGlyphs | undefined;
 }) {
   const { db, catalog } = deps;
 
@@ -102,6 +106,10 @@ export function createCampaignService(deps: {
 
   return {
     get,
+
+    /** The campaign's text that captions cannot draw, for the create and patch responses. */
+    glyphWarnings: (row: repo.CampaignRow) =>
+      deps.missingGlyphs ? campaignGlyphWarnings(row, deps.missingGlyphs) : Promise.resolve([]),
 
     async create(tenantId: string, body: CreateCampaignBody) {
       const video = await resolveVideo(tenantId, body.video);

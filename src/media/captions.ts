@@ -131,10 +131,16 @@ const ASS_SIZE_PER_EM = 1.164;
 
 export interface CaptionLine {
   text: string;
-  /** Top of the line. */
+  /** Top of the line (its bottom with a bottom anchor). */
   y: number;
   /** Centre of the line; the frame's centre by default. */
   x?: number | undefined;
+  /**
+   * Which corner of the line (x, y) is, instead of its top centre: libass then lays the text
+   * out from that corner with its real (shaped) advances, so a label of any width stays where
+   * it is put.
+   */
+  anchor?: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | undefined;
   /** This line's em size in pixels, over the style's. */
   fontsize?: number | undefined;
   /** This line's `rrggbb`, over the style's. */
@@ -192,6 +198,9 @@ function assTime(seconds: number): string {
   return `${h}:${pad(m)}:${pad(s)}.${pad(cs % 100)}`;
 }
 
+/** ASS numpad alignments: 7 and 9 hang from the top corners, 1 and 3 sit on the bottom ones. */
+const ANCHOR_ALIGNMENT = { 'top-left': 7, 'top-right': 9, 'bottom-left': 1, 'bottom-right': 3 };
+
 /**
  * A line's override tags, built only from numbers and validated colours (user text never
  * reaches a tag): position or move, then size, weight, colour, box and fade.
@@ -199,7 +208,7 @@ function assTime(seconds: number): string {
 function lineTags(width: number, line: CaptionLine): string {
   const x = num(line.x ?? width / 2, 'x');
   const y = num(line.y, 'y');
-  const tags: string[] = [];
+  const tags: string[] = line.anchor ? [`\\an${ANCHOR_ALIGNMENT[line.anchor]}`] : [];
   const enter = line.enter;
   const slide = enter?.slide ?? 0;
   if (enter && slide !== 0) {

@@ -6,7 +6,7 @@ import {
   withCaptions,
   wrapCaptions,
 } from './captions.ts';
-import { type DisclosureSpec, disclosureLine } from './disclosure.ts';
+import { type DisclosureSpec, disclosureLines, type ReservedEdges } from './disclosure.ts';
 import { type EncoderSettings, encodeMp4, inputArgs, MediaError, type Runner } from './ffmpeg.ts';
 import { type ProbeResult, probe } from './probe.ts';
 
@@ -117,6 +117,16 @@ export function logoRect(
   };
 }
 
+/**
+ * What the label keeps clear of: the text band, and a logo in its own corner (drawn over the
+ * label otherwise), whose far edge it then stacks beyond.
+ */
+function disclosureReserve(band: ReservedEdges, logo: Rect | null, H: number): ReservedEdges {
+  if (!logo) return band;
+  const top = logo.y < H / 2;
+  return top ? { ...band, top: logo.y + logo.h } : { ...band, bottom: H - logo.y };
+}
+
 export async function composite(
   ctx: CompositeContext,
   opts: CompositeOptions,
@@ -140,13 +150,32 @@ export async function composite(
   const padding = Math.round(fontsize * 0.6);
   const bandHeight = lines.length > 0 ? lines.length * lineHeight + 2 * padding : 0;
   const bandTop = text?.position === 'top' ? 0 : H - bandHeight;
+  const band: ReservedEdges =
+    bandHeight === 0
+      ? { top: 0, bottom: 0 }
+      : text?.position === 'top'
+        ? { top: bandHeight, bottom: 0 }
+        : { top: 0, bottom: bandHeight };
+  const logo =
+    opts.logo && logoInfo ? logoRect({ width: W, height: H }, logoInfo, opts.logo, band) : null;
 
   const captions = {
     width: W,
     height: H,
     lines: [
       ...lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
-      ...(opts.disclosure ? [disclosureLine(opts.disclosure, W, H)] : []),
+      ...(opts.disclosure
+        ? disclosureLines(
+            opts.disclosure,
+            W,
+            H,
+            disclosureReserve(
+              band,
+              opts.logo?.position === opts.disclosure.position ? logo : null,
+              H,
+            ),
+          )
+        : []),
     ],
     style: { fontsize, color: 'ffffff' },
   };
@@ -170,17 +199,10 @@ export async function composite(
       graph.push(`${current}${bandHeight ? `${band},` : ''}${drawText}[txt]`);
       current = '[txt]';
     }
-    if (opts.logo && logoInfo) {
-      const reserved =
-        bandHeight === 0
-          ? { top: 0, bottom: 0 }
-          : text?.position === 'top'
-            ? { top: bandHeight, bottom: 0 }
-            : { top: 0, bottom: bandHeight };
-      const r = logoRect({ width: W, height: H }, logoInfo, opts.logo, reserved);
+    if (logo) {
       // rgba before scaling so the PNG's transparency survives into overlay's blend.
-      graph.push(`[1:v]format=rgba,scale=${r.w}:${r.h}:flags=lanczos[logo]`);
-      graph.push(`${current}[logo]overlay=x=${r.x}:y=${r.y}:eof_action=repeat[ov]`);
+      graph.push(`[1:v]format=rgba,scale=${logo.w}:${logo.h}:flags=lanczos[logo]`);
+      graph.push(`${current}[logo]overlay=x=${logo.x}:y=${logo.y}:eof_action=repeat[ov]`);
       current = '[ov]';
     }
     // x264 cannot store yuv420p at odd sizes; drop the odd row/column rather than fail.
