@@ -79,13 +79,16 @@ export function processEnv(t: TestApp): Record<string, string> {
 /** Polls until the check returns a value (not undefined), or fails at the deadline. */
 export async function waitFor<T>(
   check: () => Promise<T | undefined> | T | undefined,
-  opts: { timeoutMs?: number; what?: string } = {},
+  opts: { timeoutMs?: number; what?: string | (() => string) } = {},
 ): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}`);
+    if (Date.now() > deadline) {
+      const what = typeof opts.what === 'function' ? opts.what() : (opts.what ?? 'condition');
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

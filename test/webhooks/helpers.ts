@@ -86,12 +86,20 @@ export async function startHookReceiver(): Promise<HookReceiver> {
  */
 export async function settledRun(t: TestApp, runId: string, reconcile: () => Promise<unknown>) {
   const settled = ['ready', 'failed', 'blocked', 'cancelled'];
+  let seen: Awaited<ReturnType<typeof variantsOf>> = [];
   const variants = await waitFor(
     async () => {
-      const list = await variantsOf(t, runId);
-      return list.every((v) => settled.includes(v.status)) ? list : undefined;
+      seen = await variantsOf(t, runId);
+      return seen.every((v) => settled.includes(v.status)) ? seen : undefined;
     },
-    { timeoutMs: 50_000, what: `the variants of ${runId} to settle` },
+    {
+      timeoutMs: 50_000,
+      // A stall in CI should say where each variant stopped, not only that it did.
+      what: () =>
+        `the variants of ${runId} to settle; last seen: ${seen
+          .map((v) => `${v.id} ${v.status} attempts=${v.attempts} ${v.error_code ?? ''}`.trim())
+          .join(', ')}`,
+    },
   );
   await waitFor(async () => {
     const { rows } = await t.testDb.pool.query('SELECT status FROM runs WHERE id = $1', [runId]);
