@@ -1762,7 +1762,7 @@ export interface components {
                 clicks: number;
                 /** @description Clicks per impression */
                 ctr: number | null;
-                /** @description Wilson interval at 95% */
+                /** @description Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes) */
                 ctr_ci: [
                     number,
                     number
@@ -1770,7 +1770,7 @@ export interface components {
                 conversions: number;
                 /** @description Conversions per click */
                 cvr: number | null;
-                /** @description Wilson interval at 95%; null without clicks or with more conversions than clicks */
+                /** @description Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes); null without clicks or with more conversions than clicks */
                 cvr_ci: [
                     number,
                     number
@@ -1786,7 +1786,7 @@ export interface components {
                 video_views: number;
                 /** @description Video views per impression */
                 view_rate: number | null;
-                /** @description Wilson interval at 95%; null with more views than impressions */
+                /** @description Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes); null with more views than impressions */
                 view_rate_ci: [
                     number,
                     number
@@ -2054,7 +2054,7 @@ export interface components {
                     /** @description max(1, phi): the covariance multiplier */
                     scale: number | null;
                 } | null;
-                /** @description Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes) */
+                /** @description Per rate, what its levels' and the summary's intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes) */
                 rate_scales: {
                     ctr: {
                         scale: number;
@@ -2119,7 +2119,7 @@ export interface components {
                 clicks: number;
                 /** @description Clicks per impression */
                 ctr: number | null;
-                /** @description Wilson interval at 95% */
+                /** @description Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts */
                 ctr_ci: [
                     number,
                     number
@@ -2127,7 +2127,7 @@ export interface components {
                 conversions: number;
                 /** @description Conversions per click */
                 cvr: number | null;
-                /** @description Wilson interval at 95%; null without clicks or with more conversions than clicks */
+                /** @description Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts; null without clicks or with more conversions than clicks */
                 cvr_ci: [
                     number,
                     number
@@ -2143,7 +2143,7 @@ export interface components {
                 video_views: number;
                 /** @description Video views per impression */
                 view_rate: number | null;
-                /** @description Wilson interval at 95%; null with more views than impressions */
+                /** @description Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts; null with more views than impressions */
                 view_rate_ci: [
                     number,
                     number

@@ -80,7 +80,11 @@ function performanceShape(at: string, units: string, rate = `Wilson interval at 
     roas_ci: interval.nullable().describe(money),
   };
 }
-const performance = performanceShape('95%', "the variants' metric rows (date × platform)");
+const performance = performanceShape(
+  '95%',
+  "the variants' metric rows (date × platform)",
+  "Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts",
+);
 
 const levelSchema = z.object({
   level: z.string(),
@@ -208,7 +212,11 @@ export const reportSchema = z
     summary: z.object({
       variants: z.number().int(),
       variants_with_impressions: z.number().int(),
-      ...performanceShape('95%', 'variants'),
+      ...performanceShape(
+        '95%',
+        'variants',
+        "Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes)",
+      ),
     }),
     by_status: z.record(z.string(), z.number().int()),
     operations: z.object({
@@ -345,7 +353,7 @@ export const reportSchema = z
       rate_scales: z
         .object({ ctr: rateScale, cvr: rateScale, view_rate: rateScale })
         .describe(
-          "Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes)",
+          "Per rate, what its levels' and the summary's intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes)",
         ),
       conclusive_possible: z
         .boolean()
