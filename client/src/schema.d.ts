@@ -1573,9 +1573,9 @@ export interface components {
                 /** @description As given, or the media budget per variant */
                 impressions_per_variant: number;
                 confidence: number;
-                /** @description Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests */
+                /** @description Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests, what a lone real effect must clear under Holm (the default) and Benjamini–Hochberg (adjust=bh) alike; bh asks less when several levels have real effects, so the MDE is conservative there */
                 tests: number;
-                /** @description Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive */
+                /** @description Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive. The report charges platform and date strata against it when variants are delivered unevenly (model.strata.platform_df, date_df); platforms are unknown before delivery, so none is charged here */
                 residual_df: number;
                 power: number;
                 variant_sd: number;
@@ -1596,7 +1596,7 @@ export interface components {
                         level: string;
                         /** @description Variants of the design showing this level */
                         variants: number;
-                        /** @description Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df */
+                        /** @description Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df. Assumes even delivery (every variant on the same platforms and days in the same proportions), which the preview cannot know: variants delivered apart cost the report strata df and widen the MDE */
                         mde: number | null;
                     }[];
                 }[];
