@@ -1573,9 +1573,9 @@ export interface components {
                 /** @description As given, or the media budget per variant */
                 impressions_per_variant: number;
                 confidence: number;
-                /** @description Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests */
+                /** @description Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests, what a lone real effect must clear under Holm (the default) and Benjamini–Hochberg (adjust=bh) alike; bh asks less when several levels have real effects, so the MDE is conservative there */
                 tests: number;
-                /** @description Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive */
+                /** @description Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive. The report charges platform and date strata against it when variants are delivered unevenly (model.strata.platform_df, date_df); platforms are unknown before delivery, so none is charged here */
                 residual_df: number;
                 power: number;
                 variant_sd: number;
@@ -1596,7 +1596,7 @@ export interface components {
                         level: string;
                         /** @description Variants of the design showing this level */
                         variants: number;
-                        /** @description Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df */
+                        /** @description Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df. Assumes even delivery (every variant on the same platforms and days in the same proportions), which the preview cannot know: variants delivered apart cost the report strata df and widen the MDE */
                         mde: number | null;
                     }[];
                 }[];
@@ -1762,7 +1762,7 @@ export interface components {
                 clicks: number;
                 /** @description Clicks per impression */
                 ctr: number | null;
-                /** @description Wilson interval at 95% */
+                /** @description Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes) */
                 ctr_ci: [
                     number,
                     number
@@ -1770,7 +1770,7 @@ export interface components {
                 conversions: number;
                 /** @description Conversions per click */
                 cvr: number | null;
-                /** @description Wilson interval at 95%; null without clicks or with more conversions than clicks */
+                /** @description Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes); null without clicks or with more conversions than clicks */
                 cvr_ci: [
                     number,
                     number
@@ -1786,7 +1786,7 @@ export interface components {
                 video_views: number;
                 /** @description Video views per impression */
                 view_rate: number | null;
-                /** @description Wilson interval at 95%; null with more views than impressions */
+                /** @description Interval at 95% of the campaign's pooled rate, widened as a level's is: the total sums variants that differ beyond binomial noise, so it is Wilson with z² replaced by t²·φ, φ and the residual df of t from model.rate_scales. Plain Wilson where model.rate_scales has no scale for the rate (no dimensions, no residual df, or no successes); null with more views than impressions */
                 view_rate_ci: [
                     number,
                     number
@@ -2054,7 +2054,7 @@ export interface components {
                     /** @description max(1, phi): the covariance multiplier */
                     scale: number | null;
                 } | null;
-                /** @description Per rate, what its levels' intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes) */
+                /** @description Per rate, what its levels' and the summary's intervals (ctr_ci, cvr_ci, view_rate_ci) are widened by: max(1, Pearson dispersion between variants) and the residual df of the t quantile; the modelled metric's is model.dispersion, the others' come from a main-effects fit on variant totals. null: plain Wilson (no residual df or no successes) */
                 rate_scales: {
                     ctr: {
                         scale: number;
@@ -2119,7 +2119,7 @@ export interface components {
                 clicks: number;
                 /** @description Clicks per impression */
                 ctr: number | null;
-                /** @description Wilson interval at 95% */
+                /** @description Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts */
                 ctr_ci: [
                     number,
                     number
@@ -2127,7 +2127,7 @@ export interface components {
                 conversions: number;
                 /** @description Conversions per click */
                 cvr: number | null;
-                /** @description Wilson interval at 95%; null without clicks or with more conversions than clicks */
+                /** @description Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts; null without clicks or with more conversions than clicks */
                 cvr_ci: [
                     number,
                     number
@@ -2143,7 +2143,7 @@ export interface components {
                 video_views: number;
                 /** @description Video views per impression */
                 view_rate: number | null;
-                /** @description Wilson interval at 95%; null with more views than impressions */
+                /** @description Wilson interval at 95% of the variant's own rate. Not widened by model.rate_scales: that scale measures how variants' true rates depart from what their levels predict, which is no part of the sampling noise in one variant's counts; null with more views than impressions */
                 view_rate_ci: [
                     number,
                     number

@@ -36,6 +36,16 @@ import type { MainEffects } from './designs/index.ts';
  * n − rank, and refers its tests to t on them, so t replaces z on both sides of the equation
  * (t_{1−α/2m} + t_π, the usual approximation to the noncentral t). With no residual df the
  * report cannot call anything conclusive, so there is no MDE and no impressions suffice.
+ *
+ * What the preview cannot know. The report enters platforms and dates as strata and charges the
+ * residual df the part of them that lies between variants (model.strata.platform_df, date_df):
+ * nothing when every variant runs on the same platforms and days in the same proportions, up to
+ * one df per platform or date column when variants are delivered apart. Delivery decides that,
+ * after the preview, so the plan assumes even delivery and charges nothing; variants delivered
+ * apart leave the report fewer df and a somewhat larger MDE. Nor does the preview take the
+ * report's adjust: Benjamini–Hochberg compares the k-th smallest p-value with k·α/m, and for a
+ * lone real effect that is α/m, Holm's first step, so the MDE holds under either adjustment
+ * (conservative under bh when several levels have real effects).
  */
 export interface PowerInput {
   baseline_ctr: number;

@@ -257,7 +257,7 @@ const mde = z
   .number()
   .nullable()
   .describe(
-    "Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df",
+    "Minimum detectable relative change in CTR (0.12 = +12%) by the test the report will make: two-sided at alpha / tests (Holm's first step over every non-reference level), t on residual_df; null when not estimable or without residual df. Assumes even delivery (every variant on the same platforms and days in the same proportions), which the preview cannot know: variants delivered apart cost the report strata df and widen the MDE",
   );
 
 const powerSchema = z.object({
@@ -268,13 +268,13 @@ const powerSchema = z.object({
     .number()
     .int()
     .describe(
-      "Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests",
+      "Tests the report adjusts over by default: Σ(levels − 1) over the dimensions; the MDE's alpha is (1 − confidence) / tests, what a lone real effect must clear under Holm (the default) and Benjamini–Hochberg (adjust=bh) alike; bh asks less when several levels have real effects, so the MDE is conservative there",
     ),
   residual_df: z
     .number()
     .int()
     .describe(
-      'Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive',
+      'Variants minus the rank of the main-effects model: the df the report estimates the dispersion on and refers its t tests to; 0 means no level can be conclusive. The report charges platform and date strata against it when variants are delivered unevenly (model.strata.platform_df, date_df); platforms are unknown before delivery, so none is charged here',
     ),
   power: z.number(),
   variant_sd: z.number(),

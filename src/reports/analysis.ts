@@ -90,7 +90,7 @@ export interface ModelReport {
         scale: number | null;
       })
     | null;
-  /** Per rate, the dispersion its level intervals are widened by (rate-spread.ts); null: Wilson. */
+  /** Per rate, the dispersion its level and summary intervals are widened by; null: Wilson. */
   rate_scales: RateSpreads;
   /** False when no level can be conclusive whatever the data (no residual df). */
   conclusive_possible: boolean;

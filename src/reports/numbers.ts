@@ -26,8 +26,8 @@ export interface Performance {
   clicks: number;
   ctr: number | null;
   /**
-   * Wilson interval of the CTR, widened by the between-variant dispersion for a level
-   * (rate-spread.ts); null without impressions.
+   * Wilson interval of the CTR, widened by the between-variant dispersion for a level and for
+   * the campaign summary (rate-spread.ts), not for one variant; null without impressions.
    */
   ctr_ci: [number, number] | null;
   conversions: number;

@@ -17,6 +17,8 @@
  * the whole model's residual df and takes those effects out; and it is the scale the effects
  * and verdicts are judged on, so the rate intervals and the verdicts agree.
  *
+ * The campaign summary's rates sum every variant the same way, so they take the same scale.
+ *
  * The modelled metric's scale is the model's own (strata included). The other rates get a
  * main-effects fit of their own on variant totals (no strata, so platform mix left in the
  * residual errs wide). No estimate (no residual df: a saturated design, or no successes to

@@ -76,6 +76,9 @@ export function reportHead(p: {
           revenueUsd: sum(c.revenueUsd),
         },
         variantMoments(c),
+        0.95,
+        // The campaign total sums variants that differ beyond binomial noise as a level's does.
+        p.analysis.model.rate_scales,
       ),
     },
     by_status: Object.fromEntries(variantStatuses.map((s) => [s, c.byStatus.get(s) ?? 0])),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyseDesign } from '../../src/matrices/designs/index.ts';
 import { type PowerInput, powerAnalysis } from '../../src/matrices/power.ts';
+import { analyse } from '../../src/reports/analysis.ts';
+import { DEFAULTS, fullFactorial, type Scenario, simulate } from '../reports/simulate.ts';
 
 // Written out rather than computed by the code under test (scipy.stats t.ppf and norm.ppf):
 // T<q>_<df> is the t quantile q on df degrees of freedom.
@@ -175,5 +177,40 @@ describe('power before spend', () => {
     });
     expect(out.mde).toEqual({ a: null, b: null });
     expect(out.impressions_needed_per_variant).toEqual({ a: null, b: null });
+  });
+
+  describe('the residual df it plans on, against the report on delivered data', () => {
+    // 3×3×2×2 full factorial: 36 variants, rank 7, 29 residual df before any strata.
+    const levels = [3, 3, 2, 2];
+    const combinations = fullFactorial(levels);
+    const plan = powerAnalysis({
+      input: input({ variant_sd: 0.05 }),
+      dimensions: levels.map((n, d) => ({
+        key: `d${d}`,
+        levels: Array.from({ length: n }, (_, l) => ({ key: `l${l}` })),
+      })),
+      combinations,
+      mainEffects: analyseDesign({ levels, exclusions: [] }, combinations).mainEffects,
+    });
+    const reportDf = (platforms: Scenario['platforms']) => {
+      const s: Scenario = { levels, impressions: 1e5, baseCtr: 0.01, variantSd: 0.05, platforms };
+      const { collected, dims } = simulate(s, 7);
+      return analyse(collected, dims, DEFAULTS).model;
+    };
+    const names = ['meta', 'tiktok'];
+
+    it('is the report’s when every variant runs on the platforms in the same proportions', () => {
+      const model = reportDf({ names, shift: [0, 0.3], share: () => [0.6, 0.4] });
+      expect(model.strata).toMatchObject({ platform: names, platform_df: 0 });
+      expect(plan.residual_df).toBe(29);
+      expect(model.dispersion!.residual_df).toBe(plan.residual_df);
+    });
+
+    it('is more than the report’s when variants run on one platform each (documented)', () => {
+      const apart = (c: readonly number[]) => (c[0]! % 2 === 0 ? [1, 0] : [0, 1]);
+      const model = reportDf({ names, shift: [0, 0.3], share: apart });
+      expect(model.strata.platform_df).toBe(1);
+      expect(model.dispersion!.residual_df).toBe(plan.residual_df - 1);
+    });
   });
 });

@@ -127,6 +127,13 @@ describe('a 2×2 factorial with known counts', () => {
     expect(report.summary).toMatchObject({ impressions: 4070, clicks: 187, variants: 4 });
   });
 
+  it("widens the campaign summary's CTR interval as a level's: t(1) on the dispersion scale", () => {
+    expect(report.model.rate_scales.ctr).toEqual({ scale: 1, residual_df: 1 });
+    const [lo, hi] = textbookWilson(187, 4070, Math.tan(0.475 * Math.PI));
+    expectRel(report.summary.ctr_ci![0], lo, 1e-12);
+    expectRel(report.summary.ctr_ci![1], hi, 1e-12);
+  });
+
   it('says which model it fitted, on how many rows', () => {
     expect(report.model).toMatchObject({
       fitted: true,
