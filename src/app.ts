@@ -1,6 +1,4 @@
 import fastifyMultipart from '@fastify/multipart';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -27,7 +25,7 @@ import { clientErrorHandler, errorHandlerPlugin, frameworkErrors } from './http/
 import { registerIdempotency } from './http/idempotency/plugin.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { nulGuardPlugin } from './http/nul-guard.ts';
-import { openapiTransform, openapiTransformObject } from './http/openapi.ts';
+import { openapiDocsPlugin } from './http/openapi-docs.ts';
 import { registerKeyRateLimit } from './http/rate-limit.ts';
 import { matrixRoutes } from './matrices/routes.ts';
 import { createMatrixService } from './matrices/service.ts';
@@ -164,30 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(errorHandlerPlugin);
   await app.register(nulGuardPlugin);
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'admatrix API',
-        version: '0.1.0',
-        description:
-          'One ad brief plus a matrix of variables in; generated, tracked and reported video variants out. Errors are RFC 9457 problem+json.',
-        license: { name: 'MIT', identifier: 'MIT' },
-      },
-      // Relative without PUBLIC_URL: clients resolve it against wherever they fetched the document.
-      servers: [{ url: config.PUBLIC_URL ?? '/' }],
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'amx_… API key' },
-        },
-      },
-      security: [{ apiKey: [] }],
-    },
-    transform: openapiTransform,
-    transformObject: openapiTransformObject,
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(openapiDocsPlugin, { publicUrl: config.PUBLIC_URL });
 
   await registerHttpMetrics(app, { registry: deps.registry });
   registerQueueGauges({ registry: deps.registry, queues: deps.queues });

@@ -1,74 +1,8 @@
 import { z } from 'zod';
-import { parseSigningChain, SigningChainError } from './provenance/chain.ts';
-import {
-  buildCatalog,
-  modelLimitProblems,
-  priceOverrideProblems,
-  providerNames,
-} from './providers/catalog.ts';
-import { type AnyPlugin, isConfigured } from './providers/plugin.ts';
-import { pluginEnvShape, pluginOf, providerPlugins } from './providers/registry.ts';
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-/** JSON text, parsed: a syntax error is an issue on the setting, like any other bad value. */
-const jsonText = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `is not JSON (${(err as Error).message})` });
-    return z.NEVER;
-  }
-});
-
-/** PEM text; `\n` escapes accepted, as one-line env files need them. */
-const pem = z
-  .string()
-  .transform((s) => s.replaceAll('\\n', '\n'))
-  .refine((s) => s.includes('-----BEGIN '), 'must be PEM');
-
-const pricesSchema = jsonText.pipe(
-  z.partialRecord(
-    z.enum(providerNames),
-    z.record(
-      z.string().min(1),
-      z.record(
-        z.string().regex(/^\d+x\d+$/, 'sizes are WxH'),
-        z.number().nonnegative().max(1_000, 'is USD per second of video'),
-      ),
-    ),
-  ),
-);
-
-/** A model's own caps in MODEL_LIMITS_JSON: any of the three, each at least 1. */
-const modelLimitsSchema = jsonText.pipe(
-  z.partialRecord(
-    z.enum(providerNames),
-    z.record(
-      z.string().min(1),
-      z
-        .strictObject({
-          rpm: z.number().int().min(1).optional(),
-          max_concurrent: z.number().int().min(1).optional(),
-          daily_limit: z.number().int().min(1).optional(),
-        })
-        .transform((l) => ({
-          ...(l.rpm === undefined ? {} : { rpm: l.rpm }),
-          ...(l.max_concurrent === undefined ? {} : { maxConcurrent: l.max_concurrent }),
-          ...(l.daily_limit === undefined ? {} : { dailyLimit: l.daily_limit }),
-        })),
-    ),
-  ),
-);
-
-const csv = z.string().transform((v) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-);
+import { checkSettingsTogether } from './config/cross-checks.ts';
+import { bool, csv, modelLimitsSchema, pem, pricesSchema } from './config/parsers.ts';
+import { providerNames } from './providers/catalog.ts';
+import { pluginEnvShape } from './providers/registry.ts';
 
 /**
  * The whole environment contract of admatrix. Parsed once by an entry point and passed down;
@@ -380,83 +314,7 @@ export const baseEnvSchema = z.object({
     ),
 });
 
-const envSchema = baseEnvSchema.superRefine((env, ctx) => {
-  if (env.WORKER_HEARTBEAT_TTL_MS <= env.WORKER_HEARTBEAT_MS) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['WORKER_HEARTBEAT_TTL_MS'],
-      message: 'must be longer than WORKER_HEARTBEAT_MS (a few heartbeats)',
-    });
-  }
-  if (env.C2PA_SIGN_CERT && env.C2PA_SIGN_KEY) {
-    try {
-      parseSigningChain({ certPem: env.C2PA_SIGN_CERT, keyPem: env.C2PA_SIGN_KEY });
-    } catch (err) {
-      if (!(err instanceof SigningChainError)) throw err;
-      const message = err.message.slice(err.setting.length + 1);
-      ctx.addIssue({ code: 'custom', path: [err.setting], message });
-    }
-  } else if (env.C2PA_SIGN_CERT || env.C2PA_SIGN_KEY) {
-    const missing = env.C2PA_SIGN_CERT ? 'C2PA_SIGN_KEY' : 'C2PA_SIGN_CERT';
-    ctx.addIssue({
-      code: 'custom',
-      path: [missing],
-      message: 'C2PA_SIGN_CERT and C2PA_SIGN_KEY go together',
-    });
-  }
-  if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
-    ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'required in production' });
-  }
-  const plugin = pluginOf(env.DEFAULT_PROVIDER);
-  if (!isConfigured(plugin, env) && plugin.key) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [plugin.key],
-      message: `required when DEFAULT_PROVIDER=${plugin.name}`,
-    });
-  }
-  for (const p of providerPlugins) {
-    (p as AnyPlugin).check?.(env, (setting, message) =>
-      ctx.addIssue({ code: 'custom', path: [setting], message }),
-    );
-  }
-  if (env.STORAGE === 's3' && !env.S3_BUCKET) {
-    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE=s3' });
-  }
-  if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
-    const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
-    ctx.addIssue({
-      code: 'custom',
-      path: [missing],
-      message: 'the S3 key id and secret go together',
-    });
-  }
-  if (env.PROMPT_WRITER_MODEL && !env.OPENAI_API_KEY) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['OPENAI_API_KEY'],
-      message: 'required when PROMPT_WRITER_MODEL is set',
-    });
-  }
-  if (env.PRICES_JSON || env.MODEL_LIMITS_JSON) {
-    // The listed catalog: an override may not invent a model (or a size).
-    const catalog = buildCatalog({ ...env, PRICES_JSON: undefined, MODEL_LIMITS_JSON: undefined });
-    for (const problem of env.PRICES_JSON ? priceOverrideProblems(catalog, env.PRICES_JSON) : [])
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PRICES_JSON', ...problem.path],
-        message: problem.message,
-      });
-    for (const problem of env.MODEL_LIMITS_JSON
-      ? modelLimitProblems(catalog, env.MODEL_LIMITS_JSON)
-      : [])
-      ctx.addIssue({
-        code: 'custom',
-        path: ['MODEL_LIMITS_JSON', ...problem.path],
-        message: problem.message,
-      });
-  }
-});
+const envSchema = baseEnvSchema.superRefine(checkSettingsTogether);
 
 export type Env = z.infer<typeof envSchema>;
 

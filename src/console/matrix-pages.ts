@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError, problems } from '../http/problem.ts';
-import { type DesignInput, previewBody } from '../matrices/schemas.ts';
+import { previewBody } from '../matrices/preview-schemas.ts';
+import type { DesignInput } from '../matrices/schemas.ts';
 import type { MatrixSource } from '../matrices/service.ts';
 import { uploadForm } from './campaign-pages.ts';
 import {

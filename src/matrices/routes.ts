@@ -6,14 +6,8 @@ import { authOf } from '../http/auth.ts';
 import { decodeCursor, pageSchema, paginationQuery, toPage } from '../http/pagination.ts';
 import { errorResponses, problems } from '../http/problem.ts';
 import type { ConstraintInput } from './parse/index.ts';
-import {
-  createdMatrixSchema,
-  createMatrixBody,
-  matrixParams,
-  matrixSchema,
-  previewBody,
-  previewSchema,
-} from './schemas.ts';
+import { previewBody, previewSchema } from './preview-schemas.ts';
+import { createdMatrixSchema, createMatrixBody, matrixParams, matrixSchema } from './schemas.ts';
 import { type MatrixService, type MatrixSource, toMatrixResponse } from './service.ts';
 
 const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);

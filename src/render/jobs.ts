@@ -27,9 +27,10 @@ import {
 import type { ProviderLimits } from './claim.ts';
 import { isProviderName, renderQueueOf } from './enqueue.ts';
 import type { FirstFrameDeps } from './image.ts';
+import { Waiting } from './job-delay.ts';
 import type { RenderMetrics } from './metrics.ts';
 import { overlayText } from './overlay.ts';
-import { createProviderSteps, Waiting } from './provider-steps.ts';
+import { createProviderSteps } from './provider-steps.ts';
 import { renderRenditions } from './renditions.ts';
 import { loadRenderVariant, type RenderVariant } from './repository.ts';
 import { variantSubject } from './subject.ts';

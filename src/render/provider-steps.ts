@@ -18,20 +18,13 @@ import {
 } from '../variants/lifecycle.ts';
 import { claimSubmit, finishProviderCall, pauseProvider } from './claim.ts';
 import { createFirstFrameLoader } from './image.ts';
+import { delay } from './job-delay.ts';
 import type { RenderDeps } from './jobs.ts';
 import { attachedJobIds, recordProviderState } from './repository.ts';
 import type { Rendering, RenderSubject } from './subject.ts';
 
 /** What the adapters call an output the provider no longer serves; the variant says `output_expired`. */
 const expiredOutputCodes = new Set(['expired', 'result_expired', 'output_expired']);
-
-/** Thrown out of a step after the job was moved to the delayed set: BullMQ then lets it go. */
-export class Waiting extends Error {}
-
-export async function delay(job: Job, token: string | undefined, ms: number): Promise<never> {
-  await job.moveToDelayed(Date.now() + ms, token);
-  throw new Waiting();
-}
 
 /**
  * Create, poll, recreate and fetch for one kind of render subject (a variant, a spot's shot):

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { variantStatuses } from '../db/schema.ts';
-import { designSchema, planCounts } from '../matrices/schemas.ts';
+import { planCounts } from '../matrices/preview-schemas.ts';
+import { designSchema } from '../matrices/schemas.ts';
 import { workersSeenSchema } from '../ops/heartbeat.ts';
 
 export const createRunBody = z

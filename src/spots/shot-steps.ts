@@ -1,6 +1,7 @@
 import { DelayedError, type Job, RateLimitError } from 'bullmq';
+import { delay, Waiting } from '../render/job-delay.ts';
 import type { RenderDeps } from '../render/jobs.ts';
-import { createProviderSteps, delay, Waiting } from '../render/provider-steps.ts';
+import { createProviderSteps } from '../render/provider-steps.ts';
 import { createShotChain } from './shot-first-frame.ts';
 import { loadRenderShot, shotSubject } from './shot-subject.ts';
 

@@ -14,12 +14,8 @@ import { loadConfig } from '../../src/config.ts';
 import { createDeliveryBody } from '../../src/deliveries/schemas.ts';
 import { problemSchema } from '../../src/http/problem.ts';
 import { createInfra } from '../../src/main/infra.ts';
-import {
-  createMatrixBody,
-  designSchema,
-  matrixSchema,
-  previewSchema,
-} from '../../src/matrices/schemas.ts';
+import { previewSchema } from '../../src/matrices/preview-schemas.ts';
+import { createMatrixBody, designSchema, matrixSchema } from '../../src/matrices/schemas.ts';
 import { metricsBody } from '../../src/metrics/schemas.ts';
 import { reviewBody } from '../../src/reviews/schemas.ts';
 import { createRunBody, runAcceptedSchema, runSchema } from '../../src/runs/schemas.ts';
