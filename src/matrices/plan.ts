@@ -220,6 +220,8 @@ export function prepareRun(p: {
         campaignId: p.campaign.id,
         spot: p.campaign.spot,
         renderers: compileSpot(p.campaign.spot, p.matrix, p.campaign.brief, p.maxPromptChars),
+        dimensions: p.matrix.dimensions,
+        productAssetId: p.campaign.video.reference_asset_id ?? null,
         size: videos.base.size,
         catalog: p.catalog,
       })

@@ -49,8 +49,9 @@ export interface CompositeOptions {
   logo?: LogoSpec | null | undefined;
   text?: TextSpec | null | undefined;
   /**
-   * Seconds into the input after which nothing is drawn (a spot's end card, which carries its
-   * own logo and text); the whole input when unset.
+   * Seconds into the input after which the band, its text and the logo are not drawn (a spot's
+   * end card, which carries its own logo and text); the whole input when unset. The AI label
+   * is not stopped here: it stays for its own `seconds`, over the end card too.
    */
   until?: number | undefined;
   /** A visible AI label in a corner (src/provenance/disclosure.ts). */
@@ -163,7 +164,11 @@ export async function composite(
     width: W,
     height: H,
     lines: [
-      ...lines.map((text, i) => ({ text, y: bandTop + padding + i * lineHeight })),
+      ...lines.map((text, i) => ({
+        text,
+        y: bandTop + padding + i * lineHeight,
+        ...(opts.until === undefined ? {} : { until: opts.until }),
+      })),
       ...(opts.disclosure
         ? disclosureLines(
             opts.disclosure,
@@ -193,10 +198,14 @@ export async function composite(
       graph.push(`[tail]trim=start=${until},setpts=PTS-STARTPTS,format=yuv420p[rest]`);
       current = '[drawn]';
     }
-    if (drawText) {
-      const band = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
+    const bandBox = `drawbox=x=0:y=${bandTop}:w=iw:h=${bandHeight}:color=black@0.55:t=fill`;
+    if (until !== undefined && bandHeight) {
+      graph.push(`${current}${bandBox}[boxed]`);
+      current = '[boxed]';
+    }
+    if (drawText && until === undefined) {
       // drawbox reads h=0 as the whole frame: no band when only the disclosure is drawn.
-      graph.push(`${current}${bandHeight ? `${band},` : ''}${drawText}[txt]`);
+      graph.push(`${current}${bandHeight ? `${bandBox},` : ''}${drawText}[txt]`);
       current = '[txt]';
     }
     if (logo) {
@@ -208,8 +217,13 @@ export async function composite(
     // x264 cannot store yuv420p at odd sizes; drop the odd row/column rather than fail.
     const evenCrop = W % 2 || H % 2 ? 'crop=trunc(iw/2)*2:trunc(ih/2)*2,' : '';
     if (until !== undefined) {
+      // Text goes on after the end card is joined: the band's lines end at `until` (their ASS
+      // end time), the AI label runs on over the card for its own seconds, the whole video by
+      // default. It sits above where the band was, clear of the card's smaller legal lines.
       graph.push(`${current}format=yuv420p[head2]`);
-      graph.push(`[head2][rest]concat=n=2:v=1:a=0,${evenCrop}format=yuv420p[v]`);
+      graph.push(
+        `[head2][rest]concat=n=2:v=1:a=0,${drawText ? `${drawText},` : ''}${evenCrop}format=yuv420p[v]`,
+      );
     } else graph.push(`${current}${evenCrop}format=yuv420p[v]`);
 
     await encodeMp4(

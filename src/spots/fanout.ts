@@ -29,7 +29,8 @@ export async function writeVariantShots(
     model: s.model,
     seconds: s.seconds,
     size: s.size,
-    reference_asset_id: s.referenceAssetId,
+    // The product image a local shot draws is fixed with its identity, not read at render time.
+    reference_asset_id: s.referenceAssetId ?? s.drawn?.product ?? null,
     previous_identity: s.previousIdentity,
     cost_usd: s.priceUsd,
   }));

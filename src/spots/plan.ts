@@ -4,6 +4,7 @@ import { type FieldError, problems } from '../http/problem.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
 import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
+import { type DrawnImages, drawnImages, namedDimensions } from './shot-drawing.ts';
 import { endCardErrors } from './validate.ts';
 
 /** One shot of one variant, as the fan-out writes it and the quote counts it. */
@@ -18,6 +19,8 @@ export interface ShotRef {
   referenceAssetId: string | null;
   /** `previous_last_frame`: the identity of the shot before, whose last frame starts this one. */
   previousIdentity: string | null;
+  /** The images the built-in renderer draws for this shot (null: none, or a trained model). */
+  drawn: DrawnImages | null;
   priceUsd: number;
 }
 
@@ -81,6 +84,8 @@ function shotIdentity(campaignId: string, s: Omit<ShotRef, 'identity' | 'priceUs
         s.referenceAssetId,
         // A chained shot is another render for every different shot before it.
         ...(s.previousIdentity ? [s.previousIdentity] : []),
+        // Another picture is another render; a shot drawing none keeps the identity it had.
+        ...(s.drawn ? [{ drawn: s.drawn }] : []),
       ]),
     )
     .digest('hex');
@@ -97,13 +102,19 @@ export function bindSpot(p: {
   campaignId: string;
   spot: SpotSettings;
   renderers: readonly PromptRenderer[];
+  /** The matrix's dimensions, whose levels may carry the background a shot draws. */
+  dimensions: NormalizedMatrix['dimensions'];
+  /** The campaign's product image, drawn by renderers with no trained model. */
+  productAssetId: string | null;
   size: string;
   catalog: ProviderCatalog;
 }): BoundSpot {
   const shots = p.spot.shots;
-  // A shot's render depends only on its prompt (and, chained, on the shot before): cache by
-  // them, so 600 variants hash 27 shots.
+  // A shot's render depends only on its prompt, the images it draws (and, chained, on the shot
+  // before): cache by them, so 600 variants hash 27 shots.
   const caches = shots.map(() => new Map<string, ShotRef>());
+  const keys = p.dimensions.map((d) => d.key);
+  const named = shots.map((s) => namedDimensions(s.prompt_template, keys));
   const prices = shots.map((s) =>
     pricePerVariant(p.catalog, {
       provider: s.video.provider as ProviderName,
@@ -124,7 +135,15 @@ export function bindSpot(p: {
         const prompt = p.renderers[i]!.render(combo);
         const chained = shot.first_frame === 'previous_last_frame';
         const previousIdentity = chained ? (refs[i - 1]?.identity ?? null) : null;
-        const cacheKey = previousIdentity ? `${previousIdentity}\n${prompt}` : prompt;
+        const firstFrameAssetId =
+          typeof shot.first_frame === 'object' ? shot.first_frame.asset_id : null;
+        const drawn = drawnImages({
+          provider: shot.video.provider,
+          levels: named[i]!.map((d) => p.dimensions[d]?.levels[combo[d]!]),
+          productAssetId: p.productAssetId,
+          firstFrameAssetId,
+        });
+        const cacheKey = JSON.stringify([previousIdentity, drawn?.background ?? null, prompt]);
         const cached = caches[i]!.get(cacheKey);
         if (cached) {
           refs.push(cached);
@@ -137,8 +156,9 @@ export function bindSpot(p: {
           model: shot.video.model,
           seconds: shot.seconds,
           size: p.size,
-          referenceAssetId: typeof shot.first_frame === 'object' ? shot.first_frame.asset_id : null,
+          referenceAssetId: firstFrameAssetId,
           previousIdentity,
+          drawn,
         };
         const ref = { ...base, identity: shotIdentity(p.campaignId, base), priceUsd: prices[i]! };
         caches[i]!.set(cacheKey, ref);

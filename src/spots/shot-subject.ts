@@ -2,10 +2,9 @@ import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import type { Brief, MatrixDocument, ShotStatus, SpotSettings } from '../db/schema.ts';
 import { colourFor } from '../media/index.ts';
-import { compileTemplate } from '../prompts/index.ts';
-import { rendersWithTrainedModel } from '../providers/registry.ts';
 import type { Rendering, RenderSubject } from '../render/subject.ts';
 import type { StatusWrite } from '../variants/lifecycle.ts';
+import { namedDimensions } from './shot-drawing.ts';
 import { failShot, holdShot, requeueShotForRecreate, transitionShot } from './shot-lifecycle.ts';
 
 type RenderShot = Rendering & {
@@ -23,7 +22,6 @@ type RenderShot = Rendering & {
 };
 
 type ShotRow = Omit<RenderShot, 'captions' | 'background_asset_id'> & {
-  product_asset_id: string | null;
   spot: SpotSettings | null;
   levels: Record<string, string> | null;
   dimensions: MatrixDocument['dimensions'] | null;
@@ -31,25 +29,19 @@ type ShotRow = Omit<RenderShot, 'captions' | 'background_asset_id'> & {
 
 /**
  * What the built-in renderer draws for a shot, from the levels its prompt names and no other:
- * every variant sharing the shot agrees on those (equal prompts), so the shot's picture, like
- * its prompt, is the same whichever variant asked first. The product image goes to renderers
- * with no trained model only: a trained model would take it as its first frame, which a shot
- * asks for with `first_frame` (validated per model, and part of the shot's identity).
+ * the shot's identity holds those levels' prompts and background (`drawnImages`), so every
+ * variant sharing the shot agrees on them and the picture is the same whichever asked first.
+ * The product image is the one fixed on the shot when it was made (`reference_asset_id`), not
+ * the campaign's current one, which a later run's new identity picks up.
  */
 function drawingInputs(row: ShotRow) {
   const dimensions = row.dimensions ?? [];
   const template = row.spot?.shots.find((x) => x.key === row.shot_key)?.prompt_template ?? '';
-  const compiled = compileTemplate(template, {
-    dimensions: dimensions.map((d) => d.key),
-    requireAllDimensions: false,
-  });
-  const named = new Set(
-    compiled.ok
-      ? compiled.template.slots.flatMap((slot) => (slot.kind === 'dimension' ? [slot.index] : []))
-      : [],
-  );
-  const levels = dimensions
-    .filter((_, i) => named.has(i))
+  const levels = namedDimensions(
+    template,
+    dimensions.map((d) => d.key),
+  )
+    .map((i) => dimensions[i]!)
     .map((d) => d.levels.find((l) => l.key === row.levels?.[d.key]))
     .filter((l) => l !== undefined);
   const labels = levels.map((l) => l.label ?? l.key);
@@ -57,9 +49,6 @@ function drawingInputs(row: ShotRow) {
     // A shot naming no level (a pack shot) says what the brief sells instead.
     captions: labels.length ? labels : [row.brief.product],
     background_asset_id: levels.find((l) => l.background_asset_id)?.background_asset_id ?? null,
-    reference_asset_id:
-      row.reference_asset_id ??
-      (rendersWithTrainedModel(row.provider) ? null : row.product_asset_id),
   };
 }
 
@@ -68,7 +57,7 @@ export async function loadRenderShot(db: DbOrTx, id: string): Promise<RenderShot
     SELECT s.id, s.tenant_id, s.campaign_id, s.shot_key, s.identity, s.status, s.prompt, s.provider_prompt,
            s.provider, s.model, s.seconds, s.size, s.provider_job_id, s.submit_started_at, s.submitted_at,
            s.recreates, s.reference_asset_id, s.raw_key, s.previous_identity, s.first_frame_key, c.brief,
-           c.video ->> 'reference_asset_id' AS product_asset_id, c.spot, u.levels, u.dimensions
+           c.spot, u.levels, u.dimensions
     FROM shots s JOIN campaigns c ON c.id = s.campaign_id
     LEFT JOIN LATERAL (
       SELECT v.levels, m.document -> 'dimensions' AS dimensions
@@ -78,7 +67,7 @@ export async function loadRenderShot(db: DbOrTx, id: string): Promise<RenderShot
     WHERE s.id = ${id}`);
   const found = rows[0];
   if (!found) return null;
-  const { product_asset_id: _p, spot: _s, levels: _l, dimensions: _d, ...row } = found;
+  const { spot: _s, levels: _l, dimensions: _d, ...row } = found;
   // Raw queries through drizzle's pg driver return timestamps as strings.
   const date = (value: Date | string | null) => (value === null ? null : new Date(value));
   return {

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureFile } from '../../src/media/audio-bed.ts';
+import { endCardCaptions } from '../../src/media/end-card.ts';
 import {
   audioPacketsMd5,
+  type Frame,
   frameAt,
   inkCount,
   makeTempDir,
@@ -152,5 +154,59 @@ describe('a spot with an end card and an audio bed', () => {
     expect(b).toBeLessThan(80);
     const [, , cb] = after.pixel(60, 60);
     expect(cb).toBeGreaterThan(150);
+  });
+
+  it('the AI label runs on over the card, clear of its small print, where the band stops', {
+    timeout: 120_000,
+  }, async () => {
+    const input = join(dir, 'a.mp4');
+    const overlay = {
+      input,
+      logo: { path: logo, position: 'top-left' as const },
+      text: { lines: ['Now in Oslo'] },
+      until: 5.5,
+    };
+    const label = { text: 'AI-generated', position: 'bottom-left' as const };
+    const whole = join(dir, 'labelled.mp4');
+    await media.composite({ ...overlay, out: whole, disclosure: { ...label, seconds: null } });
+    const shot = await frameAt(media, whole, 2);
+    const card = await frameAt(media, whole, 7);
+    // The label's box is the only opaque black in either frame (red shot, blue card).
+    const black = (f: Frame) => {
+      let box: { y0: number; y1: number; n: number } | null = null;
+      for (let y = 0; y < f.height; y++)
+        for (let x = 0; x < f.width / 2; x++) {
+          const [r, g, b] = f.pixel(x, y);
+          if (r + g + b >= 45) continue;
+          box ??= { y0: y, y1: y, n: 0 };
+          box.y1 = y;
+          box.n++;
+        }
+      return box;
+    };
+    const onShot = black(shot);
+    expect(onShot?.n).toBeGreaterThan(300);
+    // The same box in the same place (its pixel count within the encoder's noise).
+    const sameAsShot = (box: ReturnType<typeof black>) => {
+      expect(box && [box.y0, box.y1]).toEqual([onShot!.y0, onShot!.y1]);
+      expect(Math.abs(box!.n - onShot!.n)).toBeLessThan(onShot!.n * 0.02);
+    };
+    const onCard = black(card);
+    sameAsShot(onCard);
+    // Above the card's legal lines (the last caption line, drawn small at the foot).
+    const legalTop = endCardCaptions(endCard, 720, 1280, true).lines.at(-1)!.y;
+    expect(onCard!.y1).toBeLessThan(legalTop);
+    // The band darkens the shot's foot; the card's foot keeps its own blue.
+    expect(shot.pixel(700, 1275)[0]).toBeLessThan(150);
+    expect(shot.pixel(700, 1000)[0]).toBeGreaterThan(200);
+    const [r, g, b] = card.pixel(700, 1275);
+    expect(b).toBeGreaterThan(150);
+    expect(r + g).toBeLessThan(150);
+
+    // A label limited to its first seconds is gone before the card.
+    const brief = join(dir, 'labelled-3s.mp4');
+    await media.composite({ ...overlay, out: brief, disclosure: { ...label, seconds: 3 } });
+    sameAsShot(black(await frameAt(media, brief, 2)));
+    expect(black(await frameAt(media, brief, 7))).toBeNull();
   });
 });

@@ -39,7 +39,10 @@ export const shots = pgTable(
     tenantId: text('tenant_id').notNull(),
     campaignId: text('campaign_id').notNull(),
     shotKey: text('shot_key').notNull(),
-    /** sha256 of (campaign, shot key, prompt, provider, model, size, seconds, first frame). */
+    /**
+     * sha256 of (campaign, shot key, prompt, provider, model, size, seconds, first frame), and
+     * of the images a renderer with no trained model draws when it draws any (`drawnImages`).
+     */
     identity: text('identity').notNull(),
     prompt: text('prompt').notNull(),
     providerPrompt: text('provider_prompt'),
@@ -47,7 +50,10 @@ export const shots = pgTable(
     model: text('model').notNull(),
     seconds: integer('seconds').notNull(),
     size: text('size').notNull(),
-    /** The first-frame image asset, for models that take one. */
+    /**
+     * The first-frame image asset, for models that take one; on a renderer with no trained
+     * model without one, the product image it draws, fixed when the shot was made.
+     */
     referenceAssetId: text('reference_asset_id'),
     /**
      * `previous_last_frame`: the identity of the shot before, whose last frame this one starts
