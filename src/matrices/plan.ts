@@ -222,6 +222,7 @@ export function prepareRun(p: {
         renderers: compileSpot(p.campaign.spot, p.matrix, p.campaign.brief, p.maxPromptChars),
         dimensions: p.matrix.dimensions,
         productAssetId: p.campaign.video.reference_asset_id ?? null,
+        brief: p.campaign.brief,
         size: videos.base.size,
         catalog: p.catalog,
       })

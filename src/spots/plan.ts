@@ -4,7 +4,13 @@ import { type FieldError, problems } from '../http/problem.ts';
 import type { NormalizedMatrix } from '../matrices/parse/index.ts';
 import { compileTemplate, createRenderer, type PromptRenderer } from '../prompts/index.ts';
 import { type ProviderCatalog, type ProviderName, pricePerVariant } from '../providers/catalog.ts';
-import { type DrawnImages, drawnImages, namedDimensions } from './shot-drawing.ts';
+import {
+  type DrawnImages,
+  type DrawnText,
+  drawnImages,
+  drawnText,
+  namedDimensions,
+} from './shot-drawing.ts';
 import { endCardErrors } from './validate.ts';
 
 /** One shot of one variant, as the fan-out writes it and the quote counts it. */
@@ -21,6 +27,8 @@ export interface ShotRef {
   previousIdentity: string | null;
   /** The images the built-in renderer draws for this shot (null: none, or a trained model). */
   drawn: DrawnImages | null;
+  /** The words the built-in renderer draws on this shot (null: a trained model). */
+  text: DrawnText | null;
   priceUsd: number;
 }
 
@@ -86,6 +94,8 @@ function shotIdentity(campaignId: string, s: Omit<ShotRef, 'identity' | 'priceUs
         ...(s.previousIdentity ? [s.previousIdentity] : []),
         // Another picture is another render; a shot drawing none keeps the identity it had.
         ...(s.drawn ? [{ drawn: s.drawn }] : []),
+        // Other words on screen are another render (free: only the built-in renderer draws them).
+        ...(s.text ? [{ text: s.text }] : []),
       ]),
     )
     .digest('hex');
@@ -106,6 +116,8 @@ export function bindSpot(p: {
   dimensions: NormalizedMatrix['dimensions'];
   /** The campaign's product image, drawn by renderers with no trained model. */
   productAssetId: string | null;
+  /** The brief, whose words the built-in renderer draws beside the levels' labels. */
+  brief: Brief;
   size: string;
   catalog: ProviderCatalog;
 }): BoundSpot {
@@ -137,13 +149,20 @@ export function bindSpot(p: {
         const previousIdentity = chained ? (refs[i - 1]?.identity ?? null) : null;
         const firstFrameAssetId =
           typeof shot.first_frame === 'object' ? shot.first_frame.asset_id : null;
+        const levels = named[i]!.map((d) => p.dimensions[d]?.levels[combo[d]!]);
         const drawn = drawnImages({
           provider: shot.video.provider,
-          levels: named[i]!.map((d) => p.dimensions[d]?.levels[combo[d]!]),
+          levels,
           productAssetId: p.productAssetId,
           firstFrameAssetId,
         });
-        const cacheKey = JSON.stringify([previousIdentity, drawn?.background ?? null, prompt]);
+        const text = drawnText({ provider: shot.video.provider, levels, brief: p.brief });
+        const cacheKey = JSON.stringify([
+          previousIdentity,
+          drawn?.background ?? null,
+          text?.captions ?? null,
+          prompt,
+        ]);
         const cached = caches[i]!.get(cacheKey);
         if (cached) {
           refs.push(cached);
@@ -159,6 +178,7 @@ export function bindSpot(p: {
           referenceAssetId: firstFrameAssetId,
           previousIdentity,
           drawn,
+          text,
         };
         const ref = { ...base, identity: shotIdentity(p.campaignId, base), priceUsd: prices[i]! };
         caches[i]!.set(cacheKey, ref);

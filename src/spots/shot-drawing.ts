@@ -1,3 +1,4 @@
+import type { Brief } from '../db/schema.ts';
 import { compileTemplate } from '../prompts/index.ts';
 import { rendersWithTrainedModel } from '../providers/registry.ts';
 
@@ -36,4 +37,39 @@ export function drawnImages(p: {
   const background = p.levels.find((l) => l?.background_asset_id)?.background_asset_id ?? null;
   const product = p.firstFrameAssetId ? null : p.productAssetId;
   return background || product ? { background, product } : null;
+}
+
+/** The kicker: the labels of the levels a shot names, or what the brief sells for a pack shot. */
+export function shotCaptions(
+  levels: readonly ({ key: string; label?: string | undefined } | undefined)[],
+  brief: Pick<Brief, 'product'>,
+): string[] {
+  const labels = levels.flatMap((l) => (l ? [l.label ?? l.key] : []));
+  return labels.length ? labels : [brief.product];
+}
+
+/** The words the built-in renderer draws on a shot: its kicker, headline and call to action. */
+export interface DrawnText {
+  captions: string[];
+  key_message: string;
+  call_to_action: string | null;
+}
+
+/**
+ * The kicker (`shotCaptions`), and the brief's key message and call to action. Only renderers with no
+ * trained model draw them (a trained model reads the prompt alone), and they are in the shot's
+ * identity: two levels with equal prompts but different labels, or a new call to action, are
+ * another picture. Those renders are free, so the identities this added cost CPU once, no spend.
+ */
+export function drawnText(p: {
+  provider: string;
+  levels: readonly ({ key: string; label?: string | undefined } | undefined)[];
+  brief: Pick<Brief, 'product' | 'key_message' | 'call_to_action'>;
+}): DrawnText | null {
+  if (rendersWithTrainedModel(p.provider)) return null;
+  return {
+    captions: shotCaptions(p.levels, p.brief),
+    key_message: p.brief.key_message,
+    call_to_action: p.brief.call_to_action ?? null,
+  };
 }

@@ -4,7 +4,7 @@ import type { Brief, MatrixDocument, ShotStatus, SpotSettings } from '../db/sche
 import { colourFor } from '../media/index.ts';
 import type { Rendering, RenderSubject } from '../render/subject.ts';
 import type { StatusWrite } from '../variants/lifecycle.ts';
-import { namedDimensions } from './shot-drawing.ts';
+import { namedDimensions, shotCaptions } from './shot-drawing.ts';
 import { failShot, holdShot, requeueShotForRecreate, transitionShot } from './shot-lifecycle.ts';
 
 type RenderShot = Rendering & {
@@ -29,8 +29,9 @@ type ShotRow = Omit<RenderShot, 'captions' | 'background_asset_id'> & {
 
 /**
  * What the built-in renderer draws for a shot, from the levels its prompt names and no other:
- * the shot's identity holds those levels' prompts and background (`drawnImages`), so every
- * variant sharing the shot agrees on them and the picture is the same whichever asked first.
+ * the shot's identity holds those levels' labels and background and the brief's words
+ * (`drawnText`, `drawnImages`), so every variant sharing the shot agrees on them and the
+ * picture is the same whichever asked first.
  * The product image is the one fixed on the shot when it was made (`reference_asset_id`), not
  * the campaign's current one, which a later run's new identity picks up.
  */
@@ -44,10 +45,8 @@ function drawingInputs(row: ShotRow) {
     .map((i) => dimensions[i]!)
     .map((d) => d.levels.find((l) => l.key === row.levels?.[d.key]))
     .filter((l) => l !== undefined);
-  const labels = levels.map((l) => l.label ?? l.key);
   return {
-    // A shot naming no level (a pack shot) says what the brief sells instead.
-    captions: labels.length ? labels : [row.brief.product],
+    captions: shotCaptions(levels, row.brief),
     background_asset_id: levels.find((l) => l.background_asset_id)?.background_asset_id ?? null,
   };
 }

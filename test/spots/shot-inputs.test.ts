@@ -49,8 +49,8 @@ const isColour = (channel: 0 | 1 | 2) => (p: [number, number, number]) =>
   p[channel] > 150 && p.every((v, i) => i === channel || v < 60);
 
 describe('a shot is another render for every picture the built-in renderer draws', () => {
-  it('splits levels whose prompts agree but whose backgrounds differ, reuses them unchanged, and renders again for a new product image', {
-    timeout: 240_000,
+  it('splits levels whose prompts agree but whose backgrounds differ, reuses them unchanged, and renders again for a new product image or call to action', {
+    timeout: 300_000,
   }, async () => {
     const green = await uploadImage(t, auth, await pngImage(400, 300, '0x00c000'), 'park.png');
     const blue = await uploadImage(t, auth, await pngImage(400, 300, '0x0000c0'), 'yard.png');
@@ -160,5 +160,19 @@ describe('a shot is another render for every picture the built-in renderer draws
     expect(fake.createCalls).toHaveLength(1);
     for (const v of await variantsOf(t, third))
       expect(await backgroundOf(v.id)).toBe((await levelOf(v.id)) === 'park' ? 'green' : 'blue');
+
+    // A new call to action is new words on both openings (the built-in renderer draws it), and
+    // nothing for the close, whose model reads only its prompt.
+    const worded = await api('PATCH', `/v1/campaigns/${campaignId}`, {
+      brief: { product: 'Fizz', key_message: 'Cold', call_to_action: 'Order today' },
+    });
+    expect(worded.statusCode, worded.body).toBe(200);
+    await runOnce('inputs-4');
+    const reworded = (await shotRows(campaignId)).filter((s) => !after.some((a) => a.id === s.id));
+    expect(reworded.map((s) => [s.shot_key, s.status])).toEqual([
+      ['opening', 'ready'],
+      ['opening', 'ready'],
+    ]);
+    expect(fake.createCalls).toHaveLength(1);
   });
 });
