@@ -6,8 +6,8 @@
  * (3) the campaign rendered end to end on an instant fake gateway (which serves 64x64 clips, so
  *     fetching shots is cheap) by a worker child process: creates at the gateway, checked equal to
  *     the unique shots the quote counts, the worker's CPU per variant (its own and its ffmpeg
- *     children's) and its peak RSS (VmHWM). All 600 variants by default (~3.3 CPU-s each: about
- *     17 min of 2 idle cores); SPOTS_LEVELS=2,2,3,2 renders a 24-variant slice instead, and
+ *     children's) and its peak RSS (VmHWM). All 600 variants by default (~7 CPU-s each at load
+ *     ~15: over half an hour of 2 cores); SPOTS_LEVELS=2,2,3,2 renders a 24-variant slice instead, and
  *     SPOTS_MAX_SECONDS stops waiting after that long (figures then per variant assembled so far);
  * (4) assembly CPU per variant (3 x 4 s 720x1280 shots cut together) against a floor measured
  *     in the same run: a bare ffmpeg encode of a 12 s colour source at the same size.
