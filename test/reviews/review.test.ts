@@ -198,5 +198,19 @@ describe('review', () => {
     });
     const approved = rx.to('/crm').find((h) => JSON.parse(h.body).type === 'variant.approved')!;
     expect(JSON.parse(approved.body).data.review).toMatchObject({ reviewed_by: keyId });
+    // The platform AI flags ride on the approval too, as on the variant: the local renderer's
+    // motion templates are algorithmic media, not AI-generated.
+    for (const h of rx.to('/crm').filter((h) => JSON.parse(h.body).type === 'variant.approved')) {
+      const data = JSON.parse(h.body).data;
+      expect(data).toMatchObject({
+        ai_generated: false,
+        digital_source_type: 'http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia',
+      });
+      const v = await variant(data.variant_id);
+      expect([v.ai_generated, v.digital_source_type]).toEqual([
+        data.ai_generated,
+        data.digital_source_type,
+      ]);
+    }
   });
 });
