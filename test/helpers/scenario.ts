@@ -85,6 +85,7 @@ export async function waitForRun(
   status = 'completed',
   timeoutMs = 60_000,
 ) {
+  let seen: { status?: string; counts?: unknown } = {};
   return waitFor(
     async () => {
       const run = (
@@ -94,9 +95,15 @@ export async function waitForRun(
           headers: { authorization: auth },
         })
       ).json();
+      seen = run;
       return run.status === status ? run : undefined;
     },
-    { timeoutMs, what: `run ${runId} to be ${status}` },
+    {
+      timeoutMs,
+      // A stall should say how far the run got, not only that it did not finish.
+      what: () =>
+        `run ${runId} to be ${status}; last seen ${seen.status} ${JSON.stringify(seen.counts)}`,
+    },
   );
 }
 

@@ -55,7 +55,13 @@ describe('runs on an OpenAI-compatible gateway', () => {
   it('fans 200 variants out and renders each exactly once', { timeout: 300_000 }, async () => {
     const tones = Array.from({ length: 20 }, (_, i) => `tone${i}`);
     const settings = Array.from({ length: 10 }, (_, i) => `set${i}`);
-    const s = await setupCampaign(t, auth, { levels: { tone: tones, setting: settings } });
+    // The fan-out is under test, not the frame: without the visible AI label (on by default,
+    // drawn and tested in test/media/disclosure.test.ts) nothing re-encodes 200 clips, which
+    // took 174 s of this test's 240 s on CI's two cores.
+    const s = await setupCampaign(t, auth, {
+      levels: { tone: tones, setting: settings },
+      overlay: { disclosure: { visible: false } },
+    });
     const run = await startRun(t, auth, { ...s, key: 'fanout-200' });
     expect(run.variant_count).toBe(200);
     const done = await waitForRun(t, auth, run.id, 'completed', 240_000);
