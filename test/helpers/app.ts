@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { type Env, loadConfig } from '../../src/config.ts';
@@ -7,6 +6,7 @@ import { createInfra, type Infra, type Role } from '../../src/main/infra.ts';
 import type { Scope } from '../../src/tenants/scopes.ts';
 import { createTenantService } from '../../src/tenants/service.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { recentWarnings, testLogger } from './log-ring.ts';
 import { removeKeysUnder, testPrefix } from './redis.ts';
 
 export interface TestApp {
@@ -40,7 +40,7 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const testDb = await createTestDatabase();
   const config = testConfig({ DATABASE_URL: testDb.url, ...overrides });
-  const logger = pino({ level: config.LOG_LEVEL });
+  const logger = testLogger(config.LOG_LEVEL);
   const infra = await createInfra(config, logger, role);
   const app = await buildApp({ config, logger, ...infra });
   await app.ready();
@@ -87,7 +87,7 @@ export async function waitFor<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline) {
       const what = typeof opts.what === 'function' ? opts.what() : (opts.what ?? 'condition');
-      throw new Error(`timed out waiting for ${what}`);
+      throw new Error(`timed out waiting for ${what}${recentWarnings()}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,3 +1,5 @@
+import { renderQueueOf } from '../../src/render/enqueue.ts';
+import { settledStatuses } from '../../src/variants/lifecycle.ts';
 import type { TestApp } from './app.ts';
 import { waitFor } from './app.ts';
 
@@ -104,7 +106,41 @@ export async function waitForRun(
       what: () =>
         `run ${runId} to be ${status}; last seen ${seen.status} ${JSON.stringify(seen.counts)}`,
     },
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${await stuckVariants(t, runId)}`);
+  });
+}
+
+/**
+ * Where each unsettled variant of a run stands, in Postgres and in its BullMQ job, with a spot's
+ * shots: a stall's evidence (a job failing and backing off, a job lost, a shot stuck), for a
+ * timeout to print.
+ */
+export async function stuckVariants(t: TestApp, runId: string, limit = 6): Promise<string> {
+  const unsettled = (await variantsOf(t, runId)).filter(
+    (v) => !(settledStatuses as readonly string[]).includes(v.status),
   );
+  const lines = await Promise.all(
+    unsettled.slice(0, limit).map(async (v) => {
+      const { updated_at } = v as unknown as { updated_at: Date };
+      const job = await t.infra.queues.get(renderQueueOf(v.provider)).getJob(v.id);
+      const { rows: shots } = await t.testDb.pool.query(
+        `SELECT s.id, s.status, s.attempts FROM variant_shots vs JOIN shots s ON s.id = vs.shot_id
+         WHERE vs.variant_id = $1 ORDER BY vs.position`,
+        [v.id],
+      );
+      const jobState = job
+        ? `${await job.getState()} attemptsMade=${job.attemptsMade} stalled=${job.stalledCounter}` +
+          `${job.failedReason ? ` failedReason=${job.failedReason.slice(0, 300)}` : ''}`
+        : 'none';
+      return (
+        `  ${v.id} ${v.status} attempts=${v.attempts} idle=${Math.round((Date.now() - updated_at.getTime()) / 1000)}s` +
+        ` job: ${jobState}` +
+        (shots.length ? ` shots: ${shots.map((s) => `${s.id} ${s.status}`).join(', ')}` : '')
+      );
+    }),
+  );
+  return `${unsettled.length} unsettled variants${unsettled.length > limit ? ` (first ${limit})` : ''}:\n${lines.join('\n')}`;
 }
 
 export async function variantsOf(t: TestApp, runId: string) {

@@ -8,6 +8,7 @@ import { type RunningWorkers, startWorkers } from '../../src/queue/workers.ts';
 import { createDispatchNudge } from '../../src/webhooks/jobs.ts';
 import { startEventListener } from '../../src/webhooks/listener.ts';
 import type { TestApp } from './app.ts';
+import { testLogger } from './log-ring.ts';
 
 /**
  * The real worker processors on the test file's own queue prefix and database. Overrides
@@ -25,7 +26,7 @@ export function startTestWorkers(
   const config = loadConfig({ ...env, ...overrides });
   const logger = logStream
     ? pino({ level: config.LOG_LEVEL }, logStream)
-    : pino({ level: config.LOG_LEVEL });
+    : testLogger(config.LOG_LEVEL);
   const processors = workerProcessors(config, t.infra, logger);
   const connection = createRedis(config.REDIS_URL, 'worker');
   const running = startWorkers({

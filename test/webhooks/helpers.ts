@@ -2,7 +2,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { type TestApp, waitFor } from '../helpers/app.ts';
-import { setupCampaign, startRun, variantsOf } from '../helpers/scenario.ts';
+import { setupCampaign, startRun, stuckVariants, variantsOf } from '../helpers/scenario.ts';
 
 export interface Hook {
   path: string;
@@ -100,7 +100,9 @@ export async function settledRun(t: TestApp, runId: string, reconcile: () => Pro
           .map((v) => `${v.id} ${v.status} attempts=${v.attempts} ${v.error_code ?? ''}`.trim())
           .join(', ')}`,
     },
-  );
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${await stuckVariants(t, runId)}`);
+  });
   await waitFor(async () => {
     const { rows } = await t.testDb.pool.query('SELECT status FROM runs WHERE id = $1', [runId]);
     if (rows[0]?.status === 'completed') return true;
