@@ -186,16 +186,20 @@ export function createVariantService(deps: {
     ): Promise<MediaBody> {
       const row = await get(tenantId, id);
       const what = media === 'thumbnail' ? 'thumbnail' : 'video';
-      let key = what === 'video' ? row.video_key : row.thumbnail_key;
-      let sha256 = row.video_sha256;
-      if (typeof media === 'object') {
-        const rendition = (await repo.renditionsOfVariants(deps.db, [row.id]))
-          .get(row.id)
-          ?.find((r) => r.format === media.format);
-        if (!rendition) throw problems.notFound(`${media.format} rendition`);
-        key = rendition.video_key;
-        sha256 = rendition.sha256;
-      }
+      const rendition =
+        typeof media === 'object'
+          ? (await repo.renditionsOfVariants(deps.db, [row.id]))
+              .get(row.id)
+              ?.find((r) => r.format === media.format)
+          : undefined;
+      if (typeof media === 'object' && !rendition)
+        throw problems.notFound(`${media.format} rendition`);
+      const key = rendition
+        ? rendition.video_key
+        : what === 'video'
+          ? row.video_key
+          : row.thumbnail_key;
+      const sha256 = rendition ? rendition.sha256 : row.video_sha256;
       if (!key)
         throw new ProblemError({
           status: 404,
@@ -223,11 +227,10 @@ export function createVariantService(deps: {
           headers: { 'content-range': `bytes */${stat.bytes}` },
         });
       }
-      const stored = key;
       return {
         async open() {
           try {
-            return await deps.storage.open(stored, range ?? undefined);
+            return await deps.storage.open(key, range ?? undefined);
           } catch (err) {
             if (err instanceof StorageError) throw problems.notFound(what);
             throw err;
