@@ -87,6 +87,7 @@ export async function createInfra(
   }
   const media = createMedia({
     ffmpegPath,
+    encoder: { preset: config.FFMPEG_X264_PRESET },
     ffprobePath: config.FFPROBE_PATH ?? shipped.ffprobePath,
     fonts: config.FONT_DIRS ? { ...shipped.fonts, dirs: config.FONT_DIRS } : shipped.fonts,
     onFontCoverageError: (err) =>

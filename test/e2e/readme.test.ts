@@ -86,6 +86,7 @@ describe('the README', () => {
       QUEUE_PREFIX: prefix,
       STORAGE_DIR: join(dir, '.data/storage'),
       WORK_DIR: join(dir, '.data/work'),
+      FFMPEG_X264_PRESET: 'ultrafast',
       LOG_LEVEL: 'info',
     };
     api = runCli(['api'], { ...env, PORT: '0', HOST: '127.0.0.1' });

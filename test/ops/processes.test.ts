@@ -65,6 +65,7 @@ beforeAll(async () => {
     OPENAI_RPM: '100000',
     RENDER_CONCURRENCY: '8',
     RENDER_POLL_INTERVAL_MS: '200',
+    FFMPEG_X264_PRESET: 'ultrafast',
     DATABASE_POOL_MAX: '5',
     // A killed worker's jobs come back after its lock; the reconciler covers what Redis lost.
     WORKER_LOCK_MS: '3000',

@@ -61,6 +61,7 @@ beforeAll(async () => {
     OPENAI_RPM: '100000',
     RENDER_CONCURRENCY: '8',
     RENDER_POLL_INTERVAL_MS: '100',
+    FFMPEG_X264_PRESET: 'ultrafast',
     // Short, so a request during the outage answers within a second even if a connect hangs.
     DATABASE_CONNECT_TIMEOUT_MS: '1000',
     RECONCILE_INTERVAL_MS: '1000',
@@ -104,13 +105,19 @@ async function allTerminal(runId: string, timeoutMs: number) {
       return rows.length && rows.every((v) => terminal.includes(v.status)) ? rows : undefined;
     },
     { timeoutMs, what: 'every variant terminal' },
-  ).catch(async (err: Error) => {
+  ).catch(explainStall(runId));
+}
+
+/** Rethrows a wait's timeout with the run's status counts and the worker's last log lines. */
+function explainStall(runId: string) {
+  return async (err: Error): Promise<never> => {
     const counts = new Map<string, number>();
-    for (const v of await statuses(runId)) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
+    for (const v of await statuses(runId).catch(() => []))
+      counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
     throw new Error(
       `${err.message}: ${JSON.stringify(Object.fromEntries(counts))}\nworker:\n${worker.proc.output().slice(-4000)}`,
     );
-  });
+  };
 }
 
 /** Creates at the fake per prompt of this run: one each means nothing was paid twice. */
@@ -148,7 +155,9 @@ async function runUnderWay(key: string) {
     { tone: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], setting: ['x', 'y'] },
     key,
   );
-  await waitFor(someReady(run.runId), { timeoutMs: 60_000, what: 'a first ready variant' });
+  await waitFor(someReady(run.runId), { timeoutMs: 60_000, what: 'a first ready variant' }).catch(
+    explainStall(run.runId),
+  );
   return run;
 }
 
