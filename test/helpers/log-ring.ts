@@ -21,11 +21,10 @@ export function recentWarnings(): string {
   return kept.length ? `\nlast warnings logged in this file:\n${kept.join('\n')}` : '';
 }
 
-/** A logger writing `level` and up to `dest` (stdout), and warnings and up to the ring. */
-export function testLogger(level: string, dest?: pino.DestinationStream): pino.Logger {
+/** A logger writing `level` and up to stdout, and warnings and up to the ring. */
+export function testLogger(level: string): pino.Logger {
   const streams: pino.StreamEntry[] = [{ level: 'warn', stream: ring }];
-  if (level !== 'silent')
-    streams.push({ level: level as pino.Level, stream: dest ?? process.stdout });
+  if (level !== 'silent') streams.push({ level: level as pino.Level, stream: process.stdout });
   const values = pino.levels.values;
   const lowest = level !== 'silent' && (values[level] ?? Infinity) < values.warn! ? level : 'warn';
   return pino({ level: lowest }, pino.multistream(streams));

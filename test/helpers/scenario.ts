@@ -111,12 +111,18 @@ export async function waitForRun(
   });
 }
 
+/** Where each unsettled variant of a run stands, or why that could not be read. */
+export function stuckVariants(t: TestApp, runId: string, limit = 6): Promise<string> {
+  // Evidence for a timeout's message: reading it must not replace the timeout with its own error.
+  return unsettledVariants(t, runId, limit).catch((err: unknown) => `(unreadable: ${err})`);
+}
+
 /**
  * Where each unsettled variant of a run stands, in Postgres and in its BullMQ job, with a spot's
  * shots: a stall's evidence (a job failing and backing off, a job lost, a shot stuck), for a
  * timeout to print.
  */
-export async function stuckVariants(t: TestApp, runId: string, limit = 6): Promise<string> {
+async function unsettledVariants(t: TestApp, runId: string, limit: number): Promise<string> {
   const unsettled = (await variantsOf(t, runId)).filter(
     (v) => !(settledStatuses as readonly string[]).includes(v.status),
   );
@@ -136,7 +142,9 @@ export async function stuckVariants(t: TestApp, runId: string, limit = 6): Promi
       return (
         `  ${v.id} ${v.status} attempts=${v.attempts} idle=${Math.round((Date.now() - updated_at.getTime()) / 1000)}s` +
         ` job: ${jobState}` +
-        (shots.length ? ` shots: ${shots.map((s) => `${s.id} ${s.status}`).join(', ')}` : '')
+        (shots.length
+          ? ` shots: ${shots.map((s) => `${s.id} ${s.status} attempts=${s.attempts}`).join(', ')}`
+          : '')
       );
     }),
   );
