@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadRenderVariant } from '../../src/render/repository.ts';
-import { testPrefix } from '../helpers/app.ts';
+import { testEncoderEnv, testPrefix } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli, type Spawned } from '../helpers/process.ts';
 
@@ -86,7 +86,7 @@ describe('the README', () => {
       QUEUE_PREFIX: prefix,
       STORAGE_DIR: join(dir, '.data/storage'),
       WORK_DIR: join(dir, '.data/work'),
-      FFMPEG_X264_PRESET: 'ultrafast',
+      ...testEncoderEnv,
       LOG_LEVEL: 'info',
     };
     api = runCli(['api'], { ...env, PORT: '0', HOST: '127.0.0.1' });

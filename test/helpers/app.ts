@@ -21,13 +21,18 @@ export interface TestApp {
 
 export { testPrefix };
 
+/**
+ * x264 for every test process: the same filters and graphs at under half the encoding CPU,
+ * since the suite is CPU-bound. Spawned api and worker processes take it too.
+ */
+export const testEncoderEnv = { FFMPEG_X264_PRESET: 'ultrafast' };
+
 export function testConfig(overrides: Record<string, string> & { DATABASE_URL: string }): Env {
   return loadConfig({
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: testPrefix(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    // The same filters and graphs at under half the encoding CPU: the suite is CPU-bound.
-    FFMPEG_X264_PRESET: 'ultrafast',
+    ...testEncoderEnv,
     RATE_LIMIT_PER_MINUTE: '0',
     // Every inject comes from 127.0.0.1; the files that test the limit turn it on.
     AUTH_FAILURES_PER_MINUTE: '0',

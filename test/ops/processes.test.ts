@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3_TEMP_PREFIX } from '../../src/media/s3-storage.ts';
 import { createTenantService } from '../../src/tenants/service.ts';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { testPrefix, waitFor } from '../helpers/app.ts';
+import { testEncoderEnv, testPrefix, waitFor } from '../helpers/app.ts';
 import { call, type Service, startCampaignRun, startService } from '../helpers/cluster.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { removeKeysUnder } from '../helpers/redis.ts';
@@ -65,7 +65,7 @@ beforeAll(async () => {
     OPENAI_RPM: '100000',
     RENDER_CONCURRENCY: '8',
     RENDER_POLL_INTERVAL_MS: '200',
-    FFMPEG_X264_PRESET: 'ultrafast',
+    ...testEncoderEnv,
     DATABASE_POOL_MAX: '5',
     // A killed worker's jobs come back after its lock; the reconciler covers what Redis lost.
     WORKER_LOCK_MS: '3000',

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { createTenantService } from '../../src/tenants/service.ts';
 import { type FakeVideoServer, startFakeVideoServer } from '../fake-provider/index.ts';
-import { testPrefix, waitFor } from '../helpers/app.ts';
+import { testEncoderEnv, testPrefix, waitFor } from '../helpers/app.ts';
 import { call, type Service, startCampaignRun, startService } from '../helpers/cluster.ts';
 import {
   migrate,
@@ -61,7 +61,7 @@ beforeAll(async () => {
     OPENAI_RPM: '100000',
     RENDER_CONCURRENCY: '8',
     RENDER_POLL_INTERVAL_MS: '100',
-    FFMPEG_X264_PRESET: 'ultrafast',
+    ...testEncoderEnv,
     // Short, so a request during the outage answers within a second even if a connect hangs.
     DATABASE_CONNECT_TIMEOUT_MS: '1000',
     RECONCILE_INTERVAL_MS: '1000',
