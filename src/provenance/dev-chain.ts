@@ -72,11 +72,14 @@ function certificate(opts: {
   issuerPublicKey: KeyObject;
   extensions: Extension[];
   now: Date;
+  random: (size: number) => Uint8Array;
 }): string {
   const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
-  // Positive 16-byte serial: the top bit clear so DER does not read it as negative.
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive 16-byte serial in minimal DER: the top bit clear (not negative) and the next one set
+  // (a leading zero byte would be padding, which OpenSSL refuses: about 1 certificate in 545
+  // did not parse, and a test making a chain then failed).
+  const serial = opts.random(16);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const tbs = new TBSCertificate({
     version: 2,
     serialNumber: new Uint8Array(serial).buffer,
@@ -119,9 +122,15 @@ function certificate(opts: {
  * CA's private key is dropped: nothing else is ever issued from it.
  */
 export function makeDevelopmentChain(
-  opts: { now?: Date; leaf?: 'es256' | 'ed25519' } = {},
+  opts: {
+    now?: Date;
+    leaf?: 'es256' | 'ed25519';
+    /** Where serial numbers come from (tests pin it to reach the edge cases). */
+    random?: (size: number) => Uint8Array;
+  } = {},
 ): SigningChain {
   const now = opts.now ?? new Date();
+  const random = opts.random ?? randomBytes;
   const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const leaf =
     opts.leaf === 'ed25519'
@@ -132,6 +141,7 @@ export function makeDevelopmentChain(
     subject: caName,
     issuer: caName,
     publicKey: ca.publicKey,
+    random,
     issuerKey: ca.privateKey,
     issuerPublicKey: ca.publicKey,
     now,
@@ -152,6 +162,7 @@ export function makeDevelopmentChain(
     subject: name('admatrix development signer (untrusted)'),
     issuer: caName,
     publicKey: leaf.publicKey,
+    random,
     issuerKey: ca.privateKey,
     issuerPublicKey: ca.publicKey,
     now,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,17 @@ const caOf = (certPem: string) =>
   certPem.slice(certPem.indexOf('-----BEGIN', certPem.indexOf('-----END')));
 
 describe('signing credentials', () => {
+  it('make certificates that parse whatever the random serial bytes are', () => {
+    // All zeros: a serial taken as drawn would start with a padding byte, which OpenSSL refuses
+    // (about 1 random certificate in 545 did). All ones: it would read as negative.
+    for (const fill of [0x00, 0x3f, 0x80, 0xff]) {
+      const chain = makeDevelopmentChain({ random: (size) => new Uint8Array(size).fill(fill) });
+      const pems = chain.certPem.split(/(?=-----BEGIN CERTIFICATE-----)/);
+      expect(pems).toHaveLength(2);
+      for (const pem of pems) expect(() => new X509Certificate(pem), `fill ${fill}`).not.toThrow();
+    }
+  });
+
   it('sign with a configured Ed25519 chain; trusted only under its anchor', async () => {
     const chain = makeDevelopmentChain({ leaf: 'ed25519' });
     const config = { C2PA_SIGN_CERT: chain.certPem, C2PA_SIGN_KEY: chain.keyPem };
